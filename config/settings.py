@@ -1,0 +1,156 @@
+"""Settings: defaults in code, environment overrides, a dict for tests."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message names it."""
+
+
+#: Every setting Baara reads from the environment, with its type.
+SETTINGS: dict[str, type] = {
+    "BAARA_ENV": str,
+    "REDIS_URL": str,
+    "SECRET_KEY": str,
+    "AT_USERNAME": str,
+    "AT_API_KEY": str,
+    "AT_SENDER_ID": str,
+    "AT_SHORTCODE": str,
+    "AT_API_URL": str,
+    "AT_BATCH_SIZE": int,
+    "API_TOKEN": str,
+    "WEBHOOK_TOKEN": str,
+    "QUIET_HOURS": str,
+    "TIMEZONE": str,
+    "SMS_PRICE": float,
+    "SMS_CURRENCY": str,
+    "PORT": int,
+    "SIMULATOR": bool,
+    "USSD_CODE": str,
+}
+
+#: Safe for production: no secret has a default here.
+DEFAULTS: dict[str, Any] = {
+    "BAARA_ENV": "development",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "SECRET_KEY": "",
+    "AT_USERNAME": "",
+    "AT_API_KEY": "",
+    "AT_SENDER_ID": "",
+    "AT_SHORTCODE": "",
+    "AT_API_URL": "",
+    # Recipients per AT request: fewer requests per fan-out, bodies still small (~7 kB).
+    "AT_BATCH_SIZE": 500,
+    "API_TOKEN": "",
+    "WEBHOOK_TOKEN": "",
+    "QUIET_HOURS": "21:00-07:00",
+    "TIMEZONE": "Africa/Bamako",
+    "SMS_PRICE": 25.0,
+    "SMS_CURRENCY": "XOF",
+    "PORT": 5000,
+    "SIMULATOR": None,  # None: on in development, off in production
+    "USSD_CODE": "*384*22#",
+}
+
+#: Local-only values so `make run` works with no configuration at all.
+DEVELOPMENT_DEFAULTS: dict[str, Any] = {
+    "SECRET_KEY": "dev-only-secret-key",
+    "API_TOKEN": "dev-api-token",
+}
+
+REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "API_TOKEN", "WEBHOOK_TOKEN", "AT_USERNAME", "AT_API_KEY")
+
+QUEUES = ("baara-replies", "baara-alerts", "baara-default")
+
+_QUIET = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)-([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+def _coerce(name: str, value: Any, kind: type) -> Any:
+    if not isinstance(value, str) or kind is str:
+        return value
+    value = value.strip()
+    try:
+        if kind is bool:
+            if value.lower() in ("1", "true", "yes", "on"):
+                return True
+            if value.lower() in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(value)
+        return kind(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be {kind.__name__}, got {value!r}") from None
+
+
+def parse_quiet_hours(value: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """'21:00-07:00' -> ((21, 0), (7, 0)); empty -> None."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    m = _QUIET.match(value)
+    if not m:
+        raise ConfigError(f"QUIET_HOURS must look like 21:00-07:00, got {value!r}")
+    h1, m1, h2, m2 = (int(g) for g in m.groups())
+    return (h1, m1), (h2, m2)
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Defaults, then the environment, then overrides; checked."""
+    environ = os.environ if environ is None else environ
+    overrides = dict(overrides or {})
+    settings: dict[str, Any] = dict(DEFAULTS)
+    for name, kind in SETTINGS.items():
+        if name in environ:
+            settings[name] = _coerce(name, environ[name], kind)
+    for name, value in overrides.items():
+        kind = SETTINGS.get(name)
+        settings[name] = _coerce(name, value, kind) if kind else value
+
+    env = settings["BAARA_ENV"]
+    if env not in ("development", "production"):
+        raise ConfigError(f"BAARA_ENV must be development or production, got {env!r}")
+    production = env == "production"
+
+    if production:
+        missing = [n for n in REQUIRED_IN_PRODUCTION if not settings.get(n)]
+        if missing:
+            raise ConfigError(
+                "Baara refuses to start in production without: " + ", ".join(missing)
+            )
+    else:
+        for name, value in DEVELOPMENT_DEFAULTS.items():
+            settings[name] = settings[name] or value
+        if not settings["AT_USERNAME"] and not settings["AT_API_KEY"]:
+            # No AT account: send through the simulated gateway served by the web app itself.
+            settings["AT_USERNAME"] = "sandbox"
+            settings["AT_API_KEY"] = "simulated"
+            settings["AT_API_URL"] = (
+                settings["AT_API_URL"]
+                or f"http://127.0.0.1:{settings['PORT']}/simulator/at/version1"
+            )
+    if settings["SIMULATOR"] is None:
+        settings["SIMULATOR"] = not production
+
+    if settings["AT_BATCH_SIZE"] < 1:
+        raise ConfigError("AT_BATCH_SIZE must be at least 1")
+    if settings["SMS_PRICE"] < 0:
+        raise ConfigError("SMS_PRICE must not be negative")
+    settings["QUIET_HOURS_PARSED"] = parse_quiet_hours(settings["QUIET_HOURS"])
+    try:
+        ZoneInfo(settings["TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"TIMEZONE is not a known time zone: {settings['TIMEZONE']!r}") from None
+
+    settings["QUEUES"] = list(overrides.get("QUEUES", QUEUES))
+    settings["TESTING"] = bool(overrides.get("TESTING", False))
+    settings["SESSION_COOKIE_HTTPONLY"] = True
+    settings["SESSION_COOKIE_SAMESITE"] = "Lax"
+    settings["SESSION_COOKIE_SECURE"] = production
+    return settings
