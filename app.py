@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -9,21 +10,26 @@ from flask import Flask
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Load config, init extensions, register blueprints and CLI commands."""
-    from config.reference import default_reference
+    from config.reference import default_reference, load_reference
     from config.settings import load_settings
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(load_settings(test_config))
     # Reference data is validated at start-up: a broken file stops the app, naming the problem.
-    app.extensions["baara.reference"] = default_reference(app.config.get("REFERENCE_DIR"))
+    folder = app.config.get("REFERENCE_DIR")
+    app.extensions["baara.reference"] = (
+        load_reference(Path(folder)) if folder else default_reference()
+    )
 
     from alerts import services
 
     services.init_app(app)
 
-    from alerts import health
+    from alerts import api, health, sms
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(sms.bp)
+    app.register_blueprint(api.bp)
     if app.config["SIMULATOR"]:
         from alerts import simulator
 

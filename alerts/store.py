@@ -7,6 +7,10 @@ Key layout (every key Baara writes is listed here):
     idx:{lang}:d:{district}:{cat}     set of phones of *active* subscribers, by language
     idx:{lang}:r:{region}:{cat}       same for whole-region subscriptions; cat '*' = every category
     seen:{kind}:{id}                  inbound callbacks already processed (AT retries), 7 days
+    pend:{phone}                      a question we asked and wait an answer for, 1 day
+    out:{id}                          hash: one outgoing reply (phone, text, status, ...), 30 days
+    gw:{gateway message id}           which outgoing message or alert a delivery report is for
+    hist:{phone}                      the last messages to and from a number (admin view), 90 days
     sim:sms, sim:sms:{phone}          messages recorded by the simulated gateway (development)
 
 Subscribers are indexed only while active, so matching a posting is a union of the few index sets
@@ -281,18 +285,17 @@ class Store:
 
         return self.update_subscriber(phone, change)
 
-    def stop(self, phone: str, by: StoppedBy = StoppedBy.USER) -> Subscriber | None:
+    def stop(self, phone: str, by: StoppedBy = StoppedBy.USER) -> Subscriber:
         """Stop all sending to this number; its subscriptions are kept for a comeback."""
 
-        def change(old: Subscriber | None) -> Subscriber | None:
-            if old is None:
-                if by is StoppedBy.OPERATOR:
-                    # Remember an operator opt-out even for a stranger, so we never text them.
-                    return Subscriber(phone=phone, status=SubscriberStatus.STOPPED, stopped_by=by)
-                return None
-            return replace(old, status=SubscriberStatus.STOPPED, stopped_by=by)
+        def change(old: Subscriber | None) -> Subscriber:
+            # A stranger's STOP is remembered too, so nobody can ever make us text them.
+            base = old or Subscriber(phone=phone)
+            return replace(base, status=SubscriberStatus.STOPPED, stopped_by=by)
 
-        return self.update_subscriber(phone, change)
+        result = self.update_subscriber(phone, change)
+        assert result is not None
+        return result
 
     def resume(self, phone: str) -> Subscriber | None:
         """Undo stop(): the number gets its previous subscriptions back."""
@@ -315,9 +318,10 @@ class Store:
         return result
 
     def erase_subscriber(self, phone: str) -> bool:
-        """Forget the subscriber record and its index entries; True if there was one."""
+        """Forget everything about a number: record, indexes, questions, history."""
         existed = self.get_subscriber(phone) is not None
         self.update_subscriber(phone, lambda old: None)
+        existed = bool(self.redis.delete(f"pend:{phone}", f"hist:{phone}")) or existed
         return existed
 
     def active_flags(self, phones: Sequence[str]) -> list[bool]:
@@ -385,6 +389,72 @@ class Store:
     def forget_seen(self, kind: str, ident: str) -> None:
         """Let a callback be processed again (when handling it failed before acknowledging)."""
         self.redis.delete(f"seen:{kind}:{ident}")
+
+    # -- conversations -----------------------------------------------------------------------
+
+    def set_pending(self, phone: str, question: dict, ttl: int = 24 * 3600) -> None:
+        """Remember a question we asked this number."""
+        self.redis.set(f"pend:{phone}", json.dumps(question), ex=ttl)
+
+    def get_pending(self, phone: str) -> dict | None:
+        """The question we are waiting an answer for, if any."""
+        raw = self.redis.get(f"pend:{phone}")
+        return json.loads(raw) if raw else None
+
+    def clear_pending(self, phone: str) -> None:
+        """Forget the question."""
+        self.redis.delete(f"pend:{phone}")
+
+    def add_history(self, phone: str, direction: str, text: str, keep: int = 30) -> None:
+        """Append to a number's message history (newest first, capped)."""
+        entry = json.dumps({"at": self.now(), "dir": direction, "text": text}, ensure_ascii=False)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.lpush(f"hist:{phone}", entry)
+        pipe.ltrim(f"hist:{phone}", 0, keep - 1)
+        pipe.expire(f"hist:{phone}", 90 * 24 * 3600)
+        pipe.execute()
+
+    def history(self, phone: str, limit: int = 30) -> list[dict]:
+        """A number's recent messages, newest first."""
+        return [json.loads(e) for e in self.redis.lrange(f"hist:{phone}", 0, limit - 1)]
+
+    def new_outgoing(self, phone: str, text: str, *, kind: str, force: bool = False) -> str:
+        """Record a reply to send; returns its id (jobs take ids, not objects)."""
+        out_id = f"{self.now():x}{self.redis.incr('seq:out'):x}"
+        self.redis.hset(
+            f"out:{out_id}",
+            mapping={
+                "phone": phone, "text": text, "kind": kind, "force": int(force),
+                "status": "queued", "created": self.now(), "attempts": 0,
+            },
+        )
+        self.redis.expire(f"out:{out_id}", 30 * 24 * 3600)
+        return out_id
+
+    def get_outgoing(self, out_id: str) -> dict | None:
+        """An outgoing reply's record."""
+        data = self.redis.hgetall(f"out:{out_id}")
+        return data or None
+
+    def update_outgoing(self, out_id: str, **fields: object) -> None:
+        """Change an outgoing reply's status, gateway id, reason or attempt count."""
+        self.redis.hset(f"out:{out_id}", mapping={k: str(v) for k, v in fields.items()})
+
+    def claim_outgoing(self, out_id: str) -> bool:
+        """Move a reply from queued to sending, once: a retried job must not send it twice."""
+        script = (
+            "if redis.call('hget', KEYS[1], 'status') == 'queued' then "
+            "redis.call('hset', KEYS[1], 'status', 'sending') return 1 end return 0"
+        )
+        return bool(self.redis.eval(script, 1, f"out:{out_id}"))
+
+    def link_gateway_id(self, gateway_id: str, ref: str, ttl: int = 14 * 24 * 3600) -> None:
+        """Remember what a gateway message id is for, to route its delivery reports."""
+        self.redis.set(f"gw:{gateway_id}", ref, ex=ttl)
+
+    def ref_for_gateway_id(self, gateway_id: str) -> str | None:
+        """'out:<id>' or 'alert:<job>:<phone>' for a gateway message id, or None."""
+        return self.redis.get(f"gw:{gateway_id}")
 
     # -- simulated gateway -----------------------------------------------------------------
 

@@ -8,7 +8,7 @@ orthography (ɛ, ɔ, ɲ, ŋ) so a native speaker can review it; the composer der
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -25,7 +25,7 @@ def N_(msgid: str) -> str:
     return msgid
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(lang: str) -> NullTranslations:
     """The compiled catalog for a language (built from the .po when no .mo is there yet)."""
     if lang not in LANGUAGES:

@@ -122,7 +122,9 @@ def test_erase_removes_everything(store, redis):
 def test_operator_stop_remembers_a_stranger(store):
     s = store.stop(C, by=StoppedBy.OPERATOR)
     assert s.status is SubscriberStatus.STOPPED and s.stopped_by is StoppedBy.OPERATOR
-    assert store.stop(B) is None  # a user STOP from nobody creates nothing
+    # A stranger's own STOP is remembered too: nothing may ever be sent to them.
+    assert store.stop(B).status is SubscriberStatus.STOPPED
+    assert store.active_flags([B]) == [False]
 
 
 def test_active_flags_and_languages(store):

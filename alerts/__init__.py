@@ -1,0 +1,1 @@
+"""Baara: SMS and USSD job alerts."""

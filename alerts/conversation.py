@@ -1,0 +1,179 @@
+"""What Baara does with one inbound SMS: parse it, change the store, choose the reply."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from alerts.commands import Command, Intent, Pending, State, parse
+from alerts.places import Places
+from alerts.store import Language, Source, Store, Subscriber, Subscription
+from config.reference import Reference
+from messages import sms as texts
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One SMS to send back."""
+
+    text: str
+    language: Language
+    #: Send even though the number is now stopped: the one STOP confirmation.
+    force: bool = False
+
+
+def describe(subs: Sequence[Subscription], lang: Language, ref: Reference) -> list[str]:
+    """Ways to name subscriptions in a reply, longest first: 'Kati, Koulikoro (Infirmier)'."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for s in subs:
+        if s.district and s.district in ref.districts:
+            name = ref.districts[s.district].name
+        elif s.region and s.region in ref.regions:
+            name = texts.region_name(lang.value, ref.regions[s.region].name)
+        else:
+            continue
+        cats = tuple(
+            c.slug for s2 in subs if (s2.district, s2.region) == (s.district, s.region)
+            and s2.category and (c := ref.categories.get(s2.category))
+        )
+        places = groups.setdefault(cats, [])
+        if name not in places:
+            places.append(name)
+    if not groups:
+        return []
+    if len(groups) == 1:
+        (cats, places), = groups.items()
+        return texts.what_variants(places, [_category_name(c, lang, ref) for c in cats], lang.value)
+    # Several groups: name each with its categories, then fall back to places only.
+    full = "; ".join(
+        texts.what_variants(places, [_category_name(c, lang, ref) for c in cats], lang.value)[0]
+        for cats, places in groups.items()
+    )
+    all_places = [p for places in groups.values() for p in places]
+    return [full, *texts.what_variants(list(dict.fromkeys(all_places)), [], lang.value)]
+
+
+def _category_name(slug: str, lang: Language, ref: Reference) -> str:
+    cat = ref.categories[slug]
+    return cat.bm if lang is Language.BM else cat.fr
+
+
+def _subscriptions(
+    districts: Sequence[str], regions: Sequence[str], categories: Sequence[str]
+) -> list[Subscription]:
+    cats: Sequence[str | None] = list(categories) or [None]
+    subs = [Subscription(district=d, category=c) for d in districts for c in cats]
+    subs += [Subscription(region=r, category=c) for r in regions for c in cats]
+    return subs
+
+
+def _display(cmd: Command, ref: Reference) -> list[str]:
+    names = [ref.districts[d].name for d in cmd.doubtful_districts if d in ref.districts]
+    names += [ref.regions[r].name for r in cmd.doubtful_regions if r in ref.regions]
+    return names
+
+
+def respond(store: Store, places: Places, ref: Reference, phone: str, text: str) -> Reply | None:
+    """Handle one inbound text from phone; None means Baara stays silent."""
+    sub = store.get_subscriber(phone)
+    raw_pending = store.get_pending(phone)
+    pending = Pending(**{k: tuple(v) for k, v in raw_pending.items()}) if raw_pending else None
+    state = State(language=sub.language if sub else None, pending=pending)
+    cmd = parse(text, state, places)
+
+    if sub is None and cmd.language is Language.BM:
+        # First contact in Bamanankan: answer in Bamanankan from now on.
+        sub = store.set_language(phone, Language.BM)
+    lang = sub.language if sub else (cmd.language or Language.FR)
+    brings_back = cmd.intent in (Intent.START, Intent.SUBSCRIBE) or (
+        cmd.intent is Intent.YES and pending is not None
+    )
+    if sub is not None and not sub.active and not brings_back:
+        return None
+
+    def reply(message: str, force: bool = False) -> Reply:
+        return Reply(message, lang, force)
+
+    match cmd.intent:
+        case Intent.SUBSCRIBE | Intent.RELAY:
+            if cmd.doubtful:
+                store.set_pending(
+                    phone,
+                    {
+                        "districts": list(cmd.districts + cmd.doubtful_districts),
+                        "regions": list(cmd.regions + cmd.doubtful_regions),
+                        "categories": list(cmd.categories),
+                        "names": _display(cmd, ref),
+                    },
+                )
+                # A stopped number asking to come back does get the question.
+                question = texts.confirm_place(lang.value, ", ".join(_display(cmd, ref)))
+                return reply(question, force=True)
+            if not cmd.has_place:
+                return reply(texts.need_place(lang.value))
+            wanted = _subscriptions(cmd.districts, cmd.regions, cmd.categories)
+            store.clear_pending(phone)
+            store.subscribe(phone, wanted, language=lang, source=Source.SMS)
+            return reply(texts.subscribed(lang.value, describe(wanted, lang, ref)))
+        case Intent.YES if pending is not None:
+            wanted = _subscriptions(pending.districts, pending.regions, pending.categories)
+            store.clear_pending(phone)
+            store.subscribe(phone, wanted, language=lang, source=Source.SMS)
+            return reply(texts.subscribed(lang.value, describe(wanted, lang, ref)))
+        case Intent.NO if pending is not None:
+            store.clear_pending(phone)
+            return reply(texts.confirm_declined(lang.value))
+        case Intent.STOP if cmd.has_place:
+            gone = _subscriptions(
+                cmd.districts + cmd.doubtful_districts, cmd.regions + cmd.doubtful_regions,
+                cmd.categories,
+            )
+            before = set(sub.subscriptions) if sub else set()
+            after_sub = store.unsubscribe(phone, gone)
+            after = set(after_sub.subscriptions) if after_sub else set()
+            removed = sorted(before - after, key=lambda s: s.code)
+            if not removed:
+                return reply(texts.stop_nothing(lang.value, describe(gone, lang, ref)))
+            return reply(texts.stopped_one(lang.value, describe(removed, lang, ref)))
+        case Intent.STOP:
+            store.clear_pending(phone)
+            store.stop(phone)
+            return reply(texts.stopped(lang.value), force=True)
+        case Intent.START:
+            resumed = store.resume(phone)
+            subs = resumed.subscriptions if resumed else ()
+            return reply(texts.resumed(lang.value, describe(subs, lang, ref)))
+        case Intent.HELP:
+            return reply(texts.help_text(lang.value))
+        case Intent.LIST:
+            if sub is None or not sub.subscriptions:
+                return reply(texts.listing(lang.value, []))
+            return reply(texts.listing(lang.value, describe(sub.subscriptions, lang, ref)))
+        case Intent.LANGUAGE:
+            target = cmd.target or Language.FR
+            store.set_language(phone, target)
+            return Reply(texts.language_set(target.value), target)
+        case Intent.OFFERS:
+            return reply(_offers(sub, lang))
+        case Intent.INFO:
+            return reply(_info(cmd.code or "", lang))
+        case _:
+            return reply(texts.unknown(lang.value))
+
+
+def _offers(sub: Subscriber | None, lang: Language) -> str:
+    from alerts import jobs
+
+    if sub is None or not sub.subscriptions:
+        return texts.listing(lang.value, [])
+    found = jobs.open_jobs_for(sub, limit=5)
+    return texts.offers(lang.value, [jobs.offer_item(j, lang.value) for j in found])
+
+
+def _info(code: str, lang: Language) -> str:
+    from alerts import jobs
+
+    job = jobs.find_open_job(code)
+    if job is None:
+        return texts.info_unknown(lang.value, code)
+    return jobs.info_text(job, lang.value)

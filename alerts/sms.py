@@ -1,0 +1,132 @@
+"""Africa's Talking SMS callbacks: inbound messages, delivery reports, opt-outs. Thin views."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import redis as redis_lib
+from flask import Blueprint, current_app, jsonify, request
+
+from alerts.auth import check_webhook_key
+from alerts.conversation import respond
+from alerts.gateway import Status, delivery_status
+from alerts.outbox import queue_sms
+from alerts.phones import try_normalize
+from alerts.places import Places
+from alerts.services import current_services
+from alerts.store import StoppedBy
+
+bp = Blueprint("sms", __name__, url_prefix="/sms")
+
+INCOMING_FIELDS = ("from", "to", "text", "date", "id")
+DELIVERY_FIELDS = ("id", "status")
+OPT_OUT_FIELDS = ("senderId", "phoneNumber")
+#: A delivery report may only move a message forward.
+_RANK = {"queued": 0, "sending": 1, Status.SENT.value: 2, Status.DELIVERED.value: 3,
+         Status.FAILED.value: 3}
+
+
+def bad_request(field: str, problem: str):
+    """A 400 that names the field."""
+    return jsonify({"error": "Bad Request", "field": field, "detail": f"{field}: {problem}"}), 400
+
+
+def _missing(fields: tuple[str, ...]):
+    for name in fields:
+        if name not in request.form:
+            return bad_request(name, "missing")
+    return None
+
+
+def parse_at_date(value: str) -> datetime | None:
+    """AT sends '2017-05-03T06:04:45Z' or '2017-05-03 06:04:45' (and sometimes fractions)."""
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+@bp.errorhandler(redis_lib.RedisError)
+def _redis_down(exc: Exception):
+    # Not our caller's fault: 503 makes AT retry the callback later.
+    return jsonify({"error": "Service Unavailable", "detail": "storage unavailable"}), 503
+
+
+def _places() -> Places:
+    ext = current_app.extensions
+    if "baara.places" not in ext:
+        ext["baara.places"] = Places(ext["baara.reference"])
+    return ext["baara.places"]
+
+
+@bp.post("/incoming")
+def incoming():
+    """One inbound SMS: processed once per AT id, answered through the queue."""
+    check_webhook_key()
+    if problem := _missing(INCOMING_FIELDS):
+        return problem
+    form = request.form
+    phone = try_normalize(form["from"])
+    if phone is None:
+        return bad_request("from", "not a valid phone number")
+    if not form["id"].strip():
+        return bad_request("id", "empty")
+    if parse_at_date(form["date"]) is None:
+        return bad_request("date", "expected 2017-05-03T06:04:45Z or 2017-05-03 06:04:45")
+    services = current_services()
+    store = services.store
+    if not store.first_time("sms", form["id"]):
+        return jsonify({"status": "duplicate"}), 200
+    try:
+        store.add_history(phone, "in", form["text"][:480])
+        reply = respond(store, _places(), current_app.extensions["baara.reference"], phone,
+                        form["text"])
+        if reply is not None:
+            queue_sms(services, phone, reply.text, force=reply.force)
+    except Exception:
+        # Let AT's retry of this id be processed: we did not finish it.
+        store.forget_seen("sms", form["id"])
+        raise
+    return jsonify({"status": "ok", "replied": reply is not None}), 200
+
+
+@bp.post("/delivery")
+def delivery():
+    """A delivery report: update that message; unknown or repeated reports still get 200."""
+    check_webhook_key()
+    if problem := _missing(DELIVERY_FIELDS):
+        return problem
+    form = request.form
+    status = delivery_status(form["status"])
+    services = current_services()
+    store = services.store
+    ref = store.ref_for_gateway_id(form["id"]) if form["id"] else None
+    reason = form.get("failureReason", "")
+    if status is None or ref is None:
+        return jsonify({"status": "ignored"}), 200
+    if reason.lower() == "userinblacklist" and (phone := try_normalize(form.get("phoneNumber", ""))):
+        store.stop(phone, by=StoppedBy.OPERATOR)
+    if ref.startswith("out:"):
+        out_id = ref[4:]
+        current = store.get_outgoing(out_id) or {}
+        if _RANK.get(status.value, 0) > _RANK.get(current.get("status", ""), 0):
+            store.update_outgoing(out_id, status=status.value, reason=reason)
+    elif ref.startswith("alert:"):
+        from alerts import jobs
+
+        jobs.record_delivery(services, ref, status, reason)
+    return jsonify({"status": "recorded"}), 200
+
+
+@bp.post("/opt-out")
+def opt_out():
+    """The person opted out of our sender ID at the operator: stop them, send nothing."""
+    check_webhook_key()
+    if problem := _missing(OPT_OUT_FIELDS):
+        return problem
+    phone = try_normalize(request.form["phoneNumber"])
+    if phone is None:
+        return bad_request("phoneNumber", "not a valid phone number")
+    current_services().store.stop(phone, by=StoppedBy.OPERATOR)
+    return jsonify({"status": "stopped"}), 200

@@ -1,0 +1,1 @@
+"""Baara configuration: settings and reference data."""

@@ -1,0 +1,1 @@
+"""Baara messages: composing text for SMS and USSD."""
