@@ -79,17 +79,21 @@ def start_redis(folder: Path, port: int) -> subprocess.Popen:
 def main() -> int:
     """Start everything; stop everything on Ctrl-C or when one process dies."""
     env = dict(os.environ)
+    # The Procfile says `python`: make that the interpreter running us (the project's .venv).
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     redis_proc = None
     if not env.get("REDIS_URL"):
         port = _pick_port(int(env.get("REDIS_PORT", "6379")))
         redis_proc = start_redis(INSTANCE / "redis", port)
         env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
         print(f"baara: private Redis on port {port}, AOF in {INSTANCE / 'redis'}", flush=True)
-    env.setdefault("PORT", "5000")
+    # honcho hands each process its own PORT, so the web port travels under another name.
+    env.setdefault("WEB_PORT", env.get("PORT", "5000"))
     if not env.get("AT_API_KEY"):
+        env.setdefault("AT_API_URL", f"http://127.0.0.1:{env['WEB_PORT']}/simulator/at/version1")
         print(
             f"baara: no AT credentials, sending through the simulated gateway "
-            f"(http://127.0.0.1:{env['PORT']}/simulator)",
+            f"(http://127.0.0.1:{env['WEB_PORT']}/simulator)",
             flush=True,
         )
     honcho = subprocess.Popen(
