@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from alerts.commands import Command, Intent, Pending, State, parse
 from alerts.places import Places
@@ -73,14 +73,31 @@ def _display(cmd: Command, ref: Reference) -> list[str]:
     return names
 
 
+def _pending(raw: object) -> Pending | None:
+    """The stored question as a Pending; unknown keys (another feature's) are left out."""
+    if not isinstance(raw, dict):
+        return None
+    known = {f.name for f in fields(Pending)}
+    return Pending(
+        **{
+            k: tuple(str(x) for x in v)
+            for k, v in raw.items()
+            if k in known and isinstance(v, list)
+        }
+    )
+
+
 def respond(store: Store, places: Places, ref: Reference, phone: str, text: str) -> Reply | None:
     """Handle one inbound text from phone; None means Baara stays silent."""
     sub = store.get_subscriber(phone)
-    raw_pending = store.get_pending(phone)
-    pending = Pending(**{k: tuple(v) for k, v in raw_pending.items()}) if raw_pending else None
+    pending = _pending(store.get_pending(phone))
     state = State(language=sub.language if sub else None, pending=pending)
     cmd = parse(text, state, places)
 
+    if pending is not None and cmd.intent not in (Intent.YES, Intent.NO):
+        # A question is answered by the very next text or forgotten ("expires" when the person
+        # writes something else); a new doubtful place below asks a new one.
+        store.clear_pending(phone)
     if sub is None and cmd.language is Language.BM:
         # First contact in Bamanankan: answer in Bamanankan from now on.
         sub = store.set_language(phone, Language.BM)
@@ -96,31 +113,38 @@ def respond(store: Store, places: Places, ref: Reference, phone: str, text: str)
 
     match cmd.intent:
         case Intent.SUBSCRIBE | Intent.RELAY:
+            categories = cmd.categories
+            if not categories and pending is not None and not pending.asks_place:
+                # "je suis infirmier", then "Kati": the job named before the district.
+                categories = pending.categories
             if cmd.doubtful:
                 store.set_pending(
                     phone,
                     {
                         "districts": list(cmd.districts + cmd.doubtful_districts),
                         "regions": list(cmd.regions + cmd.doubtful_regions),
-                        "categories": list(cmd.categories),
+                        "categories": list(categories),
                         "names": _display(cmd, ref),
                     },
                 )
                 # A stopped number asking to come back does get the question.
-                question = texts.confirm_place(lang.value, ", ".join(_display(cmd, ref)))
+                question = texts.confirm_place(lang.value, _display(cmd, ref))
                 return reply(question, force=True)
             if not cmd.has_place:
+                if cmd.categories:
+                    # "je suis infirmier": remember the job for the district sent next.
+                    store.set_pending(phone, {"categories": list(cmd.categories)})
                 return reply(texts.need_place(lang.value))
-            wanted = _subscriptions(cmd.districts, cmd.regions, cmd.categories)
+            wanted = _subscriptions(cmd.districts, cmd.regions, categories)
             store.clear_pending(phone)
             store.subscribe(phone, wanted, language=lang, source=Source.SMS)
             return reply(texts.subscribed(lang.value, describe(wanted, lang, ref)))
-        case Intent.YES if pending is not None:
+        case Intent.YES if pending is not None and pending.asks_place:
             wanted = _subscriptions(pending.districts, pending.regions, pending.categories)
             store.clear_pending(phone)
             store.subscribe(phone, wanted, language=lang, source=Source.SMS)
             return reply(texts.subscribed(lang.value, describe(wanted, lang, ref)))
-        case Intent.NO if pending is not None:
+        case Intent.NO if pending is not None and pending.asks_place:
             store.clear_pending(phone)
             return reply(texts.confirm_declined(lang.value))
         case Intent.STOP if cmd.has_place:

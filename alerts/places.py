@@ -27,8 +27,9 @@ MIN_FUZZY_KEY = 5
 # Words that say "the whole region" before or after a place name.
 REGION_BEFORE = frozenset({"region", "regions", "tout", "toute", "tous", "toutes", "whole", "all"})
 REGION_AFTER = frozenset({"region", "bee", "tout", "toute", "entiere", "entier", "whole"})
-# Allowed between a region word and the name: "toute la region de segou".
-FILLERS = frozenset({"la", "le", "l", "de", "du", "d", "des", "of", "the"})
+# Allowed between a region word and the name: "toute la region de segou"; Bamanankan mara
+# (district, region) sits between the name and bɛɛ (all): "Sɛgu mara bɛɛ".
+FILLERS = frozenset({"la", "le", "l", "de", "du", "d", "des", "of", "the", "mara"})
 
 
 def _word_set(text: str) -> frozenset[str]:
@@ -61,8 +62,10 @@ NO_FUZZY = _word_set(
     communautaire officer officers assistant assistante responsable superviseur nouveau nouvelle
     nouvelles jeune jeunes delai delais informe informes information informations bamanankan
     francais english
+    sekou yoro
     """
 )
+# sekou: a common first name one edit from Segou; yoro: Bamanankan yɔrɔ (place), near Nioro.
 _NUMERIC = re.compile(r"\d|^(?:i|ii|iii|iv|v|vi|vii|viii|ix|x)$")
 
 

@@ -109,7 +109,8 @@ def what_variants(places: Sequence[str], categories: Sequence[str], lang: str) -
 
 
 def _with_what(msgid: str, lang: str, whats: Sequence[str], priority: int = 5) -> Part:
-    texts = [_t(msgid, lang, what=w) for w in whats]
+    # Never an IndexError (a 500 on the webhook) for a place the reference no longer has.
+    texts = [_t(msgid, lang, what=w) for w in whats or ["-"]]
     return Part(texts[0], shorter=tuple(texts[1:]), priority=priority)
 
 
@@ -124,9 +125,14 @@ def subscribed(lang: str, whats: Sequence[str]) -> str:
     )
 
 
-def confirm_place(lang: str, name: str) -> str:
-    """'Did you mean SIKASSO?'"""
-    return compose([_t(CONFIRM_PLACE, lang, name=name.upper())])
+def confirm_place(lang: str, name: str | Sequence[str]) -> str:
+    """'Did you mean SIKASSO?' (many places are cut to 'KATI, NIONO et 3 autres')."""
+    names = [n.upper() for n in ([name] if isinstance(name, str) else name)]
+    variants = [
+        _t(CONFIRM_PLACE, lang, name=named_list(names, lang, keep))
+        for keep in dict.fromkeys((len(names), 3, 2, 1))
+    ]
+    return compose([Part(variants[0], shorter=tuple(variants[1:]))])
 
 
 def stopped(lang: str) -> str:
@@ -267,25 +273,33 @@ def job_info(
     apply: str,
 ) -> str:
     """INFO <code>: the details of a job, in at most two segments."""
-    titles = [title] + [shorten_words(title, n) for n in (80, 50)]
+    # Longest first; the last choices keep the longest title, organization and how-to-apply
+    # the API accepts (160, 120, 300 characters) inside two segments.
+    titles = [title] + [shorten_words(title, n) for n in (80, 50, 32)]
+    orgs = [organization] + [shorten_words(organization, n) for n in (40, 24)]
+    heads = [(t, organization) for t in titles] + [(titles[-1], o) for o in orgs[1:]]
     return compose(
         [
             Part(
-                _t(INFO_HEAD, lang, code=code, title=titles[0], organization=organization),
+                _t(INFO_HEAD, lang, code=code, title=heads[0][0], organization=heads[0][1]),
                 shorter=tuple(
-                    _t(INFO_HEAD, lang, code=code, title=t, organization=organization)
-                    for t in titles[1:]
+                    dict.fromkeys(
+                        _t(INFO_HEAD, lang, code=code, title=t, organization=o)
+                        for t, o in heads[1:]
+                    )
                 ),
                 priority=4,
             ),
             Part(_t(INFO_PLACE, lang, places=", ".join(places)),
-                 shorter=(_t(INFO_PLACE, lang, places=named_list(places, lang, 3)),),
+                 shorter=tuple(dict.fromkeys(
+                     _t(INFO_PLACE, lang, places=named_list(places, lang, k)) for k in (3, 1)
+                 )),
                  priority=5),
             Part(_t(INFO_POSITIONS, lang, positions=positions), optional=True, priority=1),
             Part(_t(INFO_DEADLINE, lang, deadline=deadline), priority=9),
             Part(_t(INFO_APPLY, lang, apply=apply),
                  shorter=tuple(_t(INFO_APPLY, lang, apply=shorten_words(apply, n))
-                               for n in (120, 80)),
+                               for n in (120, 80, 60)),
                  priority=6),
             Part(_t(ALERT_FREE, lang), priority=9),
         ],
