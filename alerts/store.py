@@ -9,9 +9,45 @@ Key layout (every key Baara writes is listed here):
     seen:{kind}:{id}                  inbound callbacks already processed (AT retries), 7 days
     pend:{phone}                      a question we asked and wait an answer for, 1 day
     out:{id}                          hash: one outgoing reply (phone, text, status, ...), 30 days
+    outs:{phone}                      ids of the replies sent to a number (for erasure), 30 days
     gw:{gateway message id}           which outgoing message or alert a delivery report is for
     hist:{phone}                      the last messages to and from a number (admin view), 90 days
+    relay:{phone}                     hash: a community relay (status, districts, figures)
+    relays                            set of relay phones (approved and pending)
+    consent:{phone}                   hash: a relay's pending enrollment of this number, 72 h
+    refused:{relay}                   set of numbers that said no to this relay
+    relayday:{relay}:{yyyymmdd}       enrollment requests a relay made that day, 2 days
     sim:sms, sim:sms:{phone}          messages recorded by the simulated gateway (development)
+    adm:acct:{email}                  hash: an admin web account (password hash, role, created)
+    adm:accts                         set of admin account emails
+    adm:sess:{token}                  '{email}|{generation}' of a signed-in admin session, 12 h
+    adm:fail:{kind}:{id}              failed sign-ins per account or per address, 15 min
+    adm:audit                         list: who exported, erased, stopped, published, and when
+    adm:aud:{token}:{lang}            a preview's audience, deleted as soon as it is counted
+    job:seq                           counter: the last job id
+    job:{id}                          hash: one job posting (status, title, places, deadline...)
+    jobcode:{code}                    the job id a code (J482) belongs to; until deadline + 90 days
+    jobs:all                          zset: job ids by creation time
+    jobs:open                         zset: published job ids by publication time
+    jobs:sched                        zset: jobs waiting for the end of quiet hours, by that time
+    fan:active                        set: job ids whose alert fan-out is pending or sending
+    fan:sweep                         who swept for lost batches last (expires after an interval)
+    fan:{job}:plan                    hash: state (pending|planned|done), batches, text and
+                                      segments per language, the planner's RQ job id
+    fan:{job}:b:{n}                   batch n: '{lang}|{phone},{phone},...'; gone once finished
+    fan:{job}:todo                    set: batch numbers not finished yet
+    fan:{job}:rq                      hash: batch number -> the RQ job in charge of it
+    fan:{job}:try                     hash: retries and re-enqueues per batch
+    fan:{job}:lease:{n|plan}          a sender's lock on a batch (or the planner's), seconds
+    fan:{job}:suspect:{n|plan}        the RQ job a sweep found missing, to act on a second look
+    fan:{job}:st                      hash: phone -> q(ueued), then its outcome: s(ent)
+                                      d(elivered) f(ailed) x (skipped); what makes exactly-once
+    fan:{job}:stats                   hash: counted, queued, sent, delivered, failed, skipped,
+                                      segments, cost, last_sent_at, batch_errors, last_error,
+                                      r:{failure reason}, x:{skip reason}
+    fan:{job}:m:{lang}, :n:{lang}     transient unions while planning and counting
+    ussd:{phone}                      JSON: the number's USSD session (session id, answers, screen
+                                      stack, open-jobs snapshot); 5 min, so a cut-off call resumes
 
 Subscribers are indexed only while active, so matching a posting is a union of the few index sets
 it names: its cost is the number of subscribers matched, never the number of subscribers.
@@ -20,10 +56,11 @@ it names: its cost is the number of subscribers matched, never the number of sub
 from __future__ import annotations
 
 import json
+import secrets
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from enum import Enum
+from enum import StrEnum
 
 import redis as redis_lib
 from flask import current_app
@@ -33,21 +70,21 @@ SEEN_TTL = 7 * 24 * 3600
 SIM_KEEP = 2000
 
 
-class Language(str, Enum):
+class Language(StrEnum):
     """Languages Baara speaks."""
 
     FR = "fr"
     BM = "bm"
 
 
-class SubscriberStatus(str, Enum):
+class SubscriberStatus(StrEnum):
     """Whether Baara may send to a subscriber."""
 
     ACTIVE = "active"
     STOPPED = "stopped"
 
 
-class Source(str, Enum):
+class Source(StrEnum):
     """Where a subscriber came from."""
 
     SMS = "sms"
@@ -56,7 +93,7 @@ class Source(str, Enum):
     ADMIN = "admin"
 
 
-class StoppedBy(str, Enum):
+class StoppedBy(StrEnum):
     """Who stopped a subscriber: the person, or the operator (opt-out, blacklist)."""
 
     NOBODY = ""
@@ -321,7 +358,9 @@ class Store:
         """Forget everything about a number: record, indexes, questions, history."""
         existed = self.get_subscriber(phone) is not None
         self.update_subscriber(phone, lambda old: None)
-        existed = bool(self.redis.delete(f"pend:{phone}", f"hist:{phone}")) or existed
+        outs = [f"out:{i}" for i in self.redis.lrange(f"outs:{phone}", 0, -1)]
+        keys = [f"pend:{phone}", f"hist:{phone}", f"outs:{phone}", *outs]
+        existed = bool(self.redis.delete(*keys)) or existed
         return existed
 
     def active_flags(self, phones: Sequence[str]) -> list[bool]:
@@ -429,6 +468,12 @@ class Store:
             },
         )
         self.redis.expire(f"out:{out_id}", 30 * 24 * 3600)
+        # Indexed by phone so erasing a subscriber erases the texts we sent them too.
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.lpush(f"outs:{phone}", out_id)
+        pipe.ltrim(f"outs:{phone}", 0, 199)
+        pipe.expire(f"outs:{phone}", 30 * 24 * 3600)
+        pipe.execute()
         return out_id
 
     def get_outgoing(self, out_id: str) -> dict | None:
@@ -456,6 +501,99 @@ class Store:
         """'out:<id>' or 'alert:<job>:<phone>' for a gateway message id, or None."""
         return self.redis.get(f"gw:{gateway_id}")
 
+    # -- community relays -------------------------------------------------------------------
+
+    def put_relay(self, phone: str, districts: Sequence[str], *, status: str) -> dict:
+        """Create or update a relay (status 'approved' or 'pending'), keeping its figures."""
+        key = f"relay:{phone}"
+        pipe = self.redis.pipeline()
+        pipe.hsetnx(key, "created", self.now())
+        pipe.hset(key, mapping={"districts": ",".join(districts), "status": status})
+        pipe.sadd("relays", phone)
+        pipe.execute()
+        return self.get_relay(phone) or {}
+
+    def get_relay(self, phone: str) -> dict | None:
+        """A relay's record with districts as a list and figures as ints, or None."""
+        data = self.redis.hgetall(f"relay:{phone}")
+        if not data:
+            return None
+        figures = ("asked", "enrolled", "refused", "expired")
+        return {
+            "phone": phone,
+            "status": data.get("status", "pending"),
+            "districts": [d for d in data.get("districts", "").split(",") if d],
+            "created": int(data.get("created", 0)),
+            **{f: int(data.get(f, 0)) for f in figures},
+        }
+
+    def delete_relay(self, phone: str) -> bool:
+        """Remove a relay (people it enrolled keep their subscriptions)."""
+        pipe = self.redis.pipeline()
+        pipe.delete(f"relay:{phone}", f"refused:{phone}")
+        pipe.srem("relays", phone)
+        return bool(pipe.execute()[0])
+
+    def relays(self) -> list[dict]:
+        """Every relay, approved and pending."""
+        return [r for p in sorted(self.redis.smembers("relays")) if (r := self.get_relay(p))]
+
+    def count_relay(self, phone: str, figure: str) -> None:
+        """Add one to a relay's figure: asked, enrolled, refused or expired."""
+        if self.redis.exists(f"relay:{phone}"):
+            self.redis.hincrby(f"relay:{phone}", figure, 1)
+
+    def take_relay_quota(self, phone: str, day: str, limit: int) -> bool:
+        """Count one enrollment request for the relay today; False when over the limit."""
+        key = f"relayday:{phone}:{day}"
+        pipe = self.redis.pipeline()
+        pipe.incr(key)
+        pipe.expire(key, 2 * 24 * 3600)
+        used = pipe.execute()[0]
+        if used > limit:
+            self.redis.decr(key)
+            return False
+        return True
+
+    def open_consent(self, target: str, request: dict, ttl: int) -> bool:
+        """Record a pending consent request for target; False if one is already pending."""
+        key = f"consent:{target}"
+        pipe = self.redis.pipeline()
+        pipe.hsetnx(key, "relay", request["relay"])
+        pipe.hgetall(key)
+        created, current = pipe.execute()
+        if not created:
+            return False
+        self.redis.hset(key, mapping={k: str(v) for k, v in request.items()})
+        self.redis.expire(key, ttl)
+        return True
+
+    def get_consent(self, target: str) -> dict | None:
+        """The pending consent request for a number, if any."""
+        return self.redis.hgetall(f"consent:{target}") or None
+
+    def close_consent(self, target: str, request_id: str) -> dict | None:
+        """Remove and return the pending request if it is still this one (answers race expiry)."""
+        script = (
+            "local id = redis.call('hget', KEYS[1], 'id') "
+            "if id == ARGV[1] then local all = redis.call('hgetall', KEYS[1]) "
+            "redis.call('del', KEYS[1]) return all end return nil"
+        )
+        flat = self.redis.eval(script, 1, f"consent:{target}", request_id)
+        return dict(zip(flat[::2], flat[1::2], strict=True)) if flat else None
+
+    def set_consent_status(self, target: str, status: str) -> None:
+        """Mark a consent request expired (kept until its TTL so a late answer is explained)."""
+        self.redis.hset(f"consent:{target}", "status", status)
+
+    def mark_refused(self, relay: str, target: str) -> None:
+        """This number said no to this relay: the relay may not ask it again."""
+        self.redis.sadd(f"refused:{relay}", target)
+
+    def has_refused(self, relay: str, target: str) -> bool:
+        """Whether the number once refused this relay."""
+        return bool(self.redis.sismember(f"refused:{relay}", target))
+
     # -- simulated gateway -----------------------------------------------------------------
 
     def record_simulated(self, message: dict) -> None:
@@ -473,6 +611,706 @@ class Store:
         """Newest first: what the simulated gateway accepted (for one phone, or all)."""
         key = f"sim:sms:{phone}" if phone else "sim:sms"
         return [json.loads(m) for m in self.redis.lrange(key, 0, limit - 1)]
+
+    # -- admin accounts and audit -----------------------------------------------------------
+
+    def save_account(self, email: str, fields: Mapping[str, object]) -> None:
+        """Create or update an admin account's record (fields are merged)."""
+        pipe = self.redis.pipeline()
+        pipe.hset(f"adm:acct:{email}", mapping={k: str(v) for k, v in fields.items()})
+        pipe.sadd("adm:accts", email)
+        pipe.execute()
+
+    def get_account(self, email: str) -> dict | None:
+        """An admin account's record, or None."""
+        return self.redis.hgetall(f"adm:acct:{email}") or None
+
+    def account_emails(self) -> list[str]:
+        """Every admin account's email, sorted."""
+        return sorted(self.redis.smembers("adm:accts"))
+
+    def delete_account(self, email: str) -> bool:
+        """Remove an admin account (its sessions die with it: they are checked against it)."""
+        pipe = self.redis.pipeline()
+        pipe.delete(f"adm:acct:{email}")
+        pipe.srem("adm:accts", email)
+        return bool(pipe.execute()[0])
+
+    def open_session(self, token: str, value: str, ttl: int) -> None:
+        """Remember a signed-in admin session."""
+        self.redis.set(f"adm:sess:{token}", value, ex=ttl)
+
+    def session_value(self, token: str, ttl: int) -> str | None:
+        """A live session's value, extending its life (sliding expiry), or None."""
+        key = f"adm:sess:{token}"
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.get(key)
+        pipe.expire(key, ttl, xx=True)
+        return pipe.execute()[0]
+
+    def close_session(self, token: str) -> None:
+        """Forget a session (sign-out)."""
+        self.redis.delete(f"adm:sess:{token}")
+
+    def count_failure(self, kind: str, ident: str, window: int) -> int:
+        """Count a failed sign-in for (kind, ident); counts expire `window` s after the first."""
+        key = f"adm:fail:{kind}:{ident}"
+        pipe = self.redis.pipeline()
+        pipe.incr(key)
+        pipe.expire(key, window, nx=True)
+        return int(pipe.execute()[0])
+
+    def failures(self, kind: str, ident: str) -> tuple[int, int]:
+        """(failed sign-ins counted, seconds until the count resets) for (kind, ident)."""
+        key = f"adm:fail:{kind}:{ident}"
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.get(key)
+        pipe.ttl(key)
+        count, ttl = pipe.execute()
+        return int(count or 0), max(int(ttl), 0)
+
+    def clear_failures(self, kind: str, ident: str) -> None:
+        """Reset the failed sign-in count (after a successful sign-in)."""
+        self.redis.delete(f"adm:fail:{kind}:{ident}")
+
+    def add_audit(self, entry: Mapping[str, object], keep: int = 10000) -> None:
+        """Append to the audit log (newest first, capped)."""
+        data = json.dumps({"at": self.now(), **entry}, ensure_ascii=False)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.lpush("adm:audit", data)
+        pipe.ltrim("adm:audit", 0, keep - 1)
+        pipe.execute()
+
+    def audit_log(self, limit: int = 200) -> list[dict]:
+        """The newest audit entries, newest first."""
+        return [json.loads(e) for e in self.redis.lrange("adm:audit", 0, limit - 1)]
+
+    def count_audience(
+        self, places: Sequence[MatchPlace], category: str
+    ) -> dict[Language, int]:
+        """How many active subscribers a draft posting would reach, by language (no transfer)."""
+        token = secrets.token_hex(8)
+
+        def dest(lang: Language) -> str:
+            return f"adm:aud:{token}:{lang.value}"
+
+        counts = self.match_into(dest, places, category)
+        self.redis.delete(*(dest(lang) for lang in Language))
+        return counts
+
+    # -- jobs and alerts ---------------------------------------------------------------------
+
+    def next_job_id(self) -> str:
+        """A new job id: '1', '2', ... (short, so admins can type it)."""
+        return str(self.redis.incr("job:seq"))
+
+    def claim_job_code(self, code: str, job_id: str, expire_at: int) -> bool:
+        """Reserve a job code for this job until expire_at; False when another job holds it."""
+        return bool(self.redis.set(f"jobcode:{code}", job_id, nx=True, exat=expire_at))
+
+    def job_id_for_code(self, code: str) -> str | None:
+        """The job a code belongs to, or None."""
+        return self.redis.get(f"jobcode:{code}")
+
+    def save_job(self, job_id: str, fields: dict[str, str], created_at: int) -> None:
+        """Write a job record and list it."""
+        pipe = self.redis.pipeline()
+        pipe.hset(f"job:{job_id}", mapping=fields)
+        pipe.zadd("jobs:all", {job_id: created_at})
+        pipe.execute()
+
+    def load_jobs(self, job_ids: Sequence[str]) -> list[dict[str, str] | None]:
+        """Job records, None for unknown ids (one round trip)."""
+        pipe = self.redis.pipeline(transaction=False)
+        for job_id in job_ids:
+            pipe.hgetall(f"job:{job_id}")
+        return [data or None for data in pipe.execute()]
+
+    def update_job(
+        self, job_id: str, fields: dict[str, str], *, from_status: Iterable[str] | None = None
+    ) -> str | None:
+        """Change a job's fields, only while its status is one of from_status (None: any).
+
+        Returns the status it had, or None when the job is missing or in another status.
+        """
+        allowed = list(from_status) if from_status is not None else []
+        flat = [x for kv in fields.items() for x in kv]
+        old = self._update_job_script(
+            keys=[f"job:{job_id}"], args=[len(allowed), *allowed, *flat]
+        )
+        return old or None
+
+    def job_ids(self, offset: int = 0, limit: int = 50) -> list[str]:
+        """Job ids, newest first."""
+        return self.redis.zrevrange("jobs:all", offset, offset + limit - 1)
+
+    def count_jobs(self) -> int:
+        """How many jobs exist."""
+        return int(self.redis.zcard("jobs:all"))
+
+    def set_job_open(self, job_id: str, published_at: int | None) -> None:
+        """List a published job among the open ones (None: take it off the list)."""
+        if published_at is None:
+            self.redis.zrem("jobs:open", job_id)
+        else:
+            self.redis.zadd("jobs:open", {job_id: published_at})
+
+    def open_job_ids(self) -> list[str]:
+        """Published jobs, newest first (some may have passed their deadline)."""
+        return self.redis.zrevrange("jobs:open", 0, -1)
+
+    def set_job_scheduled(self, job_id: str, at: int | None) -> None:
+        """Remember a job waiting for the end of quiet hours (None: forget it)."""
+        if at is None:
+            self.redis.zrem("jobs:sched", job_id)
+        else:
+            self.redis.zadd("jobs:sched", {job_id: at})
+
+    def scheduled_job_ids(self, due_before: int) -> list[str]:
+        """Jobs whose publication was due before this time."""
+        return self.redis.zrangebyscore("jobs:sched", "-inf", due_before)
+
+    def count_matches(self, job_id: str, places: Sequence[MatchPlace], category: str) -> int:
+        """How many active subscribers match a posting right now (server side, no transfer)."""
+        counts = self.match_into(lambda lang: f"fan:{job_id}:n:{lang.value}", places, category)
+        self.redis.delete(*(f"fan:{job_id}:n:{lang.value}" for lang in Language))
+        return sum(counts.values())
+
+    def snapshot_audience(
+        self,
+        job_id: str,
+        places: Sequence[MatchPlace],
+        category: str,
+        texts: dict[str, tuple[str, int]],
+        ttl: int,
+    ) -> int:
+        """Freeze who a plan is for: the unions of the index sets, per language, in one MULTI.
+
+        Inside a transaction no language switch (itself a MULTI) can interleave, so each
+        person is in exactly one union. Also stores the texts. Returns how many people.
+        """
+        key = f"fan:{job_id}"
+        pipe = self.redis.pipeline()
+        for lang in Language:
+            pipe.sunionstore(f"{key}:m:{lang.value}", self.match_keys(places, category, lang))
+            pipe.expire(f"{key}:m:{lang.value}", ttl)
+        mapping: dict[str, str | int] = {"cut": 1}
+        for lang, (text, segments) in texts.items():
+            mapping[f"text:{lang}"] = text
+            mapping[f"seg:{lang}"] = segments
+        pipe.hset(f"{key}:plan", mapping=mapping)
+        pipe.expire(f"{key}:plan", ttl)
+        return sum(pipe.execute()[0:2 * len(Language):2])
+
+    def cut_batches(self, job_id: str, size: int, ttl: int, limit: int) -> tuple[list[int], bool]:
+        """Move up to `limit` batches of `size` people from the audience into batch keys.
+
+        Atomic per call, so a planner that dies half-way loses nobody and doubles nobody: the
+        next one carries on from what is left. People this job already reached are dropped.
+        Returns the new batch numbers and True once the audience is used up (plan complete).
+        """
+        key = f"fan:{job_id}"
+        first, end, finished = self._cut_batches_script(
+            keys=[*(f"{key}:m:{lang.value}" for lang in Language),
+                  f"{key}:st", f"{key}:todo", f"{key}:plan", f"{key}:stats"],
+            args=[size, ttl, limit, f"{key}:b:", *(lang.value for lang in Language)],
+        )
+        return list(range(int(first), int(end))), bool(finished)
+
+    def batch_targets(self, job_id: str, n: int) -> tuple[str, list[str], str] | None:
+        """A batch's language, phones, and per phone 'h' (has an outcome), 'a' (active) or 'i'.
+
+        One round trip for what send_batch must know right before sending; None once the
+        batch is finished.
+        """
+        reply = self._batch_targets_script(keys=[f"fan:{job_id}:b:{n}", f"fan:{job_id}:st"])
+        if not reply:
+            return None
+        raw, codes = reply
+        lang, _, phones = raw.partition("|")
+        return lang, [p for p in phones.split(",") if p], codes
+
+    def fanout_plan(self, job_id: str) -> dict[str, str]:
+        """The fan-out's plan record: state (pending|planned|done), batches, texts, rq ids."""
+        return self.redis.hgetall(f"fan:{job_id}:plan")
+
+    def fanout_request(self, job_id: str, rq_id: str) -> bool:
+        """Ask for a (new) plan unless one is sending; True when the planner should run."""
+        return bool(
+            self._fanout_request_script(
+                keys=[f"fan:{job_id}:plan", f"fan:{job_id}:todo", "fan:active"],
+                args=[job_id, rq_id],
+            )
+        )
+
+    def fanout_todo(self, job_id: str) -> set[int]:
+        """Batches not finished yet."""
+        return {int(n) for n in self.redis.smembers(f"fan:{job_id}:todo")}
+
+    def fanout_rq_ids(self, job_id: str, numbers: Sequence[int]) -> list[str | None]:
+        """The RQ job currently in charge of each batch."""
+        if not numbers:
+            return []
+        return self.redis.hmget(f"fan:{job_id}:rq", [str(n) for n in numbers])
+
+    def set_fanout_rq_ids(self, job_id: str, rq_ids: dict[int, str], ttl: int) -> None:
+        """Record the RQ jobs that carry these batches."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hset(f"fan:{job_id}:rq", mapping={str(n): i for n, i in rq_ids.items()})
+        pipe.expire(f"fan:{job_id}:rq", ttl)
+        pipe.execute()
+
+    def set_fanout_rq_id(self, job_id: str, n: int | str, rq_id: str) -> None:
+        """Record which RQ job now carries batch n ('plan' for the planner)."""
+        if n == "plan":
+            self.redis.hset(f"fan:{job_id}:plan", "rq", rq_id)
+        else:
+            self.redis.hset(f"fan:{job_id}:rq", str(n), rq_id)
+
+    def bump_fanout_attempts(self, job_id: str, n: int, kind: str = "try") -> int:
+        """Count one more attempt of a batch ('try': gateway retries, 'sweep': re-enqueues)."""
+        return int(self.redis.hincrby(f"fan:{job_id}:try", f"{kind}:{n}", 1))
+
+    def fanout_attempts(self, job_id: str, n: int, kind: str = "try") -> int:
+        """Attempts counted so far."""
+        return int(self.redis.hget(f"fan:{job_id}:try", f"{kind}:{n}") or 0)
+
+    def acquire_fanout_lease(self, job_id: str, n: int | str, token: str, ttl: int) -> bool:
+        """Take the lock on a batch (or 'plan') for ttl seconds: one sender at a time."""
+        return bool(self.redis.set(f"fan:{job_id}:lease:{n}", token, nx=True, ex=ttl))
+
+    def renew_fanout_lease(self, job_id: str, n: int | str, token: str, ttl: int) -> bool:
+        """Extend our lock for another ttl seconds; False if it is no longer ours."""
+        return bool(self._renew_script(keys=[f"fan:{job_id}:lease:{n}"], args=[token, ttl]))
+
+    def release_fanout_lease(self, job_id: str, n: int | str, token: str) -> None:
+        """Give the lock back, if it is still ours."""
+        self._release_script(keys=[f"fan:{job_id}:lease:{n}"], args=[token])
+
+    def fanout_leases(self, job_id: str, numbers: Sequence[int | str]) -> list[bool]:
+        """Whether each batch is locked by a live sender right now."""
+        if not numbers:
+            return []
+        pipe = self.redis.pipeline(transaction=False)
+        for n in numbers:
+            pipe.exists(f"fan:{job_id}:lease:{n}")
+        return [bool(x) for x in pipe.execute()]
+
+    def record_alerts(
+        self,
+        job_id: str,
+        n: int,
+        rows: Sequence[tuple[str, str, str, str, str]],
+        *,
+        segments: int,
+        price: float,
+        finish: bool,
+        ttl: int,
+        gateway_ttl: int = 14 * 24 * 3600,
+    ) -> dict[str, int]:
+        """Record what happened to each recipient of a batch, atomically, moving stats once.
+
+        rows: (phone, 's'|'f'|'x', reason, gateway message id, cost). A phone already
+        recorded is left alone, so a re-run of the batch cannot count anyone twice. With
+        finish, the batch leaves the to-do set in the same step.
+        """
+        key = f"fan:{job_id}"
+        # One joined argument rather than five per row: packing thousands of arguments costs
+        # more than the script itself.
+        clean = self._NO_TAB_NL
+        joined = "\n".join("\t".join(str(v).translate(clean) for v in row) for row in rows)
+        args: list[str | int | float] = [
+            n, segments, price, gateway_ttl, ttl, int(finish), f"alert:{job_id}:",
+            repr(self.clock()), joined,
+        ]
+        sent, failed, skipped, left = self._record_alerts_script(
+            keys=[f"{key}:st", f"{key}:stats", f"{key}:todo", f"{key}:b:{n}"], args=args
+        )
+        return {"sent": sent, "failed": failed, "skipped": skipped, "todo": left}
+
+    def finish_fanout(self, job_id: str) -> bool:
+        """Mark a planned fan-out done once no batch is left; True when it just finished."""
+        return bool(
+            self._finish_script(
+                keys=[f"fan:{job_id}:plan", f"fan:{job_id}:todo", "fan:active"], args=[job_id]
+            )
+        )
+
+    def drop_fanout_batch(self, job_id: str, n: int, error: str) -> int:
+        """Give up on a batch that cannot be sent, loudly; returns how many it left unsent.
+
+        Those recipients stay queued ('q'): a later publication plans them again.
+        """
+        key = f"fan:{job_id}"
+        return int(self._drop_batch_script(
+            keys=[f"{key}:b:{n}", f"{key}:st", f"{key}:todo", f"{key}:stats"],
+            args=[n, error[:300]],
+        ))
+
+    def suspect_fanout(self, job_id: str, n: int | str, rq_id: str, ttl: int) -> bool:
+        """Note that batch n (RQ job rq_id) looks lost; True if it already did last time."""
+        key = f"fan:{job_id}:suspect:{n}"
+        pipe = self.redis.pipeline()
+        pipe.get(key)
+        pipe.set(key, rq_id, ex=ttl)
+        before, _ = pipe.execute()
+        return before == rq_id
+
+    def active_fanouts(self) -> list[str]:
+        """Jobs with a fan-out planned or under way."""
+        return sorted(self.redis.smembers("fan:active"))
+
+    def forget_fanout(self, job_id: str) -> None:
+        """Take a job off the active fan-outs (it was deleted or can no longer send)."""
+        pipe = self.redis.pipeline()
+        pipe.srem("fan:active", job_id)
+        pipe.hset(f"fan:{job_id}:plan", "state", "done")
+        pipe.execute()
+
+    def alert_stats(self, job_id: str) -> dict[str, str]:
+        """The fan-out counters of a job, and how many people it planned ('people')."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hgetall(f"fan:{job_id}:stats")
+        pipe.hlen(f"fan:{job_id}:st")
+        stats, people = pipe.execute()
+        stats["people"] = str(people)
+        return stats
+
+    def set_alert_stat(self, job_id: str, name: str, value: str | int) -> None:
+        """Set one fan-out counter (e.g. the audience counted at publication)."""
+        self.redis.hset(f"fan:{job_id}:stats", name, value)
+
+    def record_alert_delivery(self, job_id: str, phone: str, outcome: str, reason: str) -> bool:
+        """Apply a delivery report ('d' or 'f') to a sent alert, once; True if it changed."""
+        key = f"fan:{job_id}"
+        return bool(
+            self._delivery_script(keys=[f"{key}:st", f"{key}:stats"], args=[phone, outcome, reason])
+        )
+
+    def sweep_due(self, interval: float) -> bool:
+        """True for one caller per interval across all workers: whose turn it is to sweep."""
+        return bool(self.redis.set("fan:sweep", "1", nx=True, px=max(1, int(interval * 1000))))
+
+    def seed_subscribers(self, subscribers: Iterable[Subscriber], chunk: int = 2000) -> int:
+        """Write new subscribers and their index entries in bulk (imports, benchmarks).
+
+        Same records and indexes as update_subscriber(), without its per-number transaction:
+        only for numbers nobody else is writing at the same time.
+        """
+        count = 0
+        pipe = self.redis.pipeline(transaction=False)
+        for sub in subscribers:
+            key, fld = _bucket(sub.phone)
+            pipe.hset(key, fld, sub.pack())
+            for index in sub.index_keys():
+                pipe.sadd(index, sub.phone)
+            count += 1
+            if count % chunk == 0:
+                pipe.execute()
+        pipe.execute()
+        return count
+
+    @property
+    def _update_job_script(self):
+        return self._script("update_job", self._UPDATE_JOB_LUA)
+
+    @property
+    def _fanout_request_script(self):
+        return self._script("fanout_request", self._FANOUT_REQUEST_LUA)
+
+    @property
+    def _record_alerts_script(self):
+        return self._script("record_alerts", self._RECORD_ALERTS_LUA)
+
+    @property
+    def _cut_batches_script(self):
+        return self._script("cut_batches", self._CUT_BATCHES_LUA)
+
+    @property
+    def _batch_targets_script(self):
+        return self._script("batch_targets", self._BATCH_TARGETS_LUA)
+
+    @property
+    def _drop_batch_script(self):
+        return self._script("drop_batch", self._DROP_BATCH_LUA)
+
+    @property
+    def _finish_script(self):
+        return self._script("finish_fanout", self._FINISH_FANOUT_LUA)
+
+    @property
+    def _delivery_script(self):
+        return self._script("alert_delivery", self._ALERT_DELIVERY_LUA)
+
+    @property
+    def _renew_script(self):
+        return self._script("renew_lease", self._RENEW_LUA)
+
+    @property
+    def _release_script(self):
+        return self._script("release_lease", self._RELEASE_LUA)
+
+    def _script(self, name: str, source: str):
+        # Registered once per Store; redis-py then sends EVALSHA and reloads after a restart.
+        scripts = self.__dict__.setdefault("_scripts", {})
+        if name not in scripts:
+            scripts[name] = self.redis.register_script(source)
+        return scripts[name]
+
+    _NO_TAB_NL = str.maketrans("", "", "\t\n")
+
+    _UPDATE_JOB_LUA = """
+    local status = redis.call('HGET', KEYS[1], 'status')
+    if not status then return false end
+    local n = tonumber(ARGV[1])
+    if n > 0 then
+      local ok = false
+      for i = 2, n + 1 do if ARGV[i] == status then ok = true end end
+      if not ok then return false end
+    end
+    if #ARGV > n + 1 then redis.call('HSET', KEYS[1], unpack(ARGV, n + 2)) end
+    return status
+    """
+
+    # KEYS: plan, todo, fan:active. A sending plan is never doubled: its batches already hold
+    # everyone matched when it was made; a pending one will match again when it runs.
+    _FANOUT_REQUEST_LUA = """
+    local state = redis.call('HGET', KEYS[1], 'state')
+    redis.call('SADD', KEYS[3], ARGV[1])
+    if state == 'pending' then return 0 end
+    if state == 'planned' and redis.call('SCARD', KEYS[2]) > 0 then return 0 end
+    redis.call('HSET', KEYS[1], 'state', 'pending', 'rq', ARGV[2])
+    return 1
+    """
+
+    # KEYS: st, stats, todo, batch. ARGV: n, segments, price, gw ttl, ttl, finish, ref prefix,
+    # then rows of (phone, outcome, reason, gateway id, cost).
+    _RECORD_ALERTS_LUA = r"""
+    local seg, price = tonumber(ARGV[2]), tonumber(ARGV[3])
+    local rows, n = {}, 0
+    for line in string.gmatch(ARGV[9], "[^\n]+") do
+      local phone, new, reason, mid, c =
+        string.match(line, "^([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)$")
+      if phone then
+        n = n + 1
+        rows[n] = {phone, new, reason, mid, c}
+      end
+    end
+    local sent, failed, skipped, cost, dequeued = 0, 0, 0, 0, 0
+    local reasons = {}
+    -- One HMGET and one HSET per 500 rather than a call per phone: each write inside a script
+    -- is also a command in the AOF.
+    for start = 1, n, 500 do
+      local stop = math.min(start + 499, n)
+      local phones = {}
+      for i = start, stop do phones[i - start + 1] = rows[i][1] end
+      local old = redis.call('HMGET', KEYS[1], unpack(phones))
+      local fresh = {}
+      for i = start, stop do
+        local phone, new, reason, mid, c = unpack(rows[i])
+        local was = old[i - start + 1]
+        if not was or was == 'q' then
+          if was == 'q' then dequeued = dequeued + 1 end
+          old[i - start + 1] = new  -- the same phone twice in one call counts once
+          fresh[#fresh + 1] = phone
+          fresh[#fresh + 1] = new
+          if new == 's' then
+            sent = sent + 1
+            if c ~= '' then cost = cost + tonumber(c) else cost = cost + seg * price end
+            if mid ~= '' then
+              redis.call('SET', 'gw:' .. mid, ARGV[7] .. phone, 'EX', ARGV[4])
+            end
+          elseif new == 'f' then
+            failed = failed + 1
+            reasons['r:' .. reason] = (reasons['r:' .. reason] or 0) + 1
+          else
+            skipped = skipped + 1
+            reasons['x:' .. reason] = (reasons['x:' .. reason] or 0) + 1
+          end
+        end
+      end
+      if #fresh > 0 then redis.call('HSET', KEYS[1], unpack(fresh)) end
+    end
+    if sent > 0 then
+      redis.call('HINCRBY', KEYS[2], 'sent', sent)
+      redis.call('HINCRBY', KEYS[2], 'segments', sent * seg)
+      redis.call('HINCRBYFLOAT', KEYS[2], 'cost', cost)
+      local last = tonumber(redis.call('HGET', KEYS[2], 'last_sent_at') or '0')
+      if last < tonumber(ARGV[8]) then redis.call('HSET', KEYS[2], 'last_sent_at', ARGV[8]) end
+    end
+    if failed > 0 then redis.call('HINCRBY', KEYS[2], 'failed', failed) end
+    if skipped > 0 then redis.call('HINCRBY', KEYS[2], 'skipped', skipped) end
+    if dequeued > 0 then redis.call('HINCRBY', KEYS[2], 'queued', -dequeued) end
+    for k, v in pairs(reasons) do redis.call('HINCRBY', KEYS[2], k, v) end
+    if ARGV[6] == '1' then
+      redis.call('SREM', KEYS[3], ARGV[1])
+      redis.call('DEL', KEYS[4])
+    end
+    if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('EXPIRE', KEYS[1], ARGV[5]) end
+    return {sent, failed, skipped, redis.call('SCARD', KEYS[3])}
+    """
+
+    # KEYS: batch, st. The subscriber lookup repeats _bucket() and the status letter of
+    # Subscriber.pack() (as active_flags does), so 500 numbers cost one round trip.
+    _BATCH_TARGETS_LUA = """
+    local raw = redis.call('GET', KEYS[1])
+    if not raw then return false end
+    local phones, n = {}, 0
+    for phone in string.gmatch(string.match(raw, "|(.*)$") or "", "[^,]+") do
+      n = n + 1
+      phones[n] = phone
+    end
+    local out = {}
+    for start = 1, n, 500 do
+      local stop = math.min(start + 499, n)
+      local done = redis.call('HMGET', KEYS[2], unpack(phones, start, stop))
+      for i = start, stop do
+        if done[i - start + 1] and done[i - start + 1] ~= 'q' then
+          out[i] = 'h'
+        else
+          local d = string.match(phones[i], "^%+*(.*)$")
+          local packed = redis.call('HGET', 'sub:' .. string.sub(d, 1, -3), string.sub(d, -2))
+          if packed and string.match(packed, "^[^|]*|(.)") == 'a' then out[i] = 'a'
+          else out[i] = 'i' end
+        end
+      end
+    end
+    return {raw, table.concat(out)}
+    """
+
+    # KEYS: the unions (one per language), st, todo, plan, stats. ARGV: size, ttl, limit,
+    # batch key prefix, the languages in KEYS order.
+    _CUT_BATCHES_LUA = """
+    local size, ttl, limit, prefix = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]),
+      ARGV[4]
+    local nlang = #KEYS - 4
+    local st, todo, plan, stats = KEYS[nlang + 1], KEYS[nlang + 2], KEYS[nlang + 3],
+      KEYS[nlang + 4]
+    local first = tonumber(redis.call('HGET', plan, 'batches') or '0')
+    local n, fresh, li = first, 0, 1
+    while n - first < limit and li <= nlang do
+      local phones = redis.call('SPOP', KEYS[li], size)
+      if #phones == 0 then
+        li = li + 1
+      else
+        -- Everyone planned is recorded 'q' (queued) until their outcome replaces it; a 'q'
+        -- from a dropped batch is planned again, anyone with an outcome is not.
+        local old = redis.call('HMGET', st, unpack(phones))
+        local keep, count, queue = {}, 0, {}
+        for i, phone in ipairs(phones) do
+          if not old[i] or old[i] == 'q' then
+            count = count + 1
+            keep[count] = phone
+            if not old[i] then
+              queue[#queue + 1] = phone
+              queue[#queue + 1] = 'q'
+            end
+          end
+        end
+        if #queue > 0 then
+          redis.call('HSET', st, unpack(queue))
+          fresh = fresh + #queue / 2
+        end
+        if count > 0 then
+          redis.call('SET', prefix .. n, ARGV[4 + li] .. '|' .. table.concat(keep, ','), 'EX', ttl)
+          redis.call('SADD', todo, n)
+          n = n + 1
+        end
+      end
+    end
+    local finished = 1
+    for lj = 1, nlang do
+      if redis.call('EXISTS', KEYS[lj]) == 1 then finished = 0 end
+    end
+    redis.call('HSET', plan, 'batches', n)
+    if finished == 1 then redis.call('HSET', plan, 'state', 'planned', 'cut', 0) end
+    if fresh > 0 then redis.call('HINCRBY', stats, 'queued', fresh) end
+    if n > first then
+      redis.call('EXPIRE', todo, ttl)
+      redis.call('EXPIRE', st, ttl)
+    end
+    return {first, n, finished}
+    """
+
+    # KEYS: batch, st, todo, stats. ARGV: n, error.
+    _DROP_BATCH_LUA = """
+    local raw = redis.call('GET', KEYS[1])
+    local left = 0
+    if raw then
+      for phone in string.gmatch(string.match(raw, "|(.*)$") or "", "[^,]+") do
+        if redis.call('HGET', KEYS[2], phone) == 'q' then left = left + 1 end
+      end
+    end
+    if redis.call('SREM', KEYS[3], ARGV[1]) == 0 then return 0 end
+    redis.call('DEL', KEYS[1])
+    redis.call('HINCRBY', KEYS[4], 'batch_errors', 1)
+    redis.call('HSET', KEYS[4], 'last_error', ARGV[2])
+    return left
+    """
+
+    _FINISH_FANOUT_LUA = """
+    if redis.call('HGET', KEYS[1], 'state') ~= 'planned' then return 0 end
+    if redis.call('SCARD', KEYS[2]) > 0 then return 0 end
+    redis.call('HSET', KEYS[1], 'state', 'done')
+    redis.call('SREM', KEYS[3], ARGV[1])
+    return 1
+    """
+
+    # Only a sent alert takes a final outcome, and only once: a repeated or late report
+    # (Failed after Success, Success after Failed) changes nothing.
+    _ALERT_DELIVERY_LUA = """
+    if redis.call('HGET', KEYS[1], ARGV[1]) ~= 's' then return 0 end
+    redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+    if ARGV[2] == 'd' then
+      redis.call('HINCRBY', KEYS[2], 'delivered', 1)
+    else
+      redis.call('HINCRBY', KEYS[2], 'failed', 1)
+      redis.call('HINCRBY', KEYS[2], 'r:' .. ARGV[3], 1)
+    end
+    return 1
+    """
+
+    _RENEW_LUA = """
+    if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+    return 0
+    """
+
+    _RELEASE_LUA = """
+    if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+    return 0
+    """
+
+    # -- ussd sessions ---------------------------------------------------------------------
+
+    def ussd_state(self, phone: str) -> tuple[Subscriber | None, dict | None]:
+        """The subscriber and their USSD session record, in one round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hget(*_bucket(phone))
+        pipe.get(f"ussd:{phone}")
+        packed, raw = pipe.execute()
+        try:
+            record = json.loads(raw) if raw else None
+        except ValueError:
+            record = None
+        return (Subscriber.unpack(phone, packed) if packed else None,
+                record if isinstance(record, dict) else None)
+
+    def save_ussd_session(self, phone: str, record: Mapping[str, object], ttl: int) -> None:
+        """Keep a number's USSD session for ttl seconds (each answer starts the clock again)."""
+        self.redis.set(f"ussd:{phone}", json.dumps(record, separators=(",", ":")), ex=ttl)
+
+    def drop_ussd_session(self, phone: str, session_id: str | None = None) -> None:
+        """Forget a number's USSD session (only if it is still session_id, when given)."""
+        if session_id is None:
+            self.redis.delete(f"ussd:{phone}")
+            return
+        self.redis.eval(self._DROP_USSD_LUA, 1, f"ussd:{phone}", session_id)
+
+    _DROP_USSD_LUA = """
+    local raw = redis.call('GET', KEYS[1])
+    if raw and cjson.decode(raw)['sid'] == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+    return 0
+    """
 
     # -- health ----------------------------------------------------------------------------
 

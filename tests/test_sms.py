@@ -456,6 +456,8 @@ def test_delete_erases_everything(client, at_server, api_headers, redis, app) ->
     assert not any(PHONE in redis.smembers(k) for k in redis.scan_iter("idx:*"))
     assert store.get_subscriber(PHONE) is None
     assert _keys_mentioning(redis, PHONE) == []
+    # The replies we sent them are erased too, not only the keys named after them.
+    assert not [k for k in redis.scan_iter("out:*") if redis.hget(k, "phone") == PHONE]
     # Gone means gone: a later OUI is not an answer to the old question.
     assert send(client, at_server, "OUI") is not None
     assert subscriber(client, api_headers) is None
