@@ -25,15 +25,22 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     services.init_app(app)
 
-    from alerts import api, health, sms
+    from alerts import api, health, sms, ussd
 
     app.register_blueprint(health.bp)
     app.register_blueprint(sms.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(ussd.bp)
     if app.config["SIMULATOR"]:
         from alerts import simulator
 
         app.register_blueprint(simulator.at_blueprint)
+    from alerts import cli
+    cli.init_app(app)
+    # Admin web, phone simulator page, CSRF (webhooks and API exempt), Babel, `flask admin`.
+    from alerts import admin
+
+    admin.init_app(app)
     return app
 
 

@@ -68,3 +68,131 @@ def delete_subscriber(phone: str):
     if not existed:
         return jsonify({"error": "Not Found", "detail": "no subscriber with this phone"}), 404
     return "", 204
+
+
+# -- jobs -----------------------------------------------------------------------------------
+
+
+def _job_body():
+    """The JSON object of the request, or a 400 naming "body"."""
+    import json
+
+    from flask import request
+
+    try:
+        payload = json.loads(request.get_data(cache=True) or b"")
+    except (ValueError, RecursionError):
+        payload = None
+    if not isinstance(payload, dict):
+        return None, _fields_400({"body": "must be a JSON object"})
+    return payload, None
+
+
+def _fields_400(fields: dict[str, str]):
+    return jsonify({"error": "Bad Request", "fields": fields}), 400
+
+
+def _job_or_404(job_id: str):
+    from alerts import jobs
+    from alerts.services import current_services
+
+    job = jobs.get_job(job_id[:40], services=current_services())
+    if job is None:
+        abort(404, description="no job with this id or code")
+    return job
+
+
+@bp.post("/jobs")
+@token_required
+def post_job():
+    """Create a job (and publish it with "publish": true): 201 {id, code, matched, status}."""
+    from alerts import jobs
+    from alerts.services import current_services
+
+    payload, problem = _job_body()
+    if problem is not None:
+        return problem
+    services = current_services()
+    job, errors = jobs.create_job(services, payload, created_by="api")
+    if job is None or errors:
+        return _fields_400(errors)
+    stats = jobs.job_stats(services, job.id)
+    return (
+        jsonify({"id": job.id, "code": job.code, "matched": stats["matched"],
+                 "status": stats["status"]}),
+        201,
+    )
+
+
+@bp.get("/jobs")
+@token_required
+def list_jobs():
+    """Jobs, newest first (?offset=, ?limit= up to 200)."""
+    from flask import request
+
+    from alerts import jobs
+    from alerts.services import current_services
+
+    offset = request.args.get("offset", "0")
+    limit = request.args.get("limit", "50")
+    if not offset.isdigit() or not limit.isdigit() or len(offset) > 9 or len(limit) > 9:
+        return _fields_400({"offset": "offset and limit must be whole numbers"})
+    services = current_services()
+    ref = current_app.extensions["baara.reference"]
+    tz = jobs.timezone(services.config)
+    found = jobs.list_jobs(services=services, offset=int(offset), limit=min(int(limit), 200))
+    return jsonify(
+        {"jobs": [j.to_json(ref, tz) for j in found], "total": services.store.count_jobs()}
+    )
+
+
+@bp.get("/jobs/<job_id>")
+@token_required
+def get_job(job_id: str):
+    """Where a job's alerts are: status, matched, queued, sent, delivered, failed, cost."""
+    from alerts import jobs
+    from alerts.services import current_services
+
+    job = _job_or_404(job_id)
+    return jsonify(jobs.job_stats(current_services(), job.id))
+
+
+def _finish_job(job_id: str, action: str):
+    from alerts import jobs
+    from alerts.services import current_services
+
+    job = _job_or_404(job_id)
+    services = current_services()
+    job, errors = getattr(jobs, action)(services, job.id)
+    if errors:
+        return jsonify({"error": "Conflict", "fields": errors}), 409
+    return jsonify(jobs.job_stats(services, job.id))
+
+
+@bp.post("/jobs/<job_id>/close")
+@token_required
+def close_job(job_id: str):
+    """Close a job: it leaves OFFRES and INFO, and any sending still under way stops."""
+    return _finish_job(job_id, "close")
+
+
+@bp.post("/jobs/<job_id>/cancel")
+@token_required
+def cancel_job(job_id: str):
+    """Cancel a job: nothing more is sent for it."""
+    return _finish_job(job_id, "cancel")
+
+
+@bp.post("/jobs/<job_id>/publish")
+@token_required
+def publish_job(job_id: str):
+    """Publish a draft (alerts leave now, or when quiet hours end)."""
+    from alerts import jobs
+    from alerts.services import current_services
+
+    job = _job_or_404(job_id)
+    services = current_services()
+    job, errors = jobs.publish(services, job.id)
+    if errors:
+        return jsonify({"error": "Conflict", "fields": errors}), 409
+    return jsonify(jobs.job_stats(services, job.id))

@@ -693,6 +693,23 @@ def parse(text: str, state: State, places: Places) -> Command:
     return cmd(Intent.UNKNOWN)
 
 
+def consent_answer(text: str, places: Places) -> Intent | None:
+    """YES, NO or STOP when a text answers a relay's 'may we sign you up?', else None."""
+    words = [w for w in re.split(r"[\s']+", fold((text or "")[:MAX_PARSED])) if w]
+    if not words and any(sign in (text or "") for sign in _THUMBS_UP):
+        return Intent.YES
+    if not words:
+        return None
+    if _whole(words, YES_WORDS) or (_phrase_in(words, YES_LEAD) and len(words) <= 4):
+        return Intent.YES
+    if _whole(words, NO_WORDS) or (_phrase_in(words, NO_LEAD) and len(words) <= 4):
+        return Intent.NO
+    command = parse(text, State(), places)
+    if command.intent is Intent.STOP and not command.has_place:
+        return Intent.STOP
+    return None
+
+
 def _answer(words: list[str], pending: Pending, find) -> Intent | Findings | None:
     """YES or NO when the text answers 'did you mean <place>?', else None.
 

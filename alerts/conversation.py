@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
 from alerts.commands import Command, Intent, Pending, State, parse
+from alerts.phones import try_normalize
 from alerts.places import Places
 from alerts.store import Language, Source, Store, Subscriber, Subscription
 from config.reference import Reference
@@ -20,6 +21,10 @@ class Reply:
     language: Language
     #: Send even though the number is now stopped: the one STOP confirmation.
     force: bool = False
+    #: SMS to other numbers, (phone, text, force): the relay flow tells relays and asks people.
+    others: tuple[tuple[str, str, bool], ...] = ()
+    #: (number, request id) of a relay's consent request to lapse in 72 hours.
+    expire_consent: tuple[str, str] | None = None
 
 
 def describe(subs: Sequence[Subscription], lang: Language, ref: Reference) -> list[str]:
@@ -89,6 +94,9 @@ def _pending(raw: object) -> Pending | None:
 
 def respond(store: Store, places: Places, ref: Reference, phone: str, text: str) -> Reply | None:
     """Handle one inbound text from phone; None means Baara stays silent."""
+    consent = _consent(store, places, ref, phone, text)
+    if consent is not None:
+        return consent
     sub = store.get_subscriber(phone)
     pending = _pending(store.get_pending(phone))
     state = State(language=sub.language if sub else None, pending=pending)
@@ -110,6 +118,16 @@ def respond(store: Store, places: Places, ref: Reference, phone: str, text: str)
 
     def reply(message: str, force: bool = False) -> Reply:
         return Reply(message, lang, force)
+
+    if cmd.intent is Intent.RELAY and cmd.has_place:
+        from alerts import relays
+
+        out = relays.request_relay(store, ref, phone, cmd.districts + cmd.doubtful_districts)
+        return _from_outbound(phone, lang, out)
+    if cmd.intent is Intent.SUBSCRIBE and cmd.phone and cmd.has_place:
+        target = try_normalize(cmd.phone)
+        if target is not None and target != phone:
+            return _enroll(store, ref, phone, lang, cmd)
 
     match cmd.intent:
         case Intent.SUBSCRIBE | Intent.RELAY:
@@ -183,6 +201,58 @@ def respond(store: Store, places: Places, ref: Reference, phone: str, text: str)
             return reply(_info(cmd.code or "", lang))
         case _:
             return reply(texts.unknown(lang.value))
+
+
+def _from_outbound(phone: str, lang: Language, out, **extra) -> Reply:
+    """A Reply from the relay flow's messages: the sender's own, then the others'."""
+    mine = [text for p, text, _ in out.messages if p == phone]
+    others = tuple((p, text, force) for p, text, force in out.messages if p != phone)
+    return Reply(mine[0] if mine else "", lang, others=others, **extra)
+
+
+def _enroll(store: Store, ref: Reference, phone: str, lang: Language, cmd: Command) -> Reply:
+    """A relay's INSCRIRE <number> <district> [job]: ask that person first."""
+    from datetime import UTC, datetime
+
+    from alerts import relays
+
+    wanted = _subscriptions(
+        cmd.districts + cmd.doubtful_districts, cmd.regions + cmd.doubtful_regions, cmd.categories
+    )
+    today = datetime.fromtimestamp(store.now(), UTC).strftime("%Y%m%d")
+    status, out = relays.enroll(store, ref, phone, cmd.phone or "", wanted, today=today)
+    expire = None
+    if status is relays.Enrollment.ASKED:
+        target = try_normalize(cmd.phone or "")
+        request = relays.pending_request(store, target) if target else None
+        expire = (target, request["id"]) if request else None
+    return _from_outbound(phone, lang, out, expire_consent=expire)
+
+
+def _consent(store: Store, places: Places, ref: Reference, phone: str, text: str) -> Reply | None:
+    """Answers to a relay's consent request; None when the text is not one."""
+    from alerts import relays
+    from alerts.commands import consent_answer
+
+    request = relays.pending_request(store, phone)
+    if request is None:
+        return None
+    kind = consent_answer(text, places)
+    if kind is None:
+        return None
+    sub = store.get_subscriber(phone)
+    detected = parse(text, State(), places).language
+    lang = sub.language if sub else (detected or Language.FR)
+    if not relays.is_open(request, store.now()):
+        if kind is Intent.YES:
+            return Reply(relays.late_answer(lang), lang)
+        return None
+    out = relays.answer(store, ref, phone, request, yes=kind is Intent.YES, language=lang)
+    if kind is Intent.STOP:
+        store.stop(phone)
+        others = tuple((p, t, f) for p, t, f in out.messages if p != phone)
+        return Reply(texts.stopped(lang.value), lang, force=True, others=others)
+    return _from_outbound(phone, lang, out)
 
 
 def _offers(sub: Subscriber | None, lang: Language) -> str:

@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, jsonify, request
 from alerts.auth import check_webhook_key
 from alerts.conversation import respond
 from alerts.gateway import Status, delivery_status
-from alerts.outbox import queue_sms
+from alerts.outbox import queue_sms, schedule_consent_expiry
 from alerts.phones import try_normalize
 from alerts.places import Places
 from alerts.services import current_services
@@ -82,13 +82,18 @@ def incoming():
         store.add_history(phone, "in", form["text"][:480])
         reply = respond(store, _places(), current_app.extensions["baara.reference"], phone,
                         form["text"])
-        if reply is not None:
+        if reply is not None and reply.text:
             queue_sms(services, phone, reply.text, force=reply.force)
+        if reply is not None:
+            for other, text, force in reply.others:
+                queue_sms(services, other, text, kind="relay", force=force)
+            if reply.expire_consent:
+                schedule_consent_expiry(services, *reply.expire_consent)
     except Exception:
         # Let AT's retry of this id be processed: we did not finish it.
         store.forget_seen("sms", form["id"])
         raise
-    return jsonify({"status": "ok", "replied": reply is not None}), 200
+    return jsonify({"status": "ok", "replied": bool(reply and reply.text)}), 200
 
 
 @bp.post("/delivery")
@@ -105,7 +110,8 @@ def delivery():
     reason = form.get("failureReason", "")
     if status is None or ref is None:
         return jsonify({"status": "ignored"}), 200
-    if reason.lower() == "userinblacklist" and (phone := try_normalize(form.get("phoneNumber", ""))):
+    phone = try_normalize(form.get("phoneNumber", ""))
+    if reason.lower() == "userinblacklist" and phone:
         store.stop(phone, by=StoppedBy.OPERATOR)
     if ref.startswith("out:"):
         out_id = ref[4:]

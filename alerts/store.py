@@ -46,8 +46,9 @@ Key layout (every key Baara writes is listed here):
                                       segments, cost, last_sent_at, batch_errors, last_error,
                                       r:{failure reason}, x:{skip reason}
     fan:{job}:m:{lang}, :n:{lang}     transient unions while planning and counting
-    ussd:{phone}                      JSON: the number's USSD session (session id, answers, screen
-                                      stack, open-jobs snapshot); 5 min, so a cut-off call resumes
+    ussd:{phone}                      the number's last USSD call: session id, first screen,
+                                      answers; 5 min, so a call cut off can resume
+    ussd:jobs:{phone}                 the open jobs that call is looking at (numbers stay put)
 
 Subscribers are indexed only while active, so matching a posting is a union of the few index sets
 it names: its cost is the number of subscribers matched, never the number of subscribers.
@@ -55,6 +56,7 @@ it names: its cost is the number of subscribers matched, never the number of sub
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import time
@@ -917,8 +919,13 @@ class Store:
         key = f"fan:{job_id}"
         # One joined argument rather than five per row: packing thousands of arguments costs
         # more than the script itself.
-        clean = self._NO_TAB_NL
-        joined = "\n".join("\t".join(str(v).translate(clean) for v in row) for row in rows)
+        lines = []
+        for row in rows:
+            line = "\t".join(row)
+            if "\n" in line or line.count("\t") != 4:  # rare: only then pay for cleaning
+                line = "\t".join(str(v).translate(self._NO_TAB_NL) for v in row)
+            lines.append(line)
+        joined = "\n".join(lines)
         args: list[str | int | float] = [
             n, segments, price, gateway_ttl, ttl, int(finish), f"alert:{job_id}:",
             repr(self.clock()), joined,
@@ -1282,33 +1289,84 @@ class Store:
 
     # -- ussd sessions ---------------------------------------------------------------------
 
-    def ussd_state(self, phone: str) -> tuple[Subscriber | None, dict | None]:
-        """The subscriber and their USSD session record, in one round trip."""
+    # A call's record is "{session id}\n{first screen}\n{answers}": the menu replays the answers
+    # from the first screen, so one round trip per answer both reads the caller and moves the
+    # record on (the script below). The open-jobs snapshot is "{session id}\n{data}".
+
+    def ussd_begin(self, phone: str) -> tuple[
+        Subscriber | None, tuple[str, str, str] | None, tuple[str, str] | None
+    ]:
+        """The subscriber, their last call (session id, first screen, answers), its jobs: 1 trip."""
         pipe = self.redis.pipeline(transaction=False)
         pipe.hget(*_bucket(phone))
         pipe.get(f"ussd:{phone}")
-        packed, raw = pipe.execute()
+        pipe.get(f"ussd:jobs:{phone}")
+        return self._ussd_read(phone, *pipe.execute())
+
+    def ussd_step(self, phone: str, session_id: str, answers: str, ttl: int) -> tuple[
+        Subscriber | None, tuple[str, str, str] | None, tuple[str, str] | None
+    ]:
+        """ussd_begin() in one trip, then this call's record (if it is) holds `answers` for ttl."""
+        key, fld = _bucket(phone)
+        keys = (key, f"ussd:{phone}", f"ussd:jobs:{phone}")
+        args = (fld, session_id, answers, ttl)
         try:
-            record = json.loads(raw) if raw else None
-        except ValueError:
-            record = None
-        return (Subscriber.unpack(phone, packed) if packed else None,
-                record if isinstance(record, dict) else None)
+            found = self.redis.evalsha(self._USSD_STEP_SHA, len(keys), *keys, *args)
+        except redis_lib.exceptions.NoScriptError:
+            found = self.redis.eval(self._USSD_STEP_LUA, len(keys), *keys, *args)
+        return self._ussd_read(phone, *found)
 
-    def save_ussd_session(self, phone: str, record: Mapping[str, object], ttl: int) -> None:
-        """Keep a number's USSD session for ttl seconds (each answer starts the clock again)."""
-        self.redis.set(f"ussd:{phone}", json.dumps(record, separators=(",", ":")), ex=ttl)
+    def save_ussd_call(
+        self, phone: str, session_id: str, first: str, answers: str, ttl: int
+    ) -> None:
+        """Remember a call: its session id, the screen it began on, its answers (ttl seconds)."""
+        if "\n" in session_id + first + answers:
+            raise ValueError("a USSD call record is three lines")
+        self.redis.set(f"ussd:{phone}", f"{session_id}\n{first}\n{answers}", ex=ttl)
 
-    def drop_ussd_session(self, phone: str, session_id: str | None = None) -> None:
-        """Forget a number's USSD session (only if it is still session_id, when given)."""
+    def save_ussd_jobs(self, phone: str, session_id: str, data: str, ttl: int) -> None:
+        """Keep the open jobs a call is looking at, so their numbers hold during the call."""
+        self.redis.set(f"ussd:jobs:{phone}", f"{session_id}\n{data}", ex=ttl)
+
+    def drop_ussd_call(self, phone: str, session_id: str | None = None) -> None:
+        """Forget a number's last call (only if it is still session_id, when given)."""
+        keys = (f"ussd:{phone}", f"ussd:jobs:{phone}")
         if session_id is None:
-            self.redis.delete(f"ussd:{phone}")
-            return
-        self.redis.eval(self._DROP_USSD_LUA, 1, f"ussd:{phone}", session_id)
+            self.redis.delete(*keys)
+        else:
+            self.redis.eval(self._USSD_DROP_LUA, len(keys), *keys, session_id)
 
-    _DROP_USSD_LUA = """
-    local raw = redis.call('GET', KEYS[1])
-    if raw and cjson.decode(raw)['sid'] == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+    def _ussd_read(
+        self, phone: str, packed: str | None, call: str | None, jobs: str | None
+    ) -> tuple[Subscriber | None, tuple[str, str, str] | None, tuple[str, str] | None]:
+        parts = call.split("\n", 2) if call else []
+        saved = jobs.split("\n", 1) if jobs else []
+        return (
+            Subscriber.unpack(phone, packed) if packed else None,
+            (parts[0], parts[1], parts[2]) if len(parts) == 3 else None,
+            (saved[0], saved[1]) if len(saved) == 2 else None,
+        )
+
+    _USSD_STEP_LUA = r"""
+    local packed = redis.call('HGET', KEYS[1], ARGV[1])
+    local call = redis.call('GET', KEYS[2])
+    local jobs = redis.call('GET', KEYS[3])
+    if call then
+      local sid, first = string.match(call, '^([^\n]*)\n([^\n]*)\n')
+      if sid == ARGV[2] then
+        redis.call('SET', KEYS[2], sid .. '\n' .. first .. '\n' .. ARGV[3], 'EX', ARGV[4])
+        if jobs then redis.call('EXPIRE', KEYS[3], ARGV[4]) end
+      end
+    end
+    return {packed or false, call or false, jobs or false}
+    """
+    _USSD_STEP_SHA = hashlib.sha1(_USSD_STEP_LUA.encode()).hexdigest()
+
+    _USSD_DROP_LUA = r"""
+    local call = redis.call('GET', KEYS[1])
+    if call and string.sub(call, 1, #ARGV[1] + 1) == ARGV[1] .. '\n' then
+      return redis.call('DEL', KEYS[1], KEYS[2])
+    end
     return 0
     """
 

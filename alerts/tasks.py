@@ -72,3 +72,72 @@ def send_reply(out_id: str) -> str:
         if not result.retryable:
             raise PermanentGatewayError(f"reply refused by the gateway: {result.reason}")
     return result.status.value
+
+
+# -- community relays ------------------------------------------------------------------------
+
+
+def expire_consent(phone: str, request_id: str) -> int:
+    """72 hours after a relay's request: lapse it if unanswered and tell the relay."""
+    from alerts import relays
+    from alerts.outbox import queue_sms
+
+    services = current_services()
+    out = relays.expire(services.store, phone, request_id)
+    for target, text, force in out.messages:
+        queue_sms(services, target, text, kind="relay", force=force)
+    return len(out.messages)
+
+
+def relay_digest() -> int:
+    """The weekly digest to every approved relay with open jobs in its districts; reschedules."""
+    from alerts import relays
+    from alerts.outbox import queue_sms
+
+    services = current_services()
+    sent = 0
+    for phone, text in relays.digests(services):
+        queue_sms(services, phone, text, kind="digest")
+        sent += 1
+    relays.schedule_digest(services, after_run=True)
+    return sent
+
+
+# -- alert fan-out --------------------------------------------------------------------------
+# Thin entry points; the logic and its exactly-once guarantee are in alerts/fanout.py.
+
+
+def plan_fanout(job_id: str) -> dict:
+    """Match a published job's subscribers, store the batches, enqueue one job per batch."""
+    from alerts import fanout
+
+    return fanout.plan(current_services(), job_id)
+
+
+def send_batch(job_id: str, batch_no: int) -> dict:
+    """Send one batch of a job's alerts (each recipient at most once)."""
+    from alerts import fanout
+
+    return fanout.send_batch(current_services(), job_id, batch_no)
+
+
+def publish_scheduled(job_id: str) -> str:
+    """Publish a job held back by quiet hours (unless it was cancelled or closed meanwhile)."""
+    from alerts import jobs
+
+    services = current_services()
+    job = jobs.get_job(job_id, services=services)
+    if job is None or job.status is not jobs.JobStatus.SCHEDULED:
+        return "skipped"
+    job, errors = jobs.publish(services, job_id)
+    if errors:
+        log.warning("job %s not published at the end of quiet hours: %s", job_id, errors)
+        return "refused"
+    return job.status.value if job else "missing"
+
+
+def sweep_fanouts() -> dict:
+    """Re-enqueue lost fan-out batches and planners now (workers also do it on their own)."""
+    from alerts import fanout
+
+    return fanout.sweep(current_services(), force=True)

@@ -33,6 +33,7 @@ SETTINGS: dict[str, type] = {
     "PORT": int,
     "SIMULATOR": bool,
     "USSD_CODE": str,
+    "RELAY_DIGEST": str,
 }
 
 #: Safe for production: no secret has a default here.
@@ -56,6 +57,8 @@ DEFAULTS: dict[str, Any] = {
     "PORT": 5000,
     "SIMULATOR": None,  # None: on in development, off in production
     "USSD_CODE": "*384*22#",
+    # Day and local time of the relays' weekly digest; must fall outside QUIET_HOURS.
+    "RELAY_DIGEST": "mon 09:00",
 }
 
 #: Local-only values so `make run` works with no configuration at all.
@@ -97,6 +100,22 @@ def parse_quiet_hours(value: str) -> tuple[tuple[int, int], tuple[int, int]] | N
         raise ConfigError(f"QUIET_HOURS must look like 21:00-07:00, got {value!r}")
     h1, m1, h2, m2 = (int(g) for g in m.groups())
     return (h1, m1), (h2, m2)
+
+
+_DIGEST = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun)\s+([01]?\d|2[0-3]):([0-5]\d)$", re.I)
+
+
+def _check_digest(value: str, quiet: tuple[tuple[int, int], tuple[int, int]] | None) -> None:
+    m = _DIGEST.match((value or "").strip())
+    if not m:
+        raise ConfigError(f"RELAY_DIGEST must look like 'mon 09:00', got {value!r}")
+    if quiet:
+        minutes = int(m.group(2)) * 60 + int(m.group(3))
+        (h1, m1), (h2, m2) = quiet
+        start, end = h1 * 60 + m1, h2 * 60 + m2
+        inside = start <= minutes < end if start < end else (minutes >= start or minutes < end)
+        if inside:
+            raise ConfigError(f"RELAY_DIGEST {value!r} falls inside QUIET_HOURS")
 
 
 def load_settings(
@@ -143,6 +162,7 @@ def load_settings(
     if settings["SMS_PRICE"] < 0:
         raise ConfigError("SMS_PRICE must not be negative")
     settings["QUIET_HOURS_PARSED"] = parse_quiet_hours(settings["QUIET_HOURS"])
+    _check_digest(settings["RELAY_DIGEST"], settings["QUIET_HOURS_PARSED"])
     try:
         ZoneInfo(settings["TIMEZONE"])
     except (ZoneInfoNotFoundError, ValueError):

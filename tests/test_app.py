@@ -76,10 +76,10 @@ def test_gunicorn_serves_app_against_given_redis(redis, redis_server, at_server)
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             try:
-                response = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                response = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=30)
                 break
             except requests.ConnectionError:
                 assert time.monotonic() < deadline, "gunicorn did not start"

@@ -1,0 +1,173 @@
+"""Subscribers (admins only): search by phone, details and history, stop, erase, CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from alerts.admin.core import admin_required, audit, bp, local_time, store
+from alerts.admin.forms import ConfirmForm, EraseForm, SearchForm
+from alerts.api import subscriber_json
+from alerts.phones import try_normalize
+from alerts.store import StoppedBy, Subscriber
+
+SEARCH_LIMIT = 50
+EXPORT_COLUMNS = (
+    "phone", "language", "status", "stopped_by", "source", "created_at", "updated_at",
+    "districts", "regions", "categories", "subscriptions",
+)
+
+
+def _digits(text: str) -> str:
+    return "".join(c for c in text if c.isdigit())
+
+
+def search(query: str, limit: int = SEARCH_LIMIT) -> list[Subscriber]:
+    """Subscribers whose number contains these digits (a full number is found directly)."""
+    phone = try_normalize(query)
+    if phone:
+        found = store().get_subscriber(phone)
+        if found:
+            return [found]
+    digits = _digits(query)
+    if len(digits) < 4:
+        return []
+    hits = []
+    for sub in store().iter_subscribers():
+        if digits in sub.phone:
+            hits.append(sub)
+            if len(hits) >= limit:
+                break
+    return sorted(hits, key=lambda s: s.phone)
+
+
+@bp.get("/subscribers")
+@admin_required
+def subscribers():
+    """Search form and results, plus the CSV export button."""
+    form = SearchForm(request.args)
+    results: list[Subscriber] | None = None
+    if request.args.get("q") is not None and form.validate():
+        results = search(form.q.data or "")
+        if len(results) == 1 and try_normalize(form.q.data or "") == results[0].phone:
+            return redirect(url_for("admin.subscriber", phone=results[0].phone))
+    return render_template(
+        "admin/subscribers.html", form=form, results=results, export_form=ConfirmForm(),
+        limit=SEARCH_LIMIT,
+    )
+
+
+def _subscriber_or_404(phone: str) -> Subscriber:
+    normalized = try_normalize(phone)
+    sub = store().get_subscriber(normalized) if normalized else None
+    if sub is None:
+        abort(404)
+    return sub
+
+
+@bp.get("/subscribers/<path:phone>")
+@admin_required
+def subscriber(phone: str):
+    """One subscriber: language, status, subscriptions by name, message history."""
+    sub = _subscriber_or_404(phone)
+    return render_template(
+        "admin/subscriber.html",
+        sub=sub,
+        info=subscriber_json(sub),
+        history=store().history(sub.phone),
+        stop_form=ConfirmForm(),
+        erase_form=EraseForm(),
+        simulator=current_app.config.get("SIMULATOR"),
+    )
+
+
+@bp.post("/subscribers/<path:phone>/stop")
+@admin_required
+def subscriber_stop(phone: str):
+    """Stop all sending to the number (on the person's request); START by SMS resumes."""
+    sub = _subscriber_or_404(phone)
+    store().stop(sub.phone, by=StoppedBy.USER)
+    audit("subscriber_stopped", phone=sub.phone)
+    flash(_("Envois arrêtés pour ce numéro."), "success")
+    return redirect(url_for("admin.subscriber", phone=sub.phone))
+
+
+@bp.post("/subscribers/<path:phone>/erase")
+@admin_required
+def subscriber_erase(phone: str):
+    """Erase everything Baara holds about the number, after an explicit confirmation."""
+    sub = _subscriber_or_404(phone)
+    form = EraseForm()
+    if not form.validate_on_submit():
+        return render_template(
+            "admin/subscriber.html", sub=sub, info=subscriber_json(sub),
+            history=store().history(sub.phone), stop_form=ConfirmForm(), erase_form=form,
+            simulator=current_app.config.get("SIMULATOR"),
+        ), 400
+    store().erase_subscriber(sub.phone)
+    audit("subscriber_erased", phone=sub.phone)
+    flash(_("Numéro effacé : %(phone)s", phone=sub.phone), "success")
+    return redirect(url_for("admin.subscribers"))
+
+
+def _cell(value: str) -> str:
+    # A spreadsheet runs a cell starting with = + - @ as a formula; phones (+digits) are safe.
+    if value and value[0] in "=+-@\t\r" and not value[1:].isdigit():
+        return "'" + value
+    return value
+
+
+def export_rows() -> Iterator[list[str]]:
+    """Header then one row per subscriber, for the CSV export."""
+    yield list(EXPORT_COLUMNS)
+    for sub in store().iter_subscribers():
+        row = [
+            sub.phone, sub.language.value, sub.status.value, sub.stopped_by.value,
+            sub.source.value, local_time(sub.created_at, "%Y-%m-%d %H:%M"),
+            local_time(sub.updated_at, "%Y-%m-%d %H:%M"),
+            " ".join(sorted({s.district for s in sub.subscriptions if s.district})),
+            " ".join(sorted({s.region for s in sub.subscriptions if s.region})),
+            " ".join(sorted({s.category for s in sub.subscriptions if s.category})),
+            " ".join(s.code for s in sub.subscriptions),
+        ]
+        yield [_cell(v) for v in row]
+
+
+@bp.post("/subscribers/export.csv")
+@admin_required
+def subscribers_export():
+    """Every subscriber as CSV; the export is recorded in the audit log first."""
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    audit("subscribers_exported", format="csv")
+
+    def generate() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        # A BOM so a double click opens it in a spreadsheet with accents intact.
+        yield "\ufeff"
+        for row in export_rows():
+            writer.writerow(row)
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+
+    return Response(
+        stream_with_context(generate()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="baara-abonnes-{stamp}.csv"'},
+    )

@@ -1,0 +1,76 @@
+"""Every SMS of the community-relay flow: consent requests, outcomes, the weekly digest."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from messages.catalog import N_, render
+from messages.compose import Part, compose
+
+CONSENT_REQUEST = N_(
+    "Baara : le relais {relay} veut vous inscrire aux offres d'emploi santé pour {what}. "
+    "Gratuit. Répondez OUI pour accepter ou NON."
+)
+CONSENT_LATE = N_(
+    "Baara : cette demande d'inscription a expiré. Pour vous inscrire, envoyez le nom de "
+    "votre district, par exemple NIONO."
+)
+RELAY_ASKED = N_("Baara : demande envoyée au {phone}. Nous vous dirons sa réponse.")
+RELAY_ACCEPTED = N_("Baara : le {phone} a accepté. Inscrit pour {what}.")
+RELAY_REFUSED = N_("Baara : le {phone} a refusé. Nous ne lui écrirons plus de votre part.")
+RELAY_EXPIRED = N_("Baara : le {phone} n'a pas répondu en 72 heures. Demande annulée.")
+RELAY_QUOTA = N_("Baara : limite de {limit} demandes par jour atteinte. Réessayez demain.")
+RELAY_CANNOT = N_("Baara : nous ne pouvons pas écrire au {phone}.")
+RELAY_PENDING = N_("Baara : le {phone} a déjà une demande en attente.")
+RELAY_ALREADY = N_("Baara : le {phone} reçoit déjà ces offres.")
+RELAY_BAD_PHONE = N_("Baara : numéro invalide. Exemple : INSCRIRE 76 12 34 56 NIONO.")
+RELAY_NOT_RELAY = N_(
+    "Baara : seuls les relais peuvent inscrire quelqu'un d'autre. Envoyez RELAIS + votre "
+    "district pour le devenir."
+)
+RELAY_REQUESTED = N_(
+    "Baara : demande de relais pour {what} reçue. Un administrateur va la valider."
+)
+RELAY_APPROVED = N_(
+    "Baara : vous êtes relais pour {what}. Pour inscrire quelqu'un : INSCRIRE 76123456 NIONO."
+)
+DIGEST = N_("Baara, offres ouvertes ({what}) : {items}.")
+DIGEST_HINT = N_("INFO + code pour les détails.")
+
+
+def consent_request(relay: str, what_fr: Sequence[str], what_bm: Sequence[str]) -> str:
+    """The consent question, in French then Bamanankan, within two segments."""
+    fr = [render(CONSENT_REQUEST, "fr", relay=relay, what=w) for w in what_fr]
+    bm = [render(CONSENT_REQUEST, "bm", relay=relay, what=w) for w in what_bm]
+    return compose(
+        [Part(fr[0], shorter=tuple(fr[1:]), priority=5),
+         Part(bm[0], shorter=tuple(bm[1:]), priority=5)],
+        max_segments=2,
+        sep="\n",
+    )
+
+
+def simple(msgid: str, lang: str, **values: object) -> str:
+    """A one-part relay message in one segment."""
+    return compose([render(msgid, lang, **values)])
+
+
+def with_what(msgid: str, lang: str, whats: Sequence[str], **values: object) -> str:
+    """A relay message naming subscriptions, shortened to one segment."""
+    texts = [render(msgid, lang, what=w, **values) for w in whats] or [
+        render(msgid, lang, what="", **values)
+    ]
+    return compose([Part(texts[0], shorter=tuple(texts[1:]))])
+
+
+def digest(lang: str, whats: Sequence[str], items: Sequence[str]) -> str:
+    """The weekly digest: open jobs in the relay's districts, by code and title, two segments."""
+    heads = []
+    for count in range(len(items), 0, -1):
+        for what in whats[-1:] if count < len(items) else whats:
+            heads.append(render(DIGEST, lang, what=what, items="; ".join(items[:count])))
+    return compose(
+        [Part(heads[0], shorter=tuple(dict.fromkeys(heads[1:])), priority=5),
+         Part(render(DIGEST_HINT, lang), optional=True, priority=6)],
+        max_segments=2,
+    )
