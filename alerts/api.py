@@ -196,3 +196,86 @@ def publish_job(job_id: str):
     if errors:
         return jsonify({"error": "Conflict", "fields": errors}), 409
     return jsonify(jobs.job_stats(services, job.id))
+
+
+# -- community relays -------------------------------------------------------------------------
+
+
+def relay_json(relay: dict) -> dict:
+    """A relay with its districts named and its figures, consent rate included."""
+    ref = current_app.extensions["baara.reference"]
+    asked = relay["asked"]
+    return {
+        "phone": relay["phone"],
+        "status": relay["status"],
+        "districts": [
+            {"slug": d, "name": ref.districts[d].name} for d in relay["districts"]
+            if d in ref.districts
+        ],
+        "asked": asked,
+        "enrolled": relay["enrolled"],
+        "refused": relay["refused"],
+        "expired": relay["expired"],
+        "consent_rate": round(relay["enrolled"] / asked, 3) if asked else None,
+    }
+
+
+def resolve_districts(names: object) -> tuple[list[str], str | None]:
+    """District slugs from names, slugs or whole regions; or an error naming the bad one."""
+    from alerts.places import Places
+    from config.reference import District, Region
+
+    if not isinstance(names, list) or not names or len(names) > 100:
+        return [], "must be a non-empty list of districts or regions"
+    ref = current_app.extensions["baara.reference"]
+    places = Places(ref)
+    slugs: list[str] = []
+    for name in names:
+        place = places.resolve_place(name) if isinstance(name, str) and len(name) < 100 else None
+        if isinstance(place, District):
+            slugs.append(place.slug)
+        elif isinstance(place, Region):
+            slugs.extend(d.slug for d in ref.districts_in(place.slug))
+        else:
+            return [], f"unknown district or region: {str(name)[:60]}"
+    return list(dict.fromkeys(slugs)), None
+
+
+@bp.get("/relays")
+@token_required
+def list_relays():
+    """Every relay with its districts and figures."""
+    return jsonify({"relays": [relay_json(r) for r in current_store().relays()]})
+
+
+@bp.put("/relays/<path:phone>")
+@token_required
+def put_relay(phone: str):
+    """Make a number a relay for these districts, or update them (approves a pending one)."""
+    from alerts import relays
+    from alerts.outbox import queue_sms
+    from alerts.services import current_services
+
+    number = _phone_or_400(phone)
+    payload, problem = _job_body()
+    if problem:
+        return problem
+    districts, error = resolve_districts(payload.get("districts"))
+    if error:
+        return _fields_400({"districts": error})
+    services = current_services()
+    existed = services.store.get_relay(number) is not None
+    out = relays.approve(services.store, current_app.extensions["baara.reference"], number,
+                         districts)
+    for target, text, force in out.messages:
+        queue_sms(services, target, text, kind="relay", force=force)
+    return jsonify(relay_json(services.store.get_relay(number))), 200 if existed else 201
+
+
+@bp.delete("/relays/<path:phone>")
+@token_required
+def delete_relay(phone: str):
+    """Stop a number being a relay (the people it enrolled keep their alerts)."""
+    if not current_store().delete_relay(_phone_or_400(phone)):
+        abort(404, description="no relay with this phone")
+    return "", 204

@@ -726,3 +726,46 @@ def test_simulated_gateway_reports_delivery(app, monkeypatch) -> None:
     assert st.get_outgoing(ok)["status"] == "delivered"
     assert (st.get_outgoing(absent)["status"], st.get_outgoing(absent)["reason"]) == (
         "failed", "AbsentSubscriber")
+
+
+# -- community relays -------------------------------------------------------------------------
+
+
+def test_relays_page_adds_approves_and_removes(app, admin_client, at_server) -> None:
+    page = admin_client.get("/admin/relays")
+    assert page.status_code == 200 and "Relais communautaires" in page.text
+    response = admin_client.post(
+        "/admin/relays",
+        data={"phone": "76 00 00 09", "districts": "Niono, Macina",
+              "csrf_token": token(admin_client, "/admin/relays")},
+    )
+    assert response.status_code == 302
+    relay = current_store().get_relay("+22376000009")
+    assert relay["status"] == "approved" and relay["districts"] == ["niono", "macina"]
+    listed = admin_client.get("/admin/relays").text
+    assert "+22376000009" in listed and "Niono, Macina" in listed
+    # A pending relay (asked by SMS) is approved with one click.
+    current_store().put_relay("+22366000008", ["kati"], status="pending")
+    admin_client.post(
+        "/admin/relays/+22366000008/approve",
+        data={"csrf_token": token(admin_client, "/admin/relays")},
+    )
+    assert current_store().get_relay("+22366000008")["status"] == "approved"
+    admin_client.post(
+        "/admin/relays/+22376000009/remove",
+        data={"csrf_token": token(admin_client, "/admin/relays")},
+    )
+    assert current_store().get_relay("+22376000009") is None
+
+
+def test_relays_page_names_bad_input(app, admin_client) -> None:
+    response = admin_client.post(
+        "/admin/relays",
+        data={"phone": "12", "districts": "Nulle Part",
+              "csrf_token": token(admin_client, "/admin/relays")},
+    )
+    assert response.status_code == 200 and "Numéro invalide" in response.text
+
+
+def test_posters_cannot_see_relays(app, poster_client) -> None:
+    assert poster_client.get("/admin/relays").status_code == 403

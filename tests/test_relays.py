@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from alerts import relays
 from alerts.relays import Enrollment
-from alerts.store import Language, Store, StoppedBy, Subscription
+from alerts.store import Language, StoppedBy, Store, Subscription
 from config.reference import default_reference
 from messages.compose import count_segments, is_gsm7
 
@@ -226,3 +226,66 @@ def test_enrolling_an_already_subscribed_number(client, app, at_server, approved
     sms(client, RELAY, "INSCRIRE 76000002 NIONO INFIRMIER")
     assert len(texts_to(at_server, TARGET)) == before  # already covered: not asked
     assert "déjà" in texts_to(at_server, RELAY)[-1] or "deja" in texts_to(at_server, RELAY)[-1]
+
+
+# -- JSON API -------------------------------------------------------------------------------
+
+
+def test_relay_api(client, app, at_server, api_headers):
+    assert client.get("/api/relays").status_code == 401
+    response = client.put(
+        "/api/relays/76 00 00 01", json={"districts": ["Niono", "macina"]}, headers=api_headers
+    )
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["status"] == "approved"
+    assert [d["slug"] for d in body["districts"]] == ["niono", "macina"]
+    assert len(texts_to(at_server, RELAY)) == 1  # told they are a relay now
+    again = client.put("/api/relays/+22376000001", json={"districts": ["Région de Ségou"]},
+                       headers=api_headers)
+    assert again.status_code == 200 and len(again.get_json()["districts"]) == 8
+    sms(client, RELAY, "INSCRIRE 76000002 NIONO")
+    sms(client, TARGET, "oui")
+    (listed,) = client.get("/api/relays", headers=api_headers).get_json()["relays"]
+    assert listed["asked"] == 1 and listed["enrolled"] == 1 and listed["consent_rate"] == 1.0
+    assert client.delete("/api/relays/76000001", headers=api_headers).status_code == 204
+    assert client.delete("/api/relays/76000001", headers=api_headers).status_code == 404
+    assert client.get("/api/relays", headers=api_headers).get_json()["relays"] == []
+
+
+@pytest.mark.parametrize(
+    "body,field",
+    [({}, "districts"), ({"districts": []}, "districts"), ({"districts": ["Nowhere"]},
+     "districts"), ({"districts": "Niono"}, "districts"), ([1, 2], "body")],
+    ids=["missing", "empty", "unknown", "not-a-list", "not-an-object"],
+)
+def test_relay_api_400_names_the_field(client, api_headers, body, field):
+    response = client.put("/api/relays/76000001", json=body, headers=api_headers)
+    assert response.status_code == 400
+    assert field in response.get_json()["fields"]
+
+
+def test_relay_api_rejects_bad_phone(client, api_headers):
+    response = client.put("/api/relays/12", json={"districts": ["Niono"]}, headers=api_headers)
+    assert response.status_code == 400
+
+
+def test_weekly_digest_reaches_relays_with_open_jobs_only(client, app, at_server, api_headers):
+    from alerts import tasks
+
+    client.put("/api/relays/76000001", json={"districts": ["Niono"]}, headers=api_headers)
+    client.put("/api/relays/66000003", json={"districts": ["Kayes"]}, headers=api_headers)
+    job = {
+        "title": "Mobilisateur communautaire", "organization": "AMCP-SP/ALIMA",
+        "category": "community-mobilizer", "districts": ["Niono", "Macina"], "positions": 2,
+        "deadline": (datetime.now(UTC) + timedelta(days=40)).strftime("%Y-%m-%dT17:00:00"),
+        "apply": "recrutement@mali.alima.ngo",
+        "publish": True,
+    }
+    assert client.post("/api/jobs", json=job, headers=api_headers).status_code == 201
+    before_relay, before_other = len(texts_to(at_server, RELAY)), len(texts_to(at_server, OTHER))
+    assert tasks.relay_digest() == 1
+    digest = texts_to(at_server, RELAY)[before_relay:]
+    assert len(digest) == 1 and "Mobilisateur" in digest[0]
+    assert is_gsm7(digest[0]) and count_segments(digest[0]).segments <= 2
+    assert len(texts_to(at_server, OTHER)) == before_other  # Kayes has no open job

@@ -70,7 +70,12 @@ def test_malformed_settings_are_named(env, name):
 
 @pytest.mark.parametrize(
     "text,expected",
-    [("21:00-07:00", ((21, 0), (7, 0))), ("", None), ("  ", None), ("6:30-18:05", ((6, 30), (18, 5)))],
+    [
+        ("21:00-07:00", ((21, 0), (7, 0))),
+        ("", None),
+        ("  ", None),
+        ("6:30-18:05", ((6, 30), (18, 5))),
+    ],
 )
 def test_quiet_hours(text, expected):
     assert parse_quiet_hours(text) == expected

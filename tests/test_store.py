@@ -6,8 +6,8 @@ from alerts.store import (
     Language,
     MatchPlace,
     Source,
-    Store,
     StoppedBy,
+    Store,
     Subscriber,
     SubscriberStatus,
     Subscription,
@@ -33,7 +33,10 @@ def test_pack_roundtrip():
         source=Source.USSD,
         created_at=1,
         updated_at=2,
-        subscriptions=(Subscription(district="niono"), Subscription(region="segou", category="nurse")),
+        subscriptions=(
+            Subscription(district="niono"),
+            Subscription(region="segou", category="nurse"),
+        ),
     )
     assert Subscriber.unpack(A, sub.pack()) == sub
 

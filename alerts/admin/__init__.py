@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
         dashboard,
         job_views,
         queues,
+        relay_views,
         subscribers,
     )
     from alerts.admin.cli import admin_cli

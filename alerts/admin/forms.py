@@ -125,3 +125,15 @@ class ScheduleForm(FlaskForm):
     """When to publish a draft."""
 
     schedule_at = StringField(_("Date et heure d'envoi"), widget=DateTimeLocalInput())
+
+
+class RelayForm(FlaskForm):
+    """Make a number a relay (or approve a pending one) for some districts."""
+
+    phone = StringField(
+        _("Numéro du relais"), validators=[InputRequired(), Length(max=40)],
+    )
+    districts = StringField(
+        _("Districts (séparés par des virgules ; une région = tous ses districts)"),
+        validators=[InputRequired(), Length(max=1000)],
+    )

@@ -1,0 +1,73 @@
+"""Community relays (admins only): list with figures, approve or add, remove."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from alerts import relays
+from alerts.admin.core import admin_required, audit, bp, store
+from alerts.admin.forms import ConfirmForm, RelayForm
+from alerts.api import relay_json, resolve_districts
+from alerts.outbox import queue_sms
+from alerts.phones import try_normalize
+from alerts.services import current_services
+
+
+@bp.route("/relays", methods=["GET", "POST"])
+@admin_required
+def relays_page():
+    """Relays with their districts, people enrolled and consent rate; add or approve one."""
+    form = RelayForm()
+    if request.method == "POST" and form.validate_on_submit():
+        phone = try_normalize(form.phone.data or "")
+        names = [n.strip() for n in (form.districts.data or "").split(",") if n.strip()]
+        districts, error = resolve_districts(names)
+        if phone is None:
+            form.phone.errors.append(_("Numéro invalide."))
+        elif error:
+            form.districts.errors.append(_("District ou région inconnu : %(e)s", e=error))
+        else:
+            services = current_services()
+            from flask import current_app
+
+            out = relays.approve(store(), current_app.extensions["baara.reference"], phone,
+                                 districts)
+            for target, text, force in out.messages:
+                queue_sms(services, target, text, kind="relay", force=force)
+            audit("relay_approved", phone=phone, districts=",".join(districts))
+            flash(_("Relais enregistré : %(phone)s", phone=phone), "success")
+            return redirect(url_for("admin.relays_page"))
+    listed = [relay_json(r) for r in store().relays()]
+    return render_template(
+        "admin/relays.html", form=form, relays=listed, remove_form=ConfirmForm(),
+    )
+
+
+@bp.post("/relays/<path:phone>/approve")
+@admin_required
+def relay_approve(phone: str):
+    """Approve a pending relay for the districts it asked for."""
+    from flask import current_app
+
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for("admin.relays_page"))
+    record = store().get_relay(phone)
+    if record:
+        out = relays.approve(store(), current_app.extensions["baara.reference"], phone,
+                             record["districts"])
+        for target, text, force in out.messages:
+            queue_sms(current_services(), target, text, kind="relay", force=force)
+        audit("relay_approved", phone=phone)
+        flash(_("Relais approuvé : %(phone)s", phone=phone), "success")
+    return redirect(url_for("admin.relays_page"))
+
+
+@bp.post("/relays/<path:phone>/remove")
+@admin_required
+def relay_remove(phone: str):
+    """Stop a number being a relay; the people it enrolled keep their alerts."""
+    if ConfirmForm().validate_on_submit() and store().delete_relay(phone):
+        audit("relay_removed", phone=phone)
+        flash(_("Relais retiré : %(phone)s", phone=phone), "success")
+    return redirect(url_for("admin.relays_page"))
