@@ -114,17 +114,22 @@ class SimulatedAT:
         message = form["message"]
         parts = segments(message)
         numbers = [n.strip() for n in form["to"].split(",") if n.strip()]
+        # Per request, not per recipient: a bulk send is hundreds of numbers for one text.
+        cost = _money(parts * PRICE_PER_SEGMENT)
+        at = datetime.now(UTC).isoformat()
+        sender = form.get("from")
+        prefix = f"ATXid_{uuid.uuid4().hex[:20]}"
         recipients = []
-        for number in numbers:
+        for i, number in enumerate(numbers):
             if not _E164.fullmatch(number):
                 recipients.append(_refused(number, 403, "InvalidPhoneNumber"))
             elif number in self.blacklist:
                 recipients.append(_refused(number, 406, "UserInBlacklist"))
             else:
-                message_id = f"ATXid_{uuid.uuid4().hex}"
+                message_id = f"{prefix}{i:04x}"
                 recipients.append(
                     {
-                        "cost": _money(parts * PRICE_PER_SEGMENT),
+                        "cost": cost,
                         "messageId": message_id,
                         "messageParts": parts,
                         "number": number,
@@ -133,13 +138,7 @@ class SimulatedAT:
                     }
                 )
                 self.record(
-                    {
-                        "id": message_id,
-                        "to": number,
-                        "from": form.get("from"),
-                        "message": message,
-                        "at": datetime.now(UTC).isoformat(),
-                    }
+                    {"id": message_id, "to": number, "from": sender, "message": message, "at": at}
                 )
         sent = sum(r["statusCode"] == 101 for r in recipients)
         with self._lock:

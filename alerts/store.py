@@ -871,7 +871,10 @@ class Store:
 
     def bump_fanout_attempts(self, job_id: str, n: int, kind: str = "try") -> int:
         """Count one more attempt of a batch ('try': gateway retries, 'sweep': re-enqueues)."""
-        return int(self.redis.hincrby(f"fan:{job_id}:try", f"{kind}:{n}", 1))
+        pipe = self.redis.pipeline()
+        pipe.hincrby(f"fan:{job_id}:try", f"{kind}:{n}", 1)
+        pipe.expire(f"fan:{job_id}:try", 30 * 24 * 3600)
+        return int(pipe.execute()[0])
 
     def fanout_attempts(self, job_id: str, n: int, kind: str = "try") -> int:
         """Attempts counted so far."""
@@ -1289,40 +1292,48 @@ class Store:
 
     # -- ussd sessions ---------------------------------------------------------------------
 
-    # A call's record is "{session id}\n{first screen}\n{answers}": the menu replays the answers
-    # from the first screen, so one round trip per answer both reads the caller and moves the
-    # record on (the script below). The open-jobs snapshot is "{session id}\n{data}".
+    # A call's record is "{session id}\n{first screen}\n{answers}", plus "\nend" once it ended:
+    # the menu replays the answers from the first screen, so one round trip per answer both
+    # reads the caller and moves the record on (the scripts below). The open-jobs snapshot is
+    # "{session id}\n{data}". Calls are returned as (session id, first, answers, ended).
 
-    def ussd_begin(self, phone: str) -> tuple[
-        Subscriber | None, tuple[str, str, str] | None, tuple[str, str] | None
-    ]:
-        """The subscriber, their last call (session id, first screen, answers), its jobs: 1 trip."""
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.hget(*_bucket(phone))
-        pipe.get(f"ussd:{phone}")
-        pipe.get(f"ussd:jobs:{phone}")
-        return self._ussd_read(phone, *pipe.execute())
+    def ussd_begin(
+        self, phone: str, session_id: str, first_known: str, first_new: str, ttl: int
+    ) -> tuple[Subscriber | None, tuple[str, str, str, bool] | None, tuple[str, str] | None]:
+        """Subscriber, last call, its jobs in one trip; none going on: record this one's start."""
+        return self._ussd_script(self._USSD_BEGIN, phone, session_id, first_known, first_new, ttl)
 
     def ussd_step(self, phone: str, session_id: str, answers: str, ttl: int) -> tuple[
-        Subscriber | None, tuple[str, str, str] | None, tuple[str, str] | None
+        Subscriber | None, tuple[str, str, str, bool] | None, tuple[str, str] | None
     ]:
-        """ussd_begin() in one trip, then this call's record (if it is) holds `answers` for ttl."""
+        """ussd_begin()'s reads in one trip, then this call's record (if it is) holds answers."""
+        return self._ussd_script(self._USSD_STEP, phone, session_id, answers, ttl)
+
+    def _ussd_script(
+        self, script: tuple[str, str], phone: str, *args: object
+    ) -> tuple[Subscriber | None, tuple[str, str, str, bool] | None, tuple[str, str] | None]:
         key, fld = _bucket(phone)
         keys = (key, f"ussd:{phone}", f"ussd:jobs:{phone}")
-        args = (fld, session_id, answers, ttl)
+        source, sha = script
         try:
-            found = self.redis.evalsha(self._USSD_STEP_SHA, len(keys), *keys, *args)
+            found = self.redis.evalsha(sha, len(keys), *keys, fld, *args)
         except redis_lib.exceptions.NoScriptError:
-            found = self.redis.eval(self._USSD_STEP_LUA, len(keys), *keys, *args)
+            found = self.redis.eval(source, len(keys), *keys, fld, *args)
         return self._ussd_read(phone, *found)
 
     def save_ussd_call(
         self, phone: str, session_id: str, first: str, answers: str, ttl: int
     ) -> None:
         """Remember a call: its session id, the screen it began on, its answers (ttl seconds)."""
-        if "\n" in session_id + first + answers:
+        if "\n" in session_id + first + answers.removesuffix("\nend"):
             raise ValueError("a USSD call record is three lines")
         self.redis.set(f"ussd:{phone}", f"{session_id}\n{first}\n{answers}", ex=ttl)
+
+    def end_ussd_call(
+        self, phone: str, session_id: str, first: str, answers: str, ttl: int
+    ) -> None:
+        """Remember that a call ended on these answers: nothing to resume, nothing to redo."""
+        self.save_ussd_call(phone, session_id, first, answers + "\nend", ttl)
 
     def save_ussd_jobs(self, phone: str, session_id: str, data: str, ttl: int) -> None:
         """Keep the open jobs a call is looking at, so their numbers hold during the call."""
@@ -1338,29 +1349,44 @@ class Store:
 
     def _ussd_read(
         self, phone: str, packed: str | None, call: str | None, jobs: str | None
-    ) -> tuple[Subscriber | None, tuple[str, str, str] | None, tuple[str, str] | None]:
-        parts = call.split("\n", 2) if call else []
+    ) -> tuple[Subscriber | None, tuple[str, str, str, bool] | None, tuple[str, str] | None]:
+        parts = call.split("\n", 3) if call else []
+        ended = len(parts) == 4 and parts[3] == "end"
         saved = jobs.split("\n", 1) if jobs else []
         return (
             Subscriber.unpack(phone, packed) if packed else None,
-            (parts[0], parts[1], parts[2]) if len(parts) == 3 else None,
+            (parts[0], parts[1], parts[2], ended) if len(parts) == 3 or ended else None,
             (saved[0], saved[1]) if len(saved) == 2 else None,
         )
 
-    _USSD_STEP_LUA = r"""
+    # KEYS: subscriber bucket, call record, jobs snapshot. ARGV[1]: the subscriber's field.
+    _USSD_READ_LUA = r"""
     local packed = redis.call('HGET', KEYS[1], ARGV[1])
     local call = redis.call('GET', KEYS[2])
     local jobs = redis.call('GET', KEYS[3])
+    """
+    # ARGV: field, session id, first screen for a subscriber, for a new number, ttl.
+    _USSD_BEGIN_LUA = _USSD_READ_LUA + r"""
+    if not call or string.sub(call, -4) == '\nend' then
+      local first = ARGV[4]
+      if packed then first = ARGV[3] end
+      redis.call('SET', KEYS[2], ARGV[2] .. '\n' .. first .. '\n[]', 'EX', ARGV[5])
+    end
+    return {packed or false, call or false, jobs or false}
+    """
+    # ARGV: field, session id, answers, ttl.
+    _USSD_STEP_LUA = _USSD_READ_LUA + r"""
     if call then
       local sid, first = string.match(call, '^([^\n]*)\n([^\n]*)\n')
-      if sid == ARGV[2] then
+      if sid == ARGV[2] and string.sub(call, -4) ~= '\nend' then
         redis.call('SET', KEYS[2], sid .. '\n' .. first .. '\n' .. ARGV[3], 'EX', ARGV[4])
         if jobs then redis.call('EXPIRE', KEYS[3], ARGV[4]) end
       end
     end
     return {packed or false, call or false, jobs or false}
     """
-    _USSD_STEP_SHA = hashlib.sha1(_USSD_STEP_LUA.encode()).hexdigest()
+    _USSD_BEGIN = (_USSD_BEGIN_LUA, hashlib.sha1(_USSD_BEGIN_LUA.encode()).hexdigest())
+    _USSD_STEP = (_USSD_STEP_LUA, hashlib.sha1(_USSD_STEP_LUA.encode()).hexdigest())
 
     _USSD_DROP_LUA = r"""
     local call = redis.call('GET', KEYS[1])

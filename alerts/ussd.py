@@ -37,6 +37,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -64,6 +65,9 @@ log = logging.getLogger(__name__)
 SESSION_TTL = 300
 #: Open jobs kept in a session's snapshot: the caller's own first, then the others.
 JOBS_SNAPSHOT = 20
+#: Seconds a process reuses the list of open jobs: fifty callers browsing at once read it once.
+#: Choosing a job to get by SMS always checks it is still open.
+OPEN_JOBS_FRESH = 5.0
 #: Candidates offered for a typed name.
 MAX_CANDIDATES = 6
 #: Only the start of a typed answer is matched: nobody types a paragraph into USSD.
@@ -74,7 +78,8 @@ MAX_ANSWERS = 100
 MAX_SESSION_ID = 200
 #: Screens kept on the navigation stack ("0" goes back this far).
 MAX_STACK = 20
-#: Built screens kept per process (a few thousand exist: places x categories x languages).
+#: Built screens kept per process (some thousands: places x categories x languages, plus the
+#: alert lists and job snapshots of recent callers); past this the cache starts afresh.
 MAX_CACHED_VIEWS = 20_000
 
 NEXT_KEYS = frozenset({"99", "#"})
@@ -104,8 +109,6 @@ class Kind(StrEnum):
 
 #: Screens a session starts on: "0" stays there, and a call cut off there is not resumed.
 ROOTS = frozenset({Kind.LANGUAGE_FIRST, Kind.HOME, Kind.RESUME})
-#: Screens that depend on the caller's record or on the open jobs; the others are cached.
-_STATIC = frozenset(Kind) - {Kind.ALERTS, Kind.JOBS, Kind.JOB}
 
 
 @dataclass(frozen=True)
@@ -199,7 +202,7 @@ class Context:
     ussd_code: str = "*384*22#"
     #: Names of subscriptions per language, computed once (they only depend on `reference`).
     names: dict = field(default_factory=dict, compare=False, repr=False)
-    #: Screens that depend only on their frame and language, built once (see _Walk.view).
+    #: Screens already built, by frame, language and what else they show (see _Walk.view).
     views: dict = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -474,11 +477,10 @@ class _Walk:
     # -- the screens -------------------------------------------------------------------------
 
     def view(self, frame: Frame) -> _View:
-        if frame.kind not in _STATIC:
-            return getattr(self, f"_{frame.kind.value}")(frame.arg)
-        # A screen that depends only on its frame and the language is built once per process:
-        # replaying a call's answers then costs a few dictionary lookups per answer.
-        key = (frame.kind, frame.arg, self.code)
+        # A screen depends on its frame, the language and, for a few, the caller's alerts or the
+        # open jobs: built once per process for each, replaying a call's answers costs a few
+        # dictionary lookups per answer.
+        key = (frame.kind, frame.arg, self.code, self.depends(frame))
         view = self.ctx.views.get(key)
         if view is None:
             view = getattr(self, f"_{frame.kind.value}")(frame.arg)
@@ -486,6 +488,16 @@ class _Walk:
                 self.ctx.views.clear()
             self.ctx.views[key] = view
         return view
+
+    def depends(self, frame: Frame) -> object:
+        """What a screen shows besides its frame and the language."""
+        if frame.kind is Kind.ALERTS:
+            return (self.state.subscriptions, self.state.active)
+        if frame.kind is Kind.JOBS:
+            return self.jobs()
+        if frame.kind is Kind.JOB:
+            return next((j for j in self.jobs() if j.code == frame.arg), None)
+        return None
 
     def _lang0(self, arg: str) -> _View:
         return _View(
@@ -722,6 +734,14 @@ def _normalized(raw: str) -> str | None:
     return try_normalize(raw) if len(raw) <= 32 else None
 
 
+def _json(data: object) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+_HOME_JSON = _json(Frame(Kind.HOME).to_json())
+_LANGUAGE_FIRST_JSON = _json(Frame(Kind.LANGUAGE_FIRST).to_json())
+
+
 def _text_reply(body: str) -> Response:
     return Response(body, status=200, mimetype="text/plain")
 
@@ -766,12 +786,12 @@ def _snapshot(saved: tuple[str, str] | None, session_id: str, lang: Language
 
 
 def first_screen(
-    state: State, last: tuple[str, str, str] | None, last_jobs: tuple[str, str] | None,
+    state: State, last: tuple[str, str, str, bool] | None, last_jobs: tuple[str, str] | None,
     ctx: Context,
 ) -> Frame:
     """Where a new call begins: an offer to continue the last call if it was cut off mid-way."""
     home = Frame(Kind.HOME) if state.language else Frame(Kind.LANGUAGE_FIRST)
-    if last is None or (answers := _answers(last[2])) is None:
+    if last is None or last[3] or (answers := _answers(last[2])) is None:
         return home
     lang = state.language or Language.FR
     then = replace(state, first=_frame(last[1]), jobs=_snapshot(last_jobs, last[0], lang) or ())
@@ -789,10 +809,7 @@ def load_jobs(subscriber: Subscriber | None, lang: Language) -> tuple[JobView, .
 
     ref = current_app.extensions["baara.reference"]
     tz = ZoneInfo(current_app.config.get("TIMEZONE") or "Africa/Bamako")
-    # A subscriber to every region: open_jobs_for() then lists every open job, newest first.
-    everywhere = tuple(Subscription(region=r) for r in ref.regions)
-    everyone = Subscriber(phone="", subscriptions=everywhere)
-    found = jobs.open_jobs_for(everyone, limit=200)
+    found = _open_jobs(ref)
     subs = subscriber.subscriptions if subscriber else ()
     mine = [j for j in found if any(j.covers(s, ref) for s in subs)]
     others = [j for j in found if j not in mine]
@@ -805,6 +822,22 @@ def load_jobs(subscriber: Subscriber | None, lang: Language) -> tuple[JobView, .
         for j in (mine + others)[:JOBS_SNAPSHOT]
     ]
     return tuple(views)
+
+
+def _open_jobs(ref: Reference) -> list:
+    """Every open job, newest first, read at most every OPEN_JOBS_FRESH seconds per process."""
+    from alerts import jobs
+
+    ext = current_app.extensions
+    now = time.monotonic()
+    cached = ext.get("baara.ussd.jobs")
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    # A subscriber to every region: open_jobs_for() then lists every open job, newest first.
+    everywhere = tuple(Subscription(region=r) for r in ref.regions)
+    found = jobs.open_jobs_for(Subscriber(phone="", subscriptions=everywhere), limit=200)
+    ext["baara.ussd.jobs"] = (now + OPEN_JOBS_FRESH, found)
+    return found
 
 
 def apply_effects(phone: str, result: Screen) -> str | None:
@@ -871,41 +904,45 @@ def ussd():
 
     store = current_services().store
     ctx = _context()
-    answers = json.dumps(path, ensure_ascii=False, separators=(",", ":"))
-    # One round trip: the caller, this call's record (moved on to these answers), its jobs.
+    answers = _json(path)
+    # One round trip: the caller, this call's record (moved on to these answers), its jobs;
+    # a new call with no earlier one to resume is recorded on the way.
     if path:
         subscriber, call, saved_jobs = store.ussd_step(phone, session_id, answers, SESSION_TTL)
     else:
-        subscriber, call, saved_jobs = store.ussd_begin(phone)
+        subscriber, call, saved_jobs = store.ussd_begin(
+            phone, session_id, _HOME_JSON, _LANGUAGE_FIRST_JSON, SESSION_TTL)
     state = base_state(subscriber)
     lang = state.language or Language.FR
+    home = Frame(Kind.HOME) if subscriber else Frame(Kind.LANGUAGE_FIRST)
     ours = call is not None and call[0] == session_id
+    # ussd_begin() recorded this call itself when no other call was going on.
+    recorded = ours or (not path and (call is None or call[3]))
     if ours:
         assert call is not None
-        first = _frame(call[1]) or Frame(Kind.HOME)
-    elif not path:
+        first = _frame(call[1]) or home
+    elif not path and call is not None and not call[3]:
         first = first_screen(state, call, saved_jobs, ctx)
     else:
-        # The record expired or was lost mid-call: start over from home.
-        first = Frame(Kind.HOME) if state.language else Frame(Kind.LANGUAGE_FIRST)
+        first = home  # a new call, or the record expired or was lost mid-call
     state = replace(state, first=first, jobs=_snapshot(saved_jobs, session_id, lang))
     result = screen(state, path, ctx)
     if result.needs_jobs:
         found = load_jobs(subscriber, lang)
-        data = json.dumps({"lang": lang.value, "jobs": [j.to_json() for j in found]},
-                          ensure_ascii=False, separators=(",", ":"))
+        data = _json({"lang": lang.value, "jobs": [j.to_json() for j in found]})
         store.save_ussd_jobs(phone, session_id, data, SESSION_TTL)
         result = screen(replace(state, jobs=found), path, ctx)
     body = result.body
     # AT asking again for the same answers (it did not get our reply) changes nothing twice.
-    retried = ours and call is not None and call[2] == answers
+    retried = ours and call is not None and (call[2] == answers or call[3])
     if result.effects and not retried and (replacement := apply_effects(phone, result)):
         body = f"END {replacement}"
-    if result.end:
-        store.drop_ussd_call(phone)
-    elif not ours:
-        first_json = json.dumps(first.to_json(), separators=(",", ":"))
-        store.save_ussd_call(phone, session_id, first_json, answers, SESSION_TTL)
+    if result.end and not retried:
+        # Kept till it expires, marked: never offered to continue, and AT repeating this last
+        # request finds it and changes nothing twice.
+        store.end_ussd_call(phone, session_id, _json(first.to_json()), answers, SESSION_TTL)
+    elif not recorded:
+        store.save_ussd_call(phone, session_id, _json(first.to_json()), answers, SESSION_TTL)
     return _text_reply(body)
 
 

@@ -47,9 +47,9 @@ def barrier(key: str, timeout: float = 120.0) -> str:
     """Hold this worker until the bench has published (so start-up is not timed).
 
     The bench releases one worker with "go" and the other with "after:{job id}": that one
-    waits until the job's batches are planned, as a long-running worker blocked on the queue
-    would. A burst worker released at once would find the queue empty while the first plans,
-    and quit.
+    waits until the job's first batches are queued, as a long-running worker blocked on the
+    queue would. A burst worker released at once would find the queue empty while the first
+    one plans, and quit.
     """
     from alerts.services import current_services
 
@@ -63,8 +63,10 @@ def barrier(key: str, timeout: float = 120.0) -> str:
         alerts = services.queue("alerts")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            state = store.fanout_plan(job_id).get("state")
-            if state == "done" or (state == "planned" and alerts.count > 0):
+            # The first batches are cut and queued (the planner cuts the rest meanwhile).
+            if store.fanout_plan(job_id).get("state") == "done" or (
+                store.fanout_todo(job_id) and alerts.count > 0
+            ):
                 break
             time.sleep(0.002)
     return "released"
@@ -351,6 +353,31 @@ class Bench:
         )
         return result
 
+    def floor_run(self, requests: int, size: int) -> float:
+        """Seconds for the same AT requests sent straight from two processes (no Redis, no RQ).
+
+        What the loopback server and the SDK alone cost on this machine, right now: the
+        fan-out's figure can only be compared with this.
+        """
+        http_json(f"{self.at_url}/_loopback/clear", data=b"")
+        code = (
+            "import sys\n"
+            f"sys.path.insert(0, {str(ROOT)!r})\n"
+            "from alerts.gateway import Gateway\n"
+            f"g = Gateway('baara', 'bench', api_url={self.env['AT_API_URL']!r}, "
+            f"batch_size={size})\n"
+            "start = int(sys.argv[1])\n"
+            f"for b in range({requests // 2}):\n"
+            f"    g.send('Baara J234 : floor', [f'+2239{{start + b * {size} + i:07d}}' "
+            f"for i in range({size})])\n"
+        )
+        t0 = time.monotonic()
+        procs = [self.procs.start([sys.executable, "-c", code, str(k * requests * size)],
+                                  cwd=ROOT) for k in range(2)]
+        for proc in procs:
+            proc.wait(timeout=300)
+        return time.monotonic() - t0
+
     def baseline_run(self, expected: int, body: dict) -> dict:
         from rq import Queue
 
@@ -382,10 +409,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="10000,100000", help="matched subscribers per run")
     parser.add_argument("--baseline", type=int, default=400, help="N for the baseline run")
     parser.add_argument("--delay", type=float, default=0.05, help="AT answer delay, seconds")
-    parser.add_argument("--batch-size", type=int, default=500, help="AT_BATCH_SIZE")
+    parser.add_argument("--batch-size", type=int, default=1000, help="AT_BATCH_SIZE")
     parser.add_argument("--noise", type=int, default=20000,
                         help="subscribers that must not be matched")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
+    parser.add_argument("--no-floor", action="store_true",
+                        help="skip timing the bare AT requests (SDK + loopback only)")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     os.environ.setdefault("BAARA_ENV", "development")
@@ -456,6 +485,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"baseline N={args.baseline:,} (one RQ job per recipient): {base['seconds']:.2f}s, "
               f"{base['per_second']:,.1f} recipients/s, AT received {base['received']:,}")
         ok &= base["exactly_once"]
+
+        if results and not args.no_floor:
+            big = max(results)
+            requests = results[big]["requests"]
+            floor = bench.floor_run(requests, args.batch_size)
+            print(f"floor: the same {requests} AT requests of {args.batch_size} sent straight "
+                  f"from two processes (no Redis, no RQ) take {floor:.2f}s on this machine now")
 
         if results:
             big = max(results)

@@ -10,8 +10,10 @@ What it does, all on this machine, bounded in time (about a minute) and cleaned 
    shared machine hits both) with CONCURRENCY sessions at once, each a caller dialling and walking a
    realistic path of 4 to 6 screens (AT's `text` growing one answer per request, a new
    sessionId per call), in two phases:
-   * saturated: no pause between answers. Requests per second is the server's capacity. Its
-     latency is mostly waiting in line: with 50 requests always in flight, mean latency is
+   * saturated: no pause between answers. Requests per second is the server's capacity; the
+     ratio reported is the median over pairs of back-to-back slices (a neighbour's burst spoils
+     one pair, not the figure), with the range and the pooled ratio beside it. Its latency is
+     mostly waiting in line: with 50 requests always in flight, mean latency is
      50 / capacity (Little's law) whatever the handler does, the baseline's included;
    * paced: the same sessions, their answers spread evenly over time, at half the capacity of
      the slower server, the same rate for both. Its latency is what a caller waits for a
@@ -65,7 +67,9 @@ SCRIPTS: list[tuple[str, list[str]]] = [
     # First call: French, subscribe, type a district name, pick it, next page of jobs kinds.
     ("N", ["1", "1", "kati", "1", "99"]),
 ]
-RETURNING = 1000
+#: Known callers: enough that nobody calls twice within a run (a second call within five
+#: minutes of one left mid-way is offered to continue, which these scripts do not expect).
+RETURNING = 20_000
 
 
 class Processes:
@@ -128,12 +132,14 @@ def seed(redis_url: str, port: int) -> None:
     """Returning callers with a language and an alert, and a few open jobs."""
     import json
 
-    from alerts.store import Language, Store, Subscription
+    from alerts.store import Language, Source, Store, Subscriber, Subscription
 
     store = Store.from_url(redis_url)
-    for n in range(RETURNING):
-        lang = Language.FR if n % 3 else Language.BM
-        store.subscribe(returning_phone(n), [Subscription(district="kati")], language=lang)
+    store.seed_subscribers(
+        Subscriber(phone=returning_phone(n), language=Language.FR if n % 3 else Language.BM,
+                   source=Source.USSD, subscriptions=(Subscription(district="kati"),))
+        for n in range(RETURNING)
+    )
     deadline = (datetime.now(UTC) + timedelta(days=20)).strftime("%Y-%m-%dT%H:%M")
     places = (["Kati"], ["Niono", "Macina"], ["Sikasso", "Bougouni", "Koutiala"], ["Bamako"])
     for n in range(8):
@@ -276,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10, help="saturated time per server")
     parser.add_argument("--paced", type=float, default=8, help="paced time per server")
     parser.add_argument("--warmup", type=float, default=2, help="unmeasured time per server")
-    parser.add_argument("--rounds", type=int, default=4, help="alternating slices per phase")
+    parser.add_argument("--rounds", type=int, default=8, help="alternating slices per phase")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
     args = parser.parse_args(argv)
 
@@ -312,17 +318,24 @@ def main(argv: list[str] | None = None) -> int:
         for name in names:
             drivers[name].run(args.warmup)
 
+        ratios: list[float] = []
+
         def alternate(seconds: float, rate: float | None = None) -> dict[str, dict]:
             # Slices taken in turn, so a neighbour's burst on a shared machine hits both.
             pooled = {name: Sample() for name in names}
             for _ in range(args.rounds):
+                rps = {}
                 for name in names:
-                    pooled[name].add(drivers[name].run(seconds / args.rounds, rate))
+                    sample = drivers[name].run(seconds / args.rounds, rate)
+                    pooled[name].add(sample)
+                    rps[name] = len(sample.times) / sample.elapsed
+                ratios.append(rps["ussd"] / rps["baseline"])
             return {name: pooled[name].summary() for name in names}
 
         results: dict[tuple[str, str], dict] = {}
         for name, res in alternate(args.seconds).items():
             results[name, "saturated"] = res
+        saturated_ratios = sorted(ratios)
         rate = min(results[name, "saturated"]["rps"] for name in names) / 2
         for name, res in alternate(args.paced, rate).items():
             results[name, "paced"] = res
@@ -336,10 +349,13 @@ def main(argv: list[str] | None = None) -> int:
                       f"  p99 {res['p99']:6.1f} ms  ({res['requests']:,} requests, "
                       f"{res['errors']} errors)")
                 ok &= res["errors"] == 0
-        ratio = results["ussd", "saturated"]["rps"] / results["baseline", "saturated"]["rps"]
+        pooled = results["ussd", "saturated"]["rps"] / results["baseline", "saturated"]["rps"]
+        ratio = statistics.median(saturated_ratios)
         p99 = results["ussd", "paced"]["p99"]
-        print(f"throughput: /ussd does {ratio:.0%} of the baseline's requests/s "
-              f"(target >= 60%): {'met' if ratio >= 0.6 else 'MISSED'}")
+        print(f"throughput: /ussd does {ratio:.0%} of the baseline's requests/s, median of "
+              f"{len(saturated_ratios)} back-to-back slice pairs (range {saturated_ratios[0]:.0%}"
+              f"-{saturated_ratios[-1]:.0%}, pooled {pooled:.0%}; target >= 60%): "
+              f"{'met' if ratio >= 0.6 else 'MISSED'}")
         print(f"latency: /ussd p99 {p99:.1f} ms at {rate:.0f} req/s (target <= 50 ms): "
               f"{'met' if p99 <= 50 else 'MISSED'}")
         ok &= ratio >= 0.6 and p99 <= 50

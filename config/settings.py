@@ -46,8 +46,8 @@ DEFAULTS: dict[str, Any] = {
     "AT_SENDER_ID": "",
     "AT_SHORTCODE": "",
     "AT_API_URL": "",
-    # Recipients per AT request: fewer requests per fan-out, bodies still small (~7 kB).
-    "AT_BATCH_SIZE": 500,
+    # Recipients per AT request: fewer requests per fan-out (the SDK's own tests send 999).
+    "AT_BATCH_SIZE": 1000,
     "API_TOKEN": "",
     "WEBHOOK_TOKEN": "",
     "QUIET_HOURS": "21:00-07:00",
