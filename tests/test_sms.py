@@ -16,6 +16,7 @@ import pytest
 import redis as redis_lib
 
 from alerts.store import Store
+from messages import relay as relay_texts
 from messages import sms as texts
 from messages.catalog import gettext
 from messages.compose import count_segments, is_gsm7, to_gsm7
@@ -80,7 +81,7 @@ REPLY_IDS = [
     texts.STOP_NOTHING, texts.RESUMED, texts.RESUMED_EMPTY, texts.HELP, texts.HELP_FREE,
     texts.LISTING, texts.LISTING_HINT, texts.LISTING_EMPTY, texts.LISTING_STOPPED,
     texts.LANGUAGE_SET, texts.OFFERS, texts.OFFERS_HINT, texts.OFFERS_NONE, texts.INFO_UNKNOWN,
-    texts.UNKNOWN, texts.UNKNOWN_HINT, texts.NEED_PLACE,
+    texts.UNKNOWN, texts.UNKNOWN_HINT, texts.NEED_PLACE, relay_texts.RELAY_REQUESTED,
 ]
 
 
@@ -283,7 +284,8 @@ CONVERSATIONS: dict[str, Conversation] = {
     ),
     "info-unknown-code": conv(T("INFO J482", texts.INFO_UNKNOWN), subs=None),
     "info-bare-code": conv(T("j 999", texts.INFO_UNKNOWN), subs=None),
-    "relay-keyword": conv(T("relais kolokani", SUB), subs={"d:kolokani:*"}),
+    # Asking to be a relay is not a subscription: an admin approves it (see test_relays.py).
+    "relay-keyword": conv(T("relais kolokani", relay_texts.RELAY_REQUESTED), subs=None),
     "whole-mali": conv(
         T("je cherche du travail partout au Mali", SUB),
         subs={f"r:{r}:*" for r in ("kayes", "koulikoro", "sikasso", "segou", "mopti",
