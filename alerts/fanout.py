@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import re
 import secrets
 from collections.abc import Sequence
@@ -78,8 +77,8 @@ PLAN_FANOUT = "alerts.tasks.plan_fanout"
 
 
 def lease_seconds(config: dict[str, Any]) -> int:
-    """FANOUT_LEASE_SECONDS from the config, else BAARA_FANOUT_LEASE_SECONDS, else 30."""
-    raw = config.get("FANOUT_LEASE_SECONDS") or os.environ.get("BAARA_FANOUT_LEASE_SECONDS")
+    """FANOUT_LEASE_SECONDS from the config (settings read it from the environment), else 30."""
+    raw = config.get("FANOUT_LEASE_SECONDS")
     try:
         return max(1, int(raw)) if raw else DEFAULT_LEASE
     except ValueError:

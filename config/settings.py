@@ -34,6 +34,7 @@ SETTINGS: dict[str, type] = {
     "SIMULATOR": bool,
     "USSD_CODE": str,
     "RELAY_DIGEST": str,
+    "FANOUT_LEASE_SECONDS": int,
 }
 
 #: Safe for production: no secret has a default here.
@@ -59,6 +60,8 @@ DEFAULTS: dict[str, Any] = {
     "USSD_CODE": "*384*22#",
     # Day and local time of the relays' weekly digest; must fall outside QUIET_HOURS.
     "RELAY_DIGEST": "mon 09:00",
+    # How long a worker holds an alert batch; longer than any AT request (SDK timeout ~12 s).
+    "FANOUT_LEASE_SECONDS": 30,
 }
 
 #: Local-only values so `make run` works with no configuration at all.

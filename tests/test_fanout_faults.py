@@ -96,7 +96,7 @@ def fault_app(redis, redis_server, at_server, tmp_path):
         "AT_API_URL": at_server.url, "QUIET_HOURS": "", "AT_BATCH_SIZE": "50",
     }
     env = {**os.environ, **config, "BAARA_ENV": "development",
-           "BAARA_FANOUT_LEASE_SECONDS": str(LEASE), "PYTHONUNBUFFERED": "1"}
+           "FANOUT_LEASE_SECONDS": str(LEASE), "PYTHONUNBUFFERED": "1"}
     application = create_app({**config, "TESTING": True, "RQ_SYNC": False,
                               "FANOUT_LEASE_SECONDS": LEASE})
     workers = Workers(env, tmp_path)
