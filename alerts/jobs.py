@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -572,6 +572,22 @@ def create_job(
     return job, {}
 
 
+def schedule_at(
+    services: Services, job: Job, at: int, *, now: int, allowed: Sequence[JobStatus]
+) -> tuple[Job | None, dict[str, str]]:
+    """Publish `job` later, at `at` (epoch seconds), through RQ's scheduler."""
+    change = {"status": JobStatus.SCHEDULED.value, "scheduled_for": str(at),
+              "updated_at": str(now)}
+    if services.store.update_job(job.id, change, from_status=list(allowed)) is None:
+        return get_job(job.id, services=services), {"status": "changed meanwhile, try again"}
+    services.store.set_job_scheduled(job.id, at)
+    services.queue("alerts").enqueue_at(
+        datetime.fromtimestamp(at, UTC), "alerts.tasks.publish_scheduled", job.id,
+        job_id=f"publish-{job.id}-{at}",
+    )
+    return get_job(job.id, services=services), {}
+
+
 def publish(
     services: Services, job_id: str, *, now: float | None = None
 ) -> tuple[Job | None, dict[str, str]]:
@@ -598,16 +614,7 @@ def publish(
             # Already out: a second publish at night must not pull it back.
             fanout.start(services, job)
             return job, {}
-        at = int(ends.timestamp())
-        change = {"status": JobStatus.SCHEDULED.value, "scheduled_for": str(at),
-                  "updated_at": str(stamp)}
-        if store.update_job(job.id, change, from_status=allowed) is None:
-            return get_job(job.id, services=services), {"status": "changed meanwhile, try again"}
-        store.set_job_scheduled(job.id, at)
-        services.queue("alerts").enqueue_at(
-            ends, "alerts.tasks.publish_scheduled", job.id, job_id=f"publish-{job.id}-{at}",
-        )
-        return get_job(job.id, services=services), {}
+        return schedule_at(services, job, int(ends.timestamp()), now=stamp, allowed=allowed)
     change = {"status": JobStatus.PUBLISHED.value, "updated_at": str(stamp)}
     if not job.published_at:
         change["published_at"] = str(stamp)

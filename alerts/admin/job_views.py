@@ -280,17 +280,9 @@ def schedule(services: Services, job_id: str, at: int, now: float | None = None
         return job, {"schedule_at": "Choisissez un moment à venir."}
     if at >= job.deadline:
         return job, {"schedule_at": "L'envoi doit précéder la date limite."}
-    fields_ = {"status": JobStatus.SCHEDULED.value, "scheduled_for": str(at),
-               "updated_at": str(int(now))}
-    if store_.update_job(job.id, fields_,
-                         from_status=[JobStatus.DRAFT, JobStatus.SCHEDULED]) is None:
-        return jobs.get_job(job.id, services=services), {"status": "changed meanwhile, try again"}
-    store_.set_job_scheduled(job.id, at)
-    when = datetime.fromtimestamp(at, ZoneInfo("UTC"))
-    services.queue("alerts").enqueue_at(
-        when, "alerts.tasks.publish_scheduled", job.id, job_id=f"publish-{job.id}-{at}"
+    return jobs.schedule_at(
+        services, job, at, now=int(now), allowed=[JobStatus.DRAFT, JobStatus.SCHEDULED]
     )
-    return jobs.get_job(job.id, services=services), {}
 
 
 def parse_local(value: str, tz: ZoneInfo) -> int | None:
