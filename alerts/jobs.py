@@ -557,7 +557,7 @@ def create_job(
     job = Job(
         **{f.name: getattr(draft, f.name) for f in fields(JobDraft)},
         id=job_id, code=code, status=JobStatus.DRAFT, created_at=stamp, updated_at=stamp,
-        created_by=created_by[:40],
+        created_by=created_by[:254],  # an e-mail address, whole: it decides who sees the job
     )
     try:
         for lang in ("fr", "bm"):

@@ -162,12 +162,10 @@ def returning_phone(n: int) -> str:
 
 
 def spread_phone(prefix: str, n: int) -> str:
-    """The n-th number of a mobile prefix, consecutive n in different store buckets.
-
-    The store keeps a hundred numbers per hash (all but the last two digits); consecutive
-    numbers would all write to one hash and retry each other's transactions, which real
-    callers, spread over the whole numbering plan, do not.
-    """
+    """The n-th number of a mobile prefix, consecutive n in different store buckets."""
+    # The store keeps a hundred numbers per hash (all but the last two digits): consecutive
+    # numbers would all write to one hash and retry each other's transactions, which real
+    # callers, spread over the whole numbering plan, do not.
     return f"+223{prefix}{n % 10000:04d}{n // 10000 % 100:02d}"
 
 

@@ -150,12 +150,10 @@ def paginate(
     head: str, items: tuple[str, ...], extras: tuple[str, ...], tail: tuple[str, ...], more: str,
     reserve: int,
 ) -> tuple[tuple[int, int], ...]:
-    """Split items into pages of whole options: [(start, stop), ...], never empty.
-
-    Every page shows head (or a notice of up to `reserve` septets in its place, see `layout`),
-    its items numbered from 1, then the extras numbered after them, then `more` when another
-    page follows, then tail.
-    """
+    """Split items into pages of whole options: [(start, stop), ...], never empty."""
+    # Every page shows head (or a notice of up to `reserve` septets in its place, see layout),
+    # its items numbered from 1, the extras numbered after them, `more` when another page
+    # follows, then tail.
     first = max(septets(head), reserve)
     pages: list[tuple[int, int]] = []
     start = 0
@@ -182,10 +180,8 @@ def layout(
     heads: Sequence[str], options: Sequence[str], *, more: str | None, tail: Sequence[str],
     notice: str | None,
 ) -> str:
-    """One screen: notice, the longest head variant that fits, numbered options, navigation.
-
-    When a notice and the head do not both fit, the notice takes the head's place.
-    """
+    """One screen: notice, the longest head variant that fits, numbered options, navigation."""
+    # When a notice and the head do not both fit, the notice takes the head's place.
     body = [*_numbered(options), *([more] if more else []), *tail]
     room = SCREEN_CHARS - _size(body) - (1 if body else 0)
     lead = [notice] if notice else []
@@ -196,8 +192,8 @@ def layout(
     if lead and _size(lead) <= room:
         return "\n".join([*lead, *body])
     # No variant fits: cut the shortest at a word boundary (long job details, long names).
-    head = shorten_words(heads[-1] if heads else "", max(room - (_size(lead) + 1 if lead else 0),
-                                                         3))
+    width = room - (_size(lead) + 1 if lead else 0)
+    head = shorten_words(heads[-1] if heads else "", max(width, 3))
     return "\n".join([*lead, head, *body])
 
 

@@ -105,7 +105,7 @@ def alert_figures(limit: int = 500) -> dict[str, Any]:
     totals = Counter()
     tz = ZoneInfo(current_app.config.get("TIMEZONE", "Africa/Bamako"))
     for job in jobs.list_jobs(services=services, limit=limit):
-        if account is not None and not account.is_admin and job.created_by != account.email[:40]:
+        if account is not None and not account.is_admin and job.created_by != account.email:
             continue
         try:
             stats = jobs.job_stats(services, job.id)

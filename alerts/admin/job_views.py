@@ -246,8 +246,8 @@ def preview(payload: dict[str, Any], now: float | None = None) -> dict[str, Any]
 
 
 def owner_tag(email: str) -> str:
-    """What a job's created_by holds for a web account (jobs keep 40 characters of it)."""
-    return email[:40]
+    """What a job's created_by holds for a web account: its whole e-mail address."""
+    return email
 
 
 def can_see(job: Job) -> bool:
