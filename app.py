@@ -21,8 +21,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         load_reference(Path(folder)) if folder else default_reference()
     )
 
-    from alerts import services
+    from alerts import logs, security, services
 
+    logs.init_app(app)
+    security.init_app(app)
     services.init_app(app)
 
     from alerts import api, health, sms, ussd
@@ -31,6 +33,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(sms.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(ussd.bp)
+    from alerts import metrics
+
+    metrics.init_app(app)
     if app.config["SIMULATOR"]:
         from alerts import simulator
 

@@ -279,3 +279,14 @@ def delete_relay(phone: str):
     if not current_store().delete_relay(_phone_or_400(phone)):
         abort(404, description="no relay with this phone")
     return "", 204
+
+
+# -- description ------------------------------------------------------------------------------
+
+
+@bp.get("/openapi.json")
+def openapi_json():
+    """The OpenAPI description of this API (public: it holds no data)."""
+    from alerts.openapi import document
+
+    return jsonify(document())

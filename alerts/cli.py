@@ -103,6 +103,33 @@ def sweep() -> None:
     click.echo(json.dumps(fanout.sweep(current_services(), force=True)))
 
 
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--with-queues", is_flag=True,
+              help="Also save RQ's keys (rq:*): pending and scheduled jobs, failed-job records.")
+def backup(file: Path, with_queues: bool) -> None:
+    """Save every Baara key (type, expiry, Redis DUMP) to FILE (JSON lines; .gz compresses)."""
+    count = current_services().store.dump_all(file, include_queues=with_queues)
+    click.echo(f"{count} keys saved to {file}")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True,
+              help="Restore into a non-empty Redis, replacing the keys the backup holds.")
+def restore(file: Path, force: bool) -> None:
+    """Load a `flask backup` FILE into the configured Redis (refuses a non-empty one)."""
+    from alerts.store import BackupError
+
+    try:
+        count = current_services().store.restore_all(file, force=force)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{count} keys restored from {file}")
+
+
 def init_app(app: Flask) -> None:
-    """Register the `jobs` command group."""
+    """Register the `jobs` command group and `backup`/`restore`."""
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(backup)
+    app.cli.add_command(restore)

@@ -54,7 +54,7 @@ from rq.job import Job as RQJob
 from rq.job import JobStatus as RQStatus
 from rq.registry import ScheduledJobRegistry
 
-from alerts import jobs
+from alerts import jobs, metrics
 from alerts.gateway import GatewayError, Status
 from alerts.phones import mask
 from alerts.services import Services
@@ -175,6 +175,8 @@ def plan(services: Services, job_id: str) -> dict[str, Any]:
             store.renew_fanout_lease(job_id, "plan", token, lease_seconds(config))
             limit = 20
         matched = int(store.alert_stats(job_id).get("people") or 0)
+        if plan_rec.get("cut") != "1":
+            metrics.count_alerts(services, {("queued", ""): matched})
         _progress(job=job_id, matched=matched, batches=batches)
         log.info("job %s: %d recipients planned, %d new batches", job_id, matched, batches)
         store.finish_fanout(job_id)  # no-op unless every batch is already done
@@ -275,7 +277,8 @@ def _send_leased(
     pending = [p for p, c in zip(phones, codes, strict=True) if c != "h"]
     if (stop := _stop_reason(job, now)) is not None:
         rows = [(p, "x", stop, "", "") for p in pending]
-        store.record_alerts(job_id, n, rows, segments=0, price=0, finish=True, ttl=ttl)
+        done = store.record_alerts(job_id, n, rows, segments=0, price=0, finish=True, ttl=ttl)
+        metrics.count_alerts(services, {("skipped", stop): done["skipped"]})
         return {"result": stop, "skipped": len(rows)}, None, None
     ends = jobs.quiet_until(config, now)
     if ends is not None:
@@ -332,6 +335,7 @@ def _send_leased(
         job_id, n, rows, segments=segments, price=float(config.get("SMS_PRICE") or 0),
         finish=not retry and batch_error is None, ttl=ttl,
     )
+    metrics.count_alerts(services, _outcomes(rows, counts))
     if batch_error is not None:
         store.drop_fanout_batch(job_id, n, str(batch_error))
     for phone in blacklisted:
@@ -347,6 +351,25 @@ def _send_leased(
               skipped=counts["skipped"], retrying=len(retry), batches_left=counts["todo"])
     summary = {"result": "retrying" if retry else "sent", **counts, "retrying": len(retry)}
     return summary, retry_in, batch_error
+
+
+def _outcomes(
+    rows: Sequence[tuple[str, str, str, str, str]], counts: dict[str, int]
+) -> dict[tuple[str, str], int]:
+    """Alert outcomes by reason for /metrics, trusting the store's counts over our rows.
+
+    A re-run of a batch writes nothing for recipients already recorded: then the rows
+    overstate, and only the totals (counted once by the store) are kept, reason 'rerun'.
+    """
+    by: dict[tuple[str, str], int] = {("sent", ""): counts["sent"]}
+    for outcome, code in (("failed", "f"), ("skipped", "x")):
+        mine = [r[2] for r in rows if r[1] == code]
+        if len(mine) == counts[outcome]:
+            for reason in mine:
+                by[(outcome, reason)] = by.get((outcome, reason), 0) + 1
+        else:
+            by[(outcome, "rerun")] = counts[outcome]
+    return by
 
 
 # -- recovery -----------------------------------------------------------------------------

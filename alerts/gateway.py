@@ -11,7 +11,7 @@ import logging
 import re
 import time
 from collections import defaultdict, deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -21,6 +21,9 @@ from africastalking.Service import DEFAULT_TIMEOUT_S
 from africastalking.SMS import SMSService
 
 log = logging.getLogger(__name__)
+
+#: Called with (seconds, "ok"|"error") after every AT request; alerts/metrics.py registers one.
+BATCH_OBSERVERS: list[Callable[[float, str], None]] = []
 
 
 class Status(StrEnum):
@@ -236,11 +239,15 @@ class Gateway:
         batches = range(0, len(phones), self.batch_size)
         for number, start in enumerate(batches, 1):
             batch = phones[start : start + self.batch_size]
+            started, outcome = time.perf_counter(), "error"
             try:
                 results.extend(self._send_batch(message, batch, number, len(batches)))
+                outcome = "ok"
             except GatewayError as exc:
                 exc.results = results
                 raise
+            finally:
+                _observe(time.perf_counter() - started, outcome)
         return results
 
     def _send_batch(
@@ -300,6 +307,14 @@ class Gateway:
             if r.status is Status.FAILED:
                 log.info("AT refused %s: %s (code %s)", mask_phone(r.phone), r.reason, r.at_code)
         return results
+
+
+def _observe(seconds: float, outcome: str) -> None:
+    for observer in BATCH_OBSERVERS:
+        try:
+            observer(seconds, outcome)
+        except Exception:  # a metrics hiccup must never fail a send
+            log.debug("gateway observer failed", exc_info=True)
 
 
 def _network_error(exc: requests.RequestException) -> GatewayError:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import redis as redis_lib
 from flask import Blueprint, current_app, jsonify, request
 
+from alerts import abuse, metrics
 from alerts.auth import check_webhook_key
 from alerts.conversation import respond
 from alerts.gateway import Status, delivery_status
@@ -15,6 +17,7 @@ from alerts.phones import try_normalize
 from alerts.places import Places
 from alerts.services import current_services
 from alerts.store import StoppedBy
+from messages import sms as texts
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
 
@@ -77,7 +80,17 @@ def incoming():
     services = current_services()
     store = services.store
     if not store.first_time("sms", form["id"]):
+        metrics.count("sms_inbound", verdict="duplicate")
         return jsonify({"status": "duplicate"}), 200
+    verdict = abuse.check(store, "sms", phone, current_app.config["SMS_RATE_LIMIT"],
+                          current_app.config["SMS_COOLDOWN"])
+    metrics.count("sms_inbound", verdict=verdict.value)
+    if verdict is not abuse.Verdict.OK:
+        # Still 200: AT must not retry a flood. One answer, then silence until the cool-down.
+        if verdict is abuse.Verdict.WARN:
+            sub = store.get_subscriber(phone)
+            queue_sms(services, phone, texts.too_many(sub.language.value if sub else "fr"))
+        return jsonify({"status": "ignored", "replied": verdict is abuse.Verdict.WARN}), 200
     try:
         store.add_history(phone, "in", form["text"][:480])
         reply = respond(store, _places(), current_app.extensions["baara.reference"], phone,
@@ -121,7 +134,12 @@ def delivery():
     elif ref.startswith("alert:"):
         from alerts import jobs
 
-        jobs.record_delivery(services, ref, status, reason)
+        if jobs.record_delivery(services, ref, status, reason):
+            if status is Status.DELIVERED:
+                metrics.count_alerts(services, {("delivered", ""): 1})
+            else:
+                why = re.sub(r"[^A-Za-z0-9_]", "", reason)[:40] or "DeliveryFailed"
+                metrics.count_alerts(services, {("failed", why): 1})
     return jsonify({"status": "recorded"}), 200
 
 

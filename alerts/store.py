@@ -49,6 +49,13 @@ Key layout (every key Baara writes is listed here):
     ussd:{phone}                      the number's last USSD call: session id, first screen,
                                       answers; 5 min, so a call cut off can resume
     ussd:jobs:{phone}                 the open jobs that call is looking at (numbers stay put)
+    rate:{kind}:{phone}:{minute}      inbound messages (kind sms|ussd) a number sent in that
+                                      window, 2 windows
+    muted:{kind}:{phone}              a number ignored after sending too much; cool-down seconds
+    metrics:count                     hash: cross-process counters for /metrics
+                                      ('{name}|{label}|...' -> value)
+    metrics:hist                      hash: cross-process histograms ('{name}|{le}' -> count,
+                                      '{name}|sum' -> seconds)
 
 Subscribers are indexed only while active, so matching a posting is a union of the few index sets
 it names: its cost is the number of subscribers matched, never the number of subscribers.
@@ -56,6 +63,8 @@ it names: its cost is the number of subscribers matched, never the number of sub
 
 from __future__ import annotations
 
+import base64
+import gzip
 import hashlib
 import json
 import secrets
@@ -63,6 +72,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from pathlib import Path
 
 import redis as redis_lib
 from flask import current_app
@@ -70,6 +80,13 @@ from flask import current_app
 ALL = "*"
 SEEN_TTL = 7 * 24 * 3600
 SIM_KEEP = 2000
+METRICS_KEY = "metrics:count"
+METRICS_HIST_KEY = "metrics:hist"
+BACKUP_FORMAT = "baara-backup"
+
+
+class BackupError(RuntimeError):
+    """A backup file cannot be restored here; the message says why."""
 
 
 class Language(StrEnum):
@@ -361,8 +378,22 @@ class Store:
         existed = self.get_subscriber(phone) is not None
         self.update_subscriber(phone, lambda old: None)
         outs = [f"out:{i}" for i in self.redis.lrange(f"outs:{phone}", 0, -1)]
-        keys = [f"pend:{phone}", f"hist:{phone}", f"outs:{phone}", *outs]
+        keys = [
+            f"pend:{phone}", f"hist:{phone}", f"outs:{phone}", *outs, f"consent:{phone}",
+            f"ussd:{phone}", f"ussd:jobs:{phone}", f"sim:sms:{phone}",
+            f"muted:sms:{phone}", f"muted:ussd:{phone}",
+            # Rate windows expire within minutes; erasure is rare enough to SCAN for them.
+            *self.redis.scan_iter(match=f"rate:*:{phone}:*", count=1000),
+        ]
         existed = bool(self.redis.delete(*keys)) or existed
+        existed = self.delete_relay(phone) or existed
+        pipe = self.redis.pipeline(transaction=False)
+        # Per-job send records and relays' refusal marks name the number too.
+        for job_id in self.redis.zrange("jobs:all", 0, -1):
+            pipe.hdel(f"fan:{job_id}:st", phone)
+        for relay in self.redis.smembers("relays"):
+            pipe.srem(f"refused:{relay}", phone)
+        existed = any(pipe.execute()) or existed
         return existed
 
     def active_flags(self, phones: Sequence[str]) -> list[bool]:
@@ -1395,6 +1426,164 @@ class Store:
     end
     return 0
     """
+
+    # -- backup and abuse -------------------------------------------------------------------
+
+    def count_inbound(self, kind: str, phone: str, window: int) -> int:
+        """Count one inbound message from a number in the current window; returns the count."""
+        slot = self.now() // window
+        key = f"rate:{kind}:{phone}:{slot}"
+        pipe = self.redis.pipeline()
+        pipe.incr(key)
+        pipe.expire(key, window * 2)
+        count, _ = pipe.execute()
+        return int(count)
+
+    def is_muted(self, kind: str, phone: str) -> bool:
+        """Whether a number is being ignored after sending too much."""
+        return bool(self.redis.exists(f"muted:{kind}:{phone}"))
+
+    def mute(self, kind: str, phone: str, seconds: int) -> bool:
+        """Ignore a number for a while; True only for the call that started the silence."""
+        return bool(self.redis.set(f"muted:{kind}:{phone}", self.now(), nx=True, ex=seconds))
+
+    def count_metric(self, name: str, amount: int | float = 1) -> None:
+        """Add to a cross-process counter (web and workers share it)."""
+        if amount:
+            self.redis.hincrbyfloat(METRICS_KEY, name, amount)
+
+    def count_metrics(self, amounts: Mapping[str, int | float]) -> None:
+        """Add to several cross-process counters in one round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        for name, amount in amounts.items():
+            if amount:
+                pipe.hincrbyfloat(METRICS_KEY, name, amount)
+        pipe.execute()
+
+    def observe_latency(self, name: str, seconds: float, buckets: Sequence[float]) -> None:
+        """Record one duration into a cross-process histogram (cumulative buckets)."""
+        pipe = self.redis.pipeline(transaction=False)
+        for bound in buckets:
+            if seconds <= bound:
+                pipe.hincrby(METRICS_HIST_KEY, f"{name}|{bound!r}", 1)
+        pipe.hincrby(METRICS_HIST_KEY, f"{name}|+Inf", 1)
+        pipe.hincrbyfloat(METRICS_HIST_KEY, f"{name}|sum", seconds)
+        pipe.execute()
+
+    def metrics(self) -> tuple[dict[str, str], dict[str, str]]:
+        """The cross-process counters and histograms, as stored."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hgetall(METRICS_KEY)
+        pipe.hgetall(METRICS_HIST_KEY)
+        counters, histograms = pipe.execute()
+        return counters, histograms
+
+    def _binary(self) -> redis_lib.Redis:
+        # DUMP payloads are binary: they need a client that does not decode replies.
+        pool = self.redis.connection_pool
+        kwargs = {**pool.connection_kwargs, "decode_responses": False}
+        return redis_lib.Redis(connection_pool=redis_lib.ConnectionPool(
+            connection_class=pool.connection_class, **kwargs))
+
+    def dump_all(self, path: str | Path, *, include_queues: bool = False) -> int:
+        """Write every Baara key (type, expiry, DUMP payload) to a JSON-lines file; the count.
+
+        RQ's keys (rq:*) are left out unless include_queues: they are transient, pickled, and
+        rebuilt by the workers (see README, Backups).
+        """
+        path = Path(path)
+        raw = self._binary()
+        info = raw.info("server")
+        tmp = path.with_name(path.name + ".partial")
+        count = 0
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(tmp, "wt", encoding="utf-8") as out:
+            header = {
+                "format": BACKUP_FORMAT, "version": 1, "created_at": self.now(),
+                "redis_version": info.get("redis_version", ""),
+                "include_queues": include_queues,
+            }
+            out.write(json.dumps(header) + "\n")
+            batch: list[bytes] = []
+            for key in raw.scan_iter(count=1000):
+                if not include_queues and key.startswith(b"rq:"):
+                    continue
+                batch.append(key)
+                if len(batch) >= 500:
+                    count += self._dump_batch(raw, batch, out)
+                    batch = []
+            if batch:
+                count += self._dump_batch(raw, batch, out)
+        tmp.replace(path)
+        return count
+
+    def _dump_batch(self, raw: redis_lib.Redis, keys: list[bytes], out) -> int:
+        pipe = raw.pipeline(transaction=False)
+        for key in keys:
+            pipe.type(key)
+            pipe.pttl(key)
+            pipe.dump(key)
+        replies = pipe.execute()
+        now_ms = int(self.clock() * 1000)
+        written = 0
+        for i, key in enumerate(keys):
+            kind, pttl, payload = replies[3 * i : 3 * i + 3]
+            if payload is None:  # expired or deleted between SCAN and DUMP
+                continue
+            line = {
+                "k": base64.b64encode(key).decode(),
+                "t": kind.decode() if isinstance(kind, bytes) else kind,
+                # An absolute expiry, so a key restored later keeps its deadline.
+                "x": now_ms + pttl if pttl and pttl > 0 else None,
+                "d": base64.b64encode(payload).decode(),
+            }
+            out.write(json.dumps(line) + "\n")
+            written += 1
+        return written
+
+    def restore_all(self, path: str | Path, *, force: bool = False) -> int:
+        """Load a dump_all() file; refuses a non-empty database unless force (then replaces)."""
+        path = Path(path)
+        raw = self._binary()
+        if not force and raw.dbsize():
+            raise BackupError(
+                f"the target Redis holds {raw.dbsize()} keys; restore refuses to mix data "
+                "(use force to replace the keys the backup holds)"
+            )
+        opener = gzip.open if path.suffix == ".gz" else open
+        restored = 0
+        with opener(path, "rt", encoding="utf-8") as src:
+            try:
+                header = json.loads(src.readline() or "null")
+            except ValueError:
+                header = None
+            if not isinstance(header, dict) or header.get("format") != BACKUP_FORMAT:
+                raise BackupError(f"{path} is not a Baara backup")
+            pipe = raw.pipeline(transaction=False)
+            pending = 0
+            for number, text in enumerate(src, 2):
+                if not text.strip():
+                    continue
+                try:
+                    line = json.loads(text)
+                    key = base64.b64decode(line["k"])
+                    payload = base64.b64decode(line["d"])
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise BackupError(f"{path}:{number}: unreadable line ({exc})") from None
+                ttl = 0
+                if line.get("x"):
+                    ttl = int(line["x"]) - int(self.clock() * 1000)
+                    if ttl <= 0:
+                        continue  # it would have expired by now
+                pipe.restore(key, ttl, payload, replace=force)
+                pending += 1
+                restored += 1
+                if pending >= 500:
+                    pipe.execute()
+                    pending = 0
+            if pending:
+                pipe.execute()
+        return restored
 
     # -- health ----------------------------------------------------------------------------
 

@@ -19,6 +19,17 @@ REPLY_BACKOFF = (5, 30, 120, 600, 1800, 3600)
 
 def send_reply(out_id: str) -> str:
     """Send one recorded reply, exactly once; a stopped number gets only its STOP confirmation."""
+    from alerts import metrics
+
+    status = "error"
+    try:
+        status = _send_reply(out_id)
+        return status
+    finally:
+        metrics.count("replies", status=status)
+
+
+def _send_reply(out_id: str) -> str:
     services = current_services()
     store = services.store
     out = store.get_outgoing(out_id)

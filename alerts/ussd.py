@@ -46,6 +46,7 @@ from typing import Any
 import redis as redis_lib
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from alerts import abuse
 from alerts.auth import check_webhook_key
 from alerts.conversation import describe
 from alerts.phones import try_normalize
@@ -706,7 +707,6 @@ bp = Blueprint("ussd", __name__, url_prefix="/ussd")
 FIELDS = ("sessionId", "serviceCode", "phoneNumber", "text")
 EVENT_FIELDS = ("sessionId", "phoneNumber", "status")
 #: Said when the store is down: the caller gets a sentence rather than the network's error.
-UNAVAILABLE = "END Baara: service indisponible, rappelez plus tard. / Baara tè se sisan."
 
 
 def _missing(fields: tuple[str, ...]):
@@ -877,7 +877,7 @@ def apply_effects(phone: str, result: Screen) -> str | None:
 @bp.errorhandler(redis_lib.RedisError)
 def _redis_down(exc: Exception):
     log.error("ussd: storage unavailable: %s", exc)
-    return _text_reply(UNAVAILABLE)
+    return _text_reply(texts.UNAVAILABLE)
 
 
 @bp.post("")
@@ -900,9 +900,15 @@ def ussd():
     if len(path) > MAX_ANSWERS:
         return bad_request("text", f"more than {MAX_ANSWERS} answers")
 
+    from alerts import metrics
     from alerts.services import current_services
 
+    metrics.count("ussd_requests")
     store = current_services().store
+    config = current_app.config
+    verdict = abuse.check(store, "ussd", phone, config["USSD_RATE_LIMIT"], config["USSD_COOLDOWN"])
+    if verdict is not abuse.Verdict.OK:
+        return _text_reply(texts.TOO_MANY)
     ctx = _context()
     answers = _json(path)
     # One round trip: the caller, this call's record (moved on to these answers), its jobs;

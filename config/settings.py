@@ -35,6 +35,12 @@ SETTINGS: dict[str, type] = {
     "USSD_CODE": str,
     "RELAY_DIGEST": str,
     "FANOUT_LEASE_SECONDS": int,
+    "SMS_RATE_LIMIT": int,
+    "SMS_COOLDOWN": int,
+    "USSD_RATE_LIMIT": int,
+    "USSD_COOLDOWN": int,
+    "MAX_CONTENT_LENGTH": int,
+    "BAARA_PROXY_HOPS": int,
 }
 
 #: Safe for production: no secret has a default here.
@@ -62,6 +68,17 @@ DEFAULTS: dict[str, Any] = {
     "RELAY_DIGEST": "mon 09:00",
     # How long a worker holds an alert batch; longer than any AT request (SDK timeout ~12 s).
     "FANOUT_LEASE_SECONDS": 30,
+    # Inbound SMS a number may send a minute before it is answered once and then ignored for
+    # SMS_COOLDOWN seconds (0 turns it off).
+    "SMS_RATE_LIMIT": 10,
+    "SMS_COOLDOWN": 600,
+    # A walk through the menu is ~8 requests; 40 a minute is far past any person's pace.
+    "USSD_RATE_LIMIT": 40,
+    "USSD_COOLDOWN": 300,
+    # Largest request body, bytes: AT callbacks are well under 2 KiB, admin forms a few KiB.
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+    # Reverse proxies in front of the web app whose X-Forwarded-* headers we trust (0: none).
+    "BAARA_PROXY_HOPS": 0,
 }
 
 #: Local-only values so `make run` works with no configuration at all.
@@ -162,6 +179,13 @@ def load_settings(
 
     if settings["AT_BATCH_SIZE"] < 1:
         raise ConfigError("AT_BATCH_SIZE must be at least 1")
+    for name in (
+        "SMS_RATE_LIMIT", "SMS_COOLDOWN", "USSD_RATE_LIMIT", "USSD_COOLDOWN", "BAARA_PROXY_HOPS"
+    ):
+        if settings[name] < 0:
+            raise ConfigError(f"{name} must not be negative")
+    if settings["MAX_CONTENT_LENGTH"] < 1024:
+        raise ConfigError("MAX_CONTENT_LENGTH must be at least 1024 bytes")
     if settings["SMS_PRICE"] < 0:
         raise ConfigError("SMS_PRICE must not be negative")
     settings["QUIET_HOURS_PARSED"] = parse_quiet_hours(settings["QUIET_HOURS"])

@@ -59,6 +59,8 @@ UNKNOWN_HINT = N_("AIDE pour l'aide.")
 
 NEED_PLACE = N_("Baara : pour quel district ? Exemple : NIONO ou SIKASSO INFIRMIER.")
 
+TOO_MANY = N_("Baara : trop de messages. Réessayez dans quelques minutes.")
+
 # -- how things are named -----------------------------------------------------------------
 
 WHOLE_REGION = N_("toute la région de {name}")
@@ -205,6 +207,11 @@ def info_unknown(lang: str, code: str) -> str:
 def unknown(lang: str) -> str:
     """A text we did not understand: two examples."""
     return compose([_t(UNKNOWN, lang), Part(_t(UNKNOWN_HINT, lang), optional=True)])
+
+
+def too_many(lang: str) -> str:
+    """The one answer to a number that sends too many messages, before it is ignored."""
+    return compose([_t(TOO_MANY, lang)])
 
 
 def need_place(lang: str) -> str:

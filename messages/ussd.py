@@ -229,3 +229,13 @@ def job_detail(
                 if text not in variants:
                     variants.append(text)
     return variants
+
+
+# Said before the caller's language is known, so in both languages at once; GSM-7 by the composer.
+UNAVAILABLE = "END " + to_gsm7(
+    "Baara: service indisponible, rappelez plus tard. / Baara tɛ se sisan."
+)
+TOO_MANY = "END " + to_gsm7(
+    "Baara: trop de demandes, rappelez dans quelques minutes. / "
+    "Baara: ɲininkali ka ca, i ka segin ka wele sɔni."
+)

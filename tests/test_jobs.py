@@ -207,7 +207,7 @@ def test_400_names_each_invalid_field(client, api_headers):
 @pytest.mark.parametrize(
     "raw",
     [
-        b"", b"not json", b"[]", b"null", b"42", b'"text"', b"[" * 100_000, b'{"title": }',
+        b"", b"not json", b"[]", b"null", b"42", b'"text"', b"[" * 60_000, b'{"title": }',
         b"\xff\xfe", json.dumps([body()]).encode(),
     ],
 )
@@ -219,7 +219,7 @@ def test_a_body_that_is_not_an_object_is_400_naming_body(client, api_headers, ra
 
 
 ODD_VALUES = [
-    None, True, 0, -1, 1e308, 10**100, [], {}, [[]], {"a": 1}, "", "x" * 100_000, "\ud800",
+    None, True, 0, -1, 1e308, 10**100, [], {}, [[]], {"a": 1}, "", "x" * 60_000, "\ud800",
     "\x00", ["Niono"] * 500, float("nan"), [{"title": None}],
 ]
 

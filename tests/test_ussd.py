@@ -697,3 +697,28 @@ def test_every_place_and_category_fits(lang):
     for region in ref.regions:
         for answers in ((), ("99",), ("77",), ("zzzz",), ("1",)):
             check((Frame(Kind.DISTRICTS, region),), *answers)
+
+
+def test_a_flooding_caller_is_answered_end_then_ignored(app, client):
+    from messages import ussd as ussd_texts
+
+    app.config["USSD_RATE_LIMIT"] = 5
+    phone = "+22376999001"
+    bodies = []
+    for i in range(8):
+        response = client.post(
+            "/ussd",
+            data={"sessionId": f"flood-{i}", "serviceCode": "*384*22#", "phoneNumber": phone,
+                  "networkCode": "61001", "text": ""},
+        )
+        assert response.status_code == 200
+        bodies.append(response.get_data(as_text=True))
+    assert all(b.startswith("CON ") for b in bodies[:5])
+    assert bodies[5:] == [ussd_texts.TOO_MANY] * 3
+    # Another caller is not affected.
+    other = client.post(
+        "/ussd",
+        data={"sessionId": "x", "serviceCode": "*384*22#", "phoneNumber": "+22376999002",
+              "networkCode": "61001", "text": ""},
+    )
+    assert other.get_data(as_text=True).startswith("CON ")

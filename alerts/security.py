@@ -1,0 +1,56 @@
+"""Security headers on every response, a request-body limit (413), and trusted proxies.
+
+Token checks live in alerts/auth.py (constant time); phone masking in logs in alerts/logs.py.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+#: No inline script or style anywhere (the admin and simulator load everything from /static).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+#: Two years, as the HSTS preload list asks; only sent in production (always behind TLS there).
+HSTS = "max-age=63072000; includeSubDomains"
+
+
+def _headers(production: bool):
+    def add_headers(response: Response) -> Response:
+        # setdefault: the admin sets its own, stricter CSP (connect-src, object-src) first.
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        if production:
+            headers.setdefault("Strict-Transport-Security", HSTS)
+        return response
+
+    return add_headers
+
+
+def _too_large(exc: RequestEntityTooLarge):
+    limit = request.max_content_length
+    if request.blueprint in ("admin", "simulator"):
+        return render_template("admin/error.html", code=413), 413
+    detail = f"request body over {limit} bytes" if limit else "request body too large"
+    return jsonify({"error": "Payload Too Large", "detail": detail}), 413
+
+
+def init_app(app: Flask) -> None:
+    """Headers on every response, MAX_CONTENT_LENGTH with a JSON 413, ProxyFix if configured."""
+    production = app.config["BAARA_ENV"] == "production"
+    app.after_request(_headers(production))
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
+    hops = int(app.config.get("BAARA_PROXY_HOPS") or 0)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Trust exactly that many proxies: more would let a client forge its address (and
+        # dodge the admin's per-address sign-in limits) with its own X-Forwarded-For.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )

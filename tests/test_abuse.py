@@ -1,0 +1,150 @@
+"""Flood control for inbound SMS, and no outsider can make Baara text a third number."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, timedelta
+
+from alerts import abuse
+from alerts.store import Store
+from messages import sms as texts
+
+PHONE = "+22376123456"
+SOON = (date.today() + timedelta(days=20)).isoformat()
+_ids = itertools.count(1)
+
+
+def sms(client, text: str, phone: str = PHONE):
+    response = client.post("/sms/incoming", data={
+        "from": phone, "to": "38422", "text": text, "date": "2026-11-23 10:00:00",
+        "id": f"abuse-{next(_ids)}",
+    })
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_check_counts_per_minute_then_mutes_for_the_cooldown(redis):
+    clock = Clock()
+    store = Store(redis, clock=clock)
+    verdicts = [abuse.check(store, "sms", PHONE, 3, cooldown=600) for _ in range(6)]
+    assert verdicts == ["ok", "ok", "ok", "warn", "silent", "silent"]
+    assert abuse.check(store, "sms", "+22366123456", 3) == "ok"  # other numbers unaffected
+    assert abuse.check(store, "ussd", PHONE, 3) == "ok"  # each kind has its own count
+
+
+def test_a_new_minute_starts_a_new_count(redis):
+    clock = Clock()
+    store = Store(redis, clock=clock)
+    for _ in range(3):
+        assert abuse.check(store, "sms", PHONE, 3) is abuse.Verdict.OK
+    clock.now += 60
+    assert abuse.check(store, "sms", PHONE, 3) is abuse.Verdict.OK
+
+
+def test_limit_zero_turns_it_off(redis):
+    store = Store(redis)
+    assert {abuse.check(store, "sms", PHONE, 0) for _ in range(50)} == {abuse.Verdict.OK}
+
+
+def test_mute_expires_after_the_cooldown(redis):
+    store = Store(redis)
+    assert store.mute("sms", PHONE, 600)
+    assert not store.mute("sms", PHONE, 600)  # only one caller starts the silence
+    assert 590 <= redis.ttl(f"muted:sms:{PHONE}") <= 600
+    redis.delete(f"muted:sms:{PHONE}")
+    assert not store.is_muted("sms", PHONE)
+
+
+def test_flooding_number_is_answered_once_then_ignored(app, client, at_server):
+    limit = app.config["SMS_RATE_LIMIT"]
+    assert limit == 10
+    for _ in range(limit):
+        assert sms(client, "AIDE")["status"] == "ok"
+    assert len(at_server.messages_to(PHONE)) == limit
+    assert sms(client, "AIDE") == {"status": "ignored", "replied": True}
+    for _ in range(5):
+        assert sms(client, "NIONO") == {"status": "ignored", "replied": False}
+    got = [m["message"] for m in at_server.messages_to(PHONE)]
+    assert len(got) == limit + 1
+    assert got[-1] == texts.too_many("fr")
+    store = app.extensions["baara"].store
+    assert store.get_subscriber(PHONE) is None  # NIONO during the silence did nothing
+    # After the cool-down the number is heard again.
+    store.redis.delete(f"muted:sms:{PHONE}")
+    for key in store.redis.scan_iter(f"rate:sms:{PHONE}:*"):
+        store.redis.delete(key)
+    assert sms(client, "NIONO")["status"] == "ok"
+    assert store.get_subscriber(PHONE) is not None
+
+
+def test_too_many_answer_in_bamanankan_and_fits_one_sms(app, client, at_server):
+    from messages.compose import count_segments, is_gsm7
+
+    for lang in ("fr", "bm"):
+        text = texts.too_many(lang)
+        assert is_gsm7(text) and count_segments(text).segments == 1
+    assert texts.too_many("bm") != texts.too_many("fr")
+    sms(client, "LANGUE BM")
+    app.config["SMS_RATE_LIMIT"] = 1
+    sms(client, "AIDE")
+    assert at_server.messages_to(PHONE)[-1]["message"] == texts.too_many("bm")
+
+
+def test_a_stopped_number_gets_no_flood_answer(app, client, at_server):
+    sms(client, "STOP")
+    before = len(at_server.messages_to(PHONE))
+    app.config["SMS_RATE_LIMIT"] = 1
+    sms(client, "AIDE")
+    assert len(at_server.messages_to(PHONE)) == before
+
+
+OUTSIDER = "+22376111111"
+THIRD = "+22366222222"
+TRICKY = [
+    "INSCRIRE 66222222 NIONO",
+    "INSCRIRE +22366222222 NIONO MOBILISATEUR",
+    "inscrire 66 22 22 22 kati",
+    "66222222",
+    "+22366222222",
+    "NIONO 66222222",
+    "STOP 66222222",
+    "STOP +22366222222",
+    "START 66222222",
+    "INFO J1 66222222",
+    "OFFRES 66222222",
+    "RELAIS NIONO",
+    "RELAIS NIONO 66222222",
+    "INSCRIRE 66222222 NIONO",  # after asking to become a relay: still pending, not approved
+    "OUI",
+    "AIDE 66222222",
+    "LANGUE BM 66222222",
+    "envoyer a 66222222: baara",
+    "0022366222222 SEGOU",
+    "LISTE +22366222222",
+]
+
+
+def test_an_outsider_can_only_ever_get_answers_itself(app, client, at_server, api_headers):
+    # An open job, so OFFRES and INFO have something to say.
+    job = client.post("/api/jobs", headers=api_headers, json={
+        "title": "Infirmier", "organization": "ALIMA", "category": "nurse",
+        "districts": ["Niono"], "positions": 1, "deadline": f"{SOON}T17:00",
+        "apply": "rh@alima.ngo", "publish": True,
+    })
+    assert job.status_code == 201, job.get_json()
+    at_server.clear()
+    app.config["SMS_RATE_LIMIT"] = 0  # this test is about content, not volume
+    for text in TRICKY:
+        sms(client, text, OUTSIDER)
+    recipients = {m["to"] for m in at_server.messages}
+    assert recipients == {OUTSIDER}
+    assert len(at_server.messages_to(OUTSIDER)) >= len(TRICKY) - 2
+    assert app.extensions["baara"].store.get_subscriber(THIRD) is None
