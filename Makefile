@@ -6,7 +6,7 @@ UV := $(PYTHON) -m uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run test lint format catalogs catalogs-extract catalogs-update bench clean
+.PHONY: install run test lint format catalogs catalogs-extract catalogs-update bench soak clean
 
 install: ## create or refresh .venv from the lock file, build the .mo catalogs
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user uv
@@ -36,8 +36,13 @@ catalogs-extract: ## collect the strings marked in the code into messages/messag
 catalogs-update: catalogs-extract ## merge new strings into fr and bm catalogs
 	@$(PY) -m babel.messages.frontend update --input-file messages/messages.pot --domain messages --output-dir messages/translations --no-fuzzy-matching
 
-bench: install
+bench: install ## every benchmark (each prints its figures beside a baseline run in the same process)
 	@$(PY) bench/fanout.py
+	@$(PY) bench/ussd.py
+	@$(PY) bench/webhooks.py
+
+soak: install ## 10 minutes of mixed traffic: memory at start and end, error count
+	@$(PY) bench/soak.py --minutes 10
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
