@@ -185,7 +185,8 @@ schema = schemathesis.openapi.from_dict(document())
 schema.config.generation.update(modes=[GenerationMode.POSITIVE])
 #: Requests that break the description on purpose: whatever they get, it is never a 5xx.
 #: (A phone with a line break matches no route: Flask's plain 404, which is fine.)
-broken = schemathesis.openapi.from_dict(document())
+#: The description itself takes no input at all, so nothing invalid exists to send it.
+broken = schemathesis.openapi.from_dict(document()).exclude(path="/api/openapi.json")
 broken.config.generation.update(modes=[GenerationMode.NEGATIVE])
 
 
