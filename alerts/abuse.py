@@ -36,3 +36,17 @@ def check(
         return Verdict.OK
     # Only the request that starts the silence answers, even with concurrent webhooks.
     return Verdict.WARN if store.mute(kind, phone, cooldown) else Verdict.SILENT
+
+
+def judge(
+    store: Store, kind: str, phone: str, counted: int, limit: int,
+    cooldown: int = DEFAULT_COOLDOWN,
+) -> Verdict:
+    """check() for a message already counted by Store.inbound_context (counted -2 = muted)."""
+    if limit <= 0:
+        return Verdict.OK
+    if counted == -2:
+        return Verdict.SILENT
+    if counted <= limit:
+        return Verdict.OK
+    return Verdict.WARN if store.mute(kind, phone, cooldown) else Verdict.SILENT

@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 from alerts.commands import Command, Intent, Pending, State, parse
 from alerts.phones import try_normalize
 from alerts.places import Places
-from alerts.store import Language, Source, Store, Subscriber, Subscription
+from alerts.store import InboundContext, Language, Source, Store, Subscriber, Subscription
 from config.reference import Reference
 from messages import sms as texts
 
@@ -92,13 +92,23 @@ def _pending(raw: object) -> Pending | None:
     )
 
 
-def respond(store: Store, places: Places, ref: Reference, phone: str, text: str) -> Reply | None:
-    """Handle one inbound text from phone; None means Baara stays silent."""
-    consent = _consent(store, places, ref, phone, text)
+def respond(
+    store: Store, places: Places, ref: Reference, phone: str, text: str,
+    *, known: InboundContext | None = None,
+) -> Reply | None:
+    """Handle one inbound text from phone; None means Baara stays silent.
+
+    `known` carries the subscriber, question and consent request already read for this message
+    (Store.inbound_context), saving those reads.
+    """
+    consent = _consent(store, places, ref, phone, text, known)
     if consent is not None:
         return consent
-    sub = store.get_subscriber(phone)
-    pending = _pending(store.get_pending(phone))
+    if known is not None:
+        sub, pending = known.subscriber, _pending(known.pending)
+    else:
+        sub = store.get_subscriber(phone)
+        pending = _pending(store.get_pending(phone))
     state = State(language=sub.language if sub else None, pending=pending)
     cmd = parse(text, state, places)
 
@@ -229,18 +239,21 @@ def _enroll(store: Store, ref: Reference, phone: str, lang: Language, cmd: Comma
     return _from_outbound(phone, lang, out, expire_consent=expire)
 
 
-def _consent(store: Store, places: Places, ref: Reference, phone: str, text: str) -> Reply | None:
+def _consent(
+    store: Store, places: Places, ref: Reference, phone: str, text: str,
+    known: InboundContext | None = None,
+) -> Reply | None:
     """Answers to a relay's consent request; None when the text is not one."""
     from alerts import relays
     from alerts.commands import consent_answer
 
-    request = relays.pending_request(store, phone)
+    request = known.consent if known is not None else relays.pending_request(store, phone)
     if request is None:
         return None
     kind = consent_answer(text, places)
     if kind is None:
         return None
-    sub = store.get_subscriber(phone)
+    sub = known.subscriber if known is not None else store.get_subscriber(phone)
     detected = parse(text, State(), places).language
     lang = sub.language if sub else (detected or Language.FR)
     if not relays.is_open(request, store.now()):

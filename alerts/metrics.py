@@ -55,10 +55,20 @@ def _field(name: str, labels: Mapping[str, str]) -> str:
     return _SEP.join([name, *values])
 
 
-def count_with(services: Services, name: str, amount: float = 1, **labels: str) -> None:
-    """Add to a cross-process counter; never lets a metrics failure break the caller."""
+def field(name: str, **labels: str) -> str:
+    """The Redis hash field a counter sample is kept under (for callers batching their writes)."""
+    return _field(name, labels)
+
+
+def count_with(
+    services: Services, name: str, amount: float = 1, *, pipe=None, **labels: str
+) -> None:
+    """Add to a cross-process counter; never lets a metrics failure break the caller.
+
+    With pipe, the increment is only queued there: it goes with the caller's other writes.
+    """
     try:
-        services.store.count_metric(_field(name, labels), amount)
+        services.store.count_metric(_field(name, labels), amount, pipe=pipe)
     except redis_lib.RedisError:
         log.debug("metric %s not counted: Redis unavailable", name)
 

@@ -11,9 +11,25 @@ def queue_sms(
     """Record an outgoing SMS and enqueue its sending; returns its id."""
     from alerts import tasks
 
-    out_id = services.store.new_outgoing(phone, text, kind=kind, force=force)
-    services.store.add_history(phone, "out", text)
-    services.queue("replies").enqueue(tasks.send_reply, out_id, job_id=f"reply-{out_id}")
+    store = services.store
+    queue = services.queue("replies")
+    if not queue.is_async:
+        # Inline RQ runs the job during enqueue, so the record must already be in Redis.
+        out_id = store.new_outgoing(phone, text, kind=kind, force=force)
+        store.add_history(phone, "out", text)
+        queue.enqueue(tasks.send_reply, out_id, job_id=f"reply-{out_id}", result_ttl=0)
+        return out_id
+    # One round trip: record, history and job in a MULTI on RQ's (non-decoding) connection.
+    pipe = services.rq_redis.pipeline()
+    pipe.multi()
+    out_id = store.new_outgoing(phone, text, kind=kind, force=force, pipe=pipe)
+    store.add_history(phone, "out", text, pipe=pipe)
+    # Nobody reads a reply's result: result_ttl=0 drops the finished job at once (failures
+    # are still kept for failure_ttl).
+    queue.enqueue_call(
+        tasks.send_reply, args=(out_id,), job_id=f"reply-{out_id}", result_ttl=0, pipeline=pipe
+    )
+    pipe.execute()
     return out_id
 
 

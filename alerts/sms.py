@@ -79,22 +79,27 @@ def incoming():
         return bad_request("date", "expected 2017-05-03T06:04:45Z or 2017-05-03 06:04:45")
     services = current_services()
     store = services.store
-    if not store.first_time("sms", form["id"]):
+    limit = current_app.config["SMS_RATE_LIMIT"]
+    ctx = store.inbound_context("sms", phone, form["id"], limit=limit, window=abuse.WINDOW)
+    if ctx.duplicate:
         metrics.count("sms_inbound", verdict="duplicate")
         return jsonify({"status": "duplicate"}), 200
-    verdict = abuse.check(store, "sms", phone, current_app.config["SMS_RATE_LIMIT"],
+    verdict = abuse.judge(store, "sms", phone, ctx.counted, limit,
                           current_app.config["SMS_COOLDOWN"])
-    metrics.count("sms_inbound", verdict=verdict.value)
     if verdict is not abuse.Verdict.OK:
+        metrics.count("sms_inbound", verdict=verdict.value)
         # Still 200: AT must not retry a flood. One answer, then silence until the cool-down.
         if verdict is abuse.Verdict.WARN:
-            sub = store.get_subscriber(phone)
+            sub = ctx.subscriber
             queue_sms(services, phone, texts.too_many(sub.language.value if sub else "fr"))
         return jsonify({"status": "ignored", "replied": verdict is abuse.Verdict.WARN}), 200
     try:
-        store.add_history(phone, "in", form["text"][:480])
+        pipe = store.pipeline()
+        metrics.count_with(services, "sms_inbound", pipe=pipe, verdict=verdict.value)
+        store.add_history(phone, "in", form["text"][:480], pipe=pipe)
+        pipe.execute()
         reply = respond(store, _places(), current_app.extensions["baara.reference"], phone,
-                        form["text"])
+                        form["text"], known=ctx)
         if reply is not None and reply.text:
             queue_sms(services, phone, reply.text, force=reply.force)
         if reply is not None:

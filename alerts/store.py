@@ -240,6 +240,22 @@ class MatchPlace:
     region: str
 
 
+@dataclass(frozen=True)
+class InboundContext:
+    """What handling one inbound message needs, read in one round trip (Store.inbound_context)."""
+
+    #: -1 already seen, -2 muted, 0 flood control off, else messages counted in this window.
+    counted: int
+    subscriber: Subscriber | None
+    pending: dict | None
+    consent: dict | None
+
+    @property
+    def duplicate(self) -> bool:
+        """True when this callback id was processed before."""
+        return self.counted == -1
+
+
 @dataclass
 class Store:
     """Baara's data in Redis. Takes a client created with decode_responses=True."""
@@ -458,6 +474,42 @@ class Store:
         """True the first time (kind, ident) is seen: AT retries callbacks until it gets 200."""
         return bool(self.redis.set(f"seen:{kind}:{ident}", "1", nx=True, ex=ttl))
 
+    _INBOUND_LUA = """
+    if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return -1 end
+    if tonumber(ARGV[2]) <= 0 then return 0 end
+    if redis.call('EXISTS', KEYS[2]) == 1 then return -2 end
+    local n = redis.call('INCR', KEYS[3])
+    redis.call('EXPIRE', KEYS[3], ARGV[3])
+    return n
+    """
+
+    def inbound_context(
+        self, kind: str, phone: str, ident: str, *, limit: int, window: int, ttl: int = SEEN_TTL
+    ) -> InboundContext:
+        """first_time + is_muted + count_inbound, and the number's records, in one round trip.
+
+        A duplicate or muted message is not counted (as with the separate calls); the reads are
+        harmless either way.
+        """
+        slot = self.now() // window
+        key, fld = _bucket(phone)
+        pipe = self.redis.pipeline(transaction=False)
+        # EVAL, not a registered script: a pipeline with scripts costs a SCRIPT EXISTS trip.
+        pipe.eval(
+            self._INBOUND_LUA, 3, f"seen:{kind}:{ident}", f"muted:{kind}:{phone}",
+            f"rate:{kind}:{phone}:{slot}", ttl, limit, window * 2,
+        )
+        pipe.hget(key, fld)
+        pipe.get(f"pend:{phone}")
+        pipe.hgetall(f"consent:{phone}")
+        counted, packed, pending, consent = pipe.execute()
+        return InboundContext(
+            counted=int(counted),
+            subscriber=Subscriber.unpack(phone, packed) if packed else None,
+            pending=json.loads(pending) if pending else None,
+            consent=consent or None,
+        )
+
     def forget_seen(self, kind: str, ident: str) -> None:
         """Let a callback be processed again (when handling it failed before acknowledging)."""
         self.redis.delete(f"seen:{kind}:{ident}")
@@ -477,36 +529,53 @@ class Store:
         """Forget the question."""
         self.redis.delete(f"pend:{phone}")
 
-    def add_history(self, phone: str, direction: str, text: str, keep: int = 30) -> None:
-        """Append to a number's message history (newest first, capped)."""
+    def pipeline(self):
+        """A non-transactional pipeline on the store's connection, to batch writes."""
+        return self.redis.pipeline(transaction=False)
+
+    def add_history(
+        self, phone: str, direction: str, text: str, keep: int = 30, *, pipe=None
+    ) -> None:
+        """Append to a number's message history (newest first, capped); queued on pipe if given."""
         entry = json.dumps({"at": self.now(), "dir": direction, "text": text}, ensure_ascii=False)
-        pipe = self.redis.pipeline(transaction=False)
+        own = pipe is None
+        if own:
+            pipe = self.redis.pipeline(transaction=False)
         pipe.lpush(f"hist:{phone}", entry)
         pipe.ltrim(f"hist:{phone}", 0, keep - 1)
         pipe.expire(f"hist:{phone}", 90 * 24 * 3600)
-        pipe.execute()
+        if own:
+            pipe.execute()
 
     def history(self, phone: str, limit: int = 30) -> list[dict]:
         """A number's recent messages, newest first."""
         return [json.loads(e) for e in self.redis.lrange(f"hist:{phone}", 0, limit - 1)]
 
-    def new_outgoing(self, phone: str, text: str, *, kind: str, force: bool = False) -> str:
-        """Record a reply to send; returns its id (jobs take ids, not objects)."""
-        out_id = f"{self.now():x}{self.redis.incr('seq:out'):x}"
-        self.redis.hset(
+    def new_outgoing(
+        self, phone: str, text: str, *, kind: str, force: bool = False, pipe=None
+    ) -> str:
+        """Record a reply to send; returns its id (queued on pipe if given, else written now)."""
+        now = self.now()
+        # Random rather than a Redis counter: the id is known before any round trip, so the
+        # record, the history and the RQ job can all go in one pipeline.
+        out_id = f"{now:x}{secrets.token_hex(6)}"
+        own = pipe is None
+        if own:
+            pipe = self.redis.pipeline(transaction=False)
+        pipe.hset(
             f"out:{out_id}",
             mapping={
                 "phone": phone, "text": text, "kind": kind, "force": int(force),
-                "status": "queued", "created": self.now(), "attempts": 0,
+                "status": "queued", "created": now, "attempts": 0,
             },
         )
-        self.redis.expire(f"out:{out_id}", 30 * 24 * 3600)
+        pipe.expire(f"out:{out_id}", 30 * 24 * 3600)
         # Indexed by phone so erasing a subscriber erases the texts we sent them too.
-        pipe = self.redis.pipeline(transaction=False)
         pipe.lpush(f"outs:{phone}", out_id)
         pipe.ltrim(f"outs:{phone}", 0, 199)
         pipe.expire(f"outs:{phone}", 30 * 24 * 3600)
-        pipe.execute()
+        if own:
+            pipe.execute()
         return out_id
 
     def get_outgoing(self, out_id: str) -> dict | None:
@@ -1340,6 +1409,42 @@ class Store:
         """ussd_begin()'s reads in one trip, then this call's record (if it is) holds answers."""
         return self._ussd_script(self._USSD_STEP, phone, session_id, answers, ttl)
 
+    _RATE_LUA = """
+    if tonumber(ARGV[1]) <= 0 then return 0 end
+    if redis.call('EXISTS', KEYS[1]) == 1 then return -2 end
+    local n = redis.call('INCR', KEYS[2])
+    redis.call('EXPIRE', KEYS[2], ARGV[2])
+    return n
+    """
+
+    def ussd_request(
+        self, phone: str, session_id: str, answers: str | None, first_known: str,
+        first_new: str, ttl: int, *, limit: int, window: int, metric: str,
+    ) -> tuple[int, Subscriber | None, tuple[str, str, str, bool] | None, tuple[str, str] | None]:
+        """One USSD answer's whole round trip: count it (flood control, metrics), then
+        ussd_step() (answers given) or ussd_begin() (a new dial). Returns (count, ...reads);
+        count is -2 while the number is muted, 0 with flood control off."""
+        key, fld = _bucket(phone)
+        keys = (key, f"ussd:{phone}", f"ussd:jobs:{phone}")
+        if answers is None:
+            (source, sha), args = self._USSD_BEGIN, (session_id, first_known, first_new, ttl)
+        else:
+            (source, sha), args = self._USSD_STEP, (session_id, answers, ttl)
+        slot = self.now() // window
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.eval(self._RATE_LUA, 2, f"muted:ussd:{phone}", f"rate:ussd:{phone}:{slot}",
+                  limit, window * 2)
+        pipe.hincrbyfloat(METRICS_KEY, metric, 1)
+        pipe.evalsha(sha, len(keys), *keys, fld, *args)
+        counted, _, found = pipe.execute(raise_on_error=False)
+        if isinstance(found, redis_lib.exceptions.NoScriptError):
+            found = self.redis.eval(source, len(keys), *keys, fld, *args)
+        elif isinstance(found, Exception):
+            raise found
+        if isinstance(counted, Exception):
+            raise counted
+        return (int(counted), *self._ussd_read(phone, *found))
+
     def _ussd_script(
         self, script: tuple[str, str], phone: str, *args: object
     ) -> tuple[Subscriber | None, tuple[str, str, str, bool] | None, tuple[str, str] | None]:
@@ -1447,10 +1552,10 @@ class Store:
         """Ignore a number for a while; True only for the call that started the silence."""
         return bool(self.redis.set(f"muted:{kind}:{phone}", self.now(), nx=True, ex=seconds))
 
-    def count_metric(self, name: str, amount: int | float = 1) -> None:
-        """Add to a cross-process counter (web and workers share it)."""
+    def count_metric(self, name: str, amount: int | float = 1, *, pipe=None) -> None:
+        """Add to a cross-process counter (web and workers share it); queued on pipe if given."""
         if amount:
-            self.redis.hincrbyfloat(METRICS_KEY, name, amount)
+            (self.redis if pipe is None else pipe).hincrbyfloat(METRICS_KEY, name, amount)
 
     def count_metrics(self, amounts: Mapping[str, int | float]) -> None:
         """Add to several cross-process counters in one round trip."""

@@ -903,21 +903,23 @@ def ussd():
     from alerts import metrics
     from alerts.services import current_services
 
-    metrics.count("ussd_requests")
     store = current_services().store
     config = current_app.config
-    verdict = abuse.check(store, "ussd", phone, config["USSD_RATE_LIMIT"], config["USSD_COOLDOWN"])
-    if verdict is not abuse.Verdict.OK:
-        return _text_reply(texts.TOO_MANY)
     ctx = _context()
     answers = _json(path)
     # One round trip: the caller, this call's record (moved on to these answers), its jobs;
     # a new call with no earlier one to resume is recorded on the way.
-    if path:
-        subscriber, call, saved_jobs = store.ussd_step(phone, session_id, answers, SESSION_TTL)
-    else:
-        subscriber, call, saved_jobs = store.ussd_begin(
-            phone, session_id, _HOME_JSON, _LANGUAGE_FIRST_JSON, SESSION_TTL)
+    # Flood control and the request count travel in the same round trip.
+    counted, subscriber, call, saved_jobs = store.ussd_request(
+        phone, session_id, answers if path else None, _HOME_JSON, _LANGUAGE_FIRST_JSON,
+        SESSION_TTL, limit=config["USSD_RATE_LIMIT"], window=abuse.WINDOW,
+        metric=metrics.field("ussd_requests"),
+    )
+    verdict = abuse.judge(
+        store, "ussd", phone, counted, config["USSD_RATE_LIMIT"], config["USSD_COOLDOWN"]
+    )
+    if verdict is not abuse.Verdict.OK:
+        return _text_reply(texts.TOO_MANY)
     state = base_state(subscriber)
     lang = state.language or Language.FR
     home = Frame(Kind.HOME) if subscriber else Frame(Kind.LANGUAGE_FIRST)
