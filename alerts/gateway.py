@@ -20,6 +20,9 @@ import requests
 from africastalking.Service import DEFAULT_TIMEOUT_S
 from africastalking.SMS import SMSService
 
+from alerts.logs import mask_phones
+from alerts.phones import mask as mask_phone
+
 log = logging.getLogger(__name__)
 
 #: Called with (seconds, "ok"|"error") after every AT request; alerts/metrics.py registers one.
@@ -71,7 +74,6 @@ BLACKLISTED_CODE = 406
 # Stricter than the SDK's `^\+\d{1,3}\d{3,}$` with re.match, whose `$` lets a trailing
 # newline through (it would then be sent inside the comma-separated `to` field).
 _PHONE = re.compile(r"\+\d{4,}")
-_PHONE_IN_TEXT = re.compile(r"\+?\d{8,}")
 
 
 def delivery_status(at_status: str) -> Status | None:
@@ -79,16 +81,9 @@ def delivery_status(at_status: str) -> Status | None:
     return DELIVERY_STATUSES.get(at_status)
 
 
-def mask_phone(phone: str) -> str:
-    """Phone number fit for logs: '+22376123456' -> '+2237612****'."""
-    phone = str(phone)
-    if len(phone) <= 4:
-        return "*" * len(phone)
-    return phone[:-4] + "****"
-
-
 def _mask_text(text: str) -> str:
-    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text)
+    """Error text from AT may quote numbers: it travels in exceptions, so mask it here too."""
+    return mask_phones(text)
 
 
 @dataclass(frozen=True)
