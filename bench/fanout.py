@@ -19,11 +19,9 @@ figures measure the fan-out, not Python start-up (printed separately).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -36,6 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as a script: make `alerts` importable
     sys.path.insert(0, str(ROOT))
+
+from bench.processes import Processes, free_port  # noqa: E402
 
 BARRIER_KEY = "bench:barrier"
 TOKEN = "bench-token"
@@ -91,45 +91,6 @@ def baseline_send(job_id: str, phone: str) -> str:
 
 
 # -- processes ------------------------------------------------------------------------------
-
-
-class Processes:
-    """Every process the bench starts, stopped (TERM, then KILL) on the way out."""
-
-    def __init__(self) -> None:
-        self.procs: list[subprocess.Popen] = []
-
-    def start(self, args: list[str], **kwargs) -> subprocess.Popen:
-        proc = subprocess.Popen(args, start_new_session=True, **kwargs)
-        self.procs.append(proc)
-        return proc
-
-    def stop(self, proc: subprocess.Popen, timeout: float = 10) -> None:
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
-        # Children of a worker (its scheduler) share its process group.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
-
-    def stop_all(self) -> None:
-        for proc in reversed(self.procs):
-            self.stop(proc)
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def http_json(url: str, data: bytes | None = None) -> dict:

@@ -31,11 +31,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as a script: make `alerts` and `bench` importable
     sys.path.insert(0, str(ROOT))
 
+from bench.processes import Processes, free_port  # noqa: E402
 from bench.ussd import (  # noqa: E402
     SCRIPTS,
     TOKEN,
-    Processes,
-    free_port,
     seed,
     spread_phone,
     start_gunicorn,

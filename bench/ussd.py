@@ -30,15 +30,11 @@ Targets (issue 5): p99 <= 50 ms, and at least 60% of the baseline's requests per
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
 import itertools
 import os
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -51,6 +47,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as a script: make `alerts` importable
     sys.path.insert(0, str(ROOT))
+
+from bench.processes import Processes, free_port  # noqa: E402
 
 TOKEN = "bench-token"
 GUNICORN = ["-m", "gunicorn", "-w", "2", "--threads", "4", "--log-level", "warning"]
@@ -70,39 +68,6 @@ SCRIPTS: list[tuple[str, list[str]]] = [
 #: Known callers: enough that nobody calls twice within a run (a second call within five
 #: minutes of one left mid-way is offered to continue, which these scripts do not expect).
 RETURNING = 20_000
-
-
-class Processes:
-    """Every process the bench starts, stopped (TERM, then KILL) on the way out."""
-
-    def __init__(self) -> None:
-        self.procs: list[subprocess.Popen] = []
-
-    def start(self, args: list[str], **kwargs) -> subprocess.Popen:
-        """Start a process in its own group, remembered for stop_all()."""
-        proc = subprocess.Popen(args, start_new_session=True, **kwargs)
-        self.procs.append(proc)
-        return proc
-
-    def stop_all(self) -> None:
-        """TERM each process group we started, KILL what is left after a few seconds."""
-        for proc in reversed(self.procs):
-            if proc.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGTERM)
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait(timeout=5)
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_http(port: int, path: str, timeout: float = 30) -> None:

@@ -37,14 +37,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as a script: make `alerts` and `bench` importable
     sys.path.insert(0, str(ROOT))
 
+from bench.processes import Processes, free_port  # noqa: E402
 from bench.ussd import (  # noqa: E402
     GUNICORN,
     RETURNING,
     TOKEN,
     Driver,
-    Processes,
     Sample,
-    free_port,
     returning_phone,
     seed,
     spread_phone,
