@@ -126,26 +126,30 @@ def at_server() -> Iterator[LoopbackAT]:
 # --- The app, wired to the test Redis and the loopback AT server ---
 
 
+def app_config(redis_server, at_server, **overrides) -> dict:
+    """A test app's settings: the test Redis, the loopback AT server, RQ inline; then overrides."""
+    return {
+        "TESTING": True,
+        "REDIS_URL": redis_server.url,
+        "AT_USERNAME": "baara",
+        "AT_API_KEY": "test-key",
+        "AT_API_URL": at_server.url,
+        "API_TOKEN": "test-token",
+        "WEBHOOK_TOKEN": "",
+        "QUIET_HOURS": "",
+        "RQ_SYNC": True,
+        # Crawlers and long conversations come from one number: the flood tests set these.
+        "USSD_RATE_LIMIT": 0,
+        **overrides,
+    }
+
+
 @pytest.fixture()
 def app(redis, redis_server, at_server):
     """A Baara app on the test Redis, sending through the loopback AT server; RQ runs inline."""
     from app import create_app
 
-    application = create_app(
-        {
-            "TESTING": True,
-            "REDIS_URL": redis_server.url,
-            "AT_USERNAME": "baara",
-            "AT_API_KEY": "test-key",
-            "AT_API_URL": at_server.url,
-            "API_TOKEN": "test-token",
-            "WEBHOOK_TOKEN": "",
-            "QUIET_HOURS": "",
-            "RQ_SYNC": True,
-            # Crawlers and long conversations come from one number: the flood tests set these.
-            "USSD_RATE_LIMIT": 0,
-        }
-    )
+    application = create_app(app_config(redis_server, at_server))
     with application.app_context():
         yield application
 

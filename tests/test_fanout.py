@@ -22,6 +22,7 @@ from alerts.services import current_services
 from alerts.store import Language, StoppedBy, Subscription
 from config.reference import default_reference
 from messages.compose import count_segments, is_gsm7
+from tests.conftest import app_config
 from tests.fixtures.seed_jobs import REACHES, SEEDS, seed_job
 
 REF = default_reference()
@@ -279,11 +280,9 @@ def async_app(redis, redis_server, at_server):
     """The app with real queues: jobs wait in Redis until `work()` runs them."""
     from app import create_app
 
-    application = create_app({
-        "TESTING": True, "REDIS_URL": redis_server.url, "AT_USERNAME": "baara",
-        "AT_API_KEY": "k", "AT_API_URL": at_server.url, "API_TOKEN": "test-token",
-        "QUIET_HOURS": "", "RQ_SYNC": False, "AT_BATCH_SIZE": 2,
-    })
+    application = create_app(
+        app_config(redis_server, at_server, RQ_SYNC=False, AT_BATCH_SIZE=2)
+    )
     with application.app_context():
         yield application
 

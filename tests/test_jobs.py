@@ -17,6 +17,7 @@ from alerts.services import current_services
 from alerts.store import Language, StoppedBy, Subscriber, Subscription
 from config.reference import default_reference
 from messages.compose import count_segments, is_gsm7
+from tests.conftest import app_config
 from tests.fixtures.seed_jobs import SEEDS, seed_job
 
 REF = default_reference()
@@ -290,11 +291,9 @@ def night_app(redis, redis_server, at_server):
     """An app with real (async) queues and quiet hours, its clock at 22:00 in Bamako."""
     from app import create_app
 
-    application = create_app({
-        "TESTING": True, "REDIS_URL": redis_server.url, "AT_USERNAME": "baara",
-        "AT_API_KEY": "k", "AT_API_URL": at_server.url, "API_TOKEN": "test-token",
-        "QUIET_HOURS": "21:00-07:00", "RQ_SYNC": False,
-    })
+    application = create_app(
+        app_config(redis_server, at_server, QUIET_HOURS="21:00-07:00", RQ_SYNC=False)
+    )
     with application.app_context():
         clock = {"now": at(f"{date.today() + timedelta(days=1)} 22:00")}
         current_services().store.clock = lambda: clock["now"]

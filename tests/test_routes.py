@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app import create_app
+from tests.conftest import app_config
 
 #: endpoint -> who may call it. A new route fails test_every_route_is_classified until added.
 ROUTES: dict[str, str] = {
@@ -61,11 +62,7 @@ def calls(app):
 @pytest.fixture()
 def secured(redis, redis_server, at_server):
     """The app with WEBHOOK_TOKEN set (and CSRF on, as in production)."""
-    application = create_app({
-        "TESTING": True, "REDIS_URL": redis_server.url, "AT_USERNAME": "baara",
-        "AT_API_KEY": "k", "AT_API_URL": at_server.url, "API_TOKEN": "test-token",
-        "WEBHOOK_TOKEN": "hook-secret", "QUIET_HOURS": "", "RQ_SYNC": True,
-    })
+    application = create_app(app_config(redis_server, at_server, WEBHOOK_TOKEN="hook-secret"))
     with application.app_context():
         yield application
 

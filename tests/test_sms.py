@@ -548,20 +548,9 @@ def test_optional_fields_may_be_missing(client, at_server) -> None:
 @pytest.fixture()
 def keyed_client(redis, redis_server, at_server):
     from app import create_app
+    from tests.conftest import app_config
 
-    application = create_app(
-        {
-            "TESTING": True,
-            "REDIS_URL": redis_server.url,
-            "AT_USERNAME": "baara",
-            "AT_API_KEY": "test-key",
-            "AT_API_URL": at_server.url,
-            "API_TOKEN": "test-token",
-            "WEBHOOK_TOKEN": "k",
-            "QUIET_HOURS": "",
-            "RQ_SYNC": True,
-        }
-    )
+    application = create_app(app_config(redis_server, at_server, WEBHOOK_TOKEN="k"))
     with application.app_context():
         yield application.test_client()
 
