@@ -1,7 +1,8 @@
 """Run an RQ worker, with its scheduler, on Baara's queues: `python worker.py [--burst]`.
 
 The worker also sweeps for alert batches lost with a dead worker (alerts/fanout.py explains
-why RQ alone would take minutes): between jobs and, when idle, every few seconds.
+why RQ alone would take minutes) and for inbound SMS left without a drainer (alerts/inbox.py):
+between jobs and, when idle, every few seconds.
 """
 
 from __future__ import annotations
@@ -48,9 +49,9 @@ def with_sweeper(base: type[Worker] | type[SimpleWorker]) -> type:
                     assert self.sweep is not None
                     report = self.sweep()
                     if report and any(report.values()):
-                        log.warning("fan-out sweep: %s", report)
+                        log.warning("sweep: %s", report)
                 except Exception:  # a failed sweep must not stop the worker
-                    log.exception("fan-out sweep failed")
+                    log.exception("sweep failed")
             if super().should_run_maintenance_tasks:
                 super().run_maintenance_tasks()
 
@@ -69,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from alerts import fanout
+    from alerts import fanout, inbox
 
     app = create_app()
     with app.app_context():
@@ -79,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         # a killed worker then takes its job with it (no orphaned work horse keeps sending).
         worker_class = with_sweeper(Worker if args.fork else SimpleWorker)
         worker = worker_class(queues, connection=services.rq_redis, name=args.name)
-        worker.sweep = lambda: fanout.sweep(services)
+        worker.sweep = lambda: {**fanout.sweep(services), **inbox.sweep(services)}
         worker.sweep_every = fanout.sweep_interval(services.config)
         logging.basicConfig(level=logging.INFO)
         if not args.burst:

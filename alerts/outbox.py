@@ -6,23 +6,31 @@ from alerts.services import Services
 
 
 def queue_sms(
-    services: Services, phone: str, text: str, *, kind: str = "reply", force: bool = False
+    services: Services, phone: str, text: str, *, kind: str = "reply", force: bool = False,
+    out_id: str | None = None, only_once: bool = False,
 ) -> str:
-    """Record an outgoing SMS and enqueue its sending; returns its id."""
+    """Record an outgoing SMS and enqueue its sending; returns its id.
+
+    With `only_once`, an SMS already recorded under `out_id` is left alone (an inbound message
+    handled again after a crash must not answer twice).
+    """
     from alerts import tasks
 
     store = services.store
+    if only_once and out_id and store.get_outgoing(out_id) is not None:
+        return out_id
     queue = services.queue("replies")
     if not queue.is_async:
         # Inline RQ runs the job during enqueue, so the record must already be in Redis.
-        out_id = store.new_outgoing(phone, text, kind=kind, force=force)
+        out_id = store.new_outgoing(phone, text, kind=kind, force=force, out_id=out_id)
         store.add_history(phone, "out", text)
         queue.enqueue(tasks.send_reply, out_id, job_id=f"reply-{out_id}", result_ttl=0)
         return out_id
     # One round trip: record, history and job in a MULTI on RQ's (non-decoding) connection.
     pipe = services.rq_redis.pipeline()
     pipe.multi()
-    out_id = store.new_outgoing(phone, text, kind=kind, force=force, pipe=pipe)
+    out_id = store.new_outgoing(phone, text, kind=kind, force=force, pipe=pipe,
+                                  out_id=out_id)
     store.add_history(phone, "out", text, pipe=pipe)
     # Nobody reads a reply's result: result_ttl=0 drops the finished job at once (failures
     # are still kept for failure_ttl).

@@ -6,18 +6,14 @@ import re
 from datetime import datetime
 
 import redis as redis_lib
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
-from alerts import abuse, metrics
+from alerts import inbox, metrics
 from alerts.auth import check_webhook_key
-from alerts.conversation import respond
 from alerts.gateway import Status, delivery_status
-from alerts.outbox import queue_sms, schedule_consent_expiry
 from alerts.phones import try_normalize
-from alerts.places import Places
 from alerts.services import current_services
 from alerts.store import StoppedBy
-from messages import sms as texts
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
 
@@ -56,16 +52,9 @@ def _redis_down(exc: Exception):
     return jsonify({"error": "Service Unavailable", "detail": "storage unavailable"}), 503
 
 
-def _places() -> Places:
-    ext = current_app.extensions
-    if "baara.places" not in ext:
-        ext["baara.places"] = Places(ext["baara.reference"])
-    return ext["baara.places"]
-
-
 @bp.post("/incoming")
 def incoming():
-    """One inbound SMS: processed once per AT id, answered through the queue."""
+    """One inbound SMS: accepted once per AT id into the inbox; the worker answers it."""
     check_webhook_key()
     if problem := _missing(INCOMING_FIELDS):
         return problem
@@ -77,41 +66,11 @@ def incoming():
         return bad_request("id", "empty")
     if parse_at_date(form["date"]) is None:
         return bad_request("date", "expected 2017-05-03T06:04:45Z or 2017-05-03 06:04:45")
-    services = current_services()
-    store = services.store
-    limit = current_app.config["SMS_RATE_LIMIT"]
-    ctx = store.inbound_context("sms", phone, form["id"], limit=limit, window=abuse.WINDOW)
-    if ctx.duplicate:
-        metrics.count("sms_inbound", verdict="duplicate")
-        return jsonify({"status": "duplicate"}), 200
-    verdict = abuse.judge(store, "sms", phone, ctx.counted, limit,
-                          current_app.config["SMS_COOLDOWN"])
-    if verdict is not abuse.Verdict.OK:
-        metrics.count("sms_inbound", verdict=verdict.value)
-        # Still 200: AT must not retry a flood. One answer, then silence until the cool-down.
-        if verdict is abuse.Verdict.WARN:
-            sub = ctx.subscriber
-            queue_sms(services, phone, texts.too_many(sub.language.value if sub else "fr"))
-        return jsonify({"status": "ignored", "replied": verdict is abuse.Verdict.WARN}), 200
-    try:
-        pipe = store.pipeline()
-        metrics.count_with(services, "sms_inbound", pipe=pipe, verdict=verdict.value)
-        store.add_history(phone, "in", form["text"][:480], pipe=pipe)
-        pipe.execute()
-        reply = respond(store, _places(), current_app.extensions["baara.reference"], phone,
-                        form["text"], known=ctx)
-        if reply is not None and reply.text:
-            queue_sms(services, phone, reply.text, force=reply.force)
-        if reply is not None:
-            for other, text, force in reply.others:
-                queue_sms(services, other, text, kind="relay", force=force)
-            if reply.expire_consent:
-                schedule_consent_expiry(services, *reply.expire_consent)
-    except Exception:
-        # Let AT's retry of this id be processed: we did not finish it.
-        store.forget_seen("sms", form["id"])
-        raise
-    return jsonify({"status": "ok", "replied": bool(reply and reply.text)}), 200
+    # One round trip; understanding and answering happen in the worker (alerts/inbox.py).
+    verdict = inbox.accept(current_services(), phone, form["id"], form["text"])
+    status = {"duplicate": "duplicate", "ok": "accepted"}.get(verdict, "ignored")
+    # Always 200: AT must retry neither a duplicate nor a flood.
+    return jsonify({"status": status}), 200
 
 
 @bp.post("/delivery")

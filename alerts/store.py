@@ -6,7 +6,13 @@ Key layout (every key Baara writes is listed here):
                                       subscriber (bucketing keeps ~100 small records per listpack)
     idx:{lang}:d:{district}:{cat}     set of phones of *active* subscribers, by language
     idx:{lang}:r:{region}:{cat}       same for whole-region subscriptions; cat '*' = every category
-    seen:{kind}:{id}                  inbound callbacks already processed (AT retries), 7 days
+    seen:sms:{phone}                  zset: the number's last 50 AT message ids (AT retries
+                                      callbacks until it gets a 200), 7 days
+    inbox:sms                         list: inbound SMS accepted by the webhook, to handle
+    inbox:sms:busy                    list: the item the drainer is handling (back to the inbox
+                                      if it dies)
+    inbox:sms:dead                    list: the last 1000 items whose handling failed
+    inbox:sms:lease                   the RQ job draining the inbox, seconds (one at a time)
     pend:{phone}                      a question we asked and wait an answer for, 1 day
     out:{id}                          hash: one outgoing reply (phone, text, status, ...), 30 days
     outs:{phone}                      ids of the replies sent to a number (for erasure), 30 days
@@ -79,6 +85,17 @@ from flask import current_app
 
 ALL = "*"
 SEEN_TTL = 7 * 24 * 3600
+#: AT message ids remembered per number: AT retries a callback within minutes, and flood
+#: control lets nobody send this many messages in that time.
+SEEN_KEEP = 50
+#: The inbound SMS inbox (alerts/inbox.py): waiting, being handled, failed, and the drainer's lease.
+INBOX = "inbox:sms"
+INBOX_BUSY = "inbox:sms:busy"
+INBOX_DEAD = "inbox:sms:dead"
+INBOX_LEASE = "inbox:sms:lease"
+DEAD_KEEP = 1000
+#: What flood control (and de-duplication) decided about an inbound message.
+VERDICTS = ("duplicate", "silent", "warn", "ok")
 SIM_KEEP = 2000
 METRICS_KEY = "metrics:count"
 METRICS_HIST_KEY = "metrics:hist"
@@ -242,18 +259,11 @@ class MatchPlace:
 
 @dataclass(frozen=True)
 class InboundContext:
-    """What handling one inbound message needs, read in one round trip (Store.inbound_context)."""
+    """What handling one inbound SMS needs, read in one round trip (conversation_context)."""
 
-    #: -1 already seen, -2 muted, 0 flood control off, else messages counted in this window.
-    counted: int
     subscriber: Subscriber | None
     pending: dict | None
     consent: dict | None
-
-    @property
-    def duplicate(self) -> bool:
-        """True when this callback id was processed before."""
-        return self.counted == -1
 
 
 @dataclass
@@ -397,7 +407,7 @@ class Store:
         keys = [
             f"pend:{phone}", f"hist:{phone}", f"outs:{phone}", *outs, f"consent:{phone}",
             f"ussd:{phone}", f"ussd:jobs:{phone}", f"sim:sms:{phone}",
-            f"muted:sms:{phone}", f"muted:ussd:{phone}",
+            f"muted:sms:{phone}", f"muted:ussd:{phone}", f"seen:sms:{phone}",
             # Rate windows expire within minutes; erasure is rare enough to SCAN for them.
             *self.redis.scan_iter(match=f"rate:*:{phone}:*", count=1000),
         ]
@@ -470,49 +480,170 @@ class Store:
 
     # -- inbound callbacks -----------------------------------------------------------------
 
-    def first_time(self, kind: str, ident: str, ttl: int = SEEN_TTL) -> bool:
-        """True the first time (kind, ident) is seen: AT retries callbacks until it gets 200."""
-        return bool(self.redis.set(f"seen:{kind}:{ident}", "1", nx=True, ex=ttl))
+    _ACCEPT_SMS_LUA = """
+    -- KEYS: seen ids, muted, rate window, inbox, drainer lease, metrics
+    -- ARGV: id, now, seen ttl, seen cap, limit, window ttl, cool-down, item, lease token,
+    --       lease ttl, then the metric fields for duplicate, silent, warn, ok
+    if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+      redis.call('HINCRBYFLOAT', KEYS[6], ARGV[11], 1)
+      return {'duplicate', 0}
+    end
+    redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+    local cap = tonumber(ARGV[4])
+    if redis.call('ZCARD', KEYS[1]) > cap then
+      redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -cap - 1)
+    end
+    redis.call('EXPIRE', KEYS[1], ARGV[3])
+    local verdict, field = 'ok', ARGV[14]
+    local limit = tonumber(ARGV[5])
+    if limit > 0 then
+      if redis.call('EXISTS', KEYS[2]) == 1 then
+        verdict, field = 'silent', ARGV[12]
+      else
+        local n = redis.call('INCR', KEYS[3])
+        redis.call('EXPIRE', KEYS[3], ARGV[6])
+        if n > limit then
+          if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[7]) then
+            verdict, field = 'warn', ARGV[13]
+          else
+            verdict, field = 'silent', ARGV[12]
+          end
+        end
+      end
+    end
+    redis.call('HINCRBYFLOAT', KEYS[6], field, 1)
+    if verdict == 'silent' then return {verdict, 0} end
+    redis.call('RPUSH', KEYS[4], verdict .. '|' .. ARGV[8])
+    if redis.call('SET', KEYS[5], ARGV[9], 'NX', 'EX', ARGV[10]) then return {verdict, 1} end
+    return {verdict, 0}
+    """
 
-    _INBOUND_LUA = """
-    if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return -1 end
-    if tonumber(ARGV[2]) <= 0 then return 0 end
-    if redis.call('EXISTS', KEYS[2]) == 1 then return -2 end
-    local n = redis.call('INCR', KEYS[3])
-    redis.call('EXPIRE', KEYS[3], ARGV[3])
+    def accept_sms(
+        self, phone: str, ident: str, item: str, *, limit: int, window: int, cooldown: int,
+        lease_token: str, lease_ttl: int, metric_fields: Mapping[str, str],
+    ) -> tuple[str, bool]:
+        """The webhook's one round trip: de-duplicate by AT id, count (flood control), append
+        to the inbox and take the drainer lease if nobody holds it.
+
+        Returns (verdict, drainer wanted): verdict is duplicate, silent (muted: dropped), warn
+        (over the limit just now: queued for the one "too many" answer) or ok (queued).
+        """
+        slot = self.now() // window
+        keys = (
+            f"seen:sms:{phone}", f"muted:sms:{phone}", f"rate:sms:{phone}:{slot}",
+            INBOX, INBOX_LEASE, METRICS_KEY,
+        )
+        args = (
+            ident, self.now(), SEEN_TTL, SEEN_KEEP, limit, window * 2, cooldown, item,
+            lease_token, lease_ttl, *(metric_fields[v] for v in VERDICTS),
+        )
+        verdict, wanted = self._script("accept_sms", self._ACCEPT_SMS_LUA)(keys, args)
+        return verdict, bool(wanted)
+
+    _TAKE_INBOUND_LUA = """
+    -- KEYS: lease, inbox, busy; ARGV: token, lease ttl
+    if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {'lost'} end
+    local item = redis.call('LMOVE', KEYS[2], KEYS[3], 'LEFT', 'RIGHT')
+    if item then
+      redis.call('EXPIRE', KEYS[1], ARGV[2])
+      return {'item', item}
+    end
+    redis.call('DEL', KEYS[1])
+    return {'empty'}
+    """
+
+    def take_inbound(self, token: str, lease_ttl: int) -> tuple[str, str | None]:
+        """The next inbox item for the drainer holding `token`, moved to the busy list.
+
+        ('item', raw) renews the lease; ('empty', None) gives it up, atomically with finding
+        the inbox empty (so a message appended a moment later starts a new drainer);
+        ('lost', None) means the lease went to another drainer: stop.
+        """
+        found = self._script("take_inbound", self._TAKE_INBOUND_LUA)(
+            (INBOX_LEASE, INBOX, INBOX_BUSY), (token, lease_ttl)
+        )
+        return found[0], (found[1] if len(found) > 1 else None)
+
+    def finish_inbound(self, raw: str, *, dead: bool = False) -> None:
+        """Drop a handled item from the busy list (to the capped dead list if it failed)."""
+        pipe = self.redis.pipeline()
+        pipe.lrem(INBOX_BUSY, 1, raw)
+        if dead:
+            pipe.lpush(INBOX_DEAD, raw)
+            pipe.ltrim(INBOX_DEAD, 0, DEAD_KEEP - 1)
+        pipe.execute()
+
+    _REQUEUE_BUSY_LUA = """
+    -- KEYS: lease, busy, inbox; ARGV: token
+    if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+    local n = 0
+    local item = redis.call('RPOP', KEYS[2])
+    while item do
+      -- Marked: it may have been half handled, so its answers are checked before sending.
+      if string.sub(item, 1, 6) ~= 'again|' then item = 'again|' .. item end
+      redis.call('LPUSH', KEYS[3], item)
+      n = n + 1
+      item = redis.call('RPOP', KEYS[2])
+    end
     return n
     """
 
-    def inbound_context(
-        self, kind: str, phone: str, ident: str, *, limit: int, window: int, ttl: int = SEEN_TTL
-    ) -> InboundContext:
-        """first_time + is_muted + count_inbound, and the number's records, in one round trip.
+    def requeue_busy(self, token: str) -> int:
+        """Put the items a dead drainer left half-done back at the head of the inbox, in order,
+        marked 'again|'.
 
-        A duplicate or muted message is not counted (as with the separate calls); the reads are
-        harmless either way.
+        Only the lease holder may: while it holds the lease no other drainer is alive.
         """
-        slot = self.now() // window
+        return int(self._script("requeue_busy", self._REQUEUE_BUSY_LUA)(
+            (INBOX_LEASE, INBOX_BUSY, INBOX), (token,)
+        ))
+
+    def hand_over_lease(self, token: str, new_token: str, lease_ttl: int) -> bool:
+        """Pass the drainer lease to a successor job (False if it was lost meanwhile)."""
+        script = (
+            "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end "
+            "redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) return 1"
+        )
+        return bool(self._script("hand_over", script)((INBOX_LEASE,), (token, new_token,
+                                                                         lease_ttl)))
+
+    _CLAIM_IDLE_INBOX_LUA = """
+    -- KEYS: lease, inbox, busy; ARGV: token, lease ttl
+    if redis.call('LLEN', KEYS[2]) + redis.call('LLEN', KEYS[3]) == 0 then return 0 end
+    if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then return 1 end
+    return 0
+    """
+
+    def claim_idle_inbox(self, token: str, lease_ttl: int) -> bool:
+        """Take the drainer lease when messages wait and nobody drains them (the sweep)."""
+        return bool(self._script("claim_idle_inbox", self._CLAIM_IDLE_INBOX_LUA)(
+            (INBOX_LEASE, INBOX, INBOX_BUSY), (token, lease_ttl)
+        ))
+
+    def inbox_depths(self) -> dict[str, int]:
+        """Items waiting, being handled, and kept after failing."""
+        pipe = self.redis.pipeline(transaction=False)
+        for key in (INBOX, INBOX_BUSY, INBOX_DEAD):
+            pipe.llen(key)
+        return dict(zip(("waiting", "busy", "dead"), pipe.execute(), strict=True))
+
+    def dead_inbound(self, limit: int = 100) -> list[str]:
+        """The newest inbox items whose handling failed (kept for a look, then dropped)."""
+        return self.redis.lrange(INBOX_DEAD, 0, limit - 1)
+
+    def conversation_context(self, phone: str) -> InboundContext:
+        """The number's subscriber record, pending question and consent request: one trip."""
         key, fld = _bucket(phone)
         pipe = self.redis.pipeline(transaction=False)
-        # EVAL, not a registered script: a pipeline with scripts costs a SCRIPT EXISTS trip.
-        pipe.eval(
-            self._INBOUND_LUA, 3, f"seen:{kind}:{ident}", f"muted:{kind}:{phone}",
-            f"rate:{kind}:{phone}:{slot}", ttl, limit, window * 2,
-        )
         pipe.hget(key, fld)
         pipe.get(f"pend:{phone}")
         pipe.hgetall(f"consent:{phone}")
-        counted, packed, pending, consent = pipe.execute()
+        packed, pending, consent = pipe.execute()
         return InboundContext(
-            counted=int(counted),
             subscriber=Subscriber.unpack(phone, packed) if packed else None,
             pending=json.loads(pending) if pending else None,
             consent=consent or None,
         )
-
-    def forget_seen(self, kind: str, ident: str) -> None:
-        """Let a callback be processed again (when handling it failed before acknowledging)."""
-        self.redis.delete(f"seen:{kind}:{ident}")
 
     # -- conversations -----------------------------------------------------------------------
 
@@ -534,10 +665,12 @@ class Store:
         return self.redis.pipeline(transaction=False)
 
     def add_history(
-        self, phone: str, direction: str, text: str, keep: int = 30, *, pipe=None
+        self, phone: str, direction: str, text: str, keep: int = 30, *, pipe=None,
+        at: int | None = None,
     ) -> None:
         """Append to a number's message history (newest first, capped); queued on pipe if given."""
-        entry = json.dumps({"at": self.now(), "dir": direction, "text": text}, ensure_ascii=False)
+        when = self.now() if at is None else at
+        entry = json.dumps({"at": when, "dir": direction, "text": text}, ensure_ascii=False)
         own = pipe is None
         if own:
             pipe = self.redis.pipeline(transaction=False)
@@ -552,13 +685,14 @@ class Store:
         return [json.loads(e) for e in self.redis.lrange(f"hist:{phone}", 0, limit - 1)]
 
     def new_outgoing(
-        self, phone: str, text: str, *, kind: str, force: bool = False, pipe=None
+        self, phone: str, text: str, *, kind: str, force: bool = False, pipe=None,
+        out_id: str | None = None,
     ) -> str:
         """Record a reply to send; returns its id (queued on pipe if given, else written now)."""
         now = self.now()
         # Random rather than a Redis counter: the id is known before any round trip, so the
         # record, the history and the RQ job can all go in one pipeline.
-        out_id = f"{now:x}{secrets.token_hex(6)}"
+        out_id = out_id or f"{now:x}{secrets.token_hex(6)}"
         own = pipe is None
         if own:
             pipe = self.redis.pipeline(transaction=False)

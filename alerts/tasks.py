@@ -85,6 +85,13 @@ def _send_reply(out_id: str) -> str:
     return result.status.value
 
 
+def drain_inbox(token: str) -> int:
+    """Handle the inbound SMS waiting in the inbox (alerts/inbox.py), holding its lease."""
+    from alerts import inbox
+
+    return inbox.drain(current_services(), token)
+
+
 # -- community relays ------------------------------------------------------------------------
 
 

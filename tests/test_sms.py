@@ -491,11 +491,16 @@ def test_same_id_for_stop_gives_one_confirmation(client, at_server) -> None:
     assert len(replies(at_server)) == 2
 
 
-def test_answers_fast_and_says_what_it_did(client, at_server) -> None:
+def test_acknowledges_then_the_inbox_answers(client, at_server) -> None:
     response = incoming(client, "Niono")
     assert response.status_code == 200
     assert response.is_json
-    assert response.json["replied"] is True
+    assert response.json == {"status": "accepted"}
+    assert len(replies(at_server)) == 1  # tests run RQ inline: the drainer has answered
+    assert incoming(client, "Niono").json == {"status": "accepted"}  # a new id
+    again = incoming(client, "Niono", id="ATXid_twice")
+    assert (again.json, incoming(client, "x", id="ATXid_twice").json) == (
+        {"status": "accepted"}, {"status": "duplicate"})
 
 
 @pytest.mark.parametrize("missing", ["from", "to", "text", "date", "id"])

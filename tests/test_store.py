@@ -144,12 +144,6 @@ def test_iter_subscribers(store):
     assert {s.phone for s in store.iter_subscribers()} == {A, B, C}
 
 
-def test_first_time_dedupes(store):
-    assert store.first_time("sms", "ATXid_1")
-    assert not store.first_time("sms", "ATXid_1")
-    assert store.first_time("sms", "ATXid_2")
-
-
 def test_acknowledged_subscriptions_survive_a_redis_crash(redis_server):
     import redis as redis_lib
 
