@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 
 
@@ -9,11 +11,32 @@ class InvalidPhone(ValueError):
     """The text is not a valid phone number."""
 
 
+#: Africa's Talking sends E.164; such a number skips text parsing (validity is still checked).
+_E164 = re.compile(r"\+[1-9]\d{7,14}")
+
+
+def _e164_fast(text: str) -> str | None:
+    if _E164.fullmatch(text) is None:
+        return None
+    for size in (1, 2, 3):  # country codes are prefix-free: at most one of these is one
+        code = int(text[1 : 1 + size])
+        if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            national = text[1 + size :]
+            # A leading zero would be lost by int(): leave those to the full parser.
+            if national[0] == "0":
+                return None
+            number = phonenumbers.PhoneNumber(country_code=code, national_number=int(national))
+            return text if phonenumbers.is_valid_number(number) else None
+    return None
+
+
 def normalize(raw: str, region: str = "ML") -> str:
     """'76 12 34 56', '0022376123456', '+223 76-12-34-56' -> '+22376123456'."""
     text = (raw or "").strip()
     if not text:
         raise InvalidPhone("empty phone number")
+    if text[0] == "+" and (fast := _e164_fast(text)) is not None:
+        return fast
     if text.startswith("00"):
         text = "+" + text[2:]
     try:
