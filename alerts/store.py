@@ -1543,14 +1543,6 @@ class Store:
         """ussd_begin()'s reads in one trip, then this call's record (if it is) holds answers."""
         return self._ussd_script(self._USSD_STEP, phone, session_id, answers, ttl)
 
-    _RATE_LUA = """
-    if tonumber(ARGV[1]) <= 0 then return 0 end
-    if redis.call('EXISTS', KEYS[1]) == 1 then return -2 end
-    local n = redis.call('INCR', KEYS[2])
-    redis.call('EXPIRE', KEYS[2], ARGV[2])
-    return n
-    """
-
     def ussd_request(
         self, phone: str, session_id: str, answers: str | None, first_known: str,
         first_new: str, ttl: int, *, limit: int, window: int, metric: str,
@@ -1559,24 +1551,20 @@ class Store:
         ussd_step() (answers given) or ussd_begin() (a new dial). Returns (count, ...reads);
         count is -2 while the number is muted, 0 with flood control off."""
         key, fld = _bucket(phone)
-        keys = (key, f"ussd:{phone}", f"ussd:jobs:{phone}")
-        if answers is None:
-            (source, sha), args = self._USSD_BEGIN, (session_id, first_known, first_new, ttl)
-        else:
-            (source, sha), args = self._USSD_STEP, (session_id, answers, ttl)
         slot = self.now() // window
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.eval(self._RATE_LUA, 2, f"muted:ussd:{phone}", f"rate:ussd:{phone}:{slot}",
-                  limit, window * 2)
-        pipe.hincrbyfloat(METRICS_KEY, metric, 1)
-        pipe.evalsha(sha, len(keys), *keys, fld, *args)
-        counted, _, found = pipe.execute(raise_on_error=False)
-        if isinstance(found, redis_lib.exceptions.NoScriptError):
-            found = self.redis.eval(source, len(keys), *keys, fld, *args)
-        elif isinstance(found, Exception):
-            raise found
-        if isinstance(counted, Exception):
-            raise counted
+        keys = (key, f"ussd:{phone}", f"ussd:jobs:{phone}", f"muted:ussd:{phone}",
+                f"rate:ussd:{phone}:{slot}", METRICS_KEY)
+        if answers is None:
+            (source, sha), args = self._USSD_REQUEST_BEGIN, (
+                session_id, first_known, first_new, ttl)
+        else:
+            (source, sha), args = self._USSD_REQUEST_STEP, (session_id, answers, ttl)
+        # Flood control and the request count ride in the same script: one EVALSHA in all.
+        args = (fld, *args, limit, window * 2, metric)
+        try:
+            counted, *found = self.redis.evalsha(sha, len(keys), *keys, *args)
+        except redis_lib.exceptions.NoScriptError:
+            counted, *found = self.redis.eval(source, len(keys), *keys, *args)
         return (int(counted), *self._ussd_read(phone, *found))
 
     def _ussd_script(
@@ -1655,8 +1643,28 @@ class Store:
     end
     return {packed or false, call or false, jobs or false}
     """
+    @staticmethod
+    def _with_rate(body: str, first_arg: int) -> tuple[str, str]:
+        # KEYS[4..6]: muted, rate window, metrics; ARGV from first_arg: limit, window ttl, metric.
+        a = first_arg
+        prefix = f"""
+    local counted = 0
+    if tonumber(ARGV[{a}]) > 0 then
+      if redis.call('EXISTS', KEYS[4]) == 1 then counted = -2
+      else
+        counted = redis.call('INCR', KEYS[5])
+        redis.call('EXPIRE', KEYS[5], ARGV[{a + 1}])
+      end
+    end
+    redis.call('HINCRBYFLOAT', KEYS[6], ARGV[{a + 2}], 1)
+    """
+        source = prefix + body.replace("return {packed", "return {counted, packed")
+        return source, hashlib.sha1(source.encode()).hexdigest()
+
     _USSD_BEGIN = (_USSD_BEGIN_LUA, hashlib.sha1(_USSD_BEGIN_LUA.encode()).hexdigest())
     _USSD_STEP = (_USSD_STEP_LUA, hashlib.sha1(_USSD_STEP_LUA.encode()).hexdigest())
+    _USSD_REQUEST_BEGIN = _with_rate(_USSD_BEGIN_LUA, 6)
+    _USSD_REQUEST_STEP = _with_rate(_USSD_STEP_LUA, 5)
 
     _USSD_DROP_LUA = r"""
     local call = redis.call('GET', KEYS[1])
