@@ -8,7 +8,16 @@ reads. It prints the resident memory of the gunicorn master and workers and of t
 and Redis' used_memory, after warm-up, every minute and at the end, then the error count
 (any transport error or 5xx, and any webhook answer other than 200).
 
-Targets (issue 8): flat memory, zero errors.
+Redis is the store of record, so some of its growth is data kept on purpose: for each inbound
+SMS its line in the number's history (capped per number), the reply's record and its delivery
+reference (kept 30 and 14 days so delivery reports and the admin find them), and the AT id
+(capped per number). The soak measures those families separately (`MEMORY USAGE` over their
+keys, at start and end) and checks that everything else stays flat: a leak (keys without an
+expiry, a queue or inbox that never empties) shows there.
+
+Targets (issue 8): flat memory, zero errors. "Flat" is checked as: each process grows by at most
+PROCESS_SLACK_MIB after warm-up, and Redis outside the records kept by design by at most
+REDIS_SLACK_MIB.
 """
 
 from __future__ import annotations
@@ -41,6 +50,35 @@ from bench.ussd import (  # noqa: E402
     wait_http,
 )
 from bench.webhooks import SMS_TEXTS  # noqa: E402
+
+#: Growth allowed after warm-up before memory counts as not flat (allocator noise).
+PROCESS_SLACK_MIB = 5.0
+REDIS_SLACK_MIB = 2.0
+#: Key families that grow with the messages handled, by design (alerts/store.py has the list).
+KEPT_BY_DESIGN = {"hist:*": "history", "out:*": "reply records", "outs:*": "reply ids",
+                  "gw:*": "delivery refs", "seen:*": "AT ids"}
+
+
+def kept_by_design(client) -> tuple[int, int]:
+    """(bytes, keys) of the per-message records Redis keeps on purpose (MEMORY USAGE)."""
+    total = keys = 0
+    for pattern in KEPT_BY_DESIGN:
+        batch: list[bytes] = []
+        for key in client.scan_iter(match=pattern, count=2000):
+            batch.append(key)
+            if len(batch) == 1000:
+                total, keys = _usage(client, batch, total, keys)
+                batch = []
+        total, keys = _usage(client, batch, total, keys)
+    return total, keys
+
+
+def _usage(client, batch: list[bytes], total: int, keys: int) -> tuple[int, int]:
+    pipe = client.pipeline(transaction=False)
+    for key in batch:
+        pipe.memory_usage(key)
+    sizes = [size or 0 for size in pipe.execute()]
+    return total + sum(sizes), keys + len(sizes)
 
 
 def rss_kib(pid: int) -> int:
@@ -78,6 +116,7 @@ class Traffic:
         self.lock = threading.Lock()
         self.ids = itertools.count()
         self.requests = 0
+        self.sms = 0
         self.errors: dict[str, int] = {}
         self.stop = threading.Event()
         self.threads = [threading.Thread(target=self._client, args=(i,), daemon=True)
@@ -118,6 +157,8 @@ class Traffic:
             phone = spread_phone("76" if n % 2 else "66", n % 5000)
             kind = n % 10
             if kind < 4:
+                with self.lock:
+                    self.sms += 1
                 path, headers, method = "/sms/incoming", form, "POST"
                 body = urllib.parse.urlencode({
                     "from": phone, "to": "38422", "text": SMS_TEXTS[n % len(SMS_TEXTS)],
@@ -180,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     folder = Path(tempfile.mkdtemp(prefix="baara-soak-"))
     procs = Processes()
     errors: dict[str, int] = {}
+    flat = False
     try:
         redis_port, at_port, port = free_port(), free_port(), free_port()
         procs.procs.append(start_redis(folder / "redis", redis_port))
@@ -210,10 +252,15 @@ def main(argv: list[str] | None = None) -> int:
                 "rq worker": rss_kib(worker.pid),
             }
             used = int(client.info("memory")["used_memory"]) // 1024
+            kept, keys = kept_by_design(client)
+            kept //= 1024
             print(f"[{label}] " + ", ".join(f"{k} {v / 1024:.1f} MiB"
                                              for k, v in figures.items())
-                  + f", redis used_memory {used / 1024:.1f} MiB", flush=True)
-            return {**figures, "redis": used}
+                  + f", redis used_memory {used / 1024:.1f} MiB (records kept by design "
+                  f"{kept / 1024:.1f} MiB in {keys:,} keys; the rest {(used - kept) / 1024:.1f}"
+                  f" MiB)", flush=True)
+            return {**figures, "redis": used, "redis kept by design": kept,
+                    "redis rest": used - kept}
 
         traffic = Traffic(port, args.clients, args.rate)
         print(f"soak: {args.minutes:g} min of mixed traffic (40% SMS in, 40% USSD, 10% "
@@ -222,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         traffic.start()
         time.sleep(min(30.0, args.minutes * 60 / 4))  # warm-up: caches and pools fill first
         start = memory("start")
+        sms_start = traffic.sms
         ends = time.monotonic() + args.minutes * 60
         next_report = time.monotonic() + 60
         while time.monotonic() < ends:
@@ -230,13 +278,34 @@ def main(argv: list[str] | None = None) -> int:
                 memory(f"{(time.monotonic() - ends) / 60 + args.minutes:.0f} min")
                 next_report += 60
         traffic.finish()
+        sms_in = traffic.sms - sms_start
+
+        def backlog_now() -> int:
+            queued = sum(client.llen(k) for k in client.scan_iter("rq:queue:*")
+                         if client.type(k) == b"list")
+            return queued + client.llen("inbox:sms") + client.llen("inbox:sms:busy")
+
+        drained = time.monotonic() + 30  # let the worker finish what is queued, then measure
+        while backlog_now() and time.monotonic() < drained:
+            time.sleep(0.5)
         end = memory("end")
         errors = traffic.errors
         backlog = sum(client.llen(k) for k in client.scan_iter("rq:queue:*")
                       if client.type(k) == b"list")
-        print("memory change: " + ", ".join(
-            f"{k} {(end.get(k, 0) - v) / 1024:+.1f} MiB" for k, v in start.items()))
-        print(f"requests: {traffic.requests:,}; RQ backlog at the end: {backlog}; errors: "
+        inbox = client.llen("inbox:sms") + client.llen("inbox:sms:busy")
+        change = {k: (end.get(k, 0) - v) / 1024 for k, v in start.items()}
+        print("memory change: " + ", ".join(f"{k} {v:+.1f} MiB" for k, v in change.items()))
+        processes = {k: v for k, v in change.items() if not k.startswith("redis")}
+        flat = (max(processes.values()) <= PROCESS_SLACK_MIB
+                and change["redis rest"] <= REDIS_SLACK_MIB)
+        print(f"flat memory (each process <= +{PROCESS_SLACK_MIB:g} MiB, Redis outside the "
+              f"records kept by design <= +{REDIS_SLACK_MIB:g} MiB): "
+              f"{'met' if flat else 'MISSED'}; the records kept by design grew "
+              f"{change['redis kept by design']:+.1f} MiB, "
+              f"{change['redis kept by design'] * 1024 * 1024 / max(1, sms_in):,.0f} bytes per "
+              f"inbound SMS")
+        print(f"requests: {traffic.requests:,} ({sms_in:,} inbound SMS); RQ backlog at the "
+              f"end: {backlog}; SMS inbox at the end: {inbox}; errors: "
               f"{sum(errors.values())}" + (f" {json.dumps(errors)}" if errors else ""))
     finally:
         procs.stop_all()
@@ -244,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"logs kept in {folder}")
         else:
             shutil.rmtree(folder, ignore_errors=True)
-    return 1 if errors else 0
+    return 1 if errors or not flat else 0
 
 
 if __name__ == "__main__":
