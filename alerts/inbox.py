@@ -27,9 +27,9 @@ from flask import current_app
 
 from alerts import abuse, metrics
 from alerts.conversation import respond
+from alerts.jobs import app_places
 from alerts.outbox import queue_sms, schedule_consent_expiry
 from alerts.phones import mask
-from alerts.places import Places
 from alerts.services import Services
 from alerts.store import VERDICTS
 from messages import sms as texts
@@ -112,13 +112,6 @@ def drain(services: Services, token: str) -> int:
         handled += 1
 
 
-def _places(services: Services) -> Places:
-    ext = current_app.extensions
-    if "baara.places" not in ext:
-        ext["baara.places"] = Places(ext["baara.reference"])
-    return ext["baara.places"]
-
-
 def handle(services: Services, raw: str) -> None:
     """Understand one accepted message and queue its answer (and any relay messages)."""
     verdict, _, body = raw.partition("|")
@@ -136,8 +129,8 @@ def handle(services: Services, raw: str) -> None:
         queue_sms(services, phone, texts.too_many(lang), out_id=f"{stem}w", only_once=again)
         return
     store.add_history(phone, "in", text, at=message["at"])
-    reply = respond(store, _places(services), current_app.extensions["baara.reference"], phone,
-                    text, known=ctx)
+    ref = current_app.extensions["baara.reference"]
+    reply = respond(store, app_places(ref), ref, phone, text, known=ctx)
     if reply is None:
         return
     if reply.text:

@@ -243,7 +243,8 @@ def current_reference() -> Reference:
     return default_reference()
 
 
-def _places(ref: Reference) -> Places:
+def app_places(ref: Reference) -> Places:
+    """The fuzzy matcher for ref, built once per app (the shipped one outside an app)."""
     if has_app_context():
         ext = current_app.extensions
         if "baara.places" not in ext or ext["baara.places"].ref is not ref:
@@ -545,7 +546,7 @@ def create_job(
     ref = current_reference()
     now = store.now() if now is None else now
     tz = timezone(services.config)
-    draft, errors = validate(payload, ref, _places(ref), tz, now=now)
+    draft, errors = validate(payload, ref, app_places(ref), tz, now=now)
     if draft is None:
         return None, errors
     wants_publish = payload.get("publish") is True

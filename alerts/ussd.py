@@ -721,9 +721,9 @@ def _context() -> Context:
     ctx = ext.get("baara.ussd")
     ref = ext["baara.reference"]
     if ctx is None or ctx.reference is not ref:
-        if "baara.places" not in ext or ext["baara.places"].ref is not ref:
-            ext["baara.places"] = Places(ref)
-        ctx = Context(ref, ext["baara.places"], current_app.config.get("USSD_CODE") or "*384*22#")
+        from alerts.jobs import app_places
+
+        ctx = Context(ref, app_places(ref), current_app.config.get("USSD_CODE") or "*384*22#")
         ext["baara.ussd"] = ctx
     return ctx
 

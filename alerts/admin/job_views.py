@@ -20,7 +20,6 @@ from alerts import jobs
 from alerts.admin.core import audit, bp, current_account, number, store
 from alerts.admin.forms import ConfirmForm, JobForm, ScheduleForm, choice
 from alerts.jobs import FINAL, Job, JobDraft, JobStatus
-from alerts.places import Places
 from alerts.services import Services, current_services
 from config.reference import Reference
 from messages.catalog import N_
@@ -111,13 +110,6 @@ def _reference() -> Reference:
     return current_app.extensions["baara.reference"]
 
 
-def _places(ref: Reference) -> Places:
-    ext = current_app.extensions
-    if "baara.places" not in ext or ext["baara.places"].ref is not ref:
-        ext["baara.places"] = Places(ref)
-    return ext["baara.places"]
-
-
 def _tz() -> ZoneInfo:
     return ZoneInfo(current_app.config.get("TIMEZONE") or "Africa/Bamako")
 
@@ -162,7 +154,7 @@ def preview(payload: dict[str, Any], now: float | None = None) -> dict[str, Any]
     """What the alert will look like, in each language, and what it will cost to send."""
     ref = _reference()
     tz = _tz()
-    places = _places(ref)
+    places = jobs.app_places(ref)
     now = store().now() if now is None else now
     draft, errors = jobs.validate(payload, ref, places, tz, now=now)
     filled = dict(payload)
