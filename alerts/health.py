@@ -1,4 +1,4 @@
-"""GET /healthz: Redis, queue depths, the last worker heartbeat."""
+"""GET /healthz: Redis, queue and SMS inbox depths, the last worker heartbeat."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ def healthz():
     try:
         services.rq_redis.ping()
         depths = {q.name: q.count for q in services.queues.values()}
+        inbox = services.store.inbox_depths()
         workers = Worker.all(connection=services.rq_redis)
     except redis_lib.RedisError as exc:
         body = {"status": "error", "redis": f"down: {type(exc).__name__}"}
@@ -32,6 +33,7 @@ def healthz():
             "status": "ok",
             "redis": "ok",
             "queues": depths,
+            "sms_inbox": inbox,
             "workers": len(workers),
             "last_worker_heartbeat": last.replace(tzinfo=UTC).isoformat() if last else None,
             "worker_heartbeat_age_seconds": round(age, 1) if age is not None else None,

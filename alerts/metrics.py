@@ -154,6 +154,13 @@ class RedisCollector(Collector):
             depth.add_metric([queue.name, "scheduled"], queue.scheduled_job_registry.count)
             depth.add_metric([queue.name, "failed"], queue.failed_job_registry.count)
         yield depth
+        inbox = GaugeMetricFamily(
+            "baara_sms_inbox", "Inbound SMS accepted and not yet handled, by state",
+            labels=["state"],
+        )
+        for state, count in store.inbox_depths().items():
+            inbox.add_metric([state], count)
+        yield inbox
         jobs_open = GaugeMetricFamily("baara_jobs_open", "Published job postings still open")
         jobs_open.add_metric([], len(store.open_job_ids()))
         yield jobs_open

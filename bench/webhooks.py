@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
                   "ussd": "/ussd (the menu)"}
         print(f"webhooks bench: {os.cpu_count() or 1} CPU(s), gunicorn "
               f"{' '.join(GUNICORN[2:6])}, {args.concurrency} concurrent clients; no RQ worker "
-              f"(replies are enqueued, not sent); per target {args.warmup:.0f}s warm-up, "
+              f"while they run (the SMS inbox grows); per target {args.warmup:.0f}s warm-up, "
               f"{args.seconds:.0f}s saturated, {args.paced:.0f}s paced, "
               f"{args.rounds} alternating slices")
         for name in names:

@@ -24,6 +24,7 @@ def test_healthz_reports_redis_queues_and_workers(client):
     assert body["status"] == "ok"
     assert body["redis"] == "ok"
     assert set(body["queues"]) == {"baara-replies", "baara-alerts", "baara-default"}
+    assert body["sms_inbox"] == {"waiting": 0, "busy": 0, "dead": 0}
     assert "last_worker_heartbeat" in body
 
 

@@ -56,6 +56,8 @@ def test_metrics_after_an_sms_round_trip_and_a_fanout(app, client, at_server, ap
               if k[0] == "baara_alerts_total" and ("outcome", "failed") in k[1]}
     assert sum(failed.values()) == 1
     assert got[("baara_jobs_open", ())] == 1
+    assert got[("baara_sms_inbox", (("state", "waiting"),))] == 0  # RQ inline: all handled
+    assert got[("baara_sms_inbox", (("state", "dead"),))] == 0
     assert ("baara_queue_jobs", (("queue", app.config["QUEUES"][0]), ("state", "queued"))) in got
     ok_count = got[("baara_gateway_latency_seconds_count", (("result", "ok"),))]
     assert ok_count >= 5  # four replies and one alert batch
