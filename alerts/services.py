@@ -9,7 +9,7 @@ import redis as redis_lib
 from flask import Flask, current_app
 from rq import Queue
 
-from alerts.store import Store
+from alerts.store import Retention, Store
 
 
 @dataclass
@@ -39,7 +39,8 @@ class Services:
 def build_services(config: dict[str, Any]) -> Services:
     """Connections and queues for one app (no network traffic yet)."""
     url = config["REDIS_URL"]
-    store = Store(redis_lib.Redis.from_url(url, decode_responses=True, health_check_interval=30))
+    store = Store(redis_lib.Redis.from_url(url, decode_responses=True, health_check_interval=30),
+                  retention=Retention.from_config(config))
     # RQ stores pickled payloads, so it needs a connection that does not decode.
     rq_redis = redis_lib.Redis.from_url(url, health_check_interval=30)
     names = config["QUEUES"]

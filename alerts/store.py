@@ -7,17 +7,21 @@ Key layout (every key Baara writes is listed here):
     idx:{lang}:d:{district}:{cat}     set of phones of *active* subscribers, by language
     idx:{lang}:r:{region}:{cat}       same for whole-region subscriptions; cat '*' = every category
     seen:sms:{phone}                  zset: the number's last 50 AT message ids (AT retries
-                                      callbacks until it gets a 200), 7 days
+                                      callbacks until it gets a 200), SEEN_DAYS (7)
     inbox:sms                         list: inbound SMS accepted by the webhook, to handle
     inbox:sms:busy                    list: the item the drainer is handling (back to the inbox
                                       if it dies)
     inbox:sms:dead                    list: the last 1000 items whose handling failed
     inbox:sms:lease                   the RQ job draining the inbox, seconds (one at a time)
     pend:{phone}                      a question we asked and wait an answer for, 1 day
-    out:{id}                          hash: one outgoing reply (phone, text, status, ...), 30 days
-    outs:{phone}                      ids of the replies sent to a number (for erasure), 30 days
-    gw:{gateway message id}           which outgoing message or alert a delivery report is for
-    hist:{phone}                      the last messages to and from a number (admin view), 90 days
+    out:{id}                          hash: one outgoing reply (phone, text, status, ...),
+                                      RECORD_DAYS (30)
+    outs:{phone}                      ids of the replies sent to a number (for erasure),
+                                      RECORD_DAYS (30)
+    gw:{gateway message id}           which outgoing message or alert a delivery report is for;
+                                      DELIVERY_REF_DAYS (14) for replies
+    hist:{phone}                      the last 30 messages to and from a number (admin view),
+                                      HISTORY_DAYS (90)
     relay:{phone}                     hash: a community relay (status, districts, figures)
     relays                            set of relay phones (approved and pending)
     consent:{phone}                   hash: a relay's pending enrollment of this number, 72 h
@@ -266,12 +270,38 @@ class InboundContext:
     consent: dict | None
 
 
+@dataclass(frozen=True)
+class Retention:
+    """How long, in seconds, the records each message leaves are kept."""
+
+    history: int = 90 * 24 * 3600
+    records: int = 30 * 24 * 3600
+    delivery_refs: int = 14 * 24 * 3600
+    seen: int = SEEN_TTL
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, object]) -> Retention:
+        """From the HISTORY_DAYS, RECORD_DAYS, DELIVERY_REF_DAYS and SEEN_DAYS settings."""
+        def seconds(name: str, default: int) -> int:
+            days = config.get(name)
+            return max(1, int(float(days) * 86400)) if days is not None else default  # type: ignore[arg-type]
+
+        base = cls()
+        return cls(
+            history=seconds("HISTORY_DAYS", base.history),
+            records=seconds("RECORD_DAYS", base.records),
+            delivery_refs=seconds("DELIVERY_REF_DAYS", base.delivery_refs),
+            seen=seconds("SEEN_DAYS", base.seen),
+        )
+
+
 @dataclass
 class Store:
     """Baara's data in Redis. Takes a client created with decode_responses=True."""
 
     redis: redis_lib.Redis
     clock: Callable[[], float] = field(default=time.time)
+    retention: Retention = field(default_factory=Retention)
 
     @classmethod
     def from_url(cls, url: str) -> Store:
@@ -534,7 +564,7 @@ class Store:
             INBOX, INBOX_LEASE, METRICS_KEY,
         )
         args = (
-            ident, self.now(), SEEN_TTL, SEEN_KEEP, limit, window * 2, cooldown, item,
+            ident, self.now(), self.retention.seen, SEEN_KEEP, limit, window * 2, cooldown, item,
             lease_token, lease_ttl, *(metric_fields[v] for v in VERDICTS),
         )
         verdict, wanted = self._script("accept_sms", self._ACCEPT_SMS_LUA)(keys, args)
@@ -676,7 +706,7 @@ class Store:
             pipe = self.redis.pipeline(transaction=False)
         pipe.lpush(f"hist:{phone}", entry)
         pipe.ltrim(f"hist:{phone}", 0, keep - 1)
-        pipe.expire(f"hist:{phone}", 90 * 24 * 3600)
+        pipe.expire(f"hist:{phone}", self.retention.history)
         if own:
             pipe.execute()
 
@@ -703,11 +733,11 @@ class Store:
                 "status": "queued", "created": now, "attempts": 0,
             },
         )
-        pipe.expire(f"out:{out_id}", 30 * 24 * 3600)
+        pipe.expire(f"out:{out_id}", self.retention.records)
         # Indexed by phone so erasing a subscriber erases the texts we sent them too.
         pipe.lpush(f"outs:{phone}", out_id)
         pipe.ltrim(f"outs:{phone}", 0, 199)
-        pipe.expire(f"outs:{phone}", 30 * 24 * 3600)
+        pipe.expire(f"outs:{phone}", self.retention.records)
         if own:
             pipe.execute()
         return out_id
@@ -729,9 +759,9 @@ class Store:
         )
         return bool(self.redis.eval(script, 1, f"out:{out_id}"))
 
-    def link_gateway_id(self, gateway_id: str, ref: str, ttl: int = 14 * 24 * 3600) -> None:
+    def link_gateway_id(self, gateway_id: str, ref: str, ttl: int | None = None) -> None:
         """Remember what a gateway message id is for, to route its delivery reports."""
-        self.redis.set(f"gw:{gateway_id}", ref, ex=ttl)
+        self.redis.set(f"gw:{gateway_id}", ref, ex=ttl or self.retention.delivery_refs)
 
     def ref_for_gateway_id(self, gateway_id: str) -> str | None:
         """'out:<id>' or 'alert:<job>:<phone>' for a gateway message id, or None."""

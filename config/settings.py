@@ -41,6 +41,10 @@ SETTINGS: dict[str, type] = {
     "USSD_COOLDOWN": int,
     "MAX_CONTENT_LENGTH": int,
     "BAARA_PROXY_HOPS": int,
+    "HISTORY_DAYS": float,
+    "RECORD_DAYS": float,
+    "DELIVERY_REF_DAYS": float,
+    "SEEN_DAYS": float,
 }
 
 #: Safe for production: no secret has a default here.
@@ -79,6 +83,13 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 64 * 1024,
     # Reverse proxies in front of the web app whose X-Forwarded-* headers we trust (0: none).
     "BAARA_PROXY_HOPS": 0,
+    # Retention of the records each message leaves (fractions allowed): a number's history
+    # (also capped at 30 lines), reply records, the delivery-report refs of replies, and the
+    # AT ids remembered against callback retries (also capped at 50 per number).
+    "HISTORY_DAYS": 90.0,
+    "RECORD_DAYS": 30.0,
+    "DELIVERY_REF_DAYS": 14.0,
+    "SEEN_DAYS": 7.0,
 }
 
 #: Local-only values so `make run` works with no configuration at all.
@@ -186,6 +197,9 @@ def load_settings(
             raise ConfigError(f"{name} must not be negative")
     if settings["MAX_CONTENT_LENGTH"] < 1024:
         raise ConfigError("MAX_CONTENT_LENGTH must be at least 1024 bytes")
+    for name in ("HISTORY_DAYS", "RECORD_DAYS", "DELIVERY_REF_DAYS", "SEEN_DAYS"):
+        if not settings[name] * 86400 >= 1:
+            raise ConfigError(f"{name} must be at least one second (in days)")
     if settings["SMS_PRICE"] < 0:
         raise ConfigError("SMS_PRICE must not be negative")
     settings["QUIET_HOURS_PARSED"] = parse_quiet_hours(settings["QUIET_HOURS"])

@@ -159,3 +159,23 @@ def test_acknowledged_subscriptions_survive_a_redis_crash(redis_server):
     store = Store(client)
     assert all(store.get_subscriber(p) for p in phones)
     assert store.match([NIONO], "nurse")[Language.FR] == set(phones)
+
+
+def test_retention_comes_from_the_settings(redis, redis_server, at_server):
+    from app import create_app
+    from config.settings import ConfigError, load_settings
+    from tests.conftest import app_config
+
+    app = create_app(app_config(redis_server, at_server, HISTORY_DAYS="0.5", RECORD_DAYS=2,
+                                DELIVERY_REF_DAYS=1, SEEN_DAYS="0.01"))
+    store = app.extensions["baara"].store
+    assert (store.retention.history, store.retention.records, store.retention.delivery_refs,
+            store.retention.seen) == (43200, 172800, 86400, 864)
+    out_id = store.new_outgoing("+22376123456", "Baara: test", kind="reply")
+    store.add_history("+22376123456", "out", "Baara: test")
+    store.link_gateway_id("ATXid_r", f"out:{out_id}")
+    assert 172790 <= redis.ttl(f"out:{out_id}") <= 172800
+    assert 43190 <= redis.ttl("hist:+22376123456") <= 43200
+    assert 86390 <= redis.ttl("gw:ATXid_r") <= 86400
+    with pytest.raises(ConfigError, match="SEEN_DAYS"):
+        load_settings({"SEEN_DAYS": 0})
