@@ -101,6 +101,12 @@ def main() -> int:
         cwd=ROOT,
         env=env,
     )
+
+    def _terminated(signum: int, frame: object) -> None:
+        # A SIGTERM (a service manager, `timeout`, `kill`) stops everything, as Ctrl-C does.
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         return honcho.wait()
     except KeyboardInterrupt:

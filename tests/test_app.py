@@ -123,3 +123,46 @@ def test_app_module_is_lazy():
 def test_catalog_header_has_one_plural_form_for_bambara():
     po = Path(ROOT / "messages/translations/bm/LC_MESSAGES/messages.po").read_text()
     assert '"Plural-Forms: nplurals=1; plural=0;\\n"' in po
+
+
+def test_devstack_stops_everything_on_sigterm():
+    # `make run` under a service manager or `timeout` gets SIGTERM, not Ctrl-C: nothing may stay.
+    import signal
+    import socket
+
+    import requests
+
+    def free() -> int:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    web, redis_port = free(), free()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("REDIS_URL", "AT_API_KEY", "AT_USERNAME", "BAARA_ENV")}
+    env.update(PORT=str(web), REDIS_PORT=str(redis_port))
+    proc = subprocess.Popen([sys.executable, "-m", "alerts.devstack"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"http://127.0.0.1:{web}/healthz", timeout=5).ok:
+                    break
+            except requests.RequestException:  # not listening yet, or still loading the app
+                pass
+            assert time.monotonic() < deadline, "make run did not come up"
+            time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=45)
+        for port in (web, redis_port):
+            with socket.socket() as s:
+                assert s.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still served"
+    finally:
+        if proc.poll() is None:  # the test failed before SIGTERM: stop it the gentle way first
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=45)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
