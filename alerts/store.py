@@ -244,6 +244,21 @@ def _index_key(language: Language | str, sub: Subscription) -> str:
     return f"idx:{lang}:{sub.code}"
 
 
+def _rate_lua(muted: str, rate: str, limit: str, window_ttl: str) -> str:
+    """Lua that sets `counted`: 0 with flood control off, -2 while muted, else this window's
+    count including this message (the arguments name the KEYS and ARGV to use)."""
+    return f"""
+    local counted = 0
+    if tonumber({limit}) > 0 then
+      if redis.call('EXISTS', {muted}) == 1 then counted = -2
+      else
+        counted = redis.call('INCR', {rate})
+        redis.call('EXPIRE', {rate}, {window_ttl})
+      end
+    end
+    """
+
+
 def _bucket(phone: str) -> tuple[str, str]:
     digits = phone.lstrip("+")
     return f"sub:{digits[:-2]}", digits[-2:]
@@ -280,18 +295,15 @@ class Retention:
     seen: int = SEEN_TTL
 
     @classmethod
-    def from_config(cls, config: Mapping[str, object]) -> Retention:
-        """From the HISTORY_DAYS, RECORD_DAYS, DELIVERY_REF_DAYS and SEEN_DAYS settings."""
-        def seconds(name: str, default: int) -> int:
-            days = config.get(name)
-            return max(1, int(float(days) * 86400)) if days is not None else default  # type: ignore[arg-type]
-
-        base = cls()
+    def from_config(cls, config: Mapping[str, float]) -> Retention:
+        """From the HISTORY_DAYS, RECORD_DAYS, DELIVERY_REF_DAYS and SEEN_DAYS settings
+        (config/settings.py gives their defaults and refuses less than a second)."""
+        day = 24 * 3600
         return cls(
-            history=seconds("HISTORY_DAYS", base.history),
-            records=seconds("RECORD_DAYS", base.records),
-            delivery_refs=seconds("DELIVERY_REF_DAYS", base.delivery_refs),
-            seen=seconds("SEEN_DAYS", base.seen),
+            history=int(config["HISTORY_DAYS"] * day),
+            records=int(config["RECORD_DAYS"] * day),
+            delivery_refs=int(config["DELIVERY_REF_DAYS"] * day),
+            seen=int(config["SEEN_DAYS"] * day),
         )
 
 
@@ -524,21 +536,16 @@ class Store:
       redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -cap - 1)
     end
     redis.call('EXPIRE', KEYS[1], ARGV[3])
+    """ + _rate_lua("KEYS[2]", "KEYS[3]", "ARGV[5]", "ARGV[6]") + """
     local verdict, field = 'ok', ARGV[14]
-    local limit = tonumber(ARGV[5])
-    if limit > 0 then
-      if redis.call('EXISTS', KEYS[2]) == 1 then
-        verdict, field = 'silent', ARGV[12]
+    if counted == -2 then
+      verdict, field = 'silent', ARGV[12]
+    elseif counted > tonumber(ARGV[5]) then
+      -- Only the message that starts the silence is answered, even with concurrent webhooks.
+      if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[7]) then
+        verdict, field = 'warn', ARGV[13]
       else
-        local n = redis.call('INCR', KEYS[3])
-        redis.call('EXPIRE', KEYS[3], ARGV[6])
-        if n > limit then
-          if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[7]) then
-            verdict, field = 'warn', ARGV[13]
-          else
-            verdict, field = 'silent', ARGV[12]
-          end
-        end
+        verdict, field = 'silent', ARGV[12]
       end
     end
     redis.call('HINCRBYFLOAT', KEYS[6], field, 1)
@@ -1677,15 +1684,7 @@ class Store:
     def _with_rate(body: str, first_arg: int) -> tuple[str, str]:
         # KEYS[4..6]: muted, rate window, metrics; ARGV from first_arg: limit, window ttl, metric.
         a = first_arg
-        prefix = f"""
-    local counted = 0
-    if tonumber(ARGV[{a}]) > 0 then
-      if redis.call('EXISTS', KEYS[4]) == 1 then counted = -2
-      else
-        counted = redis.call('INCR', KEYS[5])
-        redis.call('EXPIRE', KEYS[5], ARGV[{a + 1}])
-      end
-    end
+        prefix = _rate_lua("KEYS[4]", "KEYS[5]", f"ARGV[{a}]", f"ARGV[{a + 1}]") + f"""
     redis.call('HINCRBYFLOAT', KEYS[6], ARGV[{a + 2}], 1)
     """
         source = prefix + body.replace("return {packed", "return {counted, packed")
