@@ -42,7 +42,7 @@ def judge(
     store: Store, kind: str, phone: str, counted: int, limit: int,
     cooldown: int = DEFAULT_COOLDOWN,
 ) -> Verdict:
-    """check() for a message already counted by Store.inbound_context (counted -2 = muted)."""
+    """check() for a message already counted by Store.ussd_request (counted -2 = muted)."""
     if limit <= 0:
         return Verdict.OK
     if counted == -2:

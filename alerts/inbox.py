@@ -46,12 +46,8 @@ DRAIN_SECONDS = 5.0
 TEXT_KEEP = 480
 
 
-def _metric_fields() -> dict[str, str]:
-    fields = current_app.extensions.get("baara.sms_metric_fields")
-    if fields is None:
-        fields = {v: metrics.field("sms_inbound", verdict=v) for v in VERDICTS}
-        current_app.extensions["baara.sms_metric_fields"] = fields
-    return fields
+#: The metric field each verdict of `Store.accept_sms` counts under.
+METRIC_FIELDS = {v: metrics.field("sms_inbound", verdict=v) for v in VERDICTS}
 
 
 def accept(services: Services, phone: str, at_id: str, text: str) -> str:
@@ -64,7 +60,7 @@ def accept(services: Services, phone: str, at_id: str, text: str) -> str:
     verdict, wanted = store.accept_sms(
         phone, at_id, item, limit=config["SMS_RATE_LIMIT"], window=abuse.WINDOW,
         cooldown=config["SMS_COOLDOWN"], lease_token=token, lease_ttl=LEASE_SECONDS,
-        metric_fields=_metric_fields(),
+        metric_fields=METRIC_FIELDS,
     )
     if wanted:
         start_drainer(services, token)
