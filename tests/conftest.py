@@ -154,6 +154,17 @@ def app(redis, redis_server, at_server):
         yield application
 
 
+def work() -> None:
+    """Run every job queued on the current app's queues in an in-process worker, then return."""
+    from rq import SimpleWorker
+
+    from alerts.services import current_services
+
+    services = current_services()
+    queues = [services.queues[role] for role in ("replies", "alerts", "default")]
+    SimpleWorker(queues, connection=services.rq_redis).work(burst=True)
+
+
 @pytest.fixture()
 def client(app):
     """A test client for the app."""

@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from rq import SimpleWorker
 from rq.job import Job as RQJob
 from rq.registry import ScheduledJobRegistry
 
@@ -22,7 +21,7 @@ from alerts.services import current_services
 from alerts.store import Language, StoppedBy, Subscription
 from config.reference import default_reference
 from messages.compose import count_segments, is_gsm7
-from tests.conftest import app_config
+from tests.conftest import app_config, work
 from tests.fixtures.seed_jobs import REACHES, SEEDS, seed_job
 
 REF = default_reference()
@@ -285,12 +284,6 @@ def async_app(redis, redis_server, at_server):
     )
     with application.app_context():
         yield application
-
-
-def work() -> None:
-    services = current_services()
-    queues = [services.queues[role] for role in ("replies", "alerts", "default")]
-    SimpleWorker(queues, connection=services.rq_redis).work(burst=True)
 
 
 def planned_job(n: int, **changes) -> jobs.Job:

@@ -10,12 +10,12 @@ import itertools
 import json
 
 import pytest
-from rq import SimpleWorker
 
 from alerts import inbox
 from alerts.services import current_services
 from alerts.store import INBOX, INBOX_BUSY, INBOX_DEAD, INBOX_LEASE, SEEN_KEEP
 from messages import sms as texts
+from tests.conftest import work
 
 PHONE = "+22376123456"
 OTHER = "+22366554433"
@@ -40,12 +40,6 @@ def sms(client, text: str, phone: str = PHONE, at_id: str | None = None) -> dict
     })
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.json
-
-
-def work() -> None:
-    services = current_services()
-    queues = [services.queues[role] for role in ("replies", "alerts", "default")]
-    SimpleWorker(queues, connection=services.rq_redis).work(burst=True)
 
 
 def replies(at_server, phone: str = PHONE) -> list[str]:
