@@ -1,7 +1,14 @@
 """Admin web accounts: roles, hashed passwords, sign-in rate limits, sessions, the audit log.
 
-Sessions live in Redis (the cookie carries only a random token), so signing out, deleting an
-account or changing its password ends its sessions at once, which a signed cookie alone cannot do.
+Sessions live in Redis (the cookie carries only a random token) and name the account's nonce, a
+random value replaced whenever the password or the role changes and drawn afresh when an email is
+created again: signing out, deleting, demoting or re-creating an account ends its sessions at once,
+which a signed cookie alone cannot do.
+
+Sign-in limits (README, "Security"): attempts are counted before the password is checked, in one
+Redis script, per (account, address) strictly, per account and per address more loosely; a browser
+the owner signed in from before (a signed device cookie) has its own budget, so a stranger
+guessing from elsewhere cannot lock the owner out of their own device.
 """
 
 from __future__ import annotations
@@ -17,8 +24,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from alerts.store import Store
 
 MIN_PASSWORD = 10
-#: Failed sign-ins allowed per account and per address within WINDOW seconds.
-ACCOUNT_LIMIT = 5
+#: Failed sign-ins allowed within WINDOW seconds: per (account, address), per (account, trusted
+#: device), per account from untrusted browsers (any address), per address (any account).
+PAIR_LIMIT = 5
+DEVICE_LIMIT = 5
+ACCOUNT_LIMIT = 20
 ADDRESS_LIMIT = 20
 WINDOW = 15 * 60
 SESSION_TTL = 12 * 3600
@@ -52,7 +62,7 @@ class Account:
     email: str
     role: Role
     created_at: int = 0
-    generation: int = 0
+    nonce: str = ""
 
     @property
     def is_admin(self) -> bool:
@@ -81,7 +91,7 @@ def _from_record(email: str, data: dict) -> Account:
         email=email,
         role=Role(data.get("role", Role.POSTER)),
         created_at=int(data.get("created", 0)),
-        generation=int(data.get("gen", 0)),
+        nonce=str(data.get("gen", "")),
     )
 
 
@@ -105,7 +115,7 @@ def create_account(store: Store, email: str, password: str, role: Role | str) ->
     store.save_account(
         email,
         {"hash": generate_password_hash(password), "role": Role(role).value,
-         "created": store.now(), "gen": 1},
+         "created": store.now(), "gen": _new_nonce()},
     )
     account = get_account(store, email)
     assert account is not None
@@ -118,21 +128,28 @@ def set_password(store: Store, email: str, password: str) -> None:
     if not data:
         raise AccountError("Compte inconnu.")
     check_password(password)
-    store.save_account(
-        email, {"hash": generate_password_hash(password), "gen": int(data.get("gen", 0)) + 1}
-    )
+    store.save_account(email, {"hash": generate_password_hash(password), "gen": _new_nonce()})
 
 
 def set_role(store: Store, email: str, role: Role | str) -> None:
-    """Change an account's role; its sessions pick the new role up on their next request."""
-    if not store.get_account(email):
+    """Change an account's role; every open session of the account ends (sign in again)."""
+    data = store.get_account(email)
+    if not data:
         raise AccountError("Compte inconnu.")
-    store.save_account(email, {"role": Role(role).value})
+    if data.get("role") != Role(role).value:
+        # A session keeps the rights it signed in with, never more or less: a demoted admin is
+        # out at once rather than on some later check.
+        store.save_account(email, {"role": Role(role).value, "gen": _new_nonce()})
 
 
 def delete_account(store: Store, email: str) -> bool:
     """Remove an account; its sessions stop working at once."""
     return store.delete_account(email)
+
+
+def _new_nonce() -> str:
+    # Random, not a counter: a deleted and re-created email must not match an old session.
+    return secrets.token_hex(8)
 
 
 @cache
@@ -141,40 +158,42 @@ def _decoy_hash() -> str:
     return generate_password_hash(secrets.token_urlsafe(16))
 
 
-def _blocked_for(store: Store, email: str, address: str) -> int:
-    """Seconds until sign-in is allowed again for this account or address, 0 when allowed."""
-    waits = []
-    for kind, ident, limit in (("a", email, ACCOUNT_LIMIT), ("ip", address, ADDRESS_LIMIT)):
-        count, ttl = store.failures(kind, ident)
-        if count >= limit:
-            waits.append(ttl or WINDOW)
-    return max(waits, default=0)
+def _limits(email: str, address: str, device: str | None) -> list[tuple[str, str, int]]:
+    """The counters one attempt is charged to, the strict one first."""
+    if device:
+        return [("dev", f"{email}|{device}", DEVICE_LIMIT)]
+    return [("pair", f"{email}|{address}", PAIR_LIMIT), ("a", email, ACCOUNT_LIMIT),
+            ("ip", address, ADDRESS_LIMIT)]
 
 
-def authenticate(store: Store, email: str, password: str, address: str) -> Account | None:
-    """The account when email and password match; None otherwise; TooManyAttempts when limited."""
+def authenticate(
+    store: Store, email: str, password: str, address: str, device: str | None = None
+) -> Account | None:
+    """The account when email and password match; None otherwise; TooManyAttempts when limited.
+
+    `device` is the id of a trusted-device cookie issued to this very email, if the browser
+    has one: its attempts have their own budget instead of the account's and address's.
+    """
     try:
         email = normalize_email(email)
     except AccountError:
         email = (email or "").strip().lower()[:254]
-    wait = _blocked_for(store, email, address)
+    limits = _limits(email, address, device)
+    wait = store.reserve_sign_in(limits, WINDOW)
     if wait:
         raise TooManyAttempts(wait)
     data = store.get_account(email)
     good = check_password_hash(data["hash"] if data else _decoy_hash(), password or "")
     if data and good:
-        # The address counter is kept: one valid account must not reset an attacker's budget.
-        store.clear_failures("a", email)
+        store.release_sign_in([(kind, ident) for kind, ident, _ in limits])
         return _from_record(email, data)
-    store.count_failure("a", email, WINDOW)
-    store.count_failure("ip", address, WINDOW)
     return None
 
 
 def open_session(store: Store, account: Account) -> str:
     """A new session token for a signed-in account."""
     token = secrets.token_urlsafe(32)
-    store.open_session(token, f"{account.email}|{account.generation}", SESSION_TTL)
+    store.open_session(token, f"{account.email}|{account.nonce}", SESSION_TTL)
     return token
 
 
@@ -185,9 +204,9 @@ def session_account(store: Store, token: str | None) -> Account | None:
     value = store.session_value(token, SESSION_TTL)
     if not value:
         return None
-    email, _, generation = value.rpartition("|")
+    email, _, nonce = value.rpartition("|")
     account = get_account(store, email)
-    if account is None or str(account.generation) != generation:
+    if account is None or not secrets.compare_digest(account.nonce, nonce):
         store.close_session(token)
         return None
     return account

@@ -30,8 +30,10 @@ Key layout (every key Baara writes is listed here):
     sim:sms, sim:sms:{phone}          messages recorded by the simulated gateway (development)
     adm:acct:{email}                  hash: an admin web account (password hash, role, created)
     adm:accts                         set of admin account emails
-    adm:sess:{token}                  '{email}|{generation}' of a signed-in admin session, 12 h
-    adm:fail:{kind}:{id}              failed sign-ins per account or per address, 15 min
+    adm:sess:{token}                  '{email}|{nonce}' of a signed-in admin session, 12 h (the
+                                      account's nonce changes with its password, role, re-creation)
+    adm:fail:{kind}:{id}              sign-in attempts per (account, address), account, address
+                                      or (account, trusted device), 15 min
     adm:audit                         list: who exported, erased, stopped, published, and when
     adm:aud:{token}:{lang}            a preview's audience, deleted as soon as it is counted
     job:seq                           counter: the last job id
@@ -925,26 +927,56 @@ class Store:
         """Forget a session (sign-out)."""
         self.redis.delete(f"adm:sess:{token}")
 
-    def count_failure(self, kind: str, ident: str, window: int) -> int:
-        """Count a failed sign-in for (kind, ident); counts expire `window` s after the first."""
-        key = f"adm:fail:{kind}:{ident}"
-        pipe = self.redis.pipeline()
-        pipe.incr(key)
-        pipe.expire(key, window, nx=True)
-        return int(pipe.execute()[0])
+    # Check-and-count in one step, so concurrent guesses cannot all pass a check made before
+    # any of them was counted. KEYS: the counters; ARGV: their limits, then the window.
+    _SIGN_IN_RESERVE = """
+local n, wait = #KEYS, 0
+for i = 1, n do
+  if tonumber(redis.call('GET', KEYS[i]) or '0') >= tonumber(ARGV[i]) then
+    local ttl = redis.call('TTL', KEYS[i])
+    if ttl < 0 then
+      ttl = tonumber(ARGV[n + 1])
+      redis.call('EXPIRE', KEYS[i], ttl)
+    end
+    if ttl > wait then wait = ttl end
+  end
+end
+if wait > 0 then return wait end
+for i = 1, n do
+  redis.call('INCR', KEYS[i])
+  redis.call('EXPIRE', KEYS[i], ARGV[n + 1], 'NX')
+end
+return 0
+"""
+    # A sign-in that succeeded gives its attempt back (only failures count); KEYS[1] is the
+    # strict counter, which a success resets.
+    _SIGN_IN_RELEASE = """
+redis.call('DEL', KEYS[1])
+for i = 2, #KEYS do
+  if tonumber(redis.call('GET', KEYS[i]) or '0') > 0 then redis.call('DECR', KEYS[i]) end
+end
+return 0
+"""
+
+    def reserve_sign_in(self, limits: Sequence[tuple[str, str, int]], window: int) -> int:
+        """Count one attempt against every (kind, id, limit), or none: seconds to wait, 0 = go."""
+        keys = [f"adm:fail:{kind}:{ident}" for kind, ident, _ in limits]
+        args = [limit for _, _, limit in limits] + [window]
+        return int(self.redis.eval(self._SIGN_IN_RESERVE, len(keys), *keys, *args))
+
+    def release_sign_in(self, counters: Sequence[tuple[str, str]]) -> None:
+        """After a good password: reset the first counter, give the attempt back to the others."""
+        keys = [f"adm:fail:{kind}:{ident}" for kind, ident in counters]
+        self.redis.eval(self._SIGN_IN_RELEASE, len(keys), *keys)
 
     def failures(self, kind: str, ident: str) -> tuple[int, int]:
-        """(failed sign-ins counted, seconds until the count resets) for (kind, ident)."""
+        """(sign-in attempts counted, seconds until the count resets) for (kind, ident)."""
         key = f"adm:fail:{kind}:{ident}"
         pipe = self.redis.pipeline(transaction=False)
         pipe.get(key)
         pipe.ttl(key)
         count, ttl = pipe.execute()
         return int(count or 0), max(int(ttl), 0)
-
-    def clear_failures(self, kind: str, ident: str) -> None:
-        """Reset the failed sign-in count (after a successful sign-in)."""
-        self.redis.delete(f"adm:fail:{kind}:{ident}")
 
     def add_audit(self, entry: Mapping[str, object], keep: int = 10000) -> None:
         """Append to the audit log (newest first, capped)."""

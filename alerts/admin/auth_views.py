@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, session, url_for
+import secrets
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 from alerts import accounts
 from alerts.accounts import AccountError, Role, TooManyAttempts
@@ -18,18 +32,52 @@ from alerts.admin.core import (
 )
 from alerts.admin.forms import AccountForm, ConfirmForm, LoginForm, PasswordForm
 
+#: A browser someone signed in from gets this signed cookie; it names the account and a random
+#: device id, which then has its own sign-in budget (see alerts/accounts.py).
+DEVICE_COOKIE = "baara_device"
+DEVICE_DAYS = 180
+
+
+def _devices() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key or "", salt="baara.trusted-device")
+
+
+def trusted_device(email: str) -> str | None:
+    """The id of this browser's trusted-device cookie when it was issued to `email`, else None."""
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw:
+        return None
+    try:
+        data = _devices().loads(raw, max_age=DEVICE_DAYS * 86400)
+    except BadData:
+        return None
+    if not isinstance(data, dict) or data.get("e") != (email or "").strip().lower():
+        return None
+    return str(data.get("d") or "") or None
+
+
+def _remember_device(response: Response, email: str, device: str | None) -> Response:
+    value = _devices().dumps({"e": email, "d": device or secrets.token_urlsafe(12)})
+    response.set_cookie(
+        DEVICE_COOKIE, value, max_age=DEVICE_DAYS * 86400, path="/admin", httponly=True,
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")), samesite="Lax",
+    )
+    return response
+
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """The sign-in page; rate-limited per account and per address."""
+    """The sign-in page; rate-limited per (account, address), account, address, trusted device."""
     if current_account() is not None and request.method == "GET":
         return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
+        email = form.email.data or ""
+        device = trusted_device(email)
         try:
             account = accounts.authenticate(
-                store(), form.email.data or "", form.password.data or "", client_address()
+                store(), email, form.password.data or "", client_address(), device
             )
         except TooManyAttempts as exc:
             minutes = max(1, (exc.retry_after + 59) // 60)
@@ -46,7 +94,9 @@ def login():
                 g.pop("csrf_token", None)
                 session["sid"] = accounts.open_session(store(), account)
                 accounts.audit(store(), account.email, "login", client_address())
-                return redirect(safe_next(request.args.get("next")))
+                return _remember_device(
+                    redirect(safe_next(request.args.get("next"))), account.email, device
+                )
     elif request.method == "POST":
         status = 400
     return render_template("admin/login.html", form=form), status
