@@ -15,15 +15,14 @@ import pytest
 from alerts import accounts
 from alerts.admin.auth_views import DEVICE_COOKIE
 from alerts.store import current_store
-from tests.test_admin import (  # noqa: F401 (admin_client is a fixture)
-    ADMIN,
-    OTHER,
-    POSTER,
-    admin_client,
-    login,
-    make_account,
-    token,
-)
+from tests.test_admin import ADMIN, OTHER, POSTER, login, make_account, token
+
+
+@pytest.fixture()
+def admin_client(app, client):
+    make_account(*ADMIN)
+    assert login(client, *ADMIN).status_code == 302
+    return client
 
 
 @pytest.fixture()
