@@ -352,7 +352,9 @@ WHOLE_MALI = _words(
 _THUMBS_UP = ("\U0001f44d", "\U0001f44c", "\u2705", "\u2714")  # 👍 👌 ✅ ✔
 CODE = re.compile(r"^j-?([0-9a-hj-km-np-z]{3,5})$")
 _CODE_PART = re.compile(r"^[0-9a-hj-km-np-z]{3,5}$")
-PHONE_LIKE = re.compile(r"(?:\+|00)?\d[\d\s.\-]{6,16}\d")
+# Digits and spaces of any script (\d, \s), dashes of any script too: alerts/phones.py makes
+# them ASCII, so a number is one person however it was typed.
+PHONE_LIKE = re.compile(r"(?:\+|00)?\d[\d\s.\-\u2010-\u2015\u2212]{6,16}\d")
 _INFO_WORDS = _words("info", "infos", "information", "details", "detail", "détails", "code")
 _VOWELS = frozenset("aeuy")
 

@@ -73,7 +73,9 @@ BLACKLISTED_CODE = 406
 
 # Stricter than the SDK's `^\+\d{1,3}\d{3,}$` with re.match, whose `$` lets a trailing
 # newline through (it would then be sent inside the comma-separated `to` field).
-_PHONE = re.compile(r"\+\d{4,}")
+# `[0-9]`, not `\d`: in Python `\d` also takes fullwidth and Arabic-Indic digits, which
+# would reach AT as another number than the one we store.
+_PHONE = re.compile(r"\+[0-9]{4,}")
 
 
 def delivery_status(at_status: str) -> Status | None:

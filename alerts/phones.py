@@ -1,8 +1,15 @@
-"""Phone numbers: everything Baara stores is E.164, parsed with phonenumbers (region ML)."""
+"""Phone numbers: everything Baara stores is E.164, parsed with phonenumbers (region ML).
+
+One number, one identity: digits of any script (fullwidth ７, Arabic-Indic ٧, Devanagari ७, …)
+become ASCII before parsing, and anything that is neither a digit nor phone punctuation (letters,
+symbols, control characters) makes the text no number at all, so no two spellings of a number
+can ever be stored as two people.
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import phonenumbers
 
@@ -12,7 +19,31 @@ class InvalidPhone(ValueError):
 
 
 #: Africa's Talking sends E.164; such a number skips text parsing (validity is still checked).
-_E164 = re.compile(r"\+[1-9]\d{7,14}")
+_E164 = re.compile(r"\+[1-9][0-9]{7,14}")
+#: What may surround the digits once they are ASCII: spaces, separators, brackets, a leading +.
+_ALLOWED = re.compile(r"\(?\+?[0-9 ().\-/]*")
+
+
+def ascii_digits(text: str) -> str | None:
+    """NFKC, then every Unicode decimal digit as ASCII; None if a non-phone character remains."""
+    if text.isascii():
+        folded = text
+    elif any(unicodedata.decimal(ch, None) is None and unicodedata.digit(ch, None) is not None
+             for ch in text):
+        return None  # superscript or circled: a digit to the eye, not one people type
+    else:
+        folded = "".join(
+            str(unicodedata.decimal(ch)) if not ch.isascii() and unicodedata.decimal(ch, None)
+            is not None else ch
+            for ch in unicodedata.normalize("NFKC", text)
+        )
+        # Dashes and spaces of other scripts (‐ – − NBSP, thin space) are separators too.
+        folded = "".join(
+            "-" if unicodedata.category(ch) == "Pd" or ch == "\u2212"
+            else " " if unicodedata.category(ch) == "Zs" else ch
+            for ch in folded
+        )
+    return folded if _ALLOWED.fullmatch(folded) else None
 
 
 def _e164_fast(text: str) -> str | None:
@@ -33,6 +64,12 @@ def _e164_fast(text: str) -> str | None:
 def normalize(raw: str, region: str = "ML") -> str:
     """'76 12 34 56', '0022376123456', '+223 76-12-34-56' -> '+22376123456'."""
     text = (raw or "").strip()
+    if not text:
+        raise InvalidPhone("empty phone number")
+    ascii_text = ascii_digits(text)
+    if ascii_text is None:
+        raise InvalidPhone(f"not a phone number: {raw!r}")
+    text = ascii_text.strip()
     if not text:
         raise InvalidPhone("empty phone number")
     if text[0] == "+" and (fast := _e164_fast(text)) is not None:
