@@ -1,10 +1,12 @@
-"""Security headers on every response, a request-body limit (413), and trusted proxies.
+"""Security headers on every response, a request-body limit (413), trusted proxies, and 503 (never
+500) while Redis is away.
 
 Token checks live in alerts/auth.py (constant time); phone masking in logs in alerts/logs.py.
 """
 
 from __future__ import annotations
 
+import redis as redis_lib
 from flask import Flask, Request, Response, jsonify, render_template, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -61,12 +63,33 @@ def _too_large(exc: RequestEntityTooLarge):
     return jsonify({"error": "Payload Too Large", "detail": detail}), 413
 
 
+#: Redis errors that mean "the store is away for now" (down, restarting, loading its AOF, a replica
+#: during a failover), not a bug: callers get 503 and retry, never 500.
+STORE_AWAY = (redis_lib.ConnectionError, redis_lib.TimeoutError, redis_lib.ReadOnlyError)
+#: Seconds a caller is asked to wait when the store is away.
+RETRY_AFTER = 10
+
+
+def _store_away(exc: Exception):
+    # The webhooks have their own handlers (AT retries; USSD gets a short END screen).
+    request.environ["baara.account"] = None  # the error page must not ask Redis who is signed in
+    json_asked = request.is_json or request.accept_mimetypes.best_match(
+        ["text/html", "application/json"]) == "application/json"
+    if request.blueprint in ("admin", "simulator") and not json_asked:
+        page = render_template("admin/error.html", code=503)
+        return page, 503, {"Retry-After": str(RETRY_AFTER)}
+    body = {"error": "Service Unavailable", "detail": "storage unavailable, retry later"}
+    return jsonify(body), 503, {"Retry-After": str(RETRY_AFTER)}
+
+
 def init_app(app: Flask) -> None:
     """Headers on every response, MAX_CONTENT_LENGTH with a JSON 413, ProxyFix if configured."""
     production = app.config["BAARA_ENV"] == "production"
     app.after_request(_headers(production))
     app.session_interface = CookieSessions()
     app.register_error_handler(RequestEntityTooLarge, _too_large)
+    for away in STORE_AWAY:
+        app.register_error_handler(away, _store_away)
     hops = int(app.config.get("BAARA_PROXY_HOPS") or 0)
     if hops:
         from werkzeug.middleware.proxy_fix import ProxyFix

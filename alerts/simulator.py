@@ -10,6 +10,7 @@ texts Baara through the real webhooks, and shows what the simulated gateway deli
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import re
@@ -19,7 +20,16 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+)
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +38,7 @@ CURRENCY = "XOF"
 AUTH_ERROR = "The supplied authentication is invalid"
 
 # E.164: a country code never starts with 0, at most 15 digits in all.
-_E164 = re.compile(r"\+[1-9]\d{6,14}")
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 
 _GSM7_BASIC = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -69,12 +79,14 @@ class SimulatedAT:
         record: Callable[[dict], None],
         *,
         api_key: str | None = None,
+        username: str | None = None,
         blacklist: Iterable[str] = frozenset(),
         fail_every: int = 0,
         delay: float = 0.0,
     ) -> None:
         self.record = record
         self.api_key = api_key
+        self.username = username
         self.blacklist = set(blacklist)
         self.fail_every = fail_every
         self.delay = delay
@@ -105,7 +117,11 @@ class SimulatedAT:
             nth = self._requests
         if self.fail_every and nth % self.fail_every == 0:
             return 500, "Internal Server Error"
-        if self.api_key is not None and _header(headers, "apiKey") != self.api_key:
+        if self.api_key is not None and not _same(_header(headers, "apiKey"), self.api_key):
+            return 401, AUTH_ERROR
+        if self.username is not None and form.get("username") and not _same(
+            form.get("username"), self.username
+        ):
             return 401, AUTH_ERROR
         for field in ("username", "to", "message"):
             if not form.get(field):
@@ -159,6 +175,11 @@ def _refused(number: str, code: int, status: str) -> dict:
             "statusCode": code}
 
 
+def _same(given: str | None, expected: str) -> bool:
+    # Constant time, as the real key check must be: this endpoint may be reachable (SIMULATOR=1).
+    return hmac.compare_digest((given or "").encode(), expected.encode())
+
+
 def _header(headers: Mapping[str, str], name: str) -> str | None:
     value = headers.get(name)
     if value is not None:
@@ -189,7 +210,13 @@ def _simulated_at() -> SimulatedAT:
         with _create_lock:
             sim = app.extensions.get(_EXTENSION)
             if sim is None:
-                sim = app.extensions[_EXTENSION] = SimulatedAT(_record_in_store)
+                # The configured credentials, like the real AT: without them nobody may make
+                # the simulated gateway "deliver" texts (and delivery reports) as Baara.
+                sim = app.extensions[_EXTENSION] = SimulatedAT(
+                    _record_in_store,
+                    api_key=app.config.get("AT_API_KEY") or None,
+                    username=app.config.get("AT_USERNAME") or None,
+                )
     return sim
 
 
@@ -274,13 +301,16 @@ NETWORK_CODE = "61002"
 @phone_blueprint.before_request
 def _phone_guard():
     # Off in production unless SIMULATOR=1, and then for signed-in admins only: the page can
-    # send texts to Baara as any number.
+    # send texts to Baara as any number (a poster could otherwise stop or enroll anyone).
     if current_app.config.get("BAARA_ENV") == "production":
-        from alerts.admin.core import require_login
+        from alerts.admin.core import current_account, require_login
 
         refused = require_login()
         if refused is not None:
             return refused
+        account = current_account()
+        if account is None or not account.is_admin:
+            abort(403)
     return None
 
 

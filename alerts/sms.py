@@ -87,12 +87,18 @@ def delivery():
     reason = form.get("failureReason", "")
     if status is None or ref is None:
         return jsonify({"status": "ignored"}), 200
-    phone = try_normalize(form.get("phoneNumber", ""))
-    if reason.lower() == "userinblacklist" and phone:
-        store.stop(phone, by=StoppedBy.OPERATOR)
+    # The report acts on the number its message id was sent to, which we recorded; its own
+    # phoneNumber field is never trusted (a forged report would otherwise stop anyone).
+    current: dict = {}
+    if ref.startswith("out:"):
+        current = store.get_outgoing(ref[4:]) or {}
+        recipient = current.get("phone")
+    else:
+        recipient = ref.rpartition(":")[2] if ref.startswith("alert:") else None
+    if reason.lower() == "userinblacklist" and recipient:
+        store.stop(recipient, by=StoppedBy.OPERATOR)
     if ref.startswith("out:"):
         out_id = ref[4:]
-        current = store.get_outgoing(out_id) or {}
         if _RANK.get(status.value, 0) > _RANK.get(current.get("status", ""), 0):
             store.update_outgoing(out_id, status=status.value, reason=reason)
     elif ref.startswith("alert:"):

@@ -261,6 +261,12 @@ def _rate_lua(muted: str, rate: str, limit: str, window_ttl: str) -> str:
     """
 
 
+def _is_job_id(job_id: object) -> bool:
+    """True for what job:seq hands out: ASCII digits, no sign, no leading zero."""
+    text = str(job_id)
+    return text.isascii() and text.isdigit() and text[0] != "0" and len(text) <= 18
+
+
 def _bucket(phone: str) -> tuple[str, str]:
     digits = phone.lstrip("+")
     return f"sub:{digits[:-2]}", digits[-2:]
@@ -1026,10 +1032,14 @@ return 0
 
     def load_jobs(self, job_ids: Sequence[str]) -> list[dict[str, str] | None]:
         """Job records, None for unknown ids (one round trip)."""
+        # Only a job id (digits from job:seq) names a job hash: "seq" or "open" would name
+        # another key of another type (WRONGTYPE), so junk ids are unknown without asking.
+        real = [job_id for job_id in job_ids if _is_job_id(job_id)]
         pipe = self.redis.pipeline(transaction=False)
-        for job_id in job_ids:
+        for job_id in real:
             pipe.hgetall(f"job:{job_id}")
-        return [data or None for data in pipe.execute()]
+        found = dict(zip(real, pipe.execute() if real else [], strict=True))
+        return [found.get(job_id) or None for job_id in job_ids]
 
     def update_job(
         self, job_id: str, fields: dict[str, str], *, from_status: Iterable[str] | None = None
@@ -1038,6 +1048,8 @@ return 0
 
         Returns the status it had, or None when the job is missing or in another status.
         """
+        if not _is_job_id(job_id):
+            return None
         allowed = list(from_status) if from_status is not None else []
         flat = [x for kv in fields.items() for x in kv]
         old = self._update_job_script(

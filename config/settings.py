@@ -99,6 +99,14 @@ DEVELOPMENT_DEFAULTS: dict[str, Any] = {
 }
 
 REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "API_TOKEN", "WEBHOOK_TOKEN", "AT_USERNAME", "AT_API_KEY")
+#: Secrets that guard something an attacker wants (sessions, the API, the webhooks): production
+#: wants at least this many characters of them (`python -c "import secrets;
+#: print(secrets.token_urlsafe(32))"` makes one), and never a value published in this repository.
+STRONG_SECRETS = ("SECRET_KEY", "API_TOKEN", "WEBHOOK_TOKEN")
+MIN_SECRET_LENGTH = 32
+#: The values development fills in (and the README shows): public, so refused in production.
+PUBLIC_VALUES = {"SECRET_KEY": {"dev-only-secret-key"}, "API_TOKEN": {"dev-api-token"},
+                 "AT_API_KEY": {"simulated"}}
 
 QUEUES = ("baara-replies", "baara-alerts", "baara-default")
 
@@ -149,6 +157,25 @@ def _check_digest(value: str, quiet: tuple[tuple[int, int], tuple[int, int]] | N
             raise ConfigError(f"RELAY_DIGEST {value!r} falls inside QUIET_HOURS")
 
 
+def weak_secrets(settings: Mapping[str, Any]) -> list[str]:
+    """Why each production secret is unfit ('API_TOKEN: shorter than 32 characters'), if any."""
+    problems = []
+    for name in (*STRONG_SECRETS, "AT_API_KEY"):
+        value = str(settings.get(name) or "")
+        if value in PUBLIC_VALUES.get(name, ()):
+            problems.append(f"{name}: the public development value")
+        elif name in STRONG_SECRETS and len(value) < MIN_SECRET_LENGTH:
+            problems.append(f"{name}: shorter than {MIN_SECRET_LENGTH} characters")
+        elif name in STRONG_SECRETS and len(set(value)) < 8:
+            problems.append(f"{name}: fewer than 8 different characters")
+    # The webhook token travels in AT's callback URLs (and their logs): it must not open the API.
+    if settings.get("WEBHOOK_TOKEN") and settings.get("WEBHOOK_TOKEN") in (
+        settings.get("API_TOKEN"), settings.get("SECRET_KEY")
+    ):
+        problems.append("WEBHOOK_TOKEN: the same value as API_TOKEN or SECRET_KEY")
+    return problems
+
+
 def load_settings(
     overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
@@ -173,6 +200,10 @@ def load_settings(
         if missing:
             raise ConfigError(
                 "Baara refuses to start in production without: " + ", ".join(missing)
+            )
+        if weak := weak_secrets(settings):
+            raise ConfigError(
+                "Baara refuses to start in production with weak secrets: " + "; ".join(weak)
             )
     else:
         for name, value in DEVELOPMENT_DEFAULTS.items():

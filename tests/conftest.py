@@ -175,3 +175,13 @@ def client(app):
 def api_headers():
     """Authorization for the JSON API."""
     return {"Authorization": "Bearer test-token"}
+
+
+#: Production secrets strong enough for config.settings.weak_secrets (32+ characters, distinct).
+PRODUCTION_SECRETS = {
+    "SECRET_KEY": "test-secret-key-0123456789-abcdefghij",
+    "API_TOKEN": "test-api-token-0123456789-abcdefghijk",
+    "WEBHOOK_TOKEN": "test-webhook-token-0123456789-abcdefg",
+    "AT_USERNAME": "u",
+    "AT_API_KEY": "k",
+}

@@ -18,6 +18,7 @@ from alerts.admin import job_views
 from alerts.admin.dashboard import subscriber_figures
 from alerts.services import current_services
 from alerts.store import Language, Source, Subscription, current_store
+from tests.conftest import PRODUCTION_SECRETS
 
 ADMIN = ("admin@ngo.ml", "admin-password-1")
 POSTER = ("poster@ngo.ml", "poster-password-1")
@@ -169,8 +170,7 @@ def test_production_session_cookie_is_secure() -> None:
     from config.settings import load_settings
 
     settings = load_settings(
-        {"BAARA_ENV": "production", "SECRET_KEY": "s", "API_TOKEN": "t", "WEBHOOK_TOKEN": "w",
-         "AT_USERNAME": "u", "AT_API_KEY": "k"}, environ={})
+        {"BAARA_ENV": "production", **PRODUCTION_SECRETS}, environ={})
     assert settings["SESSION_COOKIE_SECURE"] is True
     assert settings["SIMULATOR"] is False
 
@@ -651,8 +651,7 @@ def test_simulator_is_off_unless_enabled(redis_server) -> None:
     assert off.test_client().get("/simulator").status_code == 404
     production = create_app({
         "TESTING": True, "REDIS_URL": redis_server.url, "BAARA_ENV": "production",
-        "SIMULATOR": True, "SECRET_KEY": "s", "API_TOKEN": "t", "WEBHOOK_TOKEN": "w",
-        "AT_USERNAME": "u", "AT_API_KEY": "k"})
+        "SIMULATOR": True, **PRODUCTION_SECRETS})
     answer = production.test_client().get("/simulator")
     assert answer.status_code == 302 and answer.headers["Location"].startswith("/admin/login")
 

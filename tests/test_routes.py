@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app import create_app
-from tests.conftest import app_config
+from tests.conftest import PRODUCTION_SECRETS, app_config
 
 #: endpoint -> who may call it. A new route fails test_every_route_is_classified until added.
 ROUTES: dict[str, str] = {
@@ -134,8 +134,7 @@ def test_simulator_exists_only_in_development(redis_server, redis, secured):
     dev_endpoints = {r.endpoint for r in secured.url_map.iter_rules()}
     assert {e for e, k in ROUTES.items() if k == "simulator"} <= dev_endpoints
     production = create_app({
-        "BAARA_ENV": "production", "REDIS_URL": redis_server.url, "SECRET_KEY": "s",
-        "API_TOKEN": "t", "WEBHOOK_TOKEN": "w", "AT_USERNAME": "u", "AT_API_KEY": "k",
+        "BAARA_ENV": "production", "REDIS_URL": redis_server.url, **PRODUCTION_SECRETS,
     })
     endpoints = {r.endpoint for r in production.url_map.iter_rules()}
     assert not {e for e in endpoints if kind(e) == "simulator"}

@@ -9,6 +9,7 @@ import pytest
 from alerts.logs import JsonFormatter, mask_phones
 from alerts.security import CONTENT_SECURITY_POLICY
 from app import create_app
+from tests.conftest import PRODUCTION_SECRETS
 
 PATHS = [
     ("GET", "/healthz"), ("GET", "/admin/login"), ("GET", "/admin/"), ("GET", "/api/jobs"),
@@ -32,8 +33,7 @@ def test_every_response_carries_the_headers(client, method, path):
 
 def test_hsts_in_production(redis_server, redis):
     app = create_app({
-        "BAARA_ENV": "production", "REDIS_URL": redis_server.url, "SECRET_KEY": "s",
-        "API_TOKEN": "t", "WEBHOOK_TOKEN": "w", "AT_USERNAME": "u", "AT_API_KEY": "k",
+        "BAARA_ENV": "production", "REDIS_URL": redis_server.url, **PRODUCTION_SECRETS,
     })
     response = app.test_client().get("/healthz")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")

@@ -3,15 +3,9 @@
 import pytest
 
 from config.settings import ConfigError, load_settings, parse_quiet_hours
+from tests.conftest import PRODUCTION_SECRETS
 
-PROD_OK = {
-    "BAARA_ENV": "production",
-    "SECRET_KEY": "s",
-    "API_TOKEN": "a",
-    "WEBHOOK_TOKEN": "w",
-    "AT_USERNAME": "u",
-    "AT_API_KEY": "k",
-}
+PROD_OK = {"BAARA_ENV": "production", **PRODUCTION_SECRETS}
 
 
 def test_development_needs_nothing():
@@ -43,6 +37,50 @@ def test_production_refuses_to_start_naming_what_is_missing(missing):
     env = {k: v for k, v in PROD_OK.items() if k != missing}
     with pytest.raises(ConfigError, match=missing):
         load_settings(environ=env)
+
+
+LONG = "x1y2z3w4-" * 4
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        pytest.param({"SECRET_KEY": "dev-only-secret-key"}, ["SECRET_KEY: the public"],
+                     id="development-secret-key"),
+        pytest.param({"API_TOKEN": "dev-api-token"}, ["API_TOKEN: the public"],
+                     id="development-api-token"),
+        pytest.param({"AT_API_KEY": "simulated"}, ["AT_API_KEY: the public"],
+                     id="simulated-at-key"),
+        pytest.param({"WEBHOOK_TOKEN": "w"}, ["WEBHOOK_TOKEN: shorter than 32"],
+                     id="one-letter-webhook-token"),
+        pytest.param({"SECRET_KEY": LONG[:31]}, ["SECRET_KEY: shorter than 32"],
+                     id="secret-key-31-characters"),
+        pytest.param({"API_TOKEN": "a" * 40}, ["API_TOKEN: fewer than 8 different"],
+                     id="api-token-one-letter-repeated"),
+        pytest.param({"WEBHOOK_TOKEN": PRODUCTION_SECRETS["API_TOKEN"]},
+                     ["WEBHOOK_TOKEN: the same value as API_TOKEN"],
+                     id="webhook-token-is-api-token"),
+        pytest.param({"SECRET_KEY": "s", "API_TOKEN": "t", "WEBHOOK_TOKEN": "w"},
+                     ["SECRET_KEY: shorter", "API_TOKEN: shorter", "WEBHOOK_TOKEN: shorter"],
+                     id="all-three-short"),
+    ],
+)
+def test_production_refuses_weak_secrets_and_says_which(changes, named):
+    with pytest.raises(ConfigError) as refused:
+        load_settings(environ={**PROD_OK, **changes})
+    message = str(refused.value)
+    assert "weak secrets" in message
+    for part in named:
+        assert part in message
+    for name in ("SECRET_KEY", "API_TOKEN", "WEBHOOK_TOKEN", "AT_API_KEY"):
+        if not any(part.startswith(name) for part in named):
+            assert f"{name}:" not in message  # only the guilty ones are named
+    assert all(value not in message for value in changes.values() if len(value) > 2)
+
+
+def test_development_keeps_its_defaults():
+    s = load_settings(environ={"WEBHOOK_TOKEN": "w"})
+    assert s["SECRET_KEY"] == "dev-only-secret-key" and s["WEBHOOK_TOKEN"] == "w"
 
 
 def test_production_with_everything_starts_without_simulator():
