@@ -1,25 +1,88 @@
-"""Logging: phone numbers masked in every record; one JSON line per event in production."""
+"""Logging: phone numbers masked and secrets redacted in every record; JSON lines in production.
+
+Numbers are masked in every spelling they reach a log in: E.164, URL-encoded (%2B223…), without
+'+', local 8 digits, spaced or dashed, in any script's digits. Secrets are redacted wherever they
+travel: `key=` (AT callbacks), tokens, passwords, session ids, `Authorization: Bearer …`.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import re
+import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask
 
-# E.164 (+22376123456), the same without '+' or with 00, and Malian 8-digit numbers (76123456).
-_PHONE = re.compile(r"(?<![\w*])(\+\d{4,11}|(?:00)?223\d{4}|[2-9]\d{3})(\d{4})(?![\w*])")
+# A run of 8 to 15 digits (any script), maybe after '+' (or its URL encoding %2B), maybe with
+# single separators: space, dot, dash, no-break space, or their URL encodings; '+' between digits
+# is a space in a URL-encoded form. Which runs are phone numbers is decided by _mask_run.
+_SEP = r"(?:[ .\-\u00a0+]|%20|%2[dD]|%C2%A0)"
+_RUN = re.compile(rf"(?<![\w*%])(\+|%2[bB])?(\d(?:{_SEP}?\d){{7,14}})(?![\w*])")
+_SEP_SPLIT = re.compile(_SEP)
+_SEP_PARTS = re.compile(f"({_SEP})")
+#: Group sizes (between separators) of numbers written without '+': local 8 digits, 223 + 8,
+#: 00223 + 8. Dates and times (2026-11-23, 10.12.34.56?) have other shapes and stay readable.
+_LOCAL_SHAPES = {(8,), (2, 2, 2, 2), (4, 4), (2, 3, 3)}
+_NATIONAL_SHAPES = {(11,), (3, 8), (3, 2, 2, 2, 2), (3, 4, 4), (13,), (5, 8), (5, 2, 2, 2, 2),
+                    (2, 3, 2, 2, 2, 2), (2, 3, 8)}
+#: Secrets that travel in URLs, forms and headers: the value is replaced, the name kept.
+_SECRET_PARAM = re.compile(
+    r"(?i)\b(key|api_?key|token|access_token|password|passwd|secret|csrf_token|sid|session)"
+    r"(=|%3D|\"?\s*:\s*\"?)([^&\s\"',;]+)"
+)
+_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
 
-#: LogRecord attributes that are not "extra" fields.
-_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+
+def _star_after(run: str, keep: int) -> str:
+    """Every digit of a run after the first `keep` as '*'; separators (even %20) unchanged."""
+    parts, seen = _SEP_PARTS.split(run), 0
+    for i in range(0, len(parts), 2):  # even parts are digits, odd parts separators
+        digits = []
+        for ch in parts[i]:
+            seen += 1
+            digits.append(ch if seen <= keep else "*")
+        parts[i] = "".join(digits)
+    return "".join(parts)
+
+
+def _mask_run(m: re.Match) -> str:
+    plus, run = m.group(1), m.group(2)
+    if plus:  # E.164 in any spelling: country code and the first digits stay, for support
+        return plus + _star_after(run, 7)
+    groups = _SEP_SPLIT.split(run)
+    digits = "".join(str(unicodedata.decimal(ch)) for group in groups for ch in group)
+    shape = tuple(len(g) for g in groups)
+    if len(digits) == 8 and digits[0] >= "2" and shape in _LOCAL_SHAPES:
+        return _star_after(run, 4)
+    if shape in _NATIONAL_SHAPES and (
+        (len(digits) == 11 and digits.startswith("223"))
+        or (len(digits) == 13 and digits.startswith("00223"))
+    ):
+        return _star_after(run, len(digits) - 4)
+    return m.group(0)
 
 
 def mask_phones(text: str) -> str:
-    """'+22376123456' -> '+2237612****', '76123456' -> '7612****'; other text unchanged."""
-    return _PHONE.sub(lambda m: m.group(1) + "****", text)
+    """'+22376123456' -> '+2237612****', '76 12 34 56' -> '76 12 ** **', '%2B223…' too."""
+    return _RUN.sub(_mask_run, text)
+
+
+def redact_secrets(text: str) -> str:
+    """'?key=abc&x=1' -> '?key=[redacted]&x=1'; 'Bearer abc' -> 'Bearer [redacted]'."""
+    text = _SECRET_PARAM.sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", text)
+    return _BEARER.sub(lambda m: f"{m.group(1)} [redacted]", text)
+
+
+def scrub(text: str) -> str:
+    """What may be logged of a text: secrets redacted, phone numbers masked."""
+    return mask_phones(redact_secrets(text))
+
+
+#: LogRecord attributes that are not "extra" fields.
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 
 
 class PhoneMaskFilter(logging.Filter):
@@ -33,11 +96,11 @@ class PhoneMaskFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a broken format string: let logging report it as usual
             return True
-        record.msg, record.args = mask_phones(message), None
+        record.msg, record.args = scrub(message), None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = mask_phones(record.exc_text)
+            record.exc_text = scrub(record.exc_text)
         record._baara_masked = True
         return True
 
