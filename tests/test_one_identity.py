@@ -206,6 +206,18 @@ def test_admin_pages_find_the_subscriber_by_any_spelling(app, client, redis, raw
     everything_ascii(redis)
 
 
+@pytest.mark.parametrize("part", ["٧٦١٢٣", "７６１２３", "७६१२३", "76١23"])
+def test_admin_search_by_part_of_a_number_in_any_script(app, client, part):
+    current_store().subscribe(A, [Subscription(district="niono")], language=Language.FR)
+    current_store().subscribe("+22366000009", [Subscription(district="kati")])
+    make_account(*ADMIN)
+    assert login(client, *ADMIN).status_code == 302
+    page = client.get("/admin/subscribers", query_string={"q": part})
+    assert page.status_code in (200, 302)
+    shown = page.text if page.status_code == 200 else page.headers["Location"]
+    assert "2237612" in shown and "2236600" not in shown
+
+
 @pytest.mark.parametrize("raw", SAME_AS_A)
 def test_phone_simulator_texts_as_the_ascii_number(app, client, redis, at_server, raw):
     csrf = token(client, "/simulator")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -34,7 +35,8 @@ EXPORT_COLUMNS = (
 
 
 def _digits(text: str) -> str:
-    return "".join(c for c in text if c.isdigit())
+    # As ASCII, whatever script they were typed in: stored numbers are ASCII.
+    return "".join(str(d) for c in text if (d := unicodedata.decimal(c, None)) is not None)
 
 
 def search(query: str, limit: int = SEARCH_LIMIT) -> list[Subscriber]:
