@@ -220,3 +220,34 @@ def test_api_admin_and_health_answer_503_while_redis_is_away(own_redis, at_serve
         assert admin.get("/admin/jobs").status_code == 200
         assert application.test_client().get("/healthz").status_code == 200
         assert accounts.get_account(current_store(), ADMIN[0]) is not None
+
+
+JUNK_ARGS = {
+    "job_id": JUNK_IDS + ["J", "J0", "Jseq", "J%", "rq:job:1", "..", "1/2"],
+    "phone": ["seq", "0", "+", "+0", "١", "relays", "+22376123456\u200b", "x" * 300, ".."],
+    "email": ["seq", "@", "a@b", "x" * 300, "..", "adm:accts"],
+    "filename": ["..", "x"],
+}
+
+
+def test_no_route_answers_500_to_junk_ids(app, client, api_headers, at_server):
+    """Every rule with an id, every junk id, signed in as an admin and with the API token."""
+    client.post("/api/jobs", json=posting(publish=False), headers=api_headers)
+    make_account(*ADMIN)
+    assert login(client, *ADMIN).status_code == 302
+    csrf = token(client)
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if not rule.arguments or rule.endpoint.endswith("static"):
+            continue
+        for name in rule.arguments:
+            for junk in JUNK_ARGS[name]:
+                args = {a: junk if a == name else "1" for a in rule.arguments}
+                url = rule.build(args)[1] if "/" not in junk else rule.rule.replace(
+                    f"<{name}>", quote(junk, safe="")).replace(f"<path:{name}>", junk)
+                for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                    answer = client.open(url, method=method, headers={
+                        **api_headers, "X-CSRFToken": csrf}, data={"csrf_token": csrf})
+                    assert answer.status_code < 500, (method, url, answer.status_code)
+                    checked += 1
+    assert checked > 100

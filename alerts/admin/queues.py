@@ -93,7 +93,7 @@ def _failed_job(job_id: str) -> tuple[Job, object]:
     services = current_services()
     try:
         job = Job.fetch(job_id, connection=services.rq_redis)
-    except NoSuchJobError:
+    except (NoSuchJobError, ValueError):  # ValueError: not even the shape of an RQ job id
         abort(404)
     queue = next((q for q in services.queues.values() if q.name == job.origin), None)
     if queue is None or job_id not in queue.failed_job_registry:
