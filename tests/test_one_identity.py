@@ -88,11 +88,19 @@ def test_lookalikes_are_refused(raw: str) -> None:
 # -- every entry point -----------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("subscribe", "stop", "help_"),
+    [pytest.param("NIONO", "STOP", "AIDE", id="fr"),
+     pytest.param("n b'a fɛ baara sɔrɔ Niono", "a jɔ", "dɛmɛ", id="bm")],
+)
 @pytest.mark.parametrize("raw", SAME_AS_A)
-def test_sms_webhook_a_stopped_number_stays_one_person(app, client, redis, at_server, raw):
-    assert sms(client, A, "NIONO").status_code == 200
-    assert sms(client, A, "STOP").status_code == 200
-    assert sms(client, raw, "AIDE").status_code == 200
+def test_sms_webhook_a_stopped_number_stays_one_person(
+    app, client, redis, at_server, raw, subscribe, stop, help_
+):
+    assert sms(client, A, subscribe).status_code == 200
+    assert current_store().get_subscriber(A).active
+    assert sms(client, A, stop).status_code == 200
+    assert sms(client, raw, help_).status_code == 200
     store = current_store()
     assert not store.get_subscriber(A).active
     assert {m["to"] for m in at_server.messages} == {A}
@@ -137,7 +145,10 @@ def test_operator_opt_out_stops_the_subscriber(app, client, redis, raw):
     everything_ascii(redis)
 
 
-@pytest.mark.parametrize("lang", ["INSCRIRE {} NIONO", "{} sɛbɛn NIONO"])
+RELAY_TEXTS = [pytest.param("INSCRIRE {} NIONO", id="fr"), pytest.param("sɛbɛn {} NIONO", id="bm")]
+
+
+@pytest.mark.parametrize("lang", RELAY_TEXTS)
 @pytest.mark.parametrize("raw", SAME_AS_A)
 def test_a_relay_cannot_ask_a_stopped_number_in_another_script(
     app, client, redis, at_server, raw, lang
@@ -152,11 +163,12 @@ def test_a_relay_cannot_ask_a_stopped_number_in_another_script(
     everything_ascii(redis)
 
 
+@pytest.mark.parametrize("lang", RELAY_TEXTS)
 @pytest.mark.parametrize("raw", SAME_AS_A)
-def test_a_relay_asks_the_ascii_number(app, client, redis, at_server, raw):
+def test_a_relay_asks_the_ascii_number(app, client, redis, at_server, raw, lang):
     store = current_store()
     relays.approve(store, default_reference(), RELAY, ["niono"])
-    sms(client, RELAY, f"INSCRIRE {raw} NIONO")
+    sms(client, RELAY, lang.format(raw))
     assert len(at_server.messages_to(A)) == 1
     assert relays.pending_request(store, A) is not None
     assert {m["to"] for m in at_server.messages} == {A, RELAY}
