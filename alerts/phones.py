@@ -24,6 +24,19 @@ _E164 = re.compile(r"\+[1-9][0-9]{7,14}")
 _ALLOWED = re.compile(r"\(?\+?[0-9 ().\-/]*")
 
 
+def _ascii(ch: str) -> str:
+    """One character of a typed number as ASCII: digits of any script, dashes, spaces."""
+    if ch.isascii():
+        return ch
+    digit = unicodedata.decimal(ch, None)
+    if digit is not None:
+        return str(digit)
+    category = unicodedata.category(ch)
+    if category == "Pd" or ch == "\u2212":  # hyphens and dashes, the minus sign
+        return "-"
+    return " " if category == "Zs" else ch  # no-break, thin, ideographic spaces
+
+
 def ascii_digits(text: str) -> str | None:
     """NFKC, then every Unicode decimal digit as ASCII; None if a non-phone character remains."""
     if text.isascii():
@@ -32,17 +45,7 @@ def ascii_digits(text: str) -> str | None:
              for ch in text):
         return None  # superscript or circled: a digit to the eye, not one people type
     else:
-        folded = "".join(
-            str(unicodedata.decimal(ch)) if not ch.isascii() and unicodedata.decimal(ch, None)
-            is not None else ch
-            for ch in unicodedata.normalize("NFKC", text)
-        )
-        # Dashes and spaces of other scripts (‐ – − NBSP, thin space) are separators too.
-        folded = "".join(
-            "-" if unicodedata.category(ch) == "Pd" or ch == "\u2212"
-            else " " if unicodedata.category(ch) == "Zs" else ch
-            for ch in folded
-        )
+        folded = "".join(_ascii(ch) for ch in unicodedata.normalize("NFKC", text))
     return folded if _ALLOWED.fullmatch(folded) else None
 
 
