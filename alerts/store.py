@@ -25,6 +25,8 @@ Key layout (every key Baara writes is listed here):
     relay:{phone}                     hash: a community relay (status, districts, figures)
     relays                            set of relay phones (approved and pending)
     consent:{phone}                   hash: a relay's pending enrollment of this number, 72 h
+    consentid:{request id}            the number a consent request is for (so the RQ job that
+                                      lapses it carries the request id, never the number)
     refused:{relay}                   set of numbers that said no to this relay
     relayday:{relay}:{yyyymmdd}       enrollment requests a relay made that day, 2 days
     sim:sms, sim:sms:{phone}          messages recorded by the simulated gateway (development)
@@ -442,11 +444,23 @@ class Store:
         return result
 
     def erase_subscriber(self, phone: str) -> bool:
-        """Forget everything about a number: record, indexes, questions, history."""
+        """Forget the number's own records: record, indexes, questions, history, replies.
+
+        Other people's records that mention it are scrub_number()'s job (alerts/erasure.py).
+        """
         existed = self.get_subscriber(phone) is not None
         self.update_subscriber(phone, lambda old: None)
-        outs = [f"out:{i}" for i in self.redis.lrange(f"outs:{phone}", 0, -1)]
+        out_ids = self.redis.lrange(f"outs:{phone}", 0, -1)
+        pipe = self.redis.pipeline(transaction=False)
+        for out_id in out_ids:
+            pipe.hget(f"out:{out_id}", "gateway_id")
+        pipe.hget(f"consent:{phone}", "id")
+        *gateway_ids, consent_id = pipe.execute()
+        outs = [f"out:{i}" for i in out_ids]
         keys = [
+            # Delivery refs of the replies point at records that are going.
+            *(f"gw:{g}" for g in gateway_ids if g),
+            *([f"consentid:{consent_id}"] if consent_id else []),
             f"pend:{phone}", f"hist:{phone}", f"outs:{phone}", *outs, f"consent:{phone}",
             f"ussd:{phone}", f"ussd:jobs:{phone}", f"sim:sms:{phone}",
             f"muted:sms:{phone}", f"muted:ussd:{phone}", f"seen:sms:{phone}",
@@ -463,6 +477,126 @@ class Store:
             pipe.srem(f"refused:{relay}", phone)
         existed = any(pipe.execute()) or existed
         return existed
+
+    # Run on each batch of keys SCAN returns. A key named after the number goes; a value naming
+    # it in any form (the patterns) is redacted to the mask, except: a delivery ref (gw:) or a
+    # value that is only the number goes; a person's own record (out:, consent: whose phone,
+    # to, from or relay field is the number) goes; a list item holding the number as a whole
+    # JSON string (an inbox item, a simulated SMS to it) goes; the audit log keeps every entry,
+    # the number replaced by its salted hash (audit mask); an alert batch just loses the number.
+    _SCRUB_LUA = r"""
+    local e164, mask, amask = ARGV[1], ARGV[2], ARGV[3]
+    local pats = {}
+    for i = 4, #ARGV do pats[#pats + 1] = ARGV[i] end
+    local function hit(s)
+      for _, p in ipairs(pats) do
+        if string.find(s, p) then return true end
+      end
+      return false
+    end
+    local function scrub(s, m)
+      for _, p in ipairs(pats) do s = string.gsub(s, p, m) end
+      return s
+    end
+    local quoted = '"' .. e164 .. '"'
+    local owners = {phone = true, to = true, from = true, relay = true}
+    local tomb = '\0baara-erased\0'
+    local deleted, redacted = 0, 0
+    for _, key in ipairs(KEYS) do
+      local kind = redis.call('TYPE', key)['ok']
+      if hit(key) then
+        deleted = deleted + redis.call('DEL', key)
+      elseif kind == 'string' then
+        local v = redis.call('GET', key)
+        if hit(v) then
+          if string.sub(key, 1, 3) == 'gw:' or string.find(scrub(v, ''), '^[%s%+]*$') then
+            deleted = deleted + redis.call('DEL', key)
+          elseif string.find(key, '^fan:.+:b:%d+$') then
+            local head, list = string.match(v, '^([^|]*)|(.*)$')
+            local kept = {}
+            for p in string.gmatch(list or '', '[^,]+') do
+              if p ~= e164 then kept[#kept + 1] = p end
+            end
+            redis.call('SET', key, (head or '') .. '|' .. table.concat(kept, ','), 'KEEPTTL')
+            redacted = redacted + 1
+          else
+            redis.call('SET', key, scrub(v, mask), 'KEEPTTL')
+            redacted = redacted + 1
+          end
+        end
+      elseif kind == 'hash' then
+        if string.find(key, '^fan:.+:st$') then
+          redacted = redacted + redis.call('HDEL', key, e164)
+        else
+          local flat = redis.call('HGETALL', key)
+          local own = string.sub(key, 1, 4) == 'out:' or string.sub(key, 1, 8) == 'consent:'
+          local gone = false
+          for i = 1, #flat, 2 do
+            if own and owners[flat[i]] and flat[i + 1] == e164 then gone = true end
+          end
+          if gone then
+            deleted = deleted + redis.call('DEL', key)
+          else
+            for i = 1, #flat, 2 do
+              local f, v = flat[i], flat[i + 1]
+              if hit(f) then
+                redacted = redacted + redis.call('HDEL', key, f)
+              elseif hit(v) then
+                redis.call('HSET', key, f, scrub(v, mask))
+                redacted = redacted + 1
+              end
+            end
+          end
+        end
+      elseif kind == 'list' then
+        local audit = key == 'adm:audit'
+        local dropped = false
+        for i, item in ipairs(redis.call('LRANGE', key, 0, -1)) do
+          if hit(item) then
+            if not audit and string.find(item, quoted, 1, true) then
+              redis.call('LSET', key, i - 1, tomb)
+              dropped = true
+            else
+              redis.call('LSET', key, i - 1, scrub(item, audit and amask or mask))
+            end
+            redacted = redacted + 1
+          end
+        end
+        if dropped then redis.call('LREM', key, 0, tomb) end
+      elseif kind == 'set' then
+        redacted = redacted + redis.call('SREM', key, e164)
+      elseif kind == 'zset' then
+        redacted = redacted + redis.call('ZREM', key, e164)
+      end
+    end
+    return {deleted, redacted}
+    """
+
+    def scrub_number(
+        self, phone: str, patterns: Sequence[str], *, mask: str, audit_mask: str,
+        batch: int = 200,
+    ) -> tuple[int, int]:
+        """Delete or redact the number wherever it appears (every key but RQ's rq:*).
+
+        `patterns` are Lua patterns matching the number in any form it may be written in
+        (alerts/erasure.py builds them). One SCAN over the whole database, each batch handled
+        by one script; returns (keys deleted, values redacted). Erasure is rare, so it pays
+        for a full pass rather than for an index of who mentions whom on every message.
+        """
+        script = self._script("scrub", self._SCRUB_LUA)
+        deleted = redacted = 0
+        keys: list[str] = []
+        for key in self.redis.scan_iter(count=1000):
+            if key.startswith("rq:"):
+                continue
+            keys.append(key)
+            if len(keys) >= batch:
+                gone, changed = script(keys=keys, args=[phone, mask, audit_mask, *patterns])
+                deleted, redacted, keys = deleted + gone, redacted + changed, []
+        if keys:
+            gone, changed = script(keys=keys, args=[phone, mask, audit_mask, *patterns])
+            deleted, redacted = deleted + gone, redacted + changed
+        return deleted, redacted
 
     def active_flags(self, phones: Sequence[str]) -> list[bool]:
         """For each phone, whether it is an active subscriber right now (one round trip)."""
@@ -837,9 +971,16 @@ class Store:
         created, current = pipe.execute()
         if not created:
             return False
-        self.redis.hset(key, mapping={k: str(v) for k, v in request.items()})
-        self.redis.expire(key, ttl)
+        pipe = self.redis.pipeline()
+        pipe.hset(key, mapping={k: str(v) for k, v in request.items()})
+        pipe.expire(key, ttl)
+        pipe.set(f"consentid:{request['id']}", target, ex=ttl)
+        pipe.execute()
         return True
+
+    def consent_target(self, request_id: str) -> str | None:
+        """The number a consent request was sent to, while the request is kept."""
+        return self.redis.get(f"consentid:{request_id}")
 
     def get_consent(self, target: str) -> dict | None:
         """The pending consent request for a number, if any."""
@@ -850,9 +991,10 @@ class Store:
         script = (
             "local id = redis.call('hget', KEYS[1], 'id') "
             "if id == ARGV[1] then local all = redis.call('hgetall', KEYS[1]) "
-            "redis.call('del', KEYS[1]) return all end return nil"
+            "redis.call('del', KEYS[1], KEYS[2]) return all end return nil"
         )
-        flat = self.redis.eval(script, 1, f"consent:{target}", request_id)
+        flat = self.redis.eval(script, 2, f"consent:{target}", f"consentid:{request_id}",
+                               request_id)
         return dict(zip(flat[::2], flat[1::2], strict=True)) if flat else None
 
     def set_consent_status(self, target: str, status: str) -> None:
