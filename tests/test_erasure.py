@@ -258,3 +258,84 @@ def test_audit_hash_is_keyed_by_the_secret() -> None:
     assert one != erasure.audit_token("secret-two", TARGET)
     assert one != erasure.audit_token("secret-one", OTHER)
     assert "65904817" not in one and one.startswith("h:")
+
+
+# -- what becomes of each kind of record ---------------------------------------------------
+
+T, N = TARGET, OTHER  # the erased number, a neighbour who keeps everything
+
+
+def _seed_record(redis, key: str, kind: str, value) -> None:
+    if kind == "string":
+        redis.set(key, value)
+    elif kind == "hash":
+        redis.hset(key, mapping=value)
+    elif kind == "list":
+        redis.rpush(key, *value)
+    elif kind == "set":
+        redis.sadd(key, *value)
+    redis.expire(key, 3600)
+
+
+def _read_record(redis, key: str, kind: str):
+    if not redis.exists(key):
+        return None
+    return {"string": redis.get, "hash": redis.hgetall, "set": redis.smembers,
+            "list": lambda k: redis.lrange(k, 0, -1)}[kind](key)
+
+
+RECORDS = [
+    ("alert-delivery-ref", "gw:ATXid_1", "string", f"alert:3:{T}", None),
+    ("reply-delivery-ref-kept", "gw:ATXid_2", "string", "out:abc", "out:abc"),
+    ("consent-id", "consentid:abc123", "string", T, None),
+    ("alert-batch", "fan:9:b:0", "string", f"fr|{T},{N}", f"fr|{N}"),
+    ("alert-outcomes", "fan:9:st", "hash", {T: "s", N: "d"}, {N: "d"}),
+    ("index", "idx:fr:d:niono:*", "set", {T, N}, {N}),
+    ("refusals", f"refused:{RELAY}", "set", {T, N}, {N}),
+    ("own-reply", "out:r1", "hash", {"phone": T, "text": "Bienvenue"}, None),
+    ("relay-reply", "out:r2", "hash", {"phone": RELAY, "text": "Demande envoyée au 65904817."},
+     {"phone": RELAY, "text": f"Demande envoyée au {erasure.MASK}."}),
+    ("consent-asked-by-the-erased-relay", f"consent:{N}", "hash",
+     {"relay": T, "id": "x", "status": "pending"}, None),
+    ("job-contact-redacted-job-kept", "job:5", "hash",
+     {"title": "Infirmier", "apply": "Appelez le 65 90 48 17"},
+     {"title": "Infirmier", "apply": f"Appelez le {erasure.MASK}"}),
+    ("relay-history", f"hist:{RELAY}", "list",
+     ['{"dir": "in", "text": "INSCRIRE 65.90.48.17 NIONO"}', '{"dir": "in", "text": "AIDE"}'],
+     [f'{{"dir": "in", "text": "INSCRIRE {erasure.MASK} NIONO"}}',
+      '{"dir": "in", "text": "AIDE"}']),
+    ("inbox-item-dropped", "inbox:sms", "list",
+     [f'ok|{{"phone":"{T}","text":"LISTE"}}', f'ok|{{"phone":"{N}","text":"AIDE"}}'],
+     [f'ok|{{"phone":"{N}","text":"AIDE"}}']),
+    ("inbox-mention-redacted", "inbox:sms:dead", "list",
+     [f'ok|{{"phone":"{N}","text":"appelle 0022365904817"}}'],
+     [f'ok|{{"phone":"{N}","text":"appelle {erasure.MASK}"}}']),
+    ("simulated-sms", "sim:sms", "list",
+     [f'{{"to": "{T}", "message": "x"}}', f'{{"to": "{N}", "message": "y"}}'],
+     [f'{{"to": "{N}", "message": "y"}}']),
+    ("unrelated-kept", "job:6", "hash", {"title": "Sage-femme", "positions": "65904817000"},
+     {"title": "Sage-femme", "positions": "65904817000"}),
+]
+
+
+@pytest.mark.parametrize(("key", "kind", "value", "after"), [r[1:] for r in RECORDS],
+                         ids=[r[0] for r in RECORDS])
+def test_each_kind_of_record_is_deleted_or_redacted(app, redis, key, kind, value, after):
+    _seed_record(redis, key, kind, value)
+    current_services().store.erase_subscriber(TARGET)
+    erasure.erase(current_services(), TARGET)
+    assert _read_record(redis, key, kind) == after
+    if after is not None:
+        assert 0 < redis.ttl(key) <= 3600  # a redacted record keeps its expiry
+    if after != value:  # (the scan is broader on purpose: it flags 65904817000 too)
+        assert number_traces(redis, TARGET) == []
+
+
+def test_the_audit_log_keeps_every_entry_with_the_hash(app, redis) -> None:
+    store = current_services().store
+    accounts.audit(store, "admin@ngo.ml", "subscriber_stopped", "10.0.0.1", phone=TARGET)
+    accounts.audit(store, "admin@ngo.ml", "relay_approved", "10.0.0.1", phone=RELAY)
+    erased = erasure.erase(current_services(), TARGET)
+    log = store.audit_log()
+    assert [e["action"] for e in log] == ["relay_approved", "subscriber_stopped"]
+    assert log[1]["phone"] == erased.token and log[0]["phone"] == RELAY
