@@ -64,6 +64,7 @@ Key layout (every key Baara writes is listed here):
     rate:{kind}:{phone}:{minute}      inbound messages (kind sms|ussd) a number sent in that
                                       window, 2 windows
     muted:{kind}:{phone}              a number ignored after sending too much; cool-down seconds
+    restore:state                     hash: the backup a `flask restore` loads, running|done
     metrics:count                     hash: cross-process counters for /metrics
                                       ('{name}|{label}|...' -> value)
     metrics:hist                      hash: cross-process histograms ('{name}|{le}' -> count,
@@ -106,10 +107,39 @@ SIM_KEEP = 2000
 METRICS_KEY = "metrics:count"
 METRICS_HIST_KEY = "metrics:hist"
 BACKUP_FORMAT = "baara-backup"
+#: Where a restore notes which backup it is loading and whether it finished (not backed up).
+RESTORE_STATE = "restore:state"
+#: Keys a restore sends per round trip.
+RESTORE_BATCH = 500
 
 
 class BackupError(RuntimeError):
     """A backup file cannot be restored here; the message says why."""
+
+
+@dataclass
+class RestoreReport:
+    """What a restore did and what it verified afterwards."""
+
+    header: dict
+    again: bool = False  # the same backup was already restored: only verified
+    merged: bool = False  # forced into a database that held other data: figures may differ
+    restored: int = 0
+    present: int = 0
+    expired: int = 0
+    index_entries: int = 0
+    expected: int = 0
+    verified: int = 0
+    missing: list[str] = field(default_factory=list)
+    figures: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """Every key of the backup still due is present, and the records match its figures."""
+        want = self.header.get("figures") or {}
+        same = all(self.figures.get(k) == want[k]
+                   for k in ("subscribers", "active", "jobs", "relays") if k in want)
+        return not self.missing and (same or self.merged or not self.header.get("snapshot"))
 
 
 class Language(StrEnum):
@@ -1903,11 +1933,49 @@ class Store:
         return redis_lib.Redis(connection_pool=redis_lib.ConnectionPool(
             connection_class=pool.connection_class, **kwargs))
 
-    def dump_all(self, path: str | Path, *, include_queues: bool = False) -> int:
+    def figures(self) -> dict[str, int]:
+        """What a backup and a restore count and compare: keys, subscribers, jobs, relays."""
+        subscribers = active = 0
+        for sub in self.iter_subscribers():
+            subscribers += 1
+            active += sub.active
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.dbsize()
+        pipe.zcard("jobs:all")
+        pipe.scard("relays")
+        keys, jobs, relays = pipe.execute()
+        return {"keys": keys, "subscribers": subscribers, "active": active, "jobs": jobs,
+                "relays": relays}
+
+    def rebuild_indexes(self) -> int:
+        """Drop every subscription index and rebuild them from the subscriber records; the
+        number of index entries written. Only while nothing else writes (a restore)."""
+        pipe = self.redis.pipeline(transaction=False)
+        for n, key in enumerate(self.redis.scan_iter(match="idx:*", count=1000), 1):
+            pipe.unlink(key)
+            if n % 1000 == 0:
+                pipe.execute()
+        pipe.execute()
+        entries = 0
+        for n, sub in enumerate(self.iter_subscribers(), 1):
+            for key in sub.index_keys():
+                pipe.sadd(key, sub.phone)
+                entries += 1
+            if n % 1000 == 0:
+                pipe.execute()
+        pipe.execute()
+        return entries
+
+    def dump_all(
+        self, path: str | Path, *, include_queues: bool = False, snapshot: bool = False,
+        source: Mapping[str, object] | None = None,
+    ) -> int:
         """Write every Baara key (type, expiry, DUMP payload) to a JSON-lines file; the count.
 
-        RQ's keys (rq:*) are left out unless include_queues: they are transient, pickled, and
-        rebuilt by the workers (see README, Backups).
+        The header records the figures() of what is dumped, so a restore can verify them;
+        `snapshot` says the database is a frozen point-in-time copy (alerts/backup.py), and
+        `source` describes the Redis it came from. RQ's keys (rq:*) are left out unless
+        include_queues: they are transient, pickled, and rebuilt by the workers (README).
         """
         path = Path(path)
         raw = self._binary()
@@ -1917,14 +1985,17 @@ class Store:
         opener = gzip.open if path.suffix == ".gz" else open
         with opener(tmp, "wt", encoding="utf-8") as out:
             header = {
-                "format": BACKUP_FORMAT, "version": 1, "created_at": self.now(),
-                "redis_version": info.get("redis_version", ""),
-                "include_queues": include_queues,
+                "format": BACKUP_FORMAT, "version": 2, "id": secrets.token_hex(8),
+                "created_at": self.now(), "redis_version": info.get("redis_version", ""),
+                "include_queues": include_queues, "snapshot": snapshot,
+                "source": dict(source or {}), "figures": self.figures(),
             }
             out.write(json.dumps(header) + "\n")
             batch: list[bytes] = []
             for key in raw.scan_iter(count=1000):
-                if not include_queues and key.startswith(b"rq:"):
+                if key == RESTORE_STATE.encode() or (
+                    not include_queues and key.startswith(b"rq:")
+                ):
                     continue
                 batch.append(key)
                 if len(batch) >= 500:
@@ -1959,49 +2030,118 @@ class Store:
             written += 1
         return written
 
-    def restore_all(self, path: str | Path, *, force: bool = False) -> int:
-        """Load a dump_all() file; refuses a non-empty database unless force (then replaces)."""
+    def restore_all(self, path: str | Path, *, force: bool = False) -> RestoreReport:
+        """Load a dump_all() file, idempotently; rebuild the indexes; verify and count.
+
+        Into an empty database, or to finish a restore of the same file that stopped halfway
+        (RESTORE_STATE says so): a key already there is kept and counted, never an error, so
+        a re-run picks up where the last one stopped. A restore that finished answers a
+        re-run with its verification only. Anything else non-empty is refused unless force,
+        which replaces the keys the backup holds.
+        """
         path = Path(path)
         raw = self._binary()
-        if not force and raw.dbsize():
-            raise BackupError(
-                f"the target Redis holds {raw.dbsize()} keys; restore refuses to mix data "
-                "(use force to replace the keys the backup holds)"
-            )
         opener = gzip.open if path.suffix == ".gz" else open
-        restored = 0
         with opener(path, "rt", encoding="utf-8") as src:
-            try:
-                header = json.loads(src.readline() or "null")
-            except ValueError:
-                header = None
-            if not isinstance(header, dict) or header.get("format") != BACKUP_FORMAT:
-                raise BackupError(f"{path} is not a Baara backup")
+            header = self._backup_header(src, path)
+            state = self.redis.hgetall(RESTORE_STATE)
+            same = state.get("backup") == header["id"]
+            if same and state.get("state") == "done" and not force:
+                return self._verify(path, header, RestoreReport(header=header, again=True))
+            if not force and not same and self.redis.dbsize():
+                raise BackupError(
+                    f"the target Redis holds {self.redis.dbsize()} keys; restore refuses to mix "
+                    "data (use force to replace the keys the backup holds)"
+                )
+            report = RestoreReport(header=header, merged=not same and bool(self.redis.dbsize()))
+            self.redis.hset(RESTORE_STATE, mapping={
+                "backup": header["id"], "state": "running", "at": self.now()})
             pipe = raw.pipeline(transaction=False)
-            pending = 0
+            pending: list[bytes] = []
             for number, text in enumerate(src, 2):
                 if not text.strip():
                     continue
-                try:
-                    line = json.loads(text)
-                    key = base64.b64decode(line["k"])
-                    payload = base64.b64decode(line["d"])
-                except (ValueError, KeyError, TypeError) as exc:
-                    raise BackupError(f"{path}:{number}: unreadable line ({exc})") from None
-                ttl = 0
-                if line.get("x"):
-                    ttl = int(line["x"]) - int(self.clock() * 1000)
-                    if ttl <= 0:
-                        continue  # it would have expired by now
-                pipe.restore(key, ttl, payload, replace=force)
-                pending += 1
-                restored += 1
-                if pending >= 500:
-                    pipe.execute()
-                    pending = 0
-            if pending:
-                pipe.execute()
-        return restored
+                key, expiry, payload = self._backup_line(text, path, number)
+                if expiry and expiry <= int(self.clock() * 1000):
+                    report.expired += 1  # it would have expired by now
+                    continue
+                pipe.restore(key, expiry or 0, payload, replace=force, absttl=bool(expiry))
+                pending.append(key)
+                if len(pending) >= RESTORE_BATCH:
+                    self._restore_batch(pipe, pending, report)
+                    pending = []
+            self._restore_batch(pipe, pending, report)
+        report.index_entries = self.rebuild_indexes()
+        self.redis.hset(RESTORE_STATE, mapping={"state": "done", "at": self.now()})
+        return self._verify(path, header, report)
+
+    @classmethod
+    def backup_header(cls, path: str | Path) -> dict:
+        """The header line of a dump_all() file (format, id, figures, ...)."""
+        path = Path(path)
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8") as src:
+            return cls._backup_header(src, path)
+
+    @staticmethod
+    def _backup_header(src, path: Path) -> dict:
+        try:
+            header = json.loads(src.readline() or "null")
+        except ValueError:
+            header = None
+        if not isinstance(header, dict) or header.get("format") != BACKUP_FORMAT:
+            raise BackupError(f"{path} is not a Baara backup")
+        # Version 1 files had no id: the file's creation time stands in for one.
+        header.setdefault("id", f"v1-{header.get('created_at', 0)}")
+        return header
+
+    @staticmethod
+    def _backup_line(text: str, path: Path, number: int) -> tuple[bytes, int | None, bytes]:
+        try:
+            line = json.loads(text)
+            return (base64.b64decode(line["k"]), int(line["x"]) if line.get("x") else None,
+                    base64.b64decode(line["d"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BackupError(f"{path}:{number}: unreadable line ({exc})") from None
+
+    @staticmethod
+    def _restore_batch(pipe, keys: list[bytes], report: RestoreReport) -> None:
+        if not keys:
+            return
+        for key, result in zip(keys, pipe.execute(raise_on_error=False), strict=True):
+            if not isinstance(result, Exception):
+                report.restored += 1
+            elif str(result).startswith("BUSYKEY"):
+                report.present += 1  # restored by an earlier run, or repeated in the file
+            else:
+                raise BackupError(f"key {key!r}: {result}")
+
+    def _verify(self, path: Path, header: dict, report: RestoreReport) -> RestoreReport:
+        """Check that every key of the backup still due is here, and compare the figures."""
+        raw = self._binary()
+        opener = gzip.open if path.suffix == ".gz" else open
+        now_ms = int(self.clock() * 1000)
+        with opener(path, "rt", encoding="utf-8") as src:
+            src.readline()
+            due: dict[bytes, None] = {}  # a key repeated in the file counts once
+            for number, text in enumerate(src, 2):
+                if text.strip():
+                    key, expiry, _ = self._backup_line(text, path, number)
+                    if not expiry or expiry > now_ms + 1000:
+                        due[key] = None
+        keys = list(due)
+        for start in range(0, len(keys), 1000):
+            chunk = keys[start : start + 1000]
+            pipe = raw.pipeline(transaction=False)
+            for key in chunk:
+                pipe.exists(key)
+            found = pipe.execute()
+            report.verified += sum(found)
+            report.missing.extend(k.decode(errors="replace")
+                                  for k, f in zip(chunk, found, strict=True) if not f)
+        report.expected = len(keys)
+        report.figures = self.figures()
+        return report
 
     # -- health ----------------------------------------------------------------------------
 
