@@ -84,7 +84,7 @@ def erase(services: Services, phone: str) -> Erasure:
     token = audit_token(services.config["SECRET_KEY"], phone)
     existed = store.erase_subscriber(phone)
     deleted, redacted = store.scrub_number(
-        phone, lua_patterns(phone), mask=MASK, audit_mask=token
+        phone, number_parts(phone)[1], lua_patterns(phone), mask=MASK, audit_mask=token
     )
     jobs = _drop_rq_jobs(services, number_regex(phone))
     return Erasure(

@@ -515,10 +515,13 @@ class Store:
     # JSON string (an inbox item, a simulated SMS to it) goes; the audit log keeps every entry,
     # the number replaced by its salted hash (audit mask); an alert batch just loses the number.
     _SCRUB_LUA = r"""
-    local e164, mask, amask = ARGV[1], ARGV[2], ARGV[3]
+    local e164, mask, amask, national = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
     local pats = {}
-    for i = 4, #ARGV do pats[#pats + 1] = ARGV[i] end
+    for i = 5, #ARGV do pats[#pats + 1] = ARGV[i] end
     local function hit(s)
+      -- Every form holds the national digits in order with only separators between them, so
+      -- a value whose digits alone do not contain them cannot match: a cheap test first.
+      if not string.find(string.gsub(s, '%D', ''), national, 1, true) then return false end
       for _, p in ipairs(pats) do
         if string.find(s, p) then return true end
       end
@@ -603,17 +606,19 @@ class Store:
     """
 
     def scrub_number(
-        self, phone: str, patterns: Sequence[str], *, mask: str, audit_mask: str,
-        batch: int = 200,
+        self, phone: str, national: str, patterns: Sequence[str], *, mask: str,
+        audit_mask: str, batch: int = 200,
     ) -> tuple[int, int]:
         """Delete or redact the number wherever it appears (every key but RQ's rq:*).
 
-        `patterns` are Lua patterns matching the number in any form it may be written in
-        (alerts/erasure.py builds them). One SCAN over the whole database, each batch handled
-        by one script; returns (keys deleted, values redacted). Erasure is rare, so it pays
-        for a full pass rather than for an index of who mentions whom on every message.
+        `patterns` are Lua patterns matching the number in any form it may be written in,
+        `national` its national digits, which every form holds (alerts/erasure.py builds
+        both). One SCAN over the whole database, each batch of keys handled by one script;
+        returns (keys deleted, values redacted). Erasure is rare, so it pays for a full pass
+        rather than for an index of who mentions whom on every message.
         """
         script = self._script("scrub", self._SCRUB_LUA)
+        args = [phone, mask, audit_mask, national, *patterns]
         deleted = redacted = 0
         keys: list[str] = []
         for key in self.redis.scan_iter(count=1000):
@@ -621,10 +626,10 @@ class Store:
                 continue
             keys.append(key)
             if len(keys) >= batch:
-                gone, changed = script(keys=keys, args=[phone, mask, audit_mask, *patterns])
+                gone, changed = script(keys=keys, args=args)
                 deleted, redacted, keys = deleted + gone, redacted + changed, []
         if keys:
-            gone, changed = script(keys=keys, args=[phone, mask, audit_mask, *patterns])
+            gone, changed = script(keys=keys, args=args)
             deleted, redacted = deleted + gone, redacted + changed
         return deleted, redacted
 
