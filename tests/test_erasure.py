@@ -339,3 +339,32 @@ def test_the_audit_log_keeps_every_entry_with_the_hash(app, redis) -> None:
     log = store.audit_log()
     assert [e["action"] for e in log] == ["relay_approved", "subscriber_stopped"]
     assert log[1]["phone"] == erased.token and log[0]["phone"] == RELAY
+
+
+# -- queued jobs carry ids, never numbers ---------------------------------------------------
+
+
+@pytest.mark.parametrize("legacy", [False, True], ids=["lapse_consent", "legacy-expire_consent"])
+def test_a_consent_expiry_job_holds_the_request_id_and_still_lapses_it(
+    app, client, at_server, legacy
+) -> None:
+    services = current_services()
+    store = services.store
+    relays.approve(store, default_reference(), RELAY, ["niono"])
+    talk(client, RELAY, "INSCRIRE 65 90 48 17 NIONO")
+    request = store.get_consent(TARGET)
+    scheduled = services.queue("default").scheduled_job_registry
+    job = services.queue("default").fetch_job(f"consent-{request['id']}")
+    assert job is not None and job.id in scheduled.get_job_ids()
+    assert job.func_name == "alerts.tasks.lapse_consent" and job.args == (request["id"],)
+    told = len(at_server.messages_to(RELAY))
+    if legacy:  # a job queued by the previous release, with the number
+        assert tasks.expire_consent(TARGET, request["id"]) == 1
+    else:
+        assert job.perform() == 1
+    assert store.get_consent(TARGET)["status"] == "expired"
+    assert store.get_relay(RELAY)["expired"] == 1
+    work()
+    assert len(at_server.messages_to(RELAY)) == told + 1
+    # Once lapsed, running it again does nothing.
+    assert tasks.lapse_consent(request["id"]) == 0
