@@ -15,6 +15,8 @@ Redis that refuses replication (some managed services: use their own snapshots t
 
 from __future__ import annotations
 
+import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -24,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import redis as redis_lib
 
@@ -49,11 +51,30 @@ def redis_cli() -> str:
     return shutil.which("redis-cli") or str(Path(redis_binary()).with_name("redis-cli"))
 
 
+def _cli_target(url: str) -> tuple[list[str], dict[str, str]]:
+    """redis-cli's arguments for a redis:// or rediss:// URL; the password goes in the
+    environment (REDISCLI_AUTH), never on a command line other users can read."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss"):
+        raise BackupError(f"a snapshot needs a redis:// or rediss:// URL, not {parts.scheme}://;"
+                          " use --live")
+    args = ["-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 6379)]
+    if parts.scheme == "rediss":
+        args.append("--tls")
+    if parts.username:
+        args += ["--user", unquote(parts.username)]
+    env = {k: v for k, v in os.environ.items() if k != "REDISCLI_AUTH"}
+    if parts.password:
+        env["REDISCLI_AUTH"] = unquote(parts.password)
+    return args, env
+
+
 def take_snapshot(url: str, rdb: Path) -> None:
     """Have the Redis at url stream a point-in-time RDB of all its data into rdb."""
+    args, env = _cli_target(url)
     done = subprocess.run(
-        [redis_cli(), "-u", url, "--no-auth-warning", "--rdb", str(rdb)],
-        capture_output=True, text=True, timeout=SNAPSHOT_TIMEOUT,
+        [redis_cli(), *args, "--no-auth-warning", "--rdb", str(rdb)],
+        capture_output=True, text=True, timeout=SNAPSHOT_TIMEOUT, env=env,
     )
     if done.returncode != 0 or not rdb.exists() or rdb.stat().st_size == 0:
         detail = (done.stderr or done.stdout).strip().splitlines()
@@ -69,22 +90,36 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _quoted(value: object) -> str:
+    """A value for a redis.conf line, quoted (paths may hold spaces)."""
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 @contextmanager
 def frozen_copy(rdb: Path, db: int) -> Iterator[str]:
     """A private redis-server serving rdb on loopback, read by us alone; yields its URL."""
     port = _free_port()
-    proc = subprocess.Popen(
-        [redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(rdb.parent),
-         "--dbfilename", rdb.name, "--appendonly", "no", "--save", "", "--daemonize", "no",
-         "--loglevel", "warning", "--logfile", str(rdb.parent / "frozen.log")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    client = redis_lib.Redis(port=port)
+    # A password of its own: nobody else on this machine reads the copy while we export it.
+    password = secrets.token_hex(16)
+    # Settings on stdin (`redis-server -`), not on the command line where `ps` shows them.
+    settings = {
+        "port": port, "bind": "127.0.0.1", "dir": _quoted(rdb.parent),
+        "dbfilename": _quoted(rdb.name), "requirepass": password, "appendonly": "no",
+        "save": '""', "daemonize": "no", "loglevel": "warning",
+        "logfile": _quoted(rdb.parent / "frozen.log"),
+    }
+    proc = subprocess.Popen([redis_binary(), "-"], stdin=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert proc.stdin is not None
+    proc.stdin.write("".join(f"{k} {v}\n" for k, v in settings.items()).encode())
+    proc.stdin.close()
+    client = redis_lib.Redis(port=port, password=password)
     try:
         deadline = time.monotonic() + SNAPSHOT_TIMEOUT
         while True:
             if proc.poll() is not None:
-                log = (rdb.parent / "frozen.log").read_text(errors="replace").strip()
+                logfile = rdb.parent / "frozen.log"
+                log = logfile.read_text(errors="replace").strip() if logfile.exists() else ""
                 raise BackupError(
                     f"the local redis-server ({redis_binary()}) could not load the snapshot: "
                     f"{log.splitlines()[-1] if log else 'it exited'} (it must be as new as the "
@@ -97,7 +132,7 @@ def frozen_copy(rdb: Path, db: int) -> Iterator[str]:
                 if time.monotonic() > deadline:
                     raise BackupError("the snapshot did not load in time") from None
                 time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/{db}"
+        yield f"redis://:{password}@127.0.0.1:{port}/{db}"
     finally:
         client.close()
         proc.terminate()

@@ -80,6 +80,7 @@ import base64
 import gzip
 import hashlib
 import json
+import os
 import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -1988,6 +1989,8 @@ class Store:
         tmp = path.with_name(path.name + ".partial")
         count = 0
         opener = gzip.open if path.suffix == ".gz" else open
+        # Personal data: readable by the owner only, from the first byte.
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
         with opener(tmp, "wt", encoding="utf-8") as out:
             header = {
                 "format": BACKUP_FORMAT, "version": 2, "id": secrets.token_hex(8),

@@ -264,3 +264,32 @@ def test_live_backup_is_labelled_and_a_refused_snapshot_says_what_to_do(
     # Something that answers but will not replicate (here: an HTTP server, not Redis).
     with pytest.raises(BackupError, match="--live"):
         backups.take_snapshot(f"redis://127.0.0.1:{at_server.port}/0", tmp_path / "s.rdb")
+
+
+def test_snapshot_of_a_redis_with_a_password_keeps_it_off_command_lines(
+    app, second_redis, tmp_path, monkeypatch
+):
+    password = "s3cret-backup-pass"
+    locked = redis_lib.Redis(port=second_redis.port)
+    locked.config_set("requirepass", password)
+    url = f"redis://:{password}@127.0.0.1:{second_redis.port}/0"
+    store = Store.from_url(url)
+    store.subscribe("+22376000011", [])
+    store.redis.set("pair:a", 1)
+    commands = []
+    real_popen = backups.subprocess.Popen
+
+    def popen(args, **kwargs):  # subprocess.run starts its process through Popen too
+        commands.append(list(args))
+        return real_popen(args, **kwargs)
+
+    monkeypatch.setattr(backups.subprocess, "Popen", popen)
+    path = tmp_path / "locked.jsonl"
+    report = backups.backup(store, url, path)
+    assert report.snapshot and report.figures["subscribers"] == 1
+    assert len(commands) == 2 and not any(password in " ".join(c) for c in commands)
+    # The file holds personal data: only its owner may read it.
+    assert path.stat().st_mode & 0o077 == 0
+    assert not list(tmp_path.glob("baara-backup-*"))  # the snapshot's folder is gone
+    locked.config_set("requirepass", "")
+    locked.close()
