@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import unicodedata
 import zlib
 from dataclasses import dataclass
 
@@ -106,7 +107,7 @@ def _drop_rq_jobs(services: Services, pattern: re.Pattern[bytes]) -> int:
         if b":" in job_id or raw.type(key) != b"hash":
             continue
         for value in raw.hvals(key):
-            if pattern.search(value) or pattern.search(_inflate(value)):
+            if any(pattern.search(fold_digits(v)) for v in (value, _inflate(value))):
                 found.append(job_id.decode())
                 break
     for job_id in found:
@@ -115,6 +116,16 @@ def _drop_rq_jobs(services: Services, pattern: re.Pattern[bytes]) -> int:
         except NoSuchJobError:
             continue
     return len(found)
+
+
+def fold_digits(value: bytes) -> bytes:
+    """UTF-8 text with every Unicode decimal digit (fullwidth, Arabic-Indic, N'Ko...) as ASCII."""
+    text = value.decode("utf-8", "ignore")
+    if text.isascii():
+        return value
+    return "".join(
+        str(unicodedata.decimal(c)) if not c.isascii() and c.isdecimal() else c for c in text
+    ).encode()
 
 
 def _inflate(value: bytes) -> bytes:

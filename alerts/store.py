@@ -519,7 +519,20 @@ class Store:
     local e164, mask, amask, national = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
     local pats = {}
     for i = 5, #ARGV do pats[#pats + 1] = ARGV[i] end
+    -- Digits people type from other keyboards, as ASCII (UTF-8): fullwidth, Arabic-Indic,
+    -- Eastern Arabic-Indic, N'Ko.
+    local function ascii(offset)
+      return function(b) return string.char(string.byte(b) - offset) end
+    end
+    local function fold(s)
+      if not string.find(s, '[\217\219\223\239]') then return s end
+      s = string.gsub(s, '\239\188([\144-\153])', ascii(96))
+      s = string.gsub(s, '\217([\160-\169])', ascii(112))
+      s = string.gsub(s, '\219([\176-\185])', ascii(128))
+      return (string.gsub(s, '\223([\128-\137])', ascii(80)))
+    end
     local function hit(s)
+      s = fold(s)
       -- Every form holds the national digits in order with only separators between them, so
       -- a value whose digits alone do not contain them cannot match: a cheap test first.
       if not string.find(string.gsub(s, '%D', ''), national, 1, true) then return false end
@@ -529,6 +542,7 @@ class Store:
       return false
     end
     local function scrub(s, m)
+      s = fold(s)
       for _, p in ipairs(pats) do s = string.gsub(s, p, m) end
       return s
     end

@@ -5,13 +5,15 @@ type (strings, hash fields and values, list items, set and sorted-set members, s
 also zlib-inflated (RQ keeps a job's pickled call and traceback compressed). A value mentions
 the number when a run of digits in it, separators (space, dot, dash) taken out, contains the
 national number: so +22376123456, 0022376123456, 22376123456, 76123456, "76 12 34 56",
-"%2B223..." all count. Deliberately broader than the erasure's own patterns, and written apart
-from them, so that a gap in one is not hidden by the same gap in the other.
+"%2B223...", and the same in fullwidth, Arabic-Indic or N'Ko digits all count. Deliberately
+broader than the erasure's own patterns, and written apart from them, so that a gap in one is
+not hidden by the same gap in the other.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 import zlib
 from collections.abc import Iterator
 
@@ -27,10 +29,16 @@ def national_digits(phone: str) -> bytes:
     return phonenumbers.national_significant_number(phonenumbers.parse(phone, None)).encode()
 
 
+def _ascii_digits(blob: bytes) -> bytes:
+    text = blob.decode("utf-8", "ignore")
+    return "".join(str(unicodedata.digit(c, c)) if c.isdigit() else c for c in text).encode()
+
+
 def mentions(blob: bytes, national: bytes) -> bool:
-    """Whether a digit run in blob (or in blob inflated) holds the national number."""
+    """Whether a digit run in blob (or in blob inflated), any Unicode digit read as its ASCII
+    value, holds the national number."""
     for data in (blob, _inflate(blob)):
-        for run in _RUN.finditer(data):
+        for run in _RUN.finditer(data + b"\n" + _ascii_digits(data)):
             if national in _SEPARATORS.sub(b"", run.group()):
                 return True
     return False
