@@ -622,7 +622,7 @@ class Store:
 
     def scrub_number(
         self, phone: str, national: str, patterns: Sequence[str], *, mask: str,
-        audit_mask: str, batch: int = 200,
+        audit_mask: str, batch: int = 100,
     ) -> tuple[int, int]:
         """Delete or redact the number wherever it appears (every key but RQ's rq:*).
 
