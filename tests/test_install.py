@@ -21,18 +21,25 @@ DEV_ONLY = ("pytest", "playwright", "hypothesis", "schemathesis", "ruff")
 RUNTIME = ("flask", "rq", "redis", "babel", "gunicorn", "africastalking", "phonenumbers")
 
 
+def _python_with_uv() -> str:
+    """A Python that runs `-m uv`, as the Makefile's PYTHON must (the venv's has no uv)."""
+    for candidate in (shutil.which("python3"), "/usr/bin/python3", sys.executable):
+        if candidate and subprocess.run([candidate, "-m", "uv", "--version"],
+                                        capture_output=True).returncode == 0:
+            return candidate
+    raise AssertionError("no python3 with uv: run `make install` first (it installs uv)")
+
+
 def _uv() -> list[str]:
-    """uv as the Makefile finds it: on PATH, or as a module of the system python3."""
-    if shutil.which("uv"):
-        return ["uv"]
-    return [shutil.which("python3") or sys.executable, "-m", "uv"]
+    """uv as the Makefile runs it."""
+    return [_python_with_uv(), "-m", "uv"]
 
 
 @pytest.fixture(scope="module")
 def prod_venv(tmp_path_factory):
     """`make install-prod` into a fresh virtualenv (uv's cache makes this a second or two)."""
     venv = tmp_path_factory.mktemp("prod") / "venv"
-    python = shutil.which("python3") or sys.executable
+    python = _python_with_uv()
     done = subprocess.run(
         ["make", "--no-print-directory", "install-prod", f"VENV={venv}", f"PYTHON={python}"],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
