@@ -6,11 +6,16 @@ UV := $(PYTHON) -m uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run test lint format catalogs catalogs-extract catalogs-update bench soak clean
+.PHONY: install install-prod run test lint format catalogs catalogs-extract catalogs-update bench soak clean
 
 install: ## create or refresh .venv from the lock file, build the .mo catalogs
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user uv
 	@$(UV) sync --locked --python $(PYTHON) --quiet
+	@$(MAKE) --no-print-directory catalogs
+
+install-prod: ## production: runtime dependencies only (no test or lint tools), exactly as locked
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user uv
+	@$(UV) sync --locked --no-dev --python $(PYTHON) --quiet
 	@$(MAKE) --no-print-directory catalogs
 
 run: install ## web + worker + private Redis + simulated gateway (Ctrl-C stops all)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify
+from flask import Blueprint, abort, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from alerts import accounts, erasure
 from alerts.auth import token_required
 from alerts.phones import InvalidPhone, normalize
+from alerts.services import current_services
 from alerts.store import Subscriber, current_store
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -63,10 +65,13 @@ def get_subscriber(phone: str):
 @bp.delete("/subscribers/<path:phone>")
 @token_required
 def delete_subscriber(phone: str):
-    """Erase everything Baara holds about a number."""
-    existed = current_store().erase_subscriber(_phone_or_400(phone))
-    if not existed:
+    """Erase everything Baara holds about a number, wherever it is written (alerts/erasure.py)."""
+    services = current_services()
+    erased = erasure.erase(services, _phone_or_400(phone))
+    if not erased.existed:
         return jsonify({"error": "Not Found", "detail": "no subscriber with this phone"}), 404
+    accounts.audit(services.store, "api", "subscriber_erased", request.remote_addr or "",
+                   phone=erased.token)
     return "", 204
 
 

@@ -1,4 +1,4 @@
-"""`flask jobs ...`: post, list, publish, close and cancel job postings from the command line."""
+"""`flask jobs ...` (post, list, publish, close, cancel jobs), `flask backup`, `flask restore`."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from alerts import backup as backups
 from alerts import jobs
 from alerts.services import current_services
+from alerts.store import BackupError
 
 jobs_cli = AppGroup("jobs", help="Job postings and their alerts.")
 
@@ -107,10 +109,25 @@ def sweep() -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--with-queues", is_flag=True,
               help="Also save RQ's keys (rq:*): pending and scheduled jobs, failed-job records.")
-def backup(file: Path, with_queues: bool) -> None:
-    """Save every Baara key (type, expiry, Redis DUMP) to FILE (JSON lines; .gz compresses)."""
-    count = current_services().store.dump_all(file, include_queues=with_queues)
-    click.echo(f"{count} keys saved to {file}")
+@click.option("--live", is_flag=True,
+              help="SCAN the live database instead of a snapshot (not point-in-time; for a "
+                   "Redis that refuses replication).")
+@click.option("--keep-rdb", is_flag=True, help="Also keep the raw snapshot as FILE.rdb.")
+def backup(file: Path, with_queues: bool, live: bool, keep_rdb: bool) -> None:
+    """Save a point-in-time snapshot of every Baara key to FILE (JSON lines; .gz compresses)."""
+    services = current_services()
+    try:
+        report = backups.backup(services.store, services.config["REDIS_URL"], file,
+                                include_queues=with_queues, live=live, keep_rdb=keep_rdb)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    kind = "snapshot" if report.snapshot else "live SCAN (not point-in-time)"
+    figures = report.figures
+    click.echo(
+        f"{report.keys} keys saved to {file} ({kind}): {figures.get('subscribers', 0)} "
+        f"subscribers ({figures.get('active', 0)} active), {figures.get('jobs', 0)} jobs, "
+        f"{figures.get('relays', 0)} relays"
+    )
 
 
 @click.command("restore")
@@ -118,14 +135,28 @@ def backup(file: Path, with_queues: bool) -> None:
 @click.option("--force", is_flag=True,
               help="Restore into a non-empty Redis, replacing the keys the backup holds.")
 def restore(file: Path, force: bool) -> None:
-    """Load a `flask backup` FILE into the configured Redis (refuses a non-empty one)."""
-    from alerts.store import BackupError
-
+    """Load a `flask backup` FILE (safe to re-run), rebuild the indexes, verify and count."""
     try:
-        count = current_services().store.restore_all(file, force=force)
+        report = current_services().store.restore_all(file, force=force)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"{count} keys restored from {file}")
+    want, got = report.header.get("figures") or {}, report.figures
+    if report.again:
+        click.echo(f"{file} was already restored here; nothing loaded, only verified")
+    else:
+        click.echo(
+            f"{report.restored} keys restored from {file}, {report.present} already there, "
+            f"{report.expired} expired since the backup; {report.index_entries} index entries "
+            "rebuilt from the subscriber records"
+        )
+    click.echo(f"verified: {report.verified} of {report.expected} keys present")
+    for name in ("subscribers", "active", "jobs", "relays"):
+        click.echo(f"verified: {name} {got.get(name, 0)} (backup: {want.get(name, '?')})")
+    if not report.ok:
+        missing = ", ".join(report.missing[:5])
+        raise click.ClickException(
+            "verification failed" + (f": missing {missing}" if missing else ": figures differ")
+        )
 
 
 def init_app(app: Flask) -> None:

@@ -136,7 +136,8 @@ def handle(services: Services, raw: str) -> None:
         queue_sms(services, other, other_text, kind="relay", force=force, out_id=f"{stem}o{n}",
                   only_once=again)
     if reply.expire_consent:
-        schedule_consent_expiry(services, *reply.expire_consent)
+        _target, request_id = reply.expire_consent
+        schedule_consent_expiry(services, request_id)
     log.debug("handled an SMS from %s", mask(phone))
 
 

@@ -41,14 +41,15 @@ def queue_sms(
     return out_id
 
 
-def schedule_consent_expiry(services: Services, phone: str, request_id: str) -> None:
-    """Lapse a relay's consent request after 72 hours, telling the relay."""
+def schedule_consent_expiry(services: Services, request_id: str) -> None:
+    """Lapse a relay's consent request after 72 hours, telling the relay (the job holds the
+    request id only, never the number)."""
     from datetime import timedelta
 
     from alerts import tasks
     from alerts.relays import CONSENT_TTL
 
     services.queue("default").enqueue_in(
-        timedelta(seconds=CONSENT_TTL), tasks.expire_consent, phone, request_id,
+        timedelta(seconds=CONSENT_TTL), tasks.lapse_consent, request_id,
         job_id=f"consent-{request_id}",
     )

@@ -95,16 +95,29 @@ def drain_inbox(token: str) -> int:
 # -- community relays ------------------------------------------------------------------------
 
 
-def expire_consent(phone: str, request_id: str) -> int:
-    """72 hours after a relay's request: lapse it if unanswered and tell the relay."""
+def lapse_consent(request_id: str) -> int:
+    """72 hours after a relay's request: lapse it if unanswered and tell the relay.
+
+    Takes the request's id, never the number: a queued job's arguments must hold nothing that
+    an erasure would have to find (the id leads to the number while the request is kept).
+    """
     from alerts import relays
     from alerts.outbox import queue_sms
 
     services = current_services()
+    phone = services.store.consent_target(request_id)
+    if phone is None:  # answered, erased, or expired meanwhile
+        return 0
     out = relays.expire(services.store, phone, request_id)
     for target, text, force in out.messages:
         queue_sms(services, target, text, kind="relay", force=force)
     return len(out.messages)
+
+
+def expire_consent(phone: str, request_id: str) -> int:
+    """The same as lapse_consent, for jobs queued with the number by an earlier release."""
+    del phone  # the request id is enough; kept only so those jobs still run
+    return lapse_consent(request_id)
 
 
 def relay_digest() -> int:

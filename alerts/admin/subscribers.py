@@ -21,10 +21,12 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from alerts import erasure
 from alerts.admin.core import admin_required, audit, bp, local_time, store
 from alerts.admin.forms import ConfirmForm, EraseForm, SearchForm
 from alerts.api import subscriber_json
 from alerts.phones import try_normalize
+from alerts.services import current_services
 from alerts.store import StoppedBy, Subscriber
 
 SEARCH_LIMIT = 50
@@ -121,8 +123,9 @@ def subscriber_erase(phone: str):
             history=store().history(sub.phone), stop_form=ConfirmForm(), erase_form=form,
             simulator=current_app.config.get("SIMULATOR"),
         ), 400
-    store().erase_subscriber(sub.phone)
-    audit("subscriber_erased", phone=sub.phone)
+    erased = erasure.erase(current_services(), sub.phone)
+    # The audit log keeps the salted hash, never the erased number.
+    audit("subscriber_erased", phone=erased.token)
     flash(_("Numéro effacé : %(phone)s", phone=sub.phone), "success")
     return redirect(url_for("admin.subscribers"))
 
