@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
+from messages.alert import display_title, organization_variants
 from messages.catalog import N_, render
 from messages.compose import gsm7_length, shorten_words, to_gsm7
 
@@ -42,7 +43,7 @@ UNKNOWN_NAME = N_("Nom inconnu, réessayez.")
 WELCOME = "Baara: offres d'emploi santé / kɛnɛya baara"
 LANGUAGE_HEAD = "Langue / Kan:"
 LANGUAGE_NAMES = {"fr": "Français", "bm": "Bamanankan"}
-LANGUAGE_SET = N_("Langue : français.")
+LANGUAGE_SET = N_("Langue enregistrée.")
 
 RESUME_HEAD = N_("Vous avez été coupé. Reprendre là où vous étiez ?")
 
@@ -72,15 +73,15 @@ FREE = N_("Service gratuit.")
 # -- my alerts --------------------------------------------------------------------------------
 
 ALERTS_HEAD = N_("Vos alertes (choisir pour retirer) :")
-STOP_ALL_OPTION = N_("Tout arrêter")
+STOP_ALL_OPTION = N_("Tout stopper")
 ALERTS_NONE = N_("Vous n'avez aucune alerte.")
-ALERTS_STOPPED = N_("Vos alertes sont arrêtées.")
+ALERTS_STOPPED = N_("Vous ne recevez plus d'alertes.")
 RESUME_ALERTS_OPTION = N_("Les reprendre")
 ALERTS_RESUMED_END = N_("Vos alertes reprennent. Les offres vous arriveront par SMS.")
 REMOVE_HEAD = N_("Retirer l'alerte {what} ?")
 REMOVED_END = N_("Alerte retirée : {what}.")
-STOP_HEAD = N_("Arrêter toutes vos alertes ? Vous ne recevrez plus de SMS de Baara.")
-STOPPED_END = N_("Vos alertes sont arrêtées. Pour revenir, composez {code}.")
+STOP_HEAD = N_("Tout stopper ? Vous ne recevrez plus aucun SMS de Baara.")
+STOPPED_END = N_("C'est fait : vous ne recevrez plus d'alertes. Pour revenir, composez {code}.")
 
 # -- open jobs --------------------------------------------------------------------------------
 
@@ -217,17 +218,17 @@ def job_detail(
         place_lists.append(render(N_("{first} et {count} autres"), lang,
                                   first=", ".join(places[:2]), count=len(places) - 2))
     variants = []
-    for title_chars in (90, 60, 40):
-        short_title = shorten_words(title, title_chars)
-        for org in (organization, shorten_words(organization, 20)):
-            for place_text in place_lists:
-                pieces = [f"{code} {short_title}", org]
-                if place_text:
-                    pieces.append(render(JOB_PLACE, lang, places=place_text))
-                pieces.append(render(JOB_DEADLINE, lang, deadline=deadline))
-                text = to_gsm7(". ".join(p for p in pieces if p))
-                if text not in variants:
-                    variants.append(text)
+    # The alert's title, whole; only the organisation and the places get shorter.
+    shown = display_title(title)
+    for org in organization_variants(organization):
+        for place_text in place_lists:
+            pieces = [f"{code} {shown} - {org}" if org else f"{code} {shown}"]
+            if place_text:
+                pieces.append(render(JOB_PLACE, lang, places=place_text))
+            pieces.append(render(JOB_DEADLINE, lang, deadline=deadline))
+            text = to_gsm7(". ".join(p for p in pieces if p))
+            if text not in variants:
+                variants.append(text)
     return variants
 
 
