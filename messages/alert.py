@@ -126,22 +126,25 @@ def job_alert(
     wheres = _place_variants(places, lang)
     free = render(ALERT_FREE, lang)
     if apply:
-        # The how-to-apply comes only beside the whole first sentence, never at its cost.
+        # The how-to-apply comes only beside the whole first sentence, never at its cost
+        # (the deadline's year may go for it: deadlines are less than a year ahead).
         head = render(ALERT_HEAD, lang, code=code, title=shown, organization=orgs[0],
                       places=wheres[0])
-        try:
-            return compose([head, render(ALERT_DEADLINE, lang, deadline=deadline),
-                            render(INFO_APPLY, lang, apply=apply), free,
-                            render(ALERT_DETAILS, lang, code=code)])
-        except TooLong:
-            pass
+        for day in (deadline, deadline_short):
+            try:
+                return compose([head, render(ALERT_DEADLINE, lang, deadline=day),
+                                render(INFO_APPLY, lang, apply=apply), free,
+                                render(ALERT_DETAILS, lang, code=code)])
+            except TooLong:
+                pass
     # Otherwise the first form that fits, giving up the least: a shorter list of places first,
-    # then the deadline's year, then the organisation's words, and "Pour postuler :" last.
+    # then the deadline's year, then the "Pour postuler :" before INFO J..., and only then words
+    # of the organisation's name ("Association..." no longer says who is hiring).
     dates = [deadline, deadline_short]
     infos = [ALERT_TO_APPLY if apply else ALERT_DETAILS, ALERT_INFO]
     choices = sorted(
         itertools.product(range(len(orgs)), range(len(wheres)), range(2), range(2)),
-        key=lambda c: (2 * c[0] + c[1] + 1.5 * c[2] + 4 * c[3], c),
+        key=lambda c: (3 * c[0] + c[1] + 1.5 * c[2] + 2.5 * c[3], c),
     )
     last: TooLong | None = None
     for o, w, d, i in choices:
