@@ -29,7 +29,7 @@ from messages.sms import named_list
 
 #: Longest display title: what an alert can give a title beside the rest (see README).
 TITLE_CHARS = 40
-#: An organisation name longer than this (and without a short name) is cut in alerts.
+#: An organisation name without a short name is cut to this as a last resort.
 ORG_CHARS = 24
 
 ALERT_HEAD = N_("Baara {code} : {title} - {organization}, {places}.")
@@ -88,9 +88,9 @@ def display_title(title: str) -> str:
 def organization_variants(organization: str) -> list[str]:
     """The organisation as an alert may name it, longest first; cuts only after whole words."""
     name = _SPACES.sub(" ", organization).strip()
-    variants = [name] if len(name) <= ORG_CHARS else []
-    variants += [_cut(name, n) for n in (ORG_CHARS, 16) if len(name) > n]
-    return list(dict.fromkeys(variants)) or [name]
+    cuts = [_cut(name, n) for n in (32, ORG_CHARS, 16) if len(name) > n]
+    # A cut that keeps a single word ("Alliance...") no longer says who is hiring: the last resort.
+    return list(dict.fromkeys([name, *cuts]))
 
 
 def own_first(names: Sequence[str], own: Collection[str]) -> list[str]:
@@ -144,7 +144,7 @@ def job_alert(
     infos = [ALERT_TO_APPLY if apply else ALERT_DETAILS, ALERT_INFO]
     choices = sorted(
         itertools.product(range(len(orgs)), range(len(wheres)), range(2), range(2)),
-        key=lambda c: (3 * c[0] + c[1] + 1.5 * c[2] + 2.5 * c[3], c),
+        key=lambda c: (5 * c[0] + c[1] + 1.5 * c[2] + 2.5 * c[3], c),
     )
     last: TooLong | None = None
     for o, w, d, i in choices:

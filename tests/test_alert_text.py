@@ -357,3 +357,36 @@ def test_deadline_keeps_its_year_when_there_is_room(app) -> None:
                        datetime(2026, 6, 16, 17, 0, tzinfo=BAMAKO).timestamp()),
                    apply=jobs.Apply(email="a@alima.ngo"))
     assert "Date limite 16/06/2026 17h00." in jobs.alert_text(job, "fr", tz=BAMAKO)
+
+
+OWN_FIRST = {
+    "district-subscriber": ((("sikasso", "bougouni", "koutiala"), ()),
+                            [Subscription(district="koutiala")],
+                            ["Koutiala", "Sikasso", "Bougouni"]),
+    "two-own-keep-posting-order": ((("sikasso", "bougouni", "koutiala"), ()),
+                                   [Subscription(district="koutiala"),
+                                    Subscription(district="bougouni")],
+                                   ["Bougouni", "Koutiala", "Sikasso"]),
+    "region-subscriber-owns-its-districts": ((("kati", "niono", "macina"), ()),
+                                             [Subscription(region="segou")],
+                                             ["Niono", "Macina", "Kati"]),
+    "whole-region-posting-for-a-district-subscriber": ((("kati",), ("segou",)),
+                                                       [Subscription(district="niono")],
+                                                       ["Ségou", "Kati"]),
+    "category-subscription-counts": ((("niono", "macina"), ()),
+                                     [Subscription(district="macina", category="nurse")],
+                                     ["Macina", "Niono"]),
+    "nobody-own-posting-order": ((("niono", "macina"), ()), [Subscription(district="kayes")],
+                                 ["Niono", "Macina"]),
+}
+
+
+@pytest.mark.parametrize(("where", "subs", "expected"), OWN_FIRST.values(), ids=OWN_FIRST.keys())
+def test_own_places_first(where, subs, expected) -> None:
+    districts, regions = where
+    job = jobs.Job(id="1", code="J482", title="Infirmier", organization="ALIMA",
+                   category="nurse", districts=districts, regions=regions, deadline=1,
+                   apply=jobs.Apply(email="a@alima.ngo"))
+    ref = jobs.current_reference()
+    assert job.place_names_for(subs, ref) == expected
+    assert sorted(job.place_names_for(subs, ref)) == sorted(job.place_names(ref))
