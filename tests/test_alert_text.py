@@ -27,6 +27,7 @@ from messages import alert
 from messages import ussd as ussd_texts
 from messages.compose import count_segments, is_gsm7, to_gsm7
 from tests.fixtures.seed_jobs import SEEDS, seed_job
+from tests.test_admin import ADMIN, job_form, login, make_account, token
 
 BAMAKO = ZoneInfo("Africa/Bamako")
 PHONE = "+22376123456"
@@ -331,8 +332,6 @@ def test_organization_short_on_the_api(client, app, api_headers, organization, s
 
 
 def test_organization_short_on_the_admin_form(app, client) -> None:
-    from tests.test_admin import ADMIN, job_form, login, make_account, token
-
     make_account(*ADMIN)
     assert login(client, *ADMIN).status_code == 302
 
