@@ -102,7 +102,7 @@ class JobDraft:
 
     title: str
     organization: str
-    #: What SMS and USSD call the organisation: given, or found in config/organizations.yaml.
+    #: What SMS and USSD call the organisation, as the recruiter gave it ('' when not given).
     organization_short: str = ""
     category: str
     districts: tuple[str, ...] = ()
@@ -149,9 +149,19 @@ class JobDraft:
         return alert_texts.own_first(self.place_names(ref), own)
 
     @property
+    def short_name(self) -> str:
+        """The short name given, else config/organizations.yaml's, else '' (the full name)."""
+        if self.organization_short:
+            return self.organization_short
+        # Looked up when used, not stored: a job copied into the form and renamed must not
+        # carry the old organisation's short name along.
+        found = default_organizations().short_name(self.organization)
+        return found if found != self.organization else ""
+
+    @property
     def sms_organization(self) -> str:
         """The organisation as alerts, OFFRES and the USSD menu name it."""
-        return self.organization_short or self.organization
+        return self.short_name or self.organization
 
     @property
     def display_title(self) -> str:
@@ -243,7 +253,7 @@ class Job(JobDraft):
             "status": self.status.value,
             "title": self.title,
             "organization": self.organization,
-            "organization_short": self.organization_short or None,
+            "organization_short": self.short_name or None,
             "category": self.category,
             "districts": list(self.districts),
             "regions": list(self.regions),
@@ -413,14 +423,10 @@ def _places_field(
     return tuple(districts), tuple(dict.fromkeys(regions))
 
 
-def _organization_short(value: Any, organization: str, errors: dict[str, str]) -> str:
-    """The short name given, else the reference's for organization, else ''."""
+def _organization_short(value: Any, errors: dict[str, str]) -> str:
+    """The short name given ('' when none: JobDraft.short_name looks it up)."""
     if value is None or (isinstance(value, str) and not value.strip()):
-        if not organization:
-            return ""
-        found = default_organizations().short_name(organization)
-        # A name already short enough is its own short name: nothing to store.
-        return found if found and found != organization else ""
+        return ""
     local: dict[str, str] = {}
     short = _text(value, "organization_short", MAX_ORGANIZATION_SHORT, local)
     if local:
@@ -454,8 +460,7 @@ def validate(
     errors: dict[str, str] = {}
     title = _text(payload.get("title"), "title", MAX_TITLE, errors)
     organization = _text(payload.get("organization"), "organization", MAX_ORGANIZATION, errors)
-    organization_short = _organization_short(payload.get("organization_short"), organization,
-                                             errors)
+    organization_short = _organization_short(payload.get("organization_short"), errors)
 
     category = ""
     raw_category = payload.get("category")
@@ -818,7 +823,7 @@ def info_text(
         code=job.code,
         title=job.title,
         organization=job.organization,
-        short_name=job.organization_short,
+        short_name=job.short_name,
         places=job.place_names(ref),
         positions=job.positions,
         deadline=format_deadline(job, tz or timezone()),

@@ -350,6 +350,22 @@ def test_organization_short_on_the_admin_form(app, client) -> None:
     assert 'name="organization_short"' in page
 
 
+@pytest.mark.parametrize(("short", "prefilled"), [(None, ""), ("Muso Mali", "Muso Mali")],
+                         ids=["looked-up-is-not-copied", "given-is-copied"])
+def test_a_copied_job_carries_only_a_given_short_name(app, client, api_headers, short,
+                                                      prefilled) -> None:
+    body = {**seed_job("004_875f20e8bfb0a07d", publish=False),
+            "organization": "Muso Health and Community Development Organization"}
+    if short:
+        body["organization_short"] = short
+    job_id = client.post("/api/jobs", json=body, headers=api_headers).get_json()["id"]
+    make_account(*ADMIN)
+    assert login(client, *ADMIN).status_code == 302
+    page = client.get(f"/admin/jobs/new?from={job_id}").get_data(as_text=True)
+    field = re.search(r'<input[^>]*name="organization_short"[^>]*>', page).group(0)
+    assert f'value="{prefilled}"' in field or (not prefilled and "value=" not in field), field
+
+
 def test_deadline_keeps_its_year_when_there_is_room(app) -> None:
     job = jobs.Job(id="1", code="J482", title="Infirmier", organization="ALIMA",
                    category="nurse", districts=("kati",), deadline=int(
