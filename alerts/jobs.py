@@ -764,13 +764,6 @@ def open_jobs_for(
     return found
 
 
-def _category_name(job: Job, lang: str, ref: Reference) -> str:
-    category = ref.categories.get(job.category)
-    if category is None:
-        return job.category
-    return category.bm if lang == "bm" else category.fr
-
-
 def offer_item(
     job: Job, lang: str, *, reference: Reference | None = None,
     subscriptions: Sequence[Subscription] = (),
