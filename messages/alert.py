@@ -98,15 +98,21 @@ def own_first(names: Sequence[str], own: Collection[str]) -> list[str]:
     return [n for n in names if n in own] + [n for n in names if n not in own]
 
 
-def _place_variants(places: Sequence[str], lang: str) -> list[str]:
-    """'Niono, Macina, Kati', then 'Niono, Macina et 2 autres', then 'Niono et 3 autres'."""
+def _place_variants(places: Sequence[str], lang: str) -> dict[str, float]:
+    """'Niono, Macina, Kati', 'Niono, Macina et 2 autres', 'Niono et 3 autres', '4 lieux'.
+
+    Each with what it costs the reader (see job_alert): a count alone names no place at all,
+    so it comes after the deadline's year and the "Pour postuler :" label.
+    """
     keeps = [len(places)] if len(places) <= 3 else []
     # "Niono, Macina et 1 autres" reads badly: a count is at least two.
     keeps += [k for k in (2, 1) if len(places) - k >= 2]
-    variants = [named_list(places, lang, k) for k in keeps]
+    variants: dict[str, float] = {}
+    for cost, keep in enumerate(keeps):
+        variants.setdefault(named_list(places, lang, keep), cost)
     if len(places) > 2:
-        variants.append(render(PLACES_COUNT, lang, count=len(places)))
-    return list(dict.fromkeys(variants)) or [""]
+        variants.setdefault(render(PLACES_COUNT, lang, count=len(places)), 4)
+    return variants or {"": 0}
 
 
 def job_alert(
@@ -124,12 +130,13 @@ def job_alert(
     shown = display_title(title)
     orgs = organization_variants(organization)
     wheres = _place_variants(places, lang)
+    where_first = next(iter(wheres))
     free = render(ALERT_FREE, lang)
     if apply:
         # The how-to-apply comes only beside the whole first sentence, never at its cost
         # (the deadline's year may go for it: deadlines are less than a year ahead).
         head = render(ALERT_HEAD, lang, code=code, title=shown, organization=orgs[0],
-                      places=wheres[0])
+                      places=where_first)
         for day in (deadline, deadline_short):
             try:
                 return compose([head, render(ALERT_DEADLINE, lang, deadline=day),
@@ -137,24 +144,26 @@ def job_alert(
                                 render(ALERT_DETAILS, lang, code=code)])
             except TooLong:
                 pass
-    # Otherwise the first form that fits, giving up the least: a shorter list of places first,
-    # then the deadline's year, then the "Pour postuler :" before INFO J..., and only then words
-    # of the organisation's name ("Association..." no longer says who is hiring).
-    dates = [deadline, deadline_short]
-    infos = [ALERT_TO_APPLY if apply else ALERT_DETAILS, ALERT_INFO]
+    # Otherwise the form that fits and gives up the least, by these costs: a shorter list of
+    # places (1 a step), the deadline's year (1.5), the "Pour postuler :" before INFO J... (2.5),
+    # the places' names for a count (4), words of the organisation's name (5 a step:
+    # "Association..." no longer says who is hiring).
+    dates = {deadline: 0, deadline_short: 1.5}
+    infos = {ALERT_TO_APPLY if apply else ALERT_DETAILS: 0, ALERT_INFO: 2.5}
+    orgs_cost = {o: 5 * n for n, o in enumerate(orgs)}
     choices = sorted(
-        itertools.product(range(len(orgs)), range(len(wheres)), range(2), range(2)),
-        key=lambda c: (5 * c[0] + c[1] + 1.5 * c[2] + 2.5 * c[3], c),
+        itertools.product(orgs_cost.items(), wheres.items(), dates.items(), infos.items()),
+        key=lambda c: sum(cost for _, cost in c),
     )
     last: TooLong | None = None
-    for o, w, d, i in choices:
+    for (org, _), (where, _), (day, _), (info, _) in choices:
         try:
             return compose([
-                render(ALERT_HEAD, lang, code=code, title=shown, organization=orgs[o],
-                       places=wheres[w]),
-                render(ALERT_DEADLINE, lang, deadline=dates[d]),
+                render(ALERT_HEAD, lang, code=code, title=shown, organization=org,
+                       places=where),
+                render(ALERT_DEADLINE, lang, deadline=day),
                 free,
-                render(infos[i], lang, code=code),
+                render(info, lang, code=code),
             ])
         except TooLong as exc:
             last = exc
