@@ -98,7 +98,7 @@ def own_first(names: Sequence[str], own: Collection[str]) -> list[str]:
     return [n for n in names if n in own] + [n for n in names if n not in own]
 
 
-def _place_variants(places: Sequence[str], lang: str) -> dict[str, float]:
+def place_variants(places: Sequence[str], lang: str) -> dict[str, float]:
     """'Niono, Macina, Kati', 'Niono, Macina et 2 autres', 'Niono et 3 autres', '4 lieux'.
 
     Each with what it costs the reader (see job_alert): a count alone names no place at all,
@@ -129,7 +129,7 @@ def job_alert(
     """The alert in one GSM-7 segment; TooLong when even its shortest form does not fit."""
     shown = display_title(title)
     orgs = organization_variants(organization)
-    wheres = _place_variants(places, lang)
+    wheres = place_variants(places, lang)
     where_first = next(iter(wheres))
     free = render(ALERT_FREE, lang)
     if apply:

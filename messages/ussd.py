@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
-from messages.alert import display_title, organization_variants
+from messages.alert import display_title, organization_variants, place_variants
 from messages.catalog import N_, render
 from messages.compose import gsm7_length, shorten_words, to_gsm7
 
@@ -87,7 +87,8 @@ STOPPED_END = N_("C'est fait : vous ne recevrez plus d'alertes. Pour revenir, co
 
 JOBS_HEAD = N_("Offres ouvertes :")
 JOBS_NONE = N_("Aucune offre ouverte pour l'instant. Nous vous écrirons dès qu'un poste ouvre.")
-JOB_PLACE = N_("à {places}")
+#: Worded as the alert's first sentence, so the caller recognises the job.
+JOB_HEAD = N_("{code} {title} - {organization}, {places}.")
 JOB_DEADLINE = N_("Limite {deadline}")
 JOB_SMS_OPTION = N_("Recevoir par SMS")
 JOB_SENT_END = N_("Les détails de l'offre {code} arrivent par SMS.")
@@ -213,20 +214,14 @@ def job_detail(
     lang: str, *, code: str, title: str, organization: str, places: Sequence[str], deadline: str
 ) -> list[str]:
     """A job's details for its screen, longest first (the layout picks one that fits)."""
-    place_lists = [", ".join(places)]
-    if len(places) > 2:
-        place_lists.append(render(N_("{first} et {count} autres"), lang,
-                                  first=", ".join(places[:2]), count=len(places) - 2))
     variants = []
     # The alert's title, whole; only the organisation and the places get shorter.
     shown = display_title(title)
     for org in organization_variants(organization):
-        for place_text in place_lists:
-            pieces = [f"{code} {shown} - {org}" if org else f"{code} {shown}"]
-            if place_text:
-                pieces.append(render(JOB_PLACE, lang, places=place_text))
-            pieces.append(render(JOB_DEADLINE, lang, deadline=deadline))
-            text = to_gsm7(". ".join(p for p in pieces if p))
+        for where in place_variants(places, lang):
+            head = (render(JOB_HEAD, lang, code=code, title=shown, organization=org, places=where)
+                    if where else f"{code} {shown} - {org}.")
+            text = to_gsm7(f"{head} {render(JOB_DEADLINE, lang, deadline=deadline)}")
             if text not in variants:
                 variants.append(text)
     return variants

@@ -223,9 +223,25 @@ def test_alert_parts_separators_and_info(row: Row, lang: str) -> None:
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_alert_for_three_places_never_says_and_1_other(lang: str) -> None:
-    text = render_alert(ALERT_ROWS["three-places"], lang)
-    assert " 1 autres" not in text and " 1 wèrèw" not in text
+def test_three_places_never_read_and_1_other(lang: str) -> None:
+    row = ALERT_ROWS["three-places"]
+    texts = [render_alert(row, lang), *ussd_texts.job_detail(
+        lang, code="J482", title=row.title, organization=row.organization, places=row.places,
+        deadline="16/06/2026 17h00")]
+    assert not [t for t in texts if " 1 autres" in t or " 1 wèrèw" in to_gsm7(t)]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("row", ALERT_ROWS.values(), ids=ALERT_ROWS.keys())
+def test_ussd_details_read_like_the_alert(row: Row, lang: str) -> None:
+    variants = ussd_texts.job_detail(lang, code=row.code, title=row.title,
+                                     organization=row.organization, places=row.places,
+                                     deadline="16/06/2026 17h00")
+    title = to_gsm7(alert.display_title(row.title))
+    assert all(v.startswith(f"{row.code} {title} - ") for v in variants), variants
+    assert all(is_gsm7(v) for v in variants)
+    for text in variants:
+        assert_whole_words(text, row.title, row.organization)
 
 
 # -- the same title and own district first, end to end --------------------------------------------

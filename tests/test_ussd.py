@@ -126,7 +126,7 @@ MENU_ROWS = [
     ("stopped", "2*1", "END Vos alertes reprennent.", []),
     ("fr", "3", "CON Aucune offre ouverte", ["0 Retour"]),
     ("jobs", "3", "CON Offres ouvertes", ["1 Infirmier / Infirmière, Kati", "99 Suite"]),
-    ("jobs", "3*1", "CON J001 Infirmier / Infirmière - ALIMA. à Kati. Limite 16/06/2026",
+    ("jobs", "3*1", "CON J001 Infirmier / Infirmière - ALIMA, Kati. Limite 16/06/2026",
      ["1 Recevoir par SMS"]),
     ("jobs", "3*99*1", "CON J003 Conseiller(ère) Technique", ["1 Recevoir par SMS"]),
     ("jobs", "3*1*1", "END Les détails de l'offre J001 arrivent par SMS.", []),
@@ -420,7 +420,7 @@ def test_open_jobs_mine_first_details_and_sms(client, app, at_server, api_header
     assert lines[1].startswith("1 Infirmier chef de poste, Niono"), bodies[1]
     assert lines[2].startswith("2 Sage-femme, Mopti") and lines[3].startswith("3 Chauffeur")
     code = codes["Infirmier chef de poste"]
-    assert bodies[2].startswith(f"CON {code} Infirmier chef de poste - ALIMA. à Niono.")
+    assert bodies[2].startswith(f"CON {code} Infirmier chef de poste - ALIMA, Niono.")
     assert bodies[3].startswith(f"END Les détails de l'offre {code} arrivent par SMS.")
     assert at_server.wait_for(1)
     assert code in at_server.messages_to(PHONE)[0]["message"]
