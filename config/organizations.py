@@ -54,8 +54,8 @@ class Organizations:
         if folded in self.index:
             return self.index[folded]
         for prefix in _PREFIXES:
-            if folded.startswith(prefix) and folded[len(prefix):] in self.index:
-                return self.index[folded[len(prefix):]]
+            if folded.startswith(prefix) and folded[len(prefix) :] in self.index:
+                return self.index[folded[len(prefix) :]]
         return None
 
     def short_name(self, organization: str) -> str:
@@ -86,9 +86,12 @@ def load_organizations(folder: Path | None = None) -> Organizations:
     entries: list[Organization] = []
     index: dict[str, Organization] = {}
     for row in rows:
-        if not isinstance(row, dict) or not isinstance(row.get("short"), str) \
-                or not isinstance(row.get("name"), str) \
-                or not isinstance(row.get("aliases", []), list):
+        if (
+            not isinstance(row, dict)
+            or not isinstance(row.get("short"), str)
+            or not isinstance(row.get("name"), str)
+            or not isinstance(row.get("aliases", []), list)
+        ):
             raise OrganizationsError(f"{ORGANIZATIONS_FILE}: malformed entry {row!r}")
         short = row["short"].strip()
         if not short or len(short) > MAX_SHORT:

@@ -53,11 +53,45 @@ _COUNTRY = re.compile(r"\s*[-,/(]\s*Mali\s*\)?\s*$", re.IGNORECASE)
 _TRAILING_PAREN = re.compile(r"\s*\([^()]*\)\s*$")
 _SPACES = re.compile(r"\s+")
 # Words a cut title must not end on: "Conseiller technique à..." reads as a mistake.
-_DANGLING = frozenset({
-    "à", "a", "au", "aux", "de", "des", "du", "d'", "l'", "la", "le", "les", "et", "ou", "en",
-    "sur", "pour", "par", "avec", "chez", "of", "the", "and", "for", "in", "to", "at", "on",
-    "with", "-", "/", "&", "+", ",", ";",
-})
+_DANGLING = frozenset(
+    {
+        "à",
+        "a",
+        "au",
+        "aux",
+        "de",
+        "des",
+        "du",
+        "d'",
+        "l'",
+        "la",
+        "le",
+        "les",
+        "et",
+        "ou",
+        "en",
+        "sur",
+        "pour",
+        "par",
+        "avec",
+        "chez",
+        "of",
+        "the",
+        "and",
+        "for",
+        "in",
+        "to",
+        "at",
+        "on",
+        "with",
+        "-",
+        "/",
+        "&",
+        "+",
+        ",",
+        ";",
+    }
+)
 
 
 def _cut(text: str, limit: int) -> str:
@@ -79,8 +113,9 @@ def display_title(title: str) -> str:
             break
         text = cleaned
     # A trailing "(USAID Keneya Nieta)" goes before any word does.
-    while len(text) > TITLE_CHARS and (shorter := _TRAILING_PAREN.sub("", text)) != text \
-            and shorter:
+    while (
+        len(text) > TITLE_CHARS and (shorter := _TRAILING_PAREN.sub("", text)) != text and shorter
+    ):
         text = shorter
     return _cut(text, TITLE_CHARS)
 
@@ -135,13 +170,20 @@ def job_alert(
     if apply:
         # The how-to-apply comes only beside the whole first sentence, never at its cost
         # (the deadline's year may go for it: deadlines are less than a year ahead).
-        head = render(ALERT_HEAD, lang, code=code, title=shown, organization=orgs[0],
-                      places=where_first)
+        head = render(
+            ALERT_HEAD, lang, code=code, title=shown, organization=orgs[0], places=where_first
+        )
         for day in (deadline, deadline_short):
             try:
-                return compose([head, render(ALERT_DEADLINE, lang, deadline=day),
-                                render(INFO_APPLY, lang, apply=apply), free,
-                                render(ALERT_DETAILS, lang, code=code)])
+                return compose(
+                    [
+                        head,
+                        render(ALERT_DEADLINE, lang, deadline=day),
+                        render(INFO_APPLY, lang, apply=apply),
+                        free,
+                        render(ALERT_DETAILS, lang, code=code),
+                    ]
+                )
             except TooLong:
                 pass
     # Otherwise the form that fits and gives up the least, by these costs: a shorter list of
@@ -158,13 +200,16 @@ def job_alert(
     last: TooLong | None = None
     for (org, _), (where, _), (day, _), (info, _) in choices:
         try:
-            return compose([
-                render(ALERT_HEAD, lang, code=code, title=shown, organization=org,
-                       places=where),
-                render(ALERT_DEADLINE, lang, deadline=day),
-                free,
-                render(info, lang, code=code),
-            ])
+            return compose(
+                [
+                    render(
+                        ALERT_HEAD, lang, code=code, title=shown, organization=org, places=where
+                    ),
+                    render(ALERT_DEADLINE, lang, deadline=day),
+                    free,
+                    render(info, lang, code=code),
+                ]
+            )
         except TooLong as exc:
             last = exc
     assert last is not None
@@ -193,17 +238,24 @@ def job_info(
     return compose(
         [
             Part(heads[0], shorter=tuple(dict.fromkeys(heads[1:])), priority=4),
-            Part(render(INFO_PLACE, lang, places=", ".join(places)),
-                 shorter=tuple(dict.fromkeys(
-                     render(INFO_PLACE, lang, places=named_list(places, lang, k)) for k in (3, 1)
-                 )),
-                 priority=5),
+            Part(
+                render(INFO_PLACE, lang, places=", ".join(places)),
+                shorter=tuple(
+                    dict.fromkeys(
+                        render(INFO_PLACE, lang, places=named_list(places, lang, k)) for k in (3, 1)
+                    )
+                ),
+                priority=5,
+            ),
             Part(render(INFO_POSITIONS, lang, positions=positions), optional=True, priority=1),
             Part(render(INFO_DEADLINE, lang, deadline=deadline), priority=9),
-            Part(render(INFO_APPLY, lang, apply=apply),
-                 shorter=tuple(render(INFO_APPLY, lang, apply=shorten_words(apply, n))
-                               for n in (120, 80, 60)),
-                 priority=6),
+            Part(
+                render(INFO_APPLY, lang, apply=apply),
+                shorter=tuple(
+                    render(INFO_APPLY, lang, apply=shorten_words(apply, n)) for n in (120, 80, 60)
+                ),
+                priority=6,
+            ),
             Part(render(ALERT_FREE, lang), priority=9),
         ],
         max_segments=2,

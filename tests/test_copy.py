@@ -24,8 +24,7 @@ from messages.compose import GSM7_BASIC, GSM7_EXTENSION, to_gsm7
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Modules whose strings are sent by SMS or shown on USSD screens.
-SMS_USSD_MODULES = ["messages/sms.py", "messages/ussd.py", "messages/relay.py",
-                    "messages/alert.py"]
+SMS_USSD_MODULES = ["messages/sms.py", "messages/ussd.py", "messages/relay.py", "messages/alert.py"]
 _GSM7 = GSM7_BASIC | GSM7_EXTENSION
 
 #: French words that must lose an accent over GSM-7, and why no rewording avoids them.
@@ -83,8 +82,13 @@ def test_french_names_in_sms_are_gsm7_native(kind: str) -> None:
 
 def test_allowed_words_are_still_used_and_degrade_to_one_spelling() -> None:
     ref = default_reference()
-    used = " ".join([*(gettext("fr", m) for m in SMS_USSD_IDS), *ussd_texts.LANGUAGE_NAMES.values(),
-                     *(d.name for d in ref.districts.values())])
+    used = " ".join(
+        [
+            *(gettext("fr", m) for m in SMS_USSD_IDS),
+            *ussd_texts.LANGUAGE_NAMES.values(),
+            *(d.name for d in ref.districts.values()),
+        ]
+    )
     for word in ALLOWED:
         assert word in used, f"{word} is allowed but no longer used: drop it from ALLOWED"
         assert to_gsm7(word) == ALLOWED[word][0]
