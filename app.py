@@ -7,6 +7,8 @@ from typing import Any
 
 from flask import Flask
 
+from config.organizations import default_organizations
+
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Load config, init extensions, register blueprints and CLI commands."""
@@ -20,6 +22,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["baara.reference"] = (
         load_reference(Path(folder)) if folder else default_reference()
     )
+    default_organizations()  # organizations.yaml too: a name claimed twice stops the app
 
     from alerts import logs, security, services
 

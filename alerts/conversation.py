@@ -274,7 +274,8 @@ def _offers(sub: Subscriber | None, lang: Language) -> str:
     if sub is None or not sub.subscriptions:
         return texts.listing(lang.value, [])
     found = jobs.open_jobs_for(sub, limit=5)
-    return texts.offers(lang.value, [jobs.offer_item(j, lang.value) for j in found])
+    items = [jobs.offer_item(j, lang.value, subscriptions=sub.subscriptions) for j in found]
+    return texts.offers(lang.value, items)
 
 
 def _info(code: str, lang: Language) -> str:

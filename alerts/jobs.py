@@ -29,8 +29,9 @@ from flask import current_app, has_app_context
 from alerts.places import Places
 from alerts.services import Services, current_services
 from alerts.store import MatchPlace, Subscriber, Subscription
+from config.organizations import MAX_SHORT, default_organizations
 from config.reference import District, Reference, Region, default_reference
-from messages import sms as texts
+from messages import alert as alert_texts
 from messages.compose import TooLong
 
 CODE_PREFIX = "J"
@@ -42,6 +43,7 @@ MAX_DEADLINE_AHEAD = 366 * 24 * 3600
 
 MAX_TITLE = 160
 MAX_ORGANIZATION = 120
+MAX_ORGANIZATION_SHORT = MAX_SHORT
 MAX_APPLY_FIELD = 300
 MAX_PLACES = 100
 MAX_POSITIONS = 10_000
@@ -100,6 +102,8 @@ class JobDraft:
 
     title: str
     organization: str
+    #: What SMS and USSD call the organisation, as the recruiter gave it ('' when not given).
+    organization_short: str = ""
     category: str
     districts: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
@@ -132,6 +136,38 @@ class JobDraft:
         names += [ref.regions[r].name for r in self.regions if r in ref.regions]
         return names
 
+    def place_names_for(self, subs: Sequence[Subscription], ref: Reference) -> list[str]:
+        """place_names() with the ones these subscriptions cover first (OFFRES, USSD list)."""
+        own_districts = {s.district for s in subs if s.district}
+        own_regions = {s.region for s in subs if s.region}
+        own = {ref.districts[d].name for d in self.districts if d in ref.districts
+               and (d in own_districts or ref.districts[d].region in own_regions)}
+        # A whole-region posting is "own" for someone subscribed to one of its districts too.
+        around = own_regions | {ref.districts[d].region for d in own_districts
+                                if d in ref.districts}
+        own |= {ref.regions[r].name for r in self.regions if r in around}
+        return alert_texts.own_first(self.place_names(ref), own)
+
+    @property
+    def short_name(self) -> str:
+        """The short name given, else config/organizations.yaml's, else '' (the full name)."""
+        if self.organization_short:
+            return self.organization_short
+        # Looked up when used, not stored: a job copied into the form and renamed must not
+        # carry the old organisation's short name along.
+        found = default_organizations().short_name(self.organization)
+        return found if found != self.organization else ""
+
+    @property
+    def sms_organization(self) -> str:
+        """The organisation as alerts, OFFRES and the USSD menu name it."""
+        return self.short_name or self.organization
+
+    @property
+    def display_title(self) -> str:
+        """The one title every SMS and USSD screen shows."""
+        return alert_texts.display_title(self.title)
+
 
 @dataclass(frozen=True, kw_only=True)
 class Job(JobDraft):
@@ -159,6 +195,7 @@ class Job(JobDraft):
             "status": self.status.value,
             "title": self.title,
             "organization": self.organization,
+            "organization_short": self.organization_short,
             "category": self.category,
             "districts": ",".join(self.districts),
             "regions": ",".join(self.regions),
@@ -191,6 +228,7 @@ class Job(JobDraft):
             status=JobStatus(data["status"]),
             title=data.get("title", ""),
             organization=data.get("organization", ""),
+            organization_short=data.get("organization_short", ""),
             category=data.get("category", ""),
             districts=slugs("districts"),
             regions=slugs("regions"),
@@ -215,6 +253,7 @@ class Job(JobDraft):
             "status": self.status.value,
             "title": self.title,
             "organization": self.organization,
+            "organization_short": self.short_name or None,
             "category": self.category,
             "districts": list(self.districts),
             "regions": list(self.regions),
@@ -384,6 +423,19 @@ def _places_field(
     return tuple(districts), tuple(dict.fromkeys(regions))
 
 
+def _organization_short(value: Any, errors: dict[str, str]) -> str:
+    """The short name given ('' when none: JobDraft.short_name looks it up)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return ""
+    local: dict[str, str] = {}
+    short = _text(value, "organization_short", MAX_ORGANIZATION_SHORT, local)
+    if local:
+        errors.update(local)
+    elif not any(ch.isalnum() for ch in short):
+        errors["organization_short"] = "must contain a letter or a digit"
+    return short
+
+
 def _positions(value: Any, errors: dict[str, str]) -> int:
     if value is None:
         return 1
@@ -408,6 +460,7 @@ def validate(
     errors: dict[str, str] = {}
     title = _text(payload.get("title"), "title", MAX_TITLE, errors)
     organization = _text(payload.get("organization"), "organization", MAX_ORGANIZATION, errors)
+    organization_short = _organization_short(payload.get("organization_short"), errors)
 
     category = ""
     raw_category = payload.get("category")
@@ -446,6 +499,7 @@ def validate(
         JobDraft(
             title=title,
             organization=organization,
+            organization_short=organization_short,
             category=category,
             districts=districts,
             regions=regions,
@@ -564,8 +618,11 @@ def create_job(
         for lang in ("fr", "bm"):
             alert_text(job, lang, reference=ref, tz=tz)
             info_text(job, lang, reference=ref, tz=tz)
-    except TooLong as exc:
-        return None, {"title": f"too long to fit an SMS with the other fields: {exc}"}
+    except TooLong:
+        return None, {"title": f"too long to fit an SMS with the organization, places and "
+                               f"deadline: shorten the title (the SMS shows at most "
+                               f"{alert_texts.TITLE_CHARS} characters of it) or give a shorter "
+                               f"organization_short"}
     store.save_job(job_id, job.to_record(), stamp)
     if wants_publish:
         return publish(services, job_id, now=now)
@@ -707,28 +764,28 @@ def open_jobs_for(
     return found
 
 
-def _category_name(job: Job, lang: str, ref: Reference) -> str:
-    category = ref.categories.get(job.category)
-    if category is None:
-        return job.category
-    return category.bm if lang == "bm" else category.fr
+def offer_item(
+    job: Job, lang: str, *, reference: Reference | None = None,
+    subscriptions: Sequence[Subscription] = (),
+) -> str:
+    """'J482 Mobilisateur communautaire, Niono, Macina': one line of an OFFRES reply.
 
-
-def offer_item(job: Job, lang: str, *, reference: Reference | None = None) -> str:
-    """'J482 Mobilisateur communautaire, Niono': one line of an OFFRES reply."""
+    The title is the alert's; the person's own district comes first among the job's places.
+    """
     ref = reference or current_reference()
-    names = job.place_names(ref)
-    # Two names, or one and a count: "et 1 autres" would read badly, and the item must be short.
-    places = texts.named_list(names, lang, 2 if len(names) <= 2 else 1)
-    return f"{job.code} {_category_name(job, lang, ref)}, {places}"
+    places = job.place_names_for(subscriptions, ref)
+    return alert_texts.offer_item(job.code, job.title, places, lang)
 
 
-def format_deadline(job: JobDraft, tz: ZoneInfo) -> str:
-    """'16/06/2025 17h00', or '16/06/2025' for a whole day (plain ASCII, for SMS)."""
+def format_deadline(job: JobDraft, tz: ZoneInfo, *, year: bool = True) -> str:
+    """'16/06/2025 17h00', or '16/06/2025' for a whole day (plain ASCII, for SMS).
+
+    Without the year ('16/06 17h00') when an alert needs the room: deadlines are at most a year
+    ahead, so day and month say which day it is.
+    """
     local = datetime.fromtimestamp(job.deadline, tz)
-    if not job.deadline_has_time:
-        return local.strftime("%d/%m/%Y")
-    return local.strftime("%d/%m/%Y %Hh%M")
+    day = local.strftime("%d/%m/%Y" if year else "%d/%m")
+    return day if not job.deadline_has_time else f"{day} {local.strftime('%Hh%M')}"
 
 
 def alert_text(
@@ -736,13 +793,15 @@ def alert_text(
 ) -> str:
     """The alert: one GSM-7 segment in the subscriber's language."""
     ref = reference or current_reference()
-    return texts.job_alert(
+    tz = tz or timezone()
+    return alert_texts.job_alert(
         lang,
         code=job.code,
         title=job.title,
-        organization=job.organization,
+        organization=job.sms_organization,
         places=job.place_names(ref),
-        deadline=format_deadline(job, tz or timezone()),
+        deadline=format_deadline(job, tz),
+        deadline_short=format_deadline(job, tz, year=False),
         apply=job.apply.short(),
     )
 
@@ -752,11 +811,12 @@ def info_text(
 ) -> str:
     """INFO <code>: the details, in at most two segments."""
     ref = reference or current_reference()
-    return texts.job_info(
+    return alert_texts.job_info(
         lang,
         code=job.code,
         title=job.title,
         organization=job.organization,
+        short_name=job.short_name,
         places=job.place_names(ref),
         positions=job.positions,
         deadline=format_deadline(job, tz or timezone()),

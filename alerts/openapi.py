@@ -12,6 +12,7 @@ from typing import Any
 from alerts.jobs import (
     MAX_APPLY_FIELD,
     MAX_ORGANIZATION,
+    MAX_ORGANIZATION_SHORT,
     MAX_PLACES,
     MAX_POSITIONS,
     MAX_TITLE,
@@ -96,6 +97,12 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "title": {"type": "string", "minLength": 1, "maxLength": MAX_TITLE},
             "organization": {"type": "string", "minLength": 1, "maxLength": MAX_ORGANIZATION},
+            "organization_short": {
+                "type": "string", "maxLength": MAX_ORGANIZATION_SHORT, "example": "ALIMA",
+                "description": "what SMS and USSD call the organization; empty or absent: "
+                               "taken from config/organizations.yaml when the name is known "
+                               "there, else the full name",
+            },
             "category": {"type": "string", "description": "a category slug or name",
                          "example": "nurse"},
             "districts": {
@@ -136,15 +143,16 @@ SCHEMAS: dict[str, Any] = {
     },
     "Job": {
         "type": "object",
-        "required": ["id", "code", "status", "title", "organization", "category", "districts",
-                     "regions", "places", "positions", "deadline", "apply", "source_url",
-                     "created_at", "published_at", "scheduled_for"],
+        "required": ["id", "code", "status", "title", "organization", "organization_short",
+                     "category", "districts", "regions", "places", "positions", "deadline",
+                     "apply", "source_url", "created_at", "published_at", "scheduled_for"],
         "properties": {
             "id": {"type": "string"},
             "code": {"type": "string"},
             "status": _ref("JobStatus"),
             "title": {"type": "string"},
             "organization": {"type": "string"},
+            "organization_short": _nullable({"type": "string"}),
             "category": {"type": "string", "description": "category slug"},
             "districts": {"type": "array", "items": {"type": "string"}},
             "regions": {"type": "array", "items": {"type": "string"}},

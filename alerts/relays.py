@@ -231,9 +231,8 @@ def digest_text(store: Store, ref: Reference, relay: dict, lang: Language, jobs_
     """The weekly digest for one relay, or None when its districts have no open job."""
     if not jobs_open:
         return None
-    from messages.compose import shorten_words
-
-    items = [f"{job.code} {shorten_words(job.title, 40)}" for job in jobs_open]
+    # The alert's own title, so the relay can pass on the same words people will receive.
+    items = [f"{job.code} {job.display_title}" for job in jobs_open]
     whats = _whats([Subscription(district=d) for d in relay["districts"]], lang, ref)
     return texts.digest(lang.value, whats, items)
 

@@ -57,7 +57,8 @@ from alerts.text import key
 from config.reference import Reference
 from messages import sms as sms_texts
 from messages import ussd as texts
-from messages.compose import shorten_words, to_gsm7
+from messages.alert import display_title
+from messages.compose import to_gsm7
 
 log = logging.getLogger(__name__)
 
@@ -163,9 +164,14 @@ class JobView:
 
     @property
     def label(self) -> str:
-        """Its line in the list: 'Infirmier, Kati' (long titles cut: the details show them)."""
-        title = shorten_words(self.title, 30)
-        return f"{title}, {self.places[0]}" if self.places else title
+        """Its line in the list: 'Infirmier, Kati': the alert's title and the first place.
+
+        The places come with the caller's own first (load_jobs); the place is left out rather
+        than the title cut, so the title reads as in the alert.
+        """
+        title = display_title(self.title)
+        with_place = f"{title}, {self.places[0]}" if self.places else title
+        return with_place if len(with_place) <= texts.OPTION_CHARS else title
 
     def to_json(self) -> list:
         """Compact form for the session record."""
@@ -815,8 +821,8 @@ def load_jobs(subscriber: Subscriber | None, lang: Language) -> tuple[JobView, .
     others = [j for j in found if j not in mine]
     views = [
         JobView(
-            code=j.code, title=j.title, organization=j.organization,
-            places=tuple(j.place_names(ref)), deadline=jobs.format_deadline(j, tz),
+            code=j.code, title=j.display_title, organization=j.sms_organization,
+            places=tuple(j.place_names_for(subs, ref)), deadline=jobs.format_deadline(j, tz),
             mine=j in mine,
         )
         for j in (mine + others)[:JOBS_SNAPSHOT]

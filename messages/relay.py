@@ -22,17 +22,17 @@ RELAY_EXPIRED = N_("Baara : le {phone} n'a pas répondu en 72 heures. Demande an
 RELAY_QUOTA = N_("Baara : limite de {limit} demandes par jour atteinte. Réessayez demain.")
 RELAY_CANNOT = N_("Baara : nous ne pouvons pas écrire au {phone}.")
 RELAY_PENDING = N_("Baara : le {phone} a déjà une demande en attente.")
-RELAY_ALREADY = N_("Baara : le {phone} reçoit déjà ces offres.")
+RELAY_ALREADY = N_("Baara : le {phone} est déjà inscrit à ces offres.")
 RELAY_BAD_PHONE = N_("Baara : numéro invalide. Exemple : INSCRIRE 76 12 34 56 NIONO.")
 RELAY_NOT_RELAY = N_(
     "Baara : seuls les relais peuvent inscrire quelqu'un d'autre. Envoyez RELAIS + votre "
     "district pour le devenir."
 )
 RELAY_REQUESTED = N_(
-    "Baara : demande de relais pour {what} reçue. Un administrateur va la valider."
+    "Baara : demande de relais pour {what} enregistrée. Un administrateur va la valider."
 )
 RELAY_APPROVED = N_(
-    "Baara : vous êtes relais pour {what}. Pour inscrire quelqu'un : INSCRIRE 76123456 NIONO."
+    "Baara : relais validé pour {what}. Pour inscrire quelqu'un : INSCRIRE 76123456 NIONO."
 )
 DIGEST = N_("Baara, offres ouvertes ({what}) : {items}.")
 DIGEST_HINT = N_("INFO + code pour les détails.")

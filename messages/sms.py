@@ -10,20 +10,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from messages.catalog import N_, render
-from messages.compose import Part, compose, shorten_words
+from messages.compose import Part, compose
 
 # -- replies to commands ------------------------------------------------------------------
 
-SUBSCRIBED = N_("Baara : vous êtes inscrit(e) pour {what}.")
+SUBSCRIBED = N_("Baara : inscription faite pour {what}.")
 SUBSCRIBED_MORE = N_("Chaque nouvelle offre vous sera envoyée par SMS.")
-SUBSCRIBED_HINT = N_("OFFRES = postes ouverts. STOP = arrêter.")
+SUBSCRIBED_HINT = N_("OFFRES = postes ouverts. STOP = ne plus recevoir.")
 
 CONFIRM_PLACE = N_("Baara : vous voulez dire {name} ? Répondez OUI ou NON.")
 CONFIRM_DECLINED = N_("D'accord. Envoyez le nom exact de votre district, par exemple SIKASSO.")
 
 STOPPED = N_("Baara : vous ne recevrez plus aucun SMS. Pour revenir, envoyez START.")
 STOPPED_ONE = N_("Baara : vous ne recevrez plus les offres pour {what}.")
-STOPPED_ONE_HINT = N_("LISTE = vos alertes. STOP = tout arrêter.")
+STOPPED_ONE_HINT = N_("LISTE = vos alertes. STOP = ne plus rien recevoir.")
 STOP_NOTHING = N_("Baara : vous n'aviez pas d'alerte pour {what}. LISTE = vos alertes.")
 
 RESUMED = N_("Baara : bon retour ! Vos alertes reprennent : {what}.")
@@ -41,9 +41,9 @@ LISTING_EMPTY = N_(
     "Baara : vous n'avez aucune alerte. Envoyez votre district, par exemple NIONO ou KATI "
     "INFIRMIER."
 )
-LISTING_STOPPED = N_("Baara : vos alertes sont arrêtées. Envoyez START pour les reprendre.")
+LISTING_STOPPED = N_("Baara : vous ne recevez plus d'alertes. Envoyez START pour les reprendre.")
 
-LANGUAGE_SET = N_("Baara : nous vous écrirons désormais en français.")
+LANGUAGE_SET = N_("Baara : c'est noté, nous vous écrirons désormais dans cette langue.")
 
 OFFERS = N_("Offres : {items}.")
 OFFERS_HINT = N_("INFO + code pour les détails.")
@@ -67,23 +67,6 @@ WHOLE_REGION = N_("toute la région de {name}")
 ALL_CATEGORIES = N_("toutes les offres")
 PLACE_AND_CATEGORIES = N_("{places} ({categories})")
 AND_MORE = N_("{first} et {count} autres")
-
-# -- job alert and details ----------------------------------------------------------------
-
-ALERT_HEAD = N_("Baara {code} : {title}")
-ALERT_ORG = N_("{organization}")
-ALERT_PLACE = N_("à {places}")
-ALERT_DEADLINE = N_("Date limite {deadline}.")
-ALERT_APPLY = N_("{apply}.")
-ALERT_FREE = N_("Gratuit, ne payez jamais.")
-ALERT_INFO = N_("INFO {code}")
-
-INFO_HEAD = N_("{code} {title} - {organization}.")
-INFO_PLACE = N_("Lieu : {places}.")
-INFO_POSITIONS = N_("Postes : {positions}.")
-INFO_DEADLINE = N_("Date limite : {deadline}.")
-INFO_APPLY = N_("Postuler : {apply}.")
-
 
 def _t(msgid: str, lang: str, **values: object) -> str:
     return render(msgid, lang, **values)
@@ -232,83 +215,3 @@ def region_name(lang: str, name: str) -> str:
 def all_categories(lang: str) -> str:
     """'toutes les offres'."""
     return _t(ALL_CATEGORIES, lang)
-
-
-def job_alert(
-    lang: str,
-    *,
-    code: str,
-    title: str,
-    organization: str,
-    places: Sequence[str],
-    deadline: str,
-    apply: str,
-) -> str:
-    """The alert: code, title, organization, place, deadline, how to apply, never pay."""
-    titles = [title] + [shorten_words(title, n) for n in (60, 45, 32, 24)]
-    head = [_t(ALERT_HEAD, lang, code=code, title=t) for t in dict.fromkeys(titles)]
-    place_texts = [_t(ALERT_PLACE, lang, places=named_list(places, lang, k)) for k in (3, 1)]
-    if len(places) <= 3:
-        place_texts = [_t(ALERT_PLACE, lang, places=", ".join(places))] + place_texts[1:]
-    applies = [apply] + [shorten_words(apply, n) for n in (60, 40)]
-    return compose(
-        [
-            Part(head[0], shorter=tuple(head[1:]), priority=4),
-            Part(_t(ALERT_ORG, lang, organization=organization),
-                 shorter=(shorten_words(organization, 20),), priority=3),
-            Part(place_texts[0], shorter=tuple(dict.fromkeys(place_texts[1:])), priority=5),
-            Part(_t(ALERT_DEADLINE, lang, deadline=deadline), priority=9),
-            Part(_t(ALERT_APPLY, lang, apply=applies[0]),
-                 shorter=tuple(_t(ALERT_APPLY, lang, apply=a) for a in applies[1:]),
-                 optional=True, priority=2),
-            Part(_t(ALERT_FREE, lang), priority=9),
-            Part(_t(ALERT_INFO, lang, code=code), optional=True, priority=1),
-        ],
-        sep=" ",
-    )
-
-
-def job_info(
-    lang: str,
-    *,
-    code: str,
-    title: str,
-    organization: str,
-    places: Sequence[str],
-    positions: int,
-    deadline: str,
-    apply: str,
-) -> str:
-    """INFO <code>: the details of a job, in at most two segments."""
-    # Longest first; the last choices keep the longest title, organization and how-to-apply
-    # the API accepts (160, 120, 300 characters) inside two segments.
-    titles = [title] + [shorten_words(title, n) for n in (80, 50, 32)]
-    orgs = [organization] + [shorten_words(organization, n) for n in (40, 24)]
-    heads = [(t, organization) for t in titles] + [(titles[-1], o) for o in orgs[1:]]
-    return compose(
-        [
-            Part(
-                _t(INFO_HEAD, lang, code=code, title=heads[0][0], organization=heads[0][1]),
-                shorter=tuple(
-                    dict.fromkeys(
-                        _t(INFO_HEAD, lang, code=code, title=t, organization=o)
-                        for t, o in heads[1:]
-                    )
-                ),
-                priority=4,
-            ),
-            Part(_t(INFO_PLACE, lang, places=", ".join(places)),
-                 shorter=tuple(dict.fromkeys(
-                     _t(INFO_PLACE, lang, places=named_list(places, lang, k)) for k in (3, 1)
-                 )),
-                 priority=5),
-            Part(_t(INFO_POSITIONS, lang, positions=positions), optional=True, priority=1),
-            Part(_t(INFO_DEADLINE, lang, deadline=deadline), priority=9),
-            Part(_t(INFO_APPLY, lang, apply=apply),
-                 shorter=tuple(_t(INFO_APPLY, lang, apply=shorten_words(apply, n))
-                               for n in (120, 80, 60)),
-                 priority=6),
-            Part(_t(ALERT_FREE, lang), priority=9),
-        ],
-        max_segments=2,
-    )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
+from messages.alert import display_title, organization_variants, place_variants
 from messages.catalog import N_, render
 from messages.compose import gsm7_length, shorten_words, to_gsm7
 
@@ -42,7 +43,7 @@ UNKNOWN_NAME = N_("Nom inconnu, réessayez.")
 WELCOME = "Baara: offres d'emploi santé / kɛnɛya baara"
 LANGUAGE_HEAD = "Langue / Kan:"
 LANGUAGE_NAMES = {"fr": "Français", "bm": "Bamanankan"}
-LANGUAGE_SET = N_("Langue : français.")
+LANGUAGE_SET = N_("Langue enregistrée.")
 
 RESUME_HEAD = N_("Vous avez été coupé. Reprendre là où vous étiez ?")
 
@@ -72,21 +73,22 @@ FREE = N_("Service gratuit.")
 # -- my alerts --------------------------------------------------------------------------------
 
 ALERTS_HEAD = N_("Vos alertes (choisir pour retirer) :")
-STOP_ALL_OPTION = N_("Tout arrêter")
+STOP_ALL_OPTION = N_("Tout stopper")
 ALERTS_NONE = N_("Vous n'avez aucune alerte.")
-ALERTS_STOPPED = N_("Vos alertes sont arrêtées.")
+ALERTS_STOPPED = N_("Vous ne recevez plus d'alertes.")
 RESUME_ALERTS_OPTION = N_("Les reprendre")
 ALERTS_RESUMED_END = N_("Vos alertes reprennent. Les offres vous arriveront par SMS.")
 REMOVE_HEAD = N_("Retirer l'alerte {what} ?")
 REMOVED_END = N_("Alerte retirée : {what}.")
-STOP_HEAD = N_("Arrêter toutes vos alertes ? Vous ne recevrez plus de SMS de Baara.")
-STOPPED_END = N_("Vos alertes sont arrêtées. Pour revenir, composez {code}.")
+STOP_HEAD = N_("Tout stopper ? Vous ne recevrez plus aucun SMS de Baara.")
+STOPPED_END = N_("C'est fait : vous ne recevrez plus d'alertes. Pour revenir, composez {code}.")
 
 # -- open jobs --------------------------------------------------------------------------------
 
 JOBS_HEAD = N_("Offres ouvertes :")
 JOBS_NONE = N_("Aucune offre ouverte pour l'instant. Nous vous écrirons dès qu'un poste ouvre.")
-JOB_PLACE = N_("à {places}")
+#: Worded as the alert's first sentence, so the caller recognises the job.
+JOB_HEAD = N_("{code} {title} - {organization}, {places}.")
 JOB_DEADLINE = N_("Limite {deadline}")
 JOB_SMS_OPTION = N_("Recevoir par SMS")
 JOB_SENT_END = N_("Les détails de l'offre {code} arrivent par SMS.")
@@ -212,22 +214,16 @@ def job_detail(
     lang: str, *, code: str, title: str, organization: str, places: Sequence[str], deadline: str
 ) -> list[str]:
     """A job's details for its screen, longest first (the layout picks one that fits)."""
-    place_lists = [", ".join(places)]
-    if len(places) > 2:
-        place_lists.append(render(N_("{first} et {count} autres"), lang,
-                                  first=", ".join(places[:2]), count=len(places) - 2))
     variants = []
-    for title_chars in (90, 60, 40):
-        short_title = shorten_words(title, title_chars)
-        for org in (organization, shorten_words(organization, 20)):
-            for place_text in place_lists:
-                pieces = [f"{code} {short_title}", org]
-                if place_text:
-                    pieces.append(render(JOB_PLACE, lang, places=place_text))
-                pieces.append(render(JOB_DEADLINE, lang, deadline=deadline))
-                text = to_gsm7(". ".join(p for p in pieces if p))
-                if text not in variants:
-                    variants.append(text)
+    # The alert's title, whole; only the organisation and the places get shorter.
+    shown = display_title(title)
+    for org in organization_variants(organization):
+        for where in place_variants(places, lang):
+            head = (render(JOB_HEAD, lang, code=code, title=shown, organization=org, places=where)
+                    if where else f"{code} {shown} - {org}.")
+            text = to_gsm7(f"{head} {render(JOB_DEADLINE, lang, deadline=deadline)}")
+            if text not in variants:
+                variants.append(text)
     return variants
 
 

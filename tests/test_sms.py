@@ -15,6 +15,7 @@ from urllib.parse import quote
 import pytest
 
 from alerts.store import Store
+from messages import alert as alert_texts
 from messages import relay as relay_texts
 from messages import sms as texts
 from messages.catalog import gettext
@@ -848,10 +849,10 @@ def _renders(lang: str) -> Iterator[tuple[str, str]]:
     yield "unknown", texts.unknown(lang)
     yield "need_place", texts.need_place(lang)
     yield "confirm_declined", texts.confirm_declined(lang)
-    yield "alert", texts.job_alert(
+    yield "alert", alert_texts.job_alert(
         lang, code="J99999", title="Coordinateur·trice médical·e " * 6,
         organization="Organisation Non Gouvernementale Internationale " * 3,
-        places=LONG_PLACES, deadline="31/12/2026 17h00",
+        places=LONG_PLACES, deadline="31/12/2026 17h00", deadline_short="31/12 17h00",
         apply="Envoyer CV et lettre de motivation à recrutement@exemple.org " * 5,
     )
 
@@ -881,8 +882,9 @@ def test_job_info_fits_two_segments(lang: str, size: str) -> None:
         "api-limits": ("Coordinateur·trice " * 9, "Organisation Internationale " * 5,
                        "Envoyer un CV et une lettre de motivation " * 8, LONG_PLACES * 10),
     }[size]
-    text = texts.job_info(
-        lang, code="J99999", title=title[:160], organization=org[:120], places=places,
+    text = alert_texts.job_info(
+        lang, code="J99999", title=title[:160], organization=org[:120], short_name="",
+        places=places,
         positions=10_000, deadline="31/12/2026 17h00", apply=apply[:300],
     )
     assert is_gsm7(text)

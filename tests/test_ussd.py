@@ -79,7 +79,7 @@ def assert_screen_ok(body: str) -> None:
 MENU_ROWS = [
     # (state, path, reply starts with, reply contains)
     ("new", "", "CON Baara", ["1 Francais", "2 Bamanankan"]),
-    ("new", "1", "CON Langue : francais.", ["1 M'inscrire", "4 Langue / Kan"]),
+    ("new", "1", "CON Langue enregistrée.", ["1 M'inscrire", "4 Langue / Kan"]),
     ("new", "7", "CON Choix invalide.", ["2 Bamanankan"]),
     ("fr", "", "CON Baara, emplois santé", ["1 M'inscrire", "2 Mes alertes", "3 Offres"]),
     ("fr", "1", "CON Choisissez la région", ["1 Kayes", "4 Ségou", "99 Suite", "0 Retour"]),
@@ -115,17 +115,18 @@ MENU_ROWS = [
     ("fr", "2", "CON Vous n'avez aucune alerte.", ["1 M'inscrire"]),
     ("fr", "2*1", "CON Choisissez la région", []),
     ("subscribed", "2", "CON Vos alertes", ["1 Kati", "2 toute la région de Ségou (Infirmier",
-                                           "3 Tout arreter"]),
+                                           "3 Tout stopper"]),
     ("subscribed", "2*2", "CON Retirer l'alerte toute la région de Ségou", ["1 Oui"]),
     ("subscribed", "2*2*1", "END Alerte retirée : toute la région de Ségou", []),
     ("subscribed", "2*2*2", "CON Vos alertes", []),
-    ("subscribed", "2*3", "CON Arreter toutes vos alertes ?", ["1 Oui", "2 Non"]),
-    ("subscribed", "2*3*1", "END Vos alertes sont arretées. Pour revenir, composez *384*22#.", []),
-    ("stopped", "2", "CON Vos alertes sont arretées.", ["1 Les reprendre", "2 M'inscrire"]),
+    ("subscribed", "2*3", "CON Tout stopper ?", ["1 Oui", "2 Non"]),
+    ("subscribed", "2*3*1",
+     "END C'est fait : vous ne recevrez plus d'alertes. Pour revenir, composez *384*22#.", []),
+    ("stopped", "2", "CON Vous ne recevez plus d'alertes.", ["1 Les reprendre", "2 M'inscrire"]),
     ("stopped", "2*1", "END Vos alertes reprennent.", []),
     ("fr", "3", "CON Aucune offre ouverte", ["0 Retour"]),
     ("jobs", "3", "CON Offres ouvertes", ["1 Infirmier / Infirmière, Kati", "99 Suite"]),
-    ("jobs", "3*1", "CON J001 Infirmier / Infirmière. ALIMA. à Kati. Limite 16/06/2026",
+    ("jobs", "3*1", "CON J001 Infirmier / Infirmière - ALIMA, Kati. Limite 16/06/2026",
      ["1 Recevoir par SMS"]),
     ("jobs", "3*99*1", "CON J003 Conseiller(ère) Technique", ["1 Recevoir par SMS"]),
     ("jobs", "3*1*1", "END Les détails de l'offre J001 arrivent par SMS.", []),
@@ -134,7 +135,7 @@ MENU_ROWS = [
     ("fr", "4*2*00", "CON Baara, kènèya baaraw", []),
     ("bm", "", "CON Baara, kènèya baaraw", ["1 Ka i tògò sèbèn", "2 I ka cikanw"]),
     ("bm", "1", "CON Mara sugandi:", ["99 Ñèfè", "0 Segin 00 Daminè"]),
-    ("bm", "1*4*7*1", "CON Niono baara kura ci i ma SMS fè wa?", ["1 Owò", "2 Ayi"]),
+    ("bm", "1*4*7*1", "CON Niono baara kura ci i ma SMS fè wa?", ["1 òwò", "2 ayi"]),
     ("bm", "1*4*7*1*1", "END A kèra: Niono baara kura bèna ci i ma SMS fè.", []),
     ("bm", "7", "CON Sugandili ma ñè.", []),
 ]
@@ -386,11 +387,11 @@ def test_manage_alerts_remove_one_and_stop_all(client, app):
     store: Store = app.extensions["baara"].store
     store.subscribe(PHONE, [KATI_ALL, SEGOU_NURSE], language=Language.FR)
     bodies = call(client, "2", "1", "1")
-    assert "1 Kati" in bodies[1] and "3 Tout arreter" in bodies[1]
+    assert "1 Kati" in bodies[1] and "3 Tout stopper" in bodies[1]
     assert bodies[-1].startswith("END Alerte retirée : Kati")
     assert store.get_subscriber(PHONE).subscriptions == (SEGOU_NURSE,)
     bodies = call(client, "2", "2", "1", session="s2")
-    assert bodies[-1].startswith("END Vos alertes sont arretées.")
+    assert bodies[-1].startswith("END C'est fait : vous ne recevrez plus d'alertes.")
     assert not store.get_subscriber(PHONE).active
     bodies = call(client, "2", "1", session="s3")
     assert bodies[-1].startswith("END Vos alertes reprennent.")
@@ -419,7 +420,7 @@ def test_open_jobs_mine_first_details_and_sms(client, app, at_server, api_header
     assert lines[1].startswith("1 Infirmier chef de poste, Niono"), bodies[1]
     assert lines[2].startswith("2 Sage-femme, Mopti") and lines[3].startswith("3 Chauffeur")
     code = codes["Infirmier chef de poste"]
-    assert bodies[2].startswith(f"CON {code} Infirmier chef de poste. ALIMA. à Niono.")
+    assert bodies[2].startswith(f"CON {code} Infirmier chef de poste - ALIMA, Niono.")
     assert bodies[3].startswith(f"END Les détails de l'offre {code} arrivent par SMS.")
     assert at_server.wait_for(1)
     assert code in at_server.messages_to(PHONE)[0]["message"]

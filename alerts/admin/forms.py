@@ -98,6 +98,8 @@ class JobForm(FlaskForm):
 
     title = StringField(_("Intitulé du poste"), render_kw={"maxlength": 160})
     organization = StringField(_("Organisation qui recrute"), render_kw={"maxlength": 120})
+    organization_short = StringField(_("Nom court de l'organisation (facultatif)"),
+                                     render_kw={"maxlength": 24})
     category = SelectField(_("Catégorie"), choices=[], validate_choice=False)
     districts = SelectMultipleField(_("Districts"), choices=[], validate_choice=False)
     regions = SelectMultipleField(_("Régions entières"), choices=[], validate_choice=False)

@@ -58,6 +58,7 @@ _FRENCH = [
      N_("Indiquez au moins un moyen de postuler : e-mail, téléphone, bureau ou texte.")),
     (r"email: not an email address.*", N_("Adresse e-mail invalide.")),
     (r"\w+: at most (\d+) characters", N_("%(n)s caractères au plus.")),
+    (r"must contain a letter or a digit", N_("Au moins une lettre ou un chiffre.")),
     (r"must be an http:// or https:// address", N_("Adresse web invalide (http:// ou https://).")),
     (r"too long to fit an SMS.*",
      N_("Trop long pour tenir dans un SMS avec les autres champs : raccourcissez l'intitulé "
@@ -136,6 +137,7 @@ def form_payload(data: Any) -> dict[str, Any]:
     return {
         "title": one("title"),
         "organization": one("organization"),
+        "organization_short": one("organization_short"),
         "category": one("category"),
         "districts": places,
         "positions": one("positions") or None,
@@ -390,6 +392,7 @@ def _prefill(form: JobForm, job: Job) -> None:
     local = datetime.fromtimestamp(job.deadline, tz)
     form.title.data = job.title
     form.organization.data = job.organization
+    form.organization_short.data = job.organization_short
     form.category.data = job.category
     form.districts.data = list(job.districts)
     form.regions.data = list(job.regions)

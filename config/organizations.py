@@ -1,0 +1,116 @@
+"""Short names of the organisations that post jobs in Mali (config/organizations.yaml).
+
+An SMS has room for "ALIMA", not for "The Alliance for International Medical Action": the
+alert, OFFRES and the USSD menu name the organisation by its short name. A job may give its own;
+otherwise short_name() looks the posted name up here, part by part for joint postings
+("AMCP-SP/ALIMA").
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from alerts.text import key
+
+HERE = Path(__file__).resolve().parent
+ORGANIZATIONS_FILE = "organizations.yaml"
+#: Longest short name: what an alert can spare beside a title, places and the deadline.
+MAX_SHORT = 24
+
+# Words that often precede a name on a form and say nothing about which organisation it is.
+_PREFIXES = ("ong ", "ngo ", "l ong ", "association ")
+# Joint postings: "AMCP-SP/ALIMA", "ALIMA & AMCP-SP", "ALIMA + AMCP".
+_JOINT = re.compile(r"\s*(?:/|&|\+)\s*")
+
+
+class OrganizationsError(ValueError):
+    """organizations.yaml is malformed or ambiguous."""
+
+
+@dataclass(frozen=True)
+class Organization:
+    """One organisation: its short name, full name and other spellings."""
+
+    short: str
+    name: str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Organizations:
+    """Every known organisation, findable by any of its names."""
+
+    entries: tuple[Organization, ...]
+    index: dict[str, Organization]
+
+    def find(self, text: str) -> Organization | None:
+        """The organisation text names (case, accents, punctuation and 'ONG' ignored)."""
+        folded = key(text)
+        if folded in self.index:
+            return self.index[folded]
+        for prefix in _PREFIXES:
+            if folded.startswith(prefix) and folded[len(prefix) :] in self.index:
+                return self.index[folded[len(prefix) :]]
+        return None
+
+    def short_name(self, organization: str) -> str:
+        """The short name for a posted organisation name, or '' when none is known."""
+        found = self.find(organization)
+        if found is not None:
+            return found.short
+        parts = [p for p in _JOINT.split(organization.strip()) if p]
+        if len(parts) < 2:
+            return ""
+        named = [self.find(p) for p in parts]
+        if not any(named):
+            return ""
+        joined = "/".join(o.short if o else p for o, p in zip(named, parts, strict=True))
+        return joined if len(joined) <= MAX_SHORT else ""
+
+
+def load_organizations(folder: Path | None = None) -> Organizations:
+    """Load and check organizations.yaml from folder (default: config/)."""
+    path = (HERE if folder is None else Path(folder)) / ORGANIZATIONS_FILE
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise OrganizationsError(f"cannot read {path}: {exc}") from None
+    rows = data.get("organizations") if isinstance(data, dict) else None
+    if not isinstance(rows, list) or not rows:
+        raise OrganizationsError(f"{ORGANIZATIONS_FILE}: expected a list under 'organizations'")
+    entries: list[Organization] = []
+    index: dict[str, Organization] = {}
+    for row in rows:
+        if (
+            not isinstance(row, dict)
+            or not isinstance(row.get("short"), str)
+            or not isinstance(row.get("name"), str)
+            or not isinstance(row.get("aliases", []), list)
+        ):
+            raise OrganizationsError(f"{ORGANIZATIONS_FILE}: malformed entry {row!r}")
+        short = row["short"].strip()
+        if not short or len(short) > MAX_SHORT:
+            raise OrganizationsError(
+                f"{ORGANIZATIONS_FILE}: short name {short!r} must have 1 to {MAX_SHORT} characters"
+            )
+        org = Organization(short, row["name"].strip(), tuple(str(a) for a in row["aliases"]))
+        entries.append(org)
+        for name in dict.fromkeys(key(n) for n in (org.short, org.name, *org.aliases)):
+            owner = index.get(name)
+            if owner is not None and owner is not org:
+                raise OrganizationsError(
+                    f"{ORGANIZATIONS_FILE}: {name!r} names both {owner.short} and {org.short}"
+                )
+            index[name] = org
+    return Organizations(tuple(entries), index)
+
+
+@functools.lru_cache(maxsize=1)
+def default_organizations() -> Organizations:
+    """The shipped organizations.yaml, loaded once."""
+    return load_organizations()
