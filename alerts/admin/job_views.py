@@ -86,7 +86,29 @@ REASONS = {
     "RejectedByGateway": N_("Refusé par la passerelle"),
     "UserIsInactive": N_("Abonné inactif chez l'opérateur"),
     "Unconfirmed": N_("Envoi non confirmé par la passerelle"),
+    "Unknown": N_("Motif inconnu"),
 }
+
+#: Why an alert was not sent to someone (fanout's skip reasons).
+SKIP_REASONS = {
+    "stopped": N_("Numéro arrêté (STOP) avant l'envoi"),
+    "closed": N_("Offre clôturée avant l'envoi"),
+    "cancelled": N_("Offre annulée avant l'envoi"),
+    "expired": N_("Date limite passée avant l'envoi"),
+    "unpublished": N_("Offre retirée avant l'envoi"),
+}
+
+
+def reason_label(reason: str, skipped: bool = False) -> str:
+    """A failure or skip reason as a recruiter would say it ('' for none)."""
+    if not reason:
+        return ""
+    table = SKIP_REASONS if skipped else REASONS
+    if reason in table:
+        return _(table[reason])
+    if reason.startswith("HTTP"):
+        return _("Erreur de la passerelle (%(code)s)", code=reason)
+    return _("Autre motif (%(code)s)", code=reason)
 
 STATUS_LABELS = {
     JobStatus.DRAFT: N_("Brouillon"),
@@ -337,7 +359,7 @@ def progress(job: Job, stats: dict[str, Any]) -> dict[str, Any]:
             {"key": "skipped", "width": share(skipped)},
         ],
         "reasons": [
-            {"reason": r, "label": _(REASONS[r]) if r in REASONS else r, "count": n}
+            {"reason": r, "label": reason_label(r), "count": n}
             for r, n in reasons
         ],
         "segments": int(stats.get("segments", 0)),
