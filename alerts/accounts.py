@@ -53,6 +53,8 @@ class Account:
     role: Role
     created_at: int = 0
     generation: int = 0
+    #: Made by an admin with a temporary password: nothing but a new password until it is set.
+    must_change_password: bool = False
 
     @property
     def is_admin(self) -> bool:
@@ -82,6 +84,7 @@ def _from_record(email: str, data: dict) -> Account:
         role=Role(data.get("role", Role.POSTER)),
         created_at=int(data.get("created", 0)),
         generation=int(data.get("gen", 0)),
+        must_change_password=data.get("must_change") == "1",
     )
 
 
@@ -96,8 +99,11 @@ def list_accounts(store: Store) -> list[Account]:
     return [a for e in store.account_emails() if (a := get_account(store, e))]
 
 
-def create_account(store: Store, email: str, password: str, role: Role | str) -> Account:
-    """A new account; AccountError when the email is taken or the password too short."""
+def create_account(
+    store: Store, email: str, password: str, role: Role | str, *, temporary: bool = False
+) -> Account:
+    """A new account (temporary: its first sign-in must set a new password); AccountError when
+    the email is taken or the password too short."""
     email = normalize_email(email)
     check_password(password)
     if store.get_account(email):
@@ -105,7 +111,7 @@ def create_account(store: Store, email: str, password: str, role: Role | str) ->
     store.save_account(
         email,
         {"hash": generate_password_hash(password), "role": Role(role).value,
-         "created": store.now(), "gen": 1},
+         "created": store.now(), "gen": 1, "must_change": int(temporary)},
     )
     account = get_account(store, email)
     assert account is not None
@@ -119,7 +125,8 @@ def set_password(store: Store, email: str, password: str) -> None:
         raise AccountError("Compte inconnu.")
     check_password(password)
     store.save_account(
-        email, {"hash": generate_password_hash(password), "gen": int(data.get("gen", 0)) + 1}
+        email, {"hash": generate_password_hash(password), "gen": int(data.get("gen", 0)) + 1,
+                "must_change": 0}
     )
 
 

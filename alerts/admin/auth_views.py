@@ -76,6 +76,8 @@ def password():
             checked = None
         if checked is None:
             form.current.errors = [_("Mot de passe actuel incorrect.")]
+        elif form.password.data == form.current.data:
+            form.password.errors = [_("Choisissez un mot de passe différent de l'actuel.")]
         else:
             try:
                 accounts.set_password(store(), account.email, form.password.data or "")
@@ -88,7 +90,8 @@ def password():
                 audit("password_changed", account=account.email)
                 flash(_("Mot de passe changé."), "success")
                 return redirect(url_for("admin.dashboard"))
-    return render_template("admin/password.html", form=form)
+    return render_template("admin/password.html", form=form,
+                           forced=account.must_change_password)
 
 
 @bp.route("/accounts", methods=["GET", "POST"])
@@ -99,7 +102,8 @@ def accounts_page():
     if form.validate_on_submit():
         try:
             created = accounts.create_account(
-                store(), form.email.data or "", form.password.data or "", form.role.data
+                store(), form.email.data or "", form.password.data or "", form.role.data,
+                temporary=True,
             )
         except AccountError as exc:
             form.email.errors = [str(exc)]

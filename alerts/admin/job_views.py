@@ -39,6 +39,8 @@ _DATE_PLACEHOLDER = "jj/mm/aaaa"
 #: jobs.validate() speaks English to the API; the admin web shows French.
 _FRENCH = [
     (r"must not be empty|required, a text|must be a text", N_("Champ obligatoire.")),
+    (r"contains characters that are not valid text",
+     N_("Contient des caractères qui ne sont pas du texte.")),
     (r"at most (\d+) characters", N_("%(n)s caractères au plus.")),
     (r"required: a category.*", N_("Choisissez une catégorie.")),
     (r"unknown category: (.*)", N_("Catégorie inconnue : %(n)s")),
@@ -120,12 +122,14 @@ STATUS_LABELS = {
 
 
 def french(message: str) -> str:
-    """The French wording of a jobs.validate() error (the original when unknown)."""
+    """The French wording of a jobs.validate() error or a SCHEDULE_ERRORS code; never English."""
+    if message in SCHEDULE_ERRORS:
+        return _(SCHEDULE_ERRORS[message])
     for pattern, template in _FRENCH:
         m = re.fullmatch(pattern, message.strip(), flags=re.S)
         if m:
             return _(template, n=m.group(1) if m.groups() else "")
-    return message
+    return _("Valeur refusée.")
 
 
 def _reference() -> Reference:
@@ -280,7 +284,29 @@ def _job_or_404(job_id: str) -> Job:
 # -- scheduling ----------------------------------------------------------------------------
 
 
-def schedule(services: Services, job_id: str, at: int, now: float | None = None
+#: Why a publication time was refused, by code (the view words them in French).
+SCHEDULE_ERRORS = {
+    "missing": N_("Indiquez la date et l'heure d'envoi."),
+    "not_draft": N_("Seule une offre en brouillon peut être programmée."),
+    "past": N_("Ce moment est déjà passé : choisissez une heure à venir."),
+    "after_deadline": N_("L'envoi doit précéder la date limite."),
+}
+#: A time in the current minute (the earliest the picker offers) is still "now or later".
+SCHEDULE_GRACE = 60
+
+
+def schedule_problem(at: int | None, now: float, deadline: int | None) -> str | None:
+    """The SCHEDULE_ERRORS code for publishing at `at`, or None when it can be done."""
+    if at is None:
+        return "missing"
+    if at < now - SCHEDULE_GRACE:
+        return "past"
+    if deadline is not None and at >= deadline:
+        return "after_deadline"
+    return None
+
+
+def schedule(services: Services, job_id: str, at: int | None, now: float | None = None
              ) -> tuple[Job | None, dict[str, str]]:
     """Publish a draft later, at `at` (epoch seconds): the same path quiet hours take."""
     store_ = services.store
@@ -289,14 +315,19 @@ def schedule(services: Services, job_id: str, at: int, now: float | None = None
     if job is None:
         return None, {"id": "no such job"}
     if job.status not in (JobStatus.DRAFT, JobStatus.SCHEDULED):
-        return job, {"schedule_at": "Seule une offre en brouillon peut être programmée."}
-    if at <= now + 60:
-        return job, {"schedule_at": "Choisissez un moment à venir."}
-    if at >= job.deadline:
-        return job, {"schedule_at": "L'envoi doit précéder la date limite."}
+        return job, {"schedule_at": "not_draft"}
+    if problem := schedule_problem(at, now, job.deadline):
+        return job, {"schedule_at": problem}
+    assert at is not None
     return jobs.schedule_at(
-        services, job, at, now=int(now), allowed=[JobStatus.DRAFT, JobStatus.SCHEDULED]
+        services, job, max(at, int(now)), now=int(now),
+        allowed=[JobStatus.DRAFT, JobStatus.SCHEDULED],
     )
+
+
+def schedule_min(tz: ZoneInfo, now: float) -> str:
+    """The earliest moment the picker offers: this minute, local time."""
+    return datetime.fromtimestamp(now, tz).strftime("%Y-%m-%dT%H:%M")
 
 
 def parse_local(value: str, tz: ZoneInfo) -> int | None:
@@ -396,6 +427,7 @@ def _render_form(form: JobForm, status: int = 200, preview_data: dict | None = N
         preview=preview_data or preview(form_payload(request.form if request.method == "POST"
                                                      else _form_as_multidict(form))),
         quiet_hours=current_app.config.get("QUIET_HOURS", ""),
+        schedule_min=schedule_min(_tz(), store().now()),
     ), status
 
 
@@ -474,9 +506,16 @@ def job_new():
     payload = form_payload(request.form)
     at = None
     if action == "schedule":
+        # Checked before anything is saved: a refused time shows the form again, not a draft.
         at = parse_local(form.schedule_at.data or "", _tz())
-        if at is None:
-            _show_errors(form, {"schedule_at": "Indiquez la date et l'heure d'envoi."})
+        ref = _reference()
+        draft, problems = jobs.validate(payload, ref, jobs.app_places(ref), _tz(),
+                                        now=store().now())
+        when = schedule_problem(at, store().now(), draft.deadline if draft else None)
+        if when:
+            problems = {**problems, "schedule_at": when}
+        if problems:
+            _show_errors(form, problems)
             return _render_form(form, 400)
     account = current_account()
     assert account is not None
@@ -488,8 +527,8 @@ def job_new():
         return _render_form(form, 400)
     audit("job_created", job=job.id, code=job.code, title=job.title, mode=action)
     if action == "schedule" and at is not None:
-        scheduled, problems = schedule(services, job.id, at)
-        if problems:
+        _scheduled, problems = schedule(services, job.id, at)
+        if problems:  # only a race (the clock or the job moved meanwhile) gets here
             for message in problems.values():
                 flash(_("Offre enregistrée en brouillon, non programmée : %(why)s",
                         why=french(message)), "error")
@@ -537,6 +576,7 @@ def job_page(job_id: str):
         labels=STATUS_LABELS,
         button=ConfirmForm(),
         schedule_form=ScheduleForm(),
+        schedule_min=schedule_min(tz, store().now()),
         final=job.status in FINAL,
     )
 
@@ -575,8 +615,6 @@ def job_schedule(job_id: str):
     job = _job_or_404(job_id)
     form = ScheduleForm()
     at = parse_local(form.schedule_at.data or "", _tz())
-    if at is None:
-        return _after(job, {"schedule_at": "Indiquez la date et l'heure d'envoi."}, "", "")
     _job, errors = schedule(current_services(), job.id, at)
     return _after(job, errors, _("Offre programmée."), "job_scheduled")
 

@@ -30,6 +30,8 @@ from alerts.store import AlertOutcome, StoppedBy, Subscriber
 from messages.catalog import N_
 
 SEARCH_LIMIT = 50
+#: Fewer digits than this match too many numbers to be a search.
+MIN_DIGITS = 4
 EXPORT_COLUMNS = (
     "phone", "language", "status", "stopped_by", "source", "created_at", "updated_at",
     "districts", "regions", "categories", "subscriptions",
@@ -88,7 +90,7 @@ def search(query: str, limit: int = SEARCH_LIMIT) -> list[Subscriber]:
         if found:
             return [found]
     digits = _digits(query)
-    if len(digits) < 4:
+    if len(digits) < MIN_DIGITS:
         return []
     hits = []
     for sub in store().iter_subscribers():
@@ -106,9 +108,15 @@ def subscribers():
     form = SearchForm(request.args)
     results: list[Subscriber] | None = None
     if request.args.get("q") is not None and form.validate():
-        results = search(form.q.data or "")
-        if len(results) == 1 and try_normalize(form.q.data or "") == results[0].phone:
-            return redirect(url_for("admin.subscriber", phone=results[0].phone))
+        query = form.q.data or ""
+        if try_normalize(query) is None and len(_digits(query)) < MIN_DIGITS:
+            # "12" would match thousands of numbers: ask for more rather than answer "nobody".
+            form.q.errors = [_("Tapez au moins %(n)s chiffres du numéro, ou le numéro complet.",
+                               n=MIN_DIGITS)]
+        else:
+            results = search(query)
+    if results and len(results) == 1 and try_normalize(form.q.data or "") == results[0].phone:
+        return redirect(url_for("admin.subscriber", phone=results[0].phone))
     return render_template(
         "admin/subscribers.html", form=form, results=results, export_form=ConfirmForm(),
         limit=SEARCH_LIMIT,
