@@ -6,6 +6,10 @@ aria on untouched fields, scheduling, drafts, 404s, subscriber search, the simul
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from alerts import jobs
@@ -103,3 +107,232 @@ def test_alert_history_keeps_the_newest_jobs_and_goes_with_erasure(app) -> None:
     st.subscribe(ON, [Subscription(district="niono")])
     st.erase_subscriber(ON)
     assert st.alert_history(ON) == []
+
+
+# -- aria, error summary --------------------------------------------------------------------
+
+
+def test_untouched_job_form_marks_nothing_invalid(app, admin_client) -> None:
+    page = admin_client.get("/admin/jobs/new").text
+    assert "aria-invalid" not in page and "data-error-summary" not in page
+
+
+@pytest.mark.parametrize(
+    ("overrides", "wrong"),
+    [
+        ({"title": ""}, "title"),
+        ({"organization": ""}, "organization"),
+        ({"positions": "deux"}, "positions"),
+        ({"deadline_date": "2001-01-01"}, "deadline_date"),
+        ({"apply_email": "pas-une-adresse"}, "apply_email"),
+    ],
+    ids=["no-title", "no-organization", "positions-in-words", "deadline-passed", "bad-email"],
+)
+def test_failed_submit_marks_only_the_wrong_field_and_sums_up_at_the_top(
+    app, admin_client, overrides, wrong
+) -> None:
+    answer = admin_client.post("/admin/jobs/new", data={
+        **job_form(**overrides), "action": "publish",
+        "csrf_token": token(admin_client, "/admin/jobs/new")})
+    assert answer.status_code == 400
+    page = answer.text
+    assert 'aria-invalid="None"' not in page
+    invalid = re.findall(r'<(?:input|select|textarea)[^>]*aria-invalid="true"[^>]*>', page)
+    assert [re.search(r'name="([^"]+)"', tag).group(1) for tag in invalid] == [wrong]
+    summary = page.split("data-error-summary", 1)[1].split("</div>", 1)[0]
+    assert f'href="#{wrong}"' in summary
+    assert page.index("data-error-summary") < page.index('name="title"')
+
+
+# -- temporary passwords ----------------------------------------------------------------------
+
+NEWCOMER = ("nouvelle@ngo.ml", "provisoire-2026")
+
+
+@pytest.mark.parametrize("role", ["poster", "admin"])
+def test_account_made_by_an_admin_must_change_its_password_first(
+    app, admin_client, role
+) -> None:
+    answer = admin_client.post("/admin/accounts", data={
+        "email": NEWCOMER[0], "role": role, "password": NEWCOMER[1], "confirm": NEWCOMER[1],
+        "csrf_token": token(admin_client, "/admin/accounts")})
+    assert answer.status_code == 302
+    newcomer = app.test_client()
+    assert login(newcomer, *NEWCOMER, address="10.0.0.9").headers["Location"] == "/admin/"
+    for path in ("/admin/", "/admin/jobs", "/admin/jobs/new", "/admin/subscribers"):
+        answer = newcomer.get(path)
+        assert (answer.status_code, answer.headers.get("Location")) == (302, "/admin/password")
+    refused = newcomer.post("/admin/jobs/preview", data={"csrf_token": token(newcomer,
+                                                                             "/admin/password")},
+                            headers={"Accept": "application/json"})
+    assert refused.status_code == 403
+    page = newcomer.get("/admin/password").text
+    assert "mot de passe provisoire" in page and "Nouvelle offre" not in page
+    same = newcomer.post("/admin/password", data={
+        "current": NEWCOMER[1], "password": NEWCOMER[1], "confirm": NEWCOMER[1],
+        "csrf_token": token(newcomer, "/admin/password")})
+    assert "différent de l&#39;actuel" in same.text
+    changed = newcomer.post("/admin/password", data={
+        "current": NEWCOMER[1], "password": "mon-propre-secret", "confirm": "mon-propre-secret",
+        "csrf_token": token(newcomer, "/admin/password")})
+    assert changed.headers["Location"] == "/admin/"
+    assert newcomer.get("/admin/jobs").status_code == 200
+
+
+def test_account_made_from_the_shell_is_not_forced(app) -> None:
+    from alerts import accounts
+
+    made = accounts.create_account(current_store(), *NEWCOMER, "admin")
+    assert made.must_change_password is False
+
+
+# -- no English on French pages ---------------------------------------------------------------
+
+ENGLISH = re.compile(
+    r"\b(unknown|must|required|between|at most|the|not found|bad request|forbidden|method not"
+    r"|allowed|error|please|invalid|passed|characters|request|an? ISO)\b", re.I)
+
+
+def visible_text(html: str) -> str:
+    """What a reader sees: no tags, scripts, styles or attribute values."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S | re.I)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+@pytest.mark.parametrize(
+    ("districts", "shown"),
+    [
+        ("Atlantis", "District ou région inconnu : Atlantis"),
+        ("Niono, Atlantis", "District ou région inconnu : Atlantis"),
+        ("Sikasso, Tombouctou-Nord", "District ou région inconnu : Tombouctou-Nord"),
+        ("Ségou, Kati, Xyzzy", "District ou région inconnu : Xyzzy"),
+        (", ,", "Indiquez au moins un district ou une région."),
+        (",".join(["Niono"] * 101), "100 lieux au plus."),
+    ],
+    ids=["unknown", "one-of-two-unknown", "unknown-after-region", "third-unknown", "only-commas",
+         "too-many"],
+)
+def test_relay_form_errors_are_french_from_codes(app, admin_client, districts, shown) -> None:
+    answer = admin_client.post("/admin/relays", data={
+        "phone": "76 12 34 56", "districts": districts,
+        "csrf_token": token(admin_client, "/admin/relays")})
+    assert answer.status_code == 200
+    text = visible_text(answer.text)
+    assert shown in text
+    assert not ENGLISH.search(text.replace("Atlantis", "")), ENGLISH.search(text)
+
+
+def test_api_keeps_its_english_for_the_same_codes(app, client, api_headers) -> None:
+    answer = client.put("/api/relays/76123456", json={"districts": ["Atlantis"]},
+                        headers=api_headers)
+    assert answer.status_code == 400
+    assert "unknown district or region: Atlantis" in answer.text
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"title": "\x00\x01"}, {"title": "x" * 400}, {"category": "astronaute"},
+        {"districts": ["atlantis"]}, {"positions": "0"}, {"positions": "99999999"},
+        {"deadline_date": "demain"}, {"deadline_date": "2001-01-01"},
+        {"deadline_date": "2099-01-01"}, {"apply_email": ""}, {"apply_email": "a@"},
+        {"source_url": "ftp://x"}, {"deadline_time": "25:99"},
+    ],
+    ids=["control-chars", "long-title", "unknown-category", "unknown-district", "zero-posts",
+         "too-many-posts", "deadline-in-words", "deadline-past", "deadline-far", "no-apply",
+         "bad-email", "ftp-url", "bad-time"],
+)
+def test_job_form_errors_are_french(app, admin_client, overrides) -> None:
+    answer = admin_client.post("/admin/jobs/new", data={
+        **job_form(**overrides), "action": "publish",
+        "csrf_token": token(admin_client, "/admin/jobs/new")})
+    assert answer.status_code == 400
+    errors = " ".join(re.findall(r'class="error"[^>]*>([^<]+)<', answer.text))
+    assert errors.strip()
+    assert not ENGLISH.search(errors), errors
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("get", "/admin/nowhere"), ("get", "/admin/jobs/999999"), ("get", "/admin/a/b/c"),
+     ("get", "/admin/logout"), ("get", "/admin/subscribers/12"), ("get", "/simulator/nowhere"),
+     ("post", "/admin/accounts/x@y.ml/role")],
+    ids=["unknown-page", "unknown-job", "deep-path", "get-on-post-only", "bad-phone",
+         "simulator-unknown", "tampered-role"],
+)
+def test_admin_error_pages_are_french(app, admin_client, method, path) -> None:
+    data = {"csrf_token": token(admin_client), "role": "king"} if method == "post" else None
+    answer = getattr(admin_client, method)(path, data=data)
+    assert answer.status_code in (400, 404, 405)
+    text = visible_text(answer.text)
+    assert "Baara admin" in answer.text
+    assert not ENGLISH.search(text), ENGLISH.search(text)
+
+
+def test_api_404_stays_json_or_english(app, client, api_headers) -> None:
+    assert client.get("/nowhere").status_code == 404
+    assert "Baara admin" not in client.get("/nowhere").text
+
+
+# -- scheduling -------------------------------------------------------------------------------
+
+
+def _local(minutes: int) -> str:
+    moment = datetime.now(ZoneInfo("Africa/Bamako")) + timedelta(minutes=minutes)
+    return moment.strftime("%Y-%m-%dT%H:%M")
+
+
+@pytest.mark.parametrize("minutes", [0, 1, 2, 60], ids=["this-minute", "next-minute", "2-min",
+                                                         "in-an-hour"])
+def test_schedule_a_minute_ahead_is_accepted(app, admin_client, minutes) -> None:
+    answer = admin_client.post("/admin/jobs/new", data={
+        **job_form(), "action": "schedule", "schedule_at": _local(minutes),
+        "csrf_token": token(admin_client, "/admin/jobs/new")})
+    assert answer.status_code == 302
+    (job,) = jobs.list_jobs()
+    assert job.status is jobs.JobStatus.SCHEDULED
+
+
+@pytest.mark.parametrize(
+    ("when", "shown"),
+    [("", "Indiquez la date et l&#39;heure d&#39;envoi."),
+     ("hier", "Indiquez la date et l&#39;heure d&#39;envoi."),
+     ("past", "Ce moment est déjà passé"),
+     ("after", "L&#39;envoi doit précéder la date limite.")],
+    ids=["empty", "words", "past", "after-deadline"],
+)
+def test_refused_schedule_shows_the_form_again_and_saves_nothing(
+    app, admin_client, when, shown
+) -> None:
+    value = {"past": _local(-10), "after": _local(60 * 24 * 40)}.get(when, when)
+    answer = admin_client.post("/admin/jobs/new", data={
+        **job_form(), "action": "schedule", "schedule_at": value,
+        "csrf_token": token(admin_client, "/admin/jobs/new")})
+    assert answer.status_code == 400
+    assert shown in answer.text and "data-error-summary" in answer.text
+    assert 'value="Mobilisateur communautaire"' in answer.text
+    assert jobs.list_jobs() == []
+
+
+def test_schedule_picker_starts_at_this_minute(app, admin_client) -> None:
+    page = admin_client.get("/admin/jobs/new").text
+    tag = re.search(r'<input[^>]*name="schedule_at"[^>]*>', page).group(0)
+    assert re.search(r'min="\d{4}-\d\d-\d\dT\d\d:\d\d"', tag)
+
+
+# -- subscriber search ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("query", ["12", "7", "+2", "a1b2c", "12 3"],
+                         ids=["two-digits", "one-digit", "plus-two", "letters", "three-spaced"])
+def test_search_with_too_few_digits_asks_for_more(app, admin_client, query) -> None:
+    current_store().subscribe("+22376123412", [Subscription(district="niono")])
+    page = admin_client.get("/admin/subscribers", query_string={"q": query}).text
+    assert "Tapez au moins 4 chiffres" in page
+    assert "Aucun abonné" not in page
+
+
+def test_search_with_four_digits_finds(app, admin_client) -> None:
+    current_store().subscribe("+22376123412", [Subscription(district="niono")])
+    page = admin_client.get("/admin/subscribers", query_string={"q": "3412"}).text
+    assert "+22376123412" in page and "Tapez au moins" not in page
