@@ -336,3 +336,52 @@ def test_search_with_four_digits_finds(app, admin_client) -> None:
     current_store().subscribe("+22376123412", [Subscription(district="niono")])
     page = admin_client.get("/admin/subscribers", query_string={"q": "3412"}).text
     assert "+22376123412" in page and "Tapez au moins" not in page
+
+
+# -- the phone simulator ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("phone", "delivered"), [("+22376100000", False), ("+22376100001", True),
+                                                  ("+22370000100", False)],
+                         ids=["ends-in-00", "ordinary", "another-00"])
+def test_simulator_inbox_says_whether_the_phone_got_it(app, client, phone, delivered) -> None:
+    current_store().record_simulated({"id": "ATXid_9", "to": phone, "from": "BAARA",
+                                      "message": "Baara J482 : Infirmier", "at": "2026-01-01"})
+    (message,) = client.get(f"/simulator/inbox?phone={phone}").get_json()["messages"]
+    assert message["delivered"] is delivered
+
+
+# -- preview and job page ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["fr", "bm"])
+def test_preview_names_no_place_before_one_is_ticked(app, admin_client, lang) -> None:
+    preview = admin_client.post("/admin/jobs/preview", data={
+        **job_form(districts=[]), "csrf_token": token(admin_client, "/admin/jobs/new")}).get_json()
+    (text,) = [x["text"] for x in preview["languages"] if x["lang"] == lang]
+    assert "[lieu]" in text
+    ref = app.extensions["baara.reference"]
+    assert not any(d.name in text for d in ref.districts.values()), text
+
+
+def test_draft_page_shows_no_progress_only_who_would_be_reached(app, admin_client) -> None:
+    current_store().subscribe(ON, [Subscription(district="niono")])
+    admin_client.post("/admin/jobs/new", data={
+        **job_form(), "action": "draft", "csrf_token": token(admin_client, "/admin/jobs/new")})
+    (job,) = jobs.list_jobs()
+    page = admin_client.get(f"/admin/jobs/{job.id}").text
+    text = visible_text(page)
+    assert "rien n'est envoyé" in text.replace("&#39;", "'")
+    assert "<progress" not in page and "traités" not in text and "en file" not in text
+    assert re.search(r'data-field="matched">1<', page)
+
+
+def test_job_page_shows_the_sending_history_with_times(app, admin_client, at_server) -> None:
+    job = _publish_to_four(admin_client, at_server)
+    data = admin_client.get(f"/admin/jobs/{job.id}/progress").get_json()
+    steps = [s["key"] for s in data["timeline"]]
+    assert steps[:3] == ["created", "published", "first_sent_at"]
+    assert "first_report_at" in steps
+    page = admin_client.get(f"/admin/jobs/{job.id}").text
+    assert 'data-step="first_report_at"' in page and "Premier rapport de remise" in page
+    assert all(re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d:\d\d", s["at"]) for s in data["timeline"])

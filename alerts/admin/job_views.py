@@ -17,7 +17,7 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_babel import gettext as _
 
 from alerts import jobs
-from alerts.admin.core import audit, bp, current_account, number, store
+from alerts.admin.core import audit, bp, current_account, local_time, number, store
 from alerts.admin.forms import ConfirmForm, JobForm, ScheduleForm, choice
 from alerts.jobs import FINAL, Job, JobDraft, JobStatus
 from alerts.services import Services, current_services
@@ -35,6 +35,7 @@ _PLACEHOLDERS = {
     "apply": "[comment postuler]",
 }
 _DATE_PLACEHOLDER = "jj/mm/aaaa"
+_PLACE_PLACEHOLDER = "[lieu]"
 
 #: jobs.validate() speaks English to the API; the admin web shows French.
 _FRENCH = [
@@ -185,6 +186,7 @@ def preview(payload: dict[str, Any], now: float | None = None) -> dict[str, Any]
     draft, errors = jobs.validate(payload, ref, places, tz, now=now)
     filled = dict(payload)
     placeholder_date = False
+    stand_in_place = None
     if draft is None:
         # Stand-ins for what is missing, so the text, its length and its cost show as you type.
         for name, stand_in in _PLACEHOLDERS.items():
@@ -193,7 +195,8 @@ def preview(payload: dict[str, Any], now: float | None = None) -> dict[str, Any]
         if "category" in errors:
             filled["category"] = next(iter(ref.categories))
         if "districts" in errors:
-            filled["districts"] = [next(iter(ref.districts))]
+            stand_in_place = next(iter(ref.districts.values()))
+            filled["districts"] = [stand_in_place.slug]
         if "deadline" in errors:
             stamp = datetime.fromtimestamp(now, tz) + timedelta(days=30)
             filled["deadline"] = stamp.strftime("%Y-%m-%d")
@@ -221,6 +224,9 @@ def preview(payload: dict[str, Any], now: float | None = None) -> dict[str, Any]
                 too_long = str(exc)
         if placeholder_date and draft is not None:
             text = text.replace(jobs.format_deadline(draft, tz), _DATE_PLACEHOLDER)
+        if stand_in_place is not None:
+            # No place ticked yet: show where the place goes, not a district nobody chose.
+            text = text.replace(stand_in_place.name, _PLACE_PLACEHOLDER)
         info = count_segments(text) if text else None
         recipients = audience.get(lang, 0)
         cost = price * (info.segments if info else 0) * recipients
@@ -400,6 +406,36 @@ def progress(job: Job, stats: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+#: The steps of a job's sending, in order: the stats field (or job attribute) holding its time.
+TIMELINE = (
+    ("created", N_("Créée")),
+    ("published", N_("Publiée : alertes en file")),
+    ("first_sent_at", N_("Premier SMS accepté par la passerelle")),
+    ("last_sent_at", N_("Dernier SMS accepté par la passerelle")),
+    ("first_report_at", N_("Premier rapport de remise")),
+    ("last_report_at", N_("Dernier rapport de remise")),
+)
+
+
+def timeline(job: Job) -> list[dict[str, str]]:
+    """The sending history with times (steps not reached yet are left out)."""
+    raw = store().alert_stats(job.id)
+    times = {"created": job.created_at, "published": job.published_at or None,
+             **{k: raw.get(k) for k, _label in TIMELINE[2:]}}
+    steps = []
+    for key, label in TIMELINE:
+        at = times.get(key)
+        if at in (None, "", 0, "0"):
+            continue
+        if key == "last_sent_at" and at == times.get("first_sent_at"):
+            continue
+        if key == "last_report_at" and at == times.get("first_report_at"):
+            continue
+        steps.append({"key": key, "label": _(label),
+                      "at": local_time(float(at), "%d/%m/%Y %H:%M:%S")})
+    return steps
+
+
 # -- views ---------------------------------------------------------------------------------
 
 
@@ -573,6 +609,7 @@ def job_page(job_id: str):
         category=ref.categories.get(job.category),
         deadline=jobs.format_deadline(job, tz),
         progress=progress(job, stats),
+        timeline=timeline(job),
         labels=STATUS_LABELS,
         button=ConfirmForm(),
         schedule_form=ScheduleForm(),
@@ -585,7 +622,8 @@ def job_page(job_id: str):
 def job_progress(job_id: str):
     """JSON for the progress bar, polled by the job page."""
     job = _job_or_404(job_id)
-    return jsonify(progress(job, jobs.job_stats(current_services(), job.id)))
+    return jsonify({**progress(job, jobs.job_stats(current_services(), job.id)),
+                    "timeline": timeline(job)})
 
 
 def _after(job: Job, errors: dict[str, str], done_message: str, action: str):
