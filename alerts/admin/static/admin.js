@@ -18,4 +18,42 @@
       target.scrollIntoView({ block: "center" });
     });
   }
+
+  // Phones: the menu folds behind one button (without script it simply stays open).
+  var toggle = document.querySelector("[data-menu-toggle]");
+  var menu = document.querySelector("[data-menu]");
+  if (toggle && menu) {
+    toggle.closest("header").classList.add("has-toggle");
+    toggle.addEventListener("click", function () {
+      var open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      menu.classList.toggle("open", open);
+    });
+  }
+
+  // Lists stack into labelled rows on a phone: each cell carries its column's name.
+  document.querySelectorAll("table.stack").forEach(function (table) {
+    var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+      return th.textContent.trim();
+    });
+    table.querySelectorAll("tbody tr").forEach(function (row) {
+      Array.prototype.forEach.call(row.children, function (cell, i) {
+        if (heads[i] && !cell.hasAttribute("data-label") && !cell.hasAttribute("colspan")) {
+          cell.setAttribute("data-label", heads[i]);
+        }
+      });
+    });
+  });
+
+  // A table wider than its box scrolls: say so, and let the keyboard scroll it.
+  document.querySelectorAll(".table-wrap").forEach(function (wrap) {
+    function mark() {
+      var scrolls = wrap.scrollWidth > wrap.clientWidth;
+      wrap.classList.toggle("scrolls", scrolls);
+      if (scrolls) { wrap.setAttribute("tabindex", "0"); } else { wrap.removeAttribute("tabindex"); }
+    }
+    mark();
+    window.addEventListener("resize", mark);
+    window.addEventListener("load", mark);
+  });
 })();
