@@ -6,15 +6,22 @@ aria on untouched fields, scheduling, drafts, 404s, subscriber search, the simul
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import socket
+import subprocess
+import sys
+import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import requests
 
-from alerts import jobs
+from alerts import accounts, jobs
 from alerts.store import Language, Subscription, current_store
-from tests.conftest import work
+from tests.conftest import ROOT, free_port, work
 from tests.test_admin import ADMIN, job_form, login, make_account, token
 
 OFF, ON, BLOCKED, STOPPED = "+22376200000", "+22376200001", "+22376200002", "+22376200003"
@@ -180,8 +187,6 @@ def test_account_made_by_an_admin_must_change_its_password_first(
 
 
 def test_account_made_from_the_shell_is_not_forced(app) -> None:
-    from alerts import accounts
-
     made = accounts.create_account(current_store(), *NEWCOMER, "admin")
     assert made.must_change_password is False
 
@@ -385,3 +390,86 @@ def test_job_page_shows_the_sending_history_with_times(app, admin_client, at_ser
     page = admin_client.get(f"/admin/jobs/{job.id}").text
     assert 'data-step="first_report_at"' in page and "Premier rapport de remise" in page
     assert all(re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d:\d\d", s["at"]) for s in data["timeline"])
+
+
+# -- first run --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("first", "why"),
+    [("court", "au moins 10"), (" espace-devant", "espace"), ("espace-derriere ", "espace")],
+    ids=["too-short", "leading-space", "trailing-space"],
+)
+@pytest.mark.parametrize("command", ["create", "password"])
+def test_cli_asks_again_for_a_weak_password(app, first, why, command) -> None:
+    runner = app.test_cli_runner()
+    if command == "password":
+        runner.invoke(args=["admin", "create", "cli@ngo.ml"],
+                      input="cli-password-123\ncli-password-123\n")
+    result = runner.invoke(args=["admin", command, "cli@ngo.ml"],
+                           input=f"{first}\ngood-password-9\ngood-password-9\n")
+    assert result.exit_code == 0, result.output
+    assert why in result.output
+    assert result.output.count("Mot de passe:") + result.output.count(
+        "Nouveau mot de passe:") == 2
+    assert accounts.authenticate(current_store(), "cli@ngo.ml", "good-password-9", "cli")
+
+
+@pytest.mark.parametrize(
+    ("url", "private", "expected"),
+    [
+        ("redis://127.0.0.1:6379/0", True, ".venv/bin/flask admin create you@ngo.org"),
+        ("redis://127.0.0.1:6390/0", True,
+         "REDIS_URL=redis://127.0.0.1:6390/0 .venv/bin/flask admin create you@ngo.org"),
+        ("redis://db:6379/2", False, "with the same REDIS_URL"),
+    ],
+    ids=["default-port", "port-taken", "own-redis"],
+)
+def test_make_run_prints_the_exact_admin_command(url, private, expected) -> None:
+    from alerts.devstack import admin_command
+
+    assert expected in admin_command(url, private)
+
+
+def test_make_catalogs_is_quiet_when_all_is_well() -> None:
+    result = subprocess.run(["make", "--no-print-directory", "catalogs"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert (result.stdout + result.stderr).strip() == ""
+
+
+def test_ctrl_c_stops_make_run_cleanly() -> None:
+    # A terminal's Ctrl-C reaches the whole foreground group; the stack must stop with 0
+    # (make then prints no "Error 130") and leave no port served.
+    web, redis_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("REDIS_URL", "AT_API_KEY", "AT_USERNAME", "BAARA_ENV")}
+    env.update(PORT=str(web), REDIS_PORT=str(redis_port))
+    proc = subprocess.Popen([sys.executable, "-m", "alerts.devstack"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"http://127.0.0.1:{web}/healthz", timeout=5).ok:
+                    break
+            except requests.RequestException:
+                pass
+            assert time.monotonic() < deadline, "make run did not come up"
+            time.sleep(0.5)
+        os.killpg(proc.pid, signal.SIGINT)
+        output, _ = proc.communicate(timeout=45)
+        assert proc.returncode == 0, output[-2000:]
+        assert f"REDIS_URL=redis://127.0.0.1:{redis_port}/0 .venv/bin/flask admin create" in output
+        assert "catalogs:" not in output and "Traceback" not in output
+        for port in (web, redis_port):
+            with socket.socket() as s:
+                assert s.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still served"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=45)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
