@@ -222,17 +222,21 @@ def test_lists_are_readable_on_a_phone_and_the_menu_is_compact(
         for path in LISTS:
             page.goto(f"{stack.url}{path}")
             assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
-            # Every cell of every list is on screen: nothing hides behind a sideways scroll.
-            cells = page.locator("table.stack td, table.stack tbody th")
+            # Every cell of every list is on screen: nothing hides behind a scroll or a clip.
+            cells = page.locator("table.stacked td, table.stacked tbody th")
             assert cells.count() > 0, path
             overflow = page.evaluate("""() => Array.from(
-                document.querySelectorAll('table.stack td, table.stack tbody th'))
+                document.querySelectorAll('table.stacked td, table.stacked tbody th'))
                 .filter(c => c.getClientRects().length)
-                .map(c => c.getBoundingClientRect())
-                .filter(r => r.right > 360.5 || r.left < -0.5).length""")
+                .filter(c => {
+                  const r = c.getBoundingClientRect();
+                  const box = c.closest('.table-wrap').getBoundingClientRect();
+                  return r.right > 360.5 || r.left < -0.5 || r.bottom > box.bottom + 0.5
+                    || r.top < box.top - 0.5;
+                }).length""")
             assert overflow == 0, path
             labelled = page.evaluate("""() => Array.from(
-                document.querySelectorAll('table.stack tbody td:not([colspan])'))
+                document.querySelectorAll('table.stacked tbody td:not([colspan])'))
                 .every(c => c.dataset.label)""")
             assert labelled, path
     context.close()

@@ -32,7 +32,7 @@
   }
 
   // Lists stack into labelled rows on a phone: each cell carries its column's name.
-  document.querySelectorAll("table.stack").forEach(function (table) {
+  document.querySelectorAll("table.stacked").forEach(function (table) {
     var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
       return th.textContent.trim();
     });
