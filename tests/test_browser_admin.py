@@ -235,6 +235,16 @@ def test_lists_are_readable_on_a_phone_and_the_menu_is_compact(
                     || r.top < box.top - 0.5;
                 }).length""")
             assert overflow == 0, path
+            if path == "/admin/":
+                # Chart labels stay whole inside their chart ("Mobilisateur communautaire").
+                labels = page.evaluate("""() => Array.from(
+                    document.querySelectorAll('svg text.c-label')).map(t => {
+                      const b = t.getBBox();
+                      return [t.textContent, b.x, b.x + b.width,
+                              t.ownerSVGElement.viewBox.baseVal.width];
+                    })""")
+                assert "Mobilisateur communautaire" in [t for t, *_ in labels], labels
+                assert [x for x in labels if x[1] < -2 or x[2] > x[3]] == []  # -2: glyph overhang
             labelled = page.evaluate("""() => Array.from(
                 document.querySelectorAll('table.stacked tbody td:not([colspan])'))
                 .every(c => c.dataset.label)""")
