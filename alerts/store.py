@@ -24,7 +24,7 @@ Key layout (every key Baara writes is listed here):
                                       HISTORY_DAYS (90)
     alh:{phone}                       hash: job id -> '{outcome}|{reason}|{sent at}|{report at}'
                                       of the alerts sent to a number (admin view), the last
-                                      ALERT_HISTORY_KEEP jobs, HISTORY_DAYS (90)
+                                      ALERT_HISTORY_KEEP jobs (+9), HISTORY_DAYS (90)
     relay:{phone}                     hash: a community relay (status, districts, figures)
     relays                            set of relay phones (approved and pending)
     consent:{phone}                   hash: a relay's pending enrollment of this number, 72 h
@@ -1614,13 +1614,15 @@ class Store:
     """
 
     # A number's alert history: one field per job; past `keep` jobs the oldest (smallest id,
-    # ids being a counter) goes, so a faithful subscriber's record stays small.
+    # ids being a counter) go, so a faithful subscriber's record stays small. Trimmed on every
+    # tenth job only (at most keep + 9 fields): two writes per recipient rather than three.
     _ALERT_HISTORY_FN = """
+    local trim = (tonumber(job) or 0) % 10 == 0
     local function alert_history(phone, value)
       local key = 'alh:' .. phone
       redis.call('HSET', key, job, value)
       redis.call('EXPIRE', key, hist_ttl)
-      if redis.call('HLEN', key) > hist_keep then
+      if trim and redis.call('HLEN', key) > hist_keep then
         local ids = redis.call('HKEYS', key)
         table.sort(ids, function(a, b) return (tonumber(a) or 0) < (tonumber(b) or 0) end)
         redis.call('HDEL', key, unpack(ids, 1, #ids - hist_keep))

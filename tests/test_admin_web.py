@@ -101,14 +101,15 @@ def test_alert_history_keeps_the_newest_jobs_and_goes_with_erasure(app) -> None:
     from alerts.store import ALERT_HISTORY_KEEP
 
     st = current_store()
-    for n in range(1, ALERT_HISTORY_KEEP + 6):
+    for n in range(1, ALERT_HISTORY_KEEP + 16):
         st.redis.hset(f"fan:{n}:st", ON, "q")
         st.record_alerts(str(n), 0, [(ON, "s", "", f"mid{n}", "")], segments=1, price=25,
                          finish=False, ttl=3600)
     kept = [r.job_id for r in st.alert_history(ON)]
-    assert len(kept) == ALERT_HISTORY_KEEP
-    assert kept[0] == str(ALERT_HISTORY_KEEP + 5) and kept[-1] == "6"
-    assert st.record_alert_delivery(str(ALERT_HISTORY_KEEP + 5), ON, "d", "")
+    # Trimmed to the newest KEEP on every tenth job (the 60th here), then 5 more came.
+    assert len(kept) == ALERT_HISTORY_KEEP + 5
+    assert kept[0] == str(ALERT_HISTORY_KEEP + 15) and kept[-1] == "11"
+    assert st.record_alert_delivery(str(ALERT_HISTORY_KEEP + 15), ON, "d", "")
     assert st.alert_history(ON)[0].outcome == "d"
     assert st.redis.ttl(f"alh:{ON}") > 0
     st.subscribe(ON, [Subscription(district="niono")])
