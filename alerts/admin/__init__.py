@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
         auth_views,
         dashboard,
         job_views,
+        labels,
         queues,
         relay_views,
         subscribers,
