@@ -34,7 +34,12 @@ class Role(StrEnum):
 
 
 class AccountError(ValueError):
-    """An account cannot be created or changed; the message says why (in French, for the UI)."""
+    """An account cannot be created or changed: `code` says why (the admin web words it from its
+    catalog); the message is the shell's French wording."""
+
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class TooManyAttempts(Exception):
@@ -66,16 +71,18 @@ def normalize_email(raw: str) -> str:
     """Trimmed, lower-case email; AccountError when it does not look like one."""
     email = (raw or "").strip().lower()
     if len(email) > 254 or not _EMAIL.match(email):
-        raise AccountError("Adresse e-mail invalide.")
+        raise AccountError("Adresse e-mail invalide.", "bad_email")
     return email
 
 
 def check_password(password: str) -> None:
     """AccountError when a new password is too weak to protect subscribers' phone numbers."""
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"Le mot de passe doit compter au moins {MIN_PASSWORD} caractères.")
+        raise AccountError(f"Le mot de passe doit compter au moins {MIN_PASSWORD} caractères.",
+                           "short_password")
     if password.strip() != password or not password.strip():
-        raise AccountError("Le mot de passe ne doit pas commencer ni finir par un espace.")
+        raise AccountError("Le mot de passe ne doit pas commencer ni finir par un espace.",
+                           "password_spaces")
 
 
 def _from_record(email: str, data: dict) -> Account:
@@ -107,7 +114,7 @@ def create_account(
     email = normalize_email(email)
     check_password(password)
     if store.get_account(email):
-        raise AccountError("Un compte existe déjà pour cette adresse.")
+        raise AccountError("Un compte existe déjà pour cette adresse.", "exists")
     store.save_account(
         email,
         {"hash": generate_password_hash(password), "role": Role(role).value,
@@ -122,7 +129,7 @@ def set_password(store: Store, email: str, password: str) -> None:
     """Change a password; every open session of the account ends."""
     data = store.get_account(email)
     if not data:
-        raise AccountError("Compte inconnu.")
+        raise AccountError("Compte inconnu.", "unknown")
     check_password(password)
     store.save_account(
         email, {"hash": generate_password_hash(password), "gen": int(data.get("gen", 0)) + 1,
@@ -133,7 +140,7 @@ def set_password(store: Store, email: str, password: str) -> None:
 def set_role(store: Store, email: str, role: Role | str) -> None:
     """Change an account's role; its sessions pick the new role up on their next request."""
     if not store.get_account(email):
-        raise AccountError("Compte inconnu.")
+        raise AccountError("Compte inconnu.", "unknown")
     store.save_account(email, {"role": Role(role).value})
 
 

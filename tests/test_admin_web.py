@@ -474,3 +474,23 @@ def test_ctrl_c_stops_make_run_cleanly() -> None:
                 proc.wait(timeout=45)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize(
+    ("email", "password", "field", "shown"),
+    [
+        (ADMIN[0], "long-enough-1", "email", "Un compte existe déjà pour cette adresse."),
+        ("pas-une-adresse", "long-enough-1", "email", "Adresse e-mail invalide."),
+        ("x@ngo.ml", " espace-devant", "password",
+         "Le mot de passe ne doit pas commencer ni finir par un espace."),
+    ],
+    ids=["taken", "not-an-email", "leading-space"],
+)
+def test_account_errors_are_french_from_codes(app, admin_client, email, password, field,
+                                               shown) -> None:
+    answer = admin_client.post("/admin/accounts", data={
+        "email": email, "role": "poster", "password": password, "confirm": password,
+        "csrf_token": token(admin_client, "/admin/accounts")})
+    assert answer.status_code == 200
+    error = re.search(rf'id="{field}-error"[^>]*>([^<]*)<', answer.text).group(1)
+    assert error.replace("&#39;", "'") == shown

@@ -17,6 +17,22 @@ from alerts.admin.core import (
     store,
 )
 from alerts.admin.forms import AccountForm, ConfirmForm, LoginForm, PasswordForm
+from messages.catalog import N_
+
+#: Why an account could not be made or changed, by AccountError code.
+ACCOUNT_ERRORS = {
+    "bad_email": N_("Adresse e-mail invalide."),
+    "short_password": N_("Le mot de passe doit compter au moins %(n)s caractères."),
+    "password_spaces": N_("Le mot de passe ne doit pas commencer ni finir par un espace."),
+    "exists": N_("Un compte existe déjà pour cette adresse."),
+    "unknown": N_("Compte inconnu."),
+}
+
+
+def account_message(exc: AccountError) -> str:
+    """The French wording of an AccountError, from its code."""
+    template = ACCOUNT_ERRORS.get(exc.code)
+    return _(template, n=accounts.MIN_PASSWORD) if template else _("Valeur refusée.")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -82,7 +98,7 @@ def password():
             try:
                 accounts.set_password(store(), account.email, form.password.data or "")
             except AccountError as exc:
-                form.password.errors = [str(exc)]
+                form.password.errors = [account_message(exc)]
             else:
                 updated = accounts.get_account(store(), account.email)
                 assert updated is not None
@@ -106,7 +122,8 @@ def accounts_page():
                 temporary=True,
             )
         except AccountError as exc:
-            form.email.errors = [str(exc)]
+            field = form.email if exc.code in ("bad_email", "exists") else form.password
+            field.errors = [account_message(exc)]
         else:
             audit("account_created", account=created.email, role=created.role.value)
             flash(_("Compte créé : %(email)s", email=created.email), "success")
