@@ -32,8 +32,8 @@ format: install
 	@$(VENV)/bin/ruff format .
 	@$(VENV)/bin/ruff check --fix .
 
-catalogs: ## compile messages/translations/*/LC_MESSAGES/messages.po to .mo
-	@$(PY) -m babel.messages.frontend compile --domain messages --directory messages/translations --statistics 2>&1 | grep -v "^$$" | sed 's/^/catalogs: /' || true
+catalogs: ## compile messages/translations/*/LC_MESSAGES/messages.po to .mo (quiet unless broken)
+	@$(PY) -m babel.messages.frontend -q compile --domain messages --directory messages/translations
 
 catalogs-extract: ## collect the strings marked in the code into messages/messages.pot
 	@$(PY) -m babel.messages.frontend extract --mapping-file messages/babel.cfg --keywords N_ --add-comments "review:" --output-file messages/messages.pot --project Baara --copyright-holder Baara --no-location .

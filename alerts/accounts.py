@@ -44,7 +44,12 @@ class Role(StrEnum):
 
 
 class AccountError(ValueError):
-    """An account cannot be created or changed; the message says why (in French, for the UI)."""
+    """An account cannot be created or changed: `code` says why (the admin web words it from its
+    catalog); the message is the shell's French wording."""
+
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class TooManyAttempts(Exception):
@@ -63,6 +68,8 @@ class Account:
     role: Role
     created_at: int = 0
     nonce: str = ""
+    #: Made by an admin with a temporary password: nothing but a new password until it is set.
+    must_change_password: bool = False
 
     @property
     def is_admin(self) -> bool:
@@ -74,16 +81,18 @@ def normalize_email(raw: str) -> str:
     """Trimmed, lower-case email; AccountError when it does not look like one."""
     email = (raw or "").strip().lower()
     if len(email) > 254 or not _EMAIL.match(email):
-        raise AccountError("Adresse e-mail invalide.")
+        raise AccountError("Adresse e-mail invalide.", "bad_email")
     return email
 
 
 def check_password(password: str) -> None:
     """AccountError when a new password is too weak to protect subscribers' phone numbers."""
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"Le mot de passe doit compter au moins {MIN_PASSWORD} caractères.")
+        raise AccountError(f"Le mot de passe doit compter au moins {MIN_PASSWORD} caractères.",
+                           "short_password")
     if password.strip() != password or not password.strip():
-        raise AccountError("Le mot de passe ne doit pas commencer ni finir par un espace.")
+        raise AccountError("Le mot de passe ne doit pas commencer ni finir par un espace.",
+                           "password_spaces")
 
 
 def _from_record(email: str, data: dict) -> Account:
@@ -92,6 +101,7 @@ def _from_record(email: str, data: dict) -> Account:
         role=Role(data.get("role", Role.POSTER)),
         created_at=int(data.get("created", 0)),
         nonce=str(data.get("gen", "")),
+        must_change_password=data.get("must_change") == "1",
     )
 
 
@@ -106,16 +116,19 @@ def list_accounts(store: Store) -> list[Account]:
     return [a for e in store.account_emails() if (a := get_account(store, e))]
 
 
-def create_account(store: Store, email: str, password: str, role: Role | str) -> Account:
-    """A new account; AccountError when the email is taken or the password too short."""
+def create_account(
+    store: Store, email: str, password: str, role: Role | str, *, temporary: bool = False
+) -> Account:
+    """A new account (temporary: its first sign-in must set a new password); AccountError when
+    the email is taken or the password too short."""
     email = normalize_email(email)
     check_password(password)
     if store.get_account(email):
-        raise AccountError("Un compte existe déjà pour cette adresse.")
+        raise AccountError("Un compte existe déjà pour cette adresse.", "exists")
     store.save_account(
         email,
         {"hash": generate_password_hash(password), "role": Role(role).value,
-         "created": store.now(), "gen": _new_nonce()},
+         "created": store.now(), "gen": _new_nonce(), "must_change": int(temporary)},
     )
     account = get_account(store, email)
     assert account is not None
@@ -126,16 +139,18 @@ def set_password(store: Store, email: str, password: str) -> None:
     """Change a password; every open session of the account ends."""
     data = store.get_account(email)
     if not data:
-        raise AccountError("Compte inconnu.")
+        raise AccountError("Compte inconnu.", "unknown")
     check_password(password)
-    store.save_account(email, {"hash": generate_password_hash(password), "gen": _new_nonce()})
+    store.save_account(
+        email, {"hash": generate_password_hash(password), "gen": _new_nonce(), "must_change": 0}
+    )
 
 
 def set_role(store: Store, email: str, role: Role | str) -> None:
     """Change an account's role; every open session of the account ends (sign in again)."""
     data = store.get_account(email)
     if not data:
-        raise AccountError("Compte inconnu.")
+        raise AccountError("Compte inconnu.", "unknown")
     if data.get("role") != Role(role).value:
         # A session keeps the rights it signed in with, never more or less: a demoted admin is
         # out at once rather than on some later check.

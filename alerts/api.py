@@ -7,8 +7,10 @@ from werkzeug.exceptions import HTTPException
 
 from alerts import accounts, erasure
 from alerts.auth import token_required
+from alerts.jobs import app_places
 from alerts.phones import InvalidPhone, normalize
 from alerts.services import current_services
+from alerts.relays import PlacesProblem, resolve_places
 from alerts.store import Subscriber, current_store
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -227,23 +229,13 @@ def relay_json(relay: dict) -> dict:
 
 def resolve_districts(names: object) -> tuple[list[str], str | None]:
     """District slugs from names, slugs or whole regions; or an error naming the bad one."""
-    from alerts.places import Places
-    from config.reference import District, Region
-
-    if not isinstance(names, list) or not names or len(names) > 100:
-        return [], "must be a non-empty list of districts or regions"
     ref = current_app.extensions["baara.reference"]
-    places = Places(ref)
-    slugs: list[str] = []
-    for name in names:
-        place = places.resolve_place(name) if isinstance(name, str) and len(name) < 100 else None
-        if isinstance(place, District):
-            slugs.append(place.slug)
-        elif isinstance(place, Region):
-            slugs.extend(d.slug for d in ref.districts_in(place.slug))
-        else:
-            return [], f"unknown district or region: {str(name)[:60]}"
-    return list(dict.fromkeys(slugs)), None
+    slugs, error = resolve_places(names, ref, app_places(ref))
+    if error is None:
+        return slugs, None
+    if error.code is PlacesProblem.UNKNOWN:
+        return [], f"unknown district or region: {error.name}"
+    return [], "must be a non-empty list of districts or regions"
 
 
 @bp.get("/relays")

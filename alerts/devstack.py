@@ -76,6 +76,19 @@ def start_redis(folder: Path, port: int) -> subprocess.Popen:
     raise SystemExit("redis-server did not answer within 20 s")
 
 
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def admin_command(redis_url: str, private: bool) -> str:
+    """The exact command that creates the first admin account against this stack's Redis."""
+    command = ".venv/bin/flask admin create you@ngo.org"
+    if not private:
+        return f"{command}   (with the same REDIS_URL as make run)"
+    if redis_url == DEFAULT_REDIS_URL:
+        return command
+    return f"REDIS_URL={redis_url} {command}"
+
+
 def main() -> int:
     """Start everything; stop everything on Ctrl-C or when one process dies."""
     env = dict(os.environ)
@@ -96,6 +109,11 @@ def main() -> int:
             f"(http://127.0.0.1:{env['WEB_PORT']}/simulator)",
             flush=True,
         )
+    print(
+        f"baara: admin web at http://127.0.0.1:{env['WEB_PORT']}/admin; first account, in "
+        f"another terminal:\nbaara:   {admin_command(env['REDIS_URL'], redis_proc is not None)}",
+        flush=True,
+    )
     honcho = subprocess.Popen(
         [sys.executable, "-m", "honcho", "-f", str(ROOT / "Procfile"), "start"],
         cwd=ROOT,
@@ -110,12 +128,15 @@ def main() -> int:
     try:
         return honcho.wait()
     except KeyboardInterrupt:
-        # honcho got the same SIGINT and is stopping web and worker; give it time.
+        # honcho got the same SIGINT and is stopping web and worker; give it time. Ctrl-C is
+        # how one stops `make run`: a clean stop exits 0, so make prints no "Error 130".
         try:
-            return honcho.wait(timeout=20)
+            honcho.wait(timeout=20)
         except subprocess.TimeoutExpired:
             honcho.kill()
             return 1
+        print("baara: stopped.", flush=True)
+        return 0
     finally:
         if honcho.poll() is None:
             honcho.send_signal(signal.SIGTERM)

@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 
 from alerts.conversation import describe
 from alerts.phones import try_normalize
+from alerts.places import Places
 from alerts.store import Language, Source, Store, Subscription
-from config.reference import Reference
+from config.reference import District, Reference, Region
 from messages import relay as texts
 from messages import sms as sms_texts
 
@@ -54,6 +55,45 @@ class Outbound:
     def add(self, phone: str, text: str, force: bool = False) -> None:
         """Queue one SMS."""
         self.messages.append((phone, text, force))
+
+
+#: Most places one relay may cover (a region counts as one name).
+MAX_RELAY_PLACES = 100
+
+
+class PlacesProblem(StrEnum):
+    """Why a relay's list of places was refused; each surface words it in its own language."""
+
+    EMPTY = "empty"
+    TOO_MANY = "too_many"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class PlacesError:
+    """A refused list of places: the problem and the name at fault (for UNKNOWN)."""
+
+    code: PlacesProblem
+    name: str = ""
+
+
+def resolve_places(names: object, ref: Reference, places: Places
+                   ) -> tuple[list[str], PlacesError | None]:
+    """District slugs from names, slugs or whole regions (pure); or the error, as data."""
+    if not isinstance(names, list) or not names:
+        return [], PlacesError(PlacesProblem.EMPTY)
+    if len(names) > MAX_RELAY_PLACES:
+        return [], PlacesError(PlacesProblem.TOO_MANY)
+    slugs: list[str] = []
+    for name in names:
+        place = places.resolve_place(name) if isinstance(name, str) and len(name) < 100 else None
+        if isinstance(place, District):
+            slugs.append(place.slug)
+        elif isinstance(place, Region):
+            slugs.extend(d.slug for d in ref.districts_in(place.slug))
+        else:
+            return [], PlacesError(PlacesProblem.UNKNOWN, str(name)[:60])
+    return list(dict.fromkeys(slugs)), None
 
 
 def _whats(subs: Sequence[Subscription], lang: Language, ref: Reference) -> list[str]:

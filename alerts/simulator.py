@@ -408,15 +408,17 @@ def phone_ussd():
 
 @phone_blueprint.get("/inbox")
 def phone_inbox():
-    """What the simulated gateway delivered to this number, newest first."""
+    """What the simulated gateway took for this number, newest first, and whether it arrived."""
     from alerts.store import current_store
 
     phone = _phone_arg(request.args.get("phone"))
     if phone is None:
         return _json_error("Numéro de téléphone invalide.")
+    # The switched-off phone: the network took the messages but never delivered them.
+    delivered = not phone.endswith(ABSENT_SUFFIX)
     messages = [
         {"id": m.get("id"), "from": m.get("from") or "BAARA", "text": m.get("message", ""),
-         "at": m.get("at")}
+         "at": m.get("at"), "delivered": delivered}
         for m in current_store().simulated_messages(phone, limit=50)
     ]
     return jsonify({"phone": phone, "messages": messages})

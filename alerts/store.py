@@ -22,6 +22,9 @@ Key layout (every key Baara writes is listed here):
                                       DELIVERY_REF_DAYS (14) for replies
     hist:{phone}                      the last 30 messages to and from a number (admin view),
                                       HISTORY_DAYS (90)
+    alh:{phone}                       hash: job id -> '{outcome}|{reason}|{sent at}|{report at}'
+                                      of the alerts sent to a number (admin view), the last
+                                      ALERT_HISTORY_KEEP jobs (+9), HISTORY_DAYS (90)
     relay:{phone}                     hash: a community relay (status, districts, figures)
     relays                            set of relay phones (approved and pending)
     consent:{phone}                   hash: a relay's pending enrollment of this number, 72 h
@@ -107,6 +110,8 @@ DEAD_KEEP = 1000
 #: What flood control (and de-duplication) decided about an inbound message.
 VERDICTS = ("duplicate", "silent", "warn", "ok")
 SIM_KEEP = 2000
+#: Alerts remembered per number for the admin's "did they get it?" (the newest job ids).
+ALERT_HISTORY_KEEP = 50
 METRICS_KEY = "metrics:count"
 METRICS_HIST_KEY = "metrics:hist"
 BACKUP_FORMAT = "baara-backup"
@@ -326,6 +331,29 @@ class InboundContext:
     consent: dict | None
 
 
+class AlertOutcome(StrEnum):
+    """What became of one alert to one number (the letters of fan:{job}:st)."""
+
+    SENT = "s"
+    DELIVERED = "d"
+    FAILED = "f"
+    SKIPPED = "x"
+
+
+_OUTCOMES = {o.value for o in AlertOutcome}
+
+
+@dataclass(frozen=True)
+class AlertRecord:
+    """One alert in a number's history: the job, its outcome, why, and when."""
+
+    job_id: str
+    outcome: AlertOutcome
+    reason: str = ""
+    at: float | None = None
+    report_at: float | None = None
+
+
 @dataclass(frozen=True)
 class Retention:
     """How long, in seconds, the records each message leaves are kept."""
@@ -500,7 +528,7 @@ class Store:
             # Delivery refs of the replies point at records that are going.
             *(f"gw:{g}" for g in gateway_ids if g),
             *([f"consentid:{consent_id}"] if consent_id else []),
-            f"pend:{phone}", f"hist:{phone}", f"outs:{phone}", *outs, f"consent:{phone}",
+            f"pend:{phone}", f"hist:{phone}", f"alh:{phone}", f"outs:{phone}", *outs, f"consent:{phone}",
             f"ussd:{phone}", f"ussd:jobs:{phone}", f"sim:sms:{phone}",
             f"muted:sms:{phone}", f"muted:ussd:{phone}", f"seen:sms:{phone}",
             # Rate windows expire within minutes; erasure is rare enough to SCAN for them.
@@ -1427,7 +1455,8 @@ return 0
 
         rows: (phone, 's'|'f'|'x', reason, gateway message id, cost). A phone already
         recorded is left alone, so a re-run of the batch cannot count anyone twice. With
-        finish, the batch leaves the to-do set in the same step.
+        finish, the batch leaves the to-do set in the same step. Each recipient's alert
+        history (alh:{phone}) gets the outcome too, for the admin's subscriber page.
         """
         key = f"fan:{job_id}"
         # One joined argument rather than five per row: packing thousands of arguments costs
@@ -1441,7 +1470,7 @@ return 0
         joined = "\n".join(lines)
         args: list[str | int | float] = [
             n, segments, price, gateway_ttl, ttl, int(finish), f"alert:{job_id}:",
-            repr(self.clock()), joined,
+            repr(self.clock()), joined, job_id, self.retention.history, ALERT_HISTORY_KEEP,
         ]
         sent, failed, skipped, left = self._record_alerts_script(
             keys=[f"{key}:st", f"{key}:stats", f"{key}:todo", f"{key}:b:{n}"], args=args
@@ -1504,8 +1533,26 @@ return 0
         """Apply a delivery report ('d' or 'f') to a sent alert, once; True if it changed."""
         key = f"fan:{job_id}"
         return bool(
-            self._delivery_script(keys=[f"{key}:st", f"{key}:stats"], args=[phone, outcome, reason])
+            self._delivery_script(
+                keys=[f"{key}:st", f"{key}:stats"],
+                args=[phone, outcome, reason, job_id, repr(self.clock()), self.retention.history,
+                      ALERT_HISTORY_KEEP],
+            )
         )
+
+    def alert_history(self, phone: str) -> list[AlertRecord]:
+        """The alerts sent to a number, newest job first: outcome, reason and times."""
+        raw = self.redis.hgetall(f"alh:{phone}")
+        records = []
+        for job_id, value in raw.items():
+            outcome, reason, sent_at, report_at = (value.split("|") + ["", "", "", ""])[:4]
+            records.append(AlertRecord(
+                job_id=job_id, outcome=AlertOutcome(outcome) if outcome in _OUTCOMES
+                else AlertOutcome.SENT, reason=reason,
+                at=float(sent_at) if sent_at else None,
+                report_at=float(report_at) if report_at else None,
+            ))
+        return sorted(records, key=lambda r: -(int(r.job_id) if r.job_id.isdigit() else 0))
 
     def sweep_due(self, interval: float) -> bool:
         """True for one caller per interval across all workers: whose turn it is to sweep."""
@@ -1604,9 +1651,11 @@ return 0
     """
 
     # KEYS: st, stats, todo, batch. ARGV: n, segments, price, gw ttl, ttl, finish, ref prefix,
-    # then rows of (phone, outcome, reason, gateway id, cost).
+    # now, rows of (phone, outcome, reason, gateway id, cost), job id, history ttl, history keep.
     _RECORD_ALERTS_LUA = r"""
     local seg, price = tonumber(ARGV[2]), tonumber(ARGV[3])
+    local job, hist_ttl, hist_keep = ARGV[10], ARGV[11], tonumber(ARGV[12])
+    __ALERT_HISTORY__
     local rows, n = {}, 0
     for line in string.gmatch(ARGV[9], "[^\n]+") do
       local phone, new, reason, mid, c =
@@ -1634,6 +1683,7 @@ return 0
           old[i - start + 1] = new  -- the same phone twice in one call counts once
           fresh[#fresh + 1] = phone
           fresh[#fresh + 1] = new
+          alert_history(phone, new .. '|' .. reason .. '|' .. ARGV[8] .. '|')
           if new == 's' then
             sent = sent + 1
             if c ~= '' then cost = cost + tonumber(c) else cost = cost + seg * price end
@@ -1652,6 +1702,7 @@ return 0
       if #fresh > 0 then redis.call('HSET', KEYS[1], unpack(fresh)) end
     end
     if sent > 0 then
+      redis.call('HSETNX', KEYS[2], 'first_sent_at', ARGV[8])
       redis.call('HINCRBY', KEYS[2], 'sent', sent)
       redis.call('HINCRBY', KEYS[2], 'segments', sent * seg)
       redis.call('HINCRBYFLOAT', KEYS[2], 'cost', cost)
@@ -1778,9 +1829,19 @@ return 0
 
     # Only a sent alert takes a final outcome, and only once: a repeated or late report
     # (Failed after Success, Success after Failed) changes nothing.
+    # ARGV: phone, outcome, reason, job id, now, history ttl, history keep.
     _ALERT_DELIVERY_LUA = """
     if redis.call('HGET', KEYS[1], ARGV[1]) ~= 's' then return 0 end
     redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+    local job, hist_ttl, hist_keep = ARGV[4], ARGV[6], tonumber(ARGV[7])
+    __ALERT_HISTORY__
+    local before = redis.call('HGET', 'alh:' .. ARGV[1], job) or ''
+    local sent_at = string.match(before, '^[^|]*|[^|]*|([^|]*)') or ''
+    local why = ARGV[3]
+    if ARGV[2] == 'd' then why = '' end
+    alert_history(ARGV[1], ARGV[2] .. '|' .. why .. '|' .. sent_at .. '|' .. ARGV[5])
+    redis.call('HSETNX', KEYS[2], 'first_report_at', ARGV[5])
+    redis.call('HSET', KEYS[2], 'last_report_at', ARGV[5])
     if ARGV[2] == 'd' then
       redis.call('HINCRBY', KEYS[2], 'delivered', 1)
     else
@@ -1789,6 +1850,25 @@ return 0
     end
     return 1
     """
+
+    # A number's alert history: one field per job; past `keep` jobs the oldest (smallest id,
+    # ids being a counter) go, so a faithful subscriber's record stays small. Trimmed on every
+    # tenth job only (at most keep + 9 fields): two writes per recipient rather than three.
+    _ALERT_HISTORY_FN = """
+    local trim = (tonumber(job) or 0) % 10 == 0
+    local function alert_history(phone, value)
+      local key = 'alh:' .. phone
+      redis.call('HSET', key, job, value)
+      redis.call('EXPIRE', key, hist_ttl)
+      if trim and redis.call('HLEN', key) > hist_keep then
+        local ids = redis.call('HKEYS', key)
+        table.sort(ids, function(a, b) return (tonumber(a) or 0) < (tonumber(b) or 0) end)
+        redis.call('HDEL', key, unpack(ids, 1, #ids - hist_keep))
+      end
+    end
+    """
+    _RECORD_ALERTS_LUA = _RECORD_ALERTS_LUA.replace("__ALERT_HISTORY__", _ALERT_HISTORY_FN)
+    _ALERT_DELIVERY_LUA = _ALERT_DELIVERY_LUA.replace("__ALERT_HISTORY__", _ALERT_HISTORY_FN)
 
     _RENEW_LUA = """
     if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('EXPIRE', KEYS[1], ARGV[2]) end

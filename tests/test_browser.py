@@ -146,6 +146,7 @@ def test_tour_ussd_signup_post_publish_watch_and_receive(stack: LiveStack, page:
 
         # 2. The recruiter signs in and fills the form with the AMCP-SP/ALIMA seed posting.
         sign_in(page, stack)
+        page.get_by_role("button", name="Menu").click()  # a 360-px phone: the menu is folded
         page.get_by_role("link", name="Nouvelle offre").click()
         page.get_by_label("Intitulé du poste").fill("Mobilisateur communautaire")
         page.get_by_label("Organisation qui recrute").fill("AMCP-SP/ALIMA")

@@ -24,12 +24,13 @@ def init_app(app: Flask) -> None:
         auth_views,
         dashboard,
         job_views,
+        labels,
         queues,
         relay_views,
         subscribers,
     )
     from alerts.admin.cli import admin_cli
-    from alerts.admin.core import assets, bp
+    from alerts.admin.core import assets, bp, unmatched_page
 
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "fr")
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config.get("TIMEZONE", "UTC"))
@@ -60,6 +61,8 @@ def init_app(app: Flask) -> None:
             return jsonify({"error": "Bad Request", "detail": exc.description}), 400
         return render_template("admin/error.html", code=400, csrf=True), 400
 
+    app.register_error_handler(404, unmatched_page)
+    app.register_error_handler(405, unmatched_page)
     app.register_blueprint(assets)
     app.register_blueprint(bp)
     if app.config.get("SIMULATOR"):

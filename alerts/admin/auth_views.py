@@ -31,6 +31,22 @@ from alerts.admin.core import (
     store,
 )
 from alerts.admin.forms import AccountForm, ConfirmForm, LoginForm, PasswordForm
+from messages.catalog import N_
+
+#: Why an account could not be made or changed, by AccountError code.
+ACCOUNT_ERRORS = {
+    "bad_email": N_("Adresse e-mail invalide."),
+    "short_password": N_("Le mot de passe doit compter au moins %(n)s caractères."),
+    "password_spaces": N_("Le mot de passe ne doit pas commencer ni finir par un espace."),
+    "exists": N_("Un compte existe déjà pour cette adresse."),
+    "unknown": N_("Compte inconnu."),
+}
+
+
+def account_message(exc: AccountError) -> str:
+    """The French wording of an AccountError, from its code."""
+    template = ACCOUNT_ERRORS.get(exc.code)
+    return _(template, n=accounts.MIN_PASSWORD) if template else _("Valeur refusée.")
 
 #: A browser someone signed in from gets this signed cookie; it names the account and a random
 #: device id, which then has its own sign-in budget (see alerts/accounts.py).
@@ -126,11 +142,13 @@ def password():
             checked = None
         if checked is None:
             form.current.errors = [_("Mot de passe actuel incorrect.")]
+        elif form.password.data == form.current.data:
+            form.password.errors = [_("Choisissez un mot de passe différent de l'actuel.")]
         else:
             try:
                 accounts.set_password(store(), account.email, form.password.data or "")
             except AccountError as exc:
-                form.password.errors = [str(exc)]
+                form.password.errors = [account_message(exc)]
             else:
                 updated = accounts.get_account(store(), account.email)
                 assert updated is not None
@@ -138,7 +156,8 @@ def password():
                 audit("password_changed", account=account.email)
                 flash(_("Mot de passe changé."), "success")
                 return redirect(url_for("admin.dashboard"))
-    return render_template("admin/password.html", form=form)
+    return render_template("admin/password.html", form=form,
+                           forced=account.must_change_password)
 
 
 @bp.route("/accounts", methods=["GET", "POST"])
@@ -149,10 +168,12 @@ def accounts_page():
     if form.validate_on_submit():
         try:
             created = accounts.create_account(
-                store(), form.email.data or "", form.password.data or "", form.role.data
+                store(), form.email.data or "", form.password.data or "", form.role.data,
+                temporary=True,
             )
         except AccountError as exc:
-            form.email.errors = [str(exc)]
+            field = form.email if exc.code in ("bad_email", "exists") else form.password
+            field.errors = [account_message(exc)]
         else:
             audit("account_created", account=created.email, role=created.role.value)
             flash(_("Compte créé : %(email)s", email=created.email), "success")

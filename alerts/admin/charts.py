@@ -10,8 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 WIDTH = 320
-LABEL_WIDTH = 118
-ROW = 22
+#: Each bar's label sits on its own line above the bar: a long category name ("Mobilisateur
+#: communautaire") then never runs off the left edge of a phone screen.
+ROW = 36
+LABEL_HEIGHT = 14
+LABEL_CHARS = 44
+VALUE_ROOM = 48
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,11 @@ class Bar:
     y: float
     length: float
     text: str
+
+    @property
+    def label_y(self) -> float:
+        """The baseline of the label, above the bar."""
+        return self.y - 4
 
 
 @dataclass(frozen=True)
@@ -41,14 +50,14 @@ def bar_chart(
 ) -> BarChart:
     """Bars for (label, value) pairs; value_text overrides how each value is written."""
     top = max((v for _, v in items), default=0) or 1
-    room = WIDTH - LABEL_WIDTH - 44
+    room = WIDTH - VALUE_ROOM
     bars = []
     for i, (label, value) in enumerate(items):
         text = value_text[i] if value_text else f"{value:g}"
-        shown = label if len(label) <= 17 else label[:16] + "…"
-        bars.append(Bar(shown, value, i * ROW + 4, max(room * value / top, 1 if value else 0),
-                        text))
-    return BarChart(bars, WIDTH, max(len(items), 1) * ROW + 8, LABEL_WIDTH, top)
+        shown = label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
+        bars.append(Bar(shown, value, i * ROW + LABEL_HEIGHT + 4,
+                        max(room * value / top, 1 if value else 0), text))
+    return BarChart(bars, WIDTH, max(len(items), 1) * ROW + 8, 0, top)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,22 @@ from alerts.store import current_store
 admin_cli = AppGroup("admin", help="Admin web accounts.")
 
 
+class NewPassword(click.ParamType):
+    """A password strong enough for an account: click asks again at the prompt when it is not."""
+
+    name = "password"
+
+    def convert(self, value: object, param: click.Parameter | None,
+                ctx: click.Context | None) -> str:
+        """The password, or a usage error saying what is wrong with it."""
+        text = str(value)
+        try:
+            accounts.check_password(text)
+        except AccountError as exc:
+            self.fail(str(exc), param, ctx)
+        return text
+
+
 @admin_cli.command("create")
 @click.argument("email")
 @click.option(
@@ -20,6 +36,7 @@ admin_cli = AppGroup("admin", help="Admin web accounts.")
 )
 @click.password_option(
     "--password", prompt="Mot de passe", confirmation_prompt="Répéter le mot de passe",
+    type=NewPassword(),
     help="Asked for when not given (prefer the prompt: options end up in shell history).",
 )
 def create(email: str, role: str, password: str) -> None:
@@ -36,7 +53,8 @@ def create(email: str, role: str, password: str) -> None:
 @admin_cli.command("password")
 @click.argument("email")
 @click.password_option(
-    "--password", prompt="Nouveau mot de passe", confirmation_prompt="Répéter le mot de passe"
+    "--password", prompt="Nouveau mot de passe", confirmation_prompt="Répéter le mot de passe",
+    type=NewPassword(),
 )
 def password(email: str, password: str) -> None:
     """Set a new password (ends the account's sessions)."""

@@ -15,10 +15,12 @@ from flask import (
     current_app,
     jsonify,
     redirect,
+    render_template,
     request,
     session,
     url_for,
 )
+from flask_wtf.csrf import CSRFError
 
 from alerts import accounts
 from alerts.accounts import Account
@@ -32,6 +34,8 @@ assets = Blueprint(
 
 #: Endpoints of the admin blueprint reachable without signing in.
 PUBLIC_ENDPOINTS = frozenset({"admin.login"})
+#: All an account with a temporary password may do until it sets its own.
+TEMPORARY_PASSWORD_ENDPOINTS = frozenset({"admin.password", "admin.logout"})
 
 #: No inline script, style or event handler anywhere: everything comes from /static/admin.
 CONTENT_SECURITY_POLICY = (
@@ -84,6 +88,12 @@ def _guard() -> Response | None:
         refused = require_login()
         if refused is not None:
             return refused
+        account = current_account()
+        if (account is not None and account.must_change_password
+                and request.endpoint not in TEMPORARY_PASSWORD_ENDPOINTS):
+            if wants_json():
+                return jsonify({"error": "Forbidden", "detail": "change your password first"}), 403  # type: ignore[return-value]
+            return redirect(url_for("admin.password"))
     if current_app.config.get("WTF_CSRF_ENABLED", True):
         current_app.extensions["csrf"].protect()
     return None
@@ -132,16 +142,28 @@ assets.after_request(secure_headers)
 
 
 def _error_page(exc: Exception):
-    from flask import render_template
-
     code = getattr(exc, "code", 500)
     if wants_json():
         return jsonify({"error": getattr(exc, "name", "Error")}), code
-    return render_template("admin/error.html", code=code), code
+    return render_template("admin/error.html", code=code, csrf=isinstance(exc, CSRFError)), code
 
 
+# 400 too: a tampered form gets the French page; a CSRF refusal keeps its own wording.
+bp.register_error_handler(400, _error_page)
 bp.register_error_handler(403, _error_page)
 bp.register_error_handler(404, _error_page)
+bp.register_error_handler(405, _error_page)
+
+#: Paths whose unmatched addresses get the French error page (routing fails before any
+#: blueprint is known, so the blueprint's own handlers never see them).
+FRENCH_PREFIXES = ("/admin", "/simulator")
+
+
+def unmatched_page(exc: Exception):
+    """The French page for an /admin/… or /simulator/… address that matches no route."""
+    if request.blueprint is None and request.path.startswith(FRENCH_PREFIXES):
+        return _error_page(exc)
+    return exc
 
 
 def local_time(epoch: int | float | str | None, fmt: str = "%d/%m/%Y %H:%M") -> str:

@@ -17,7 +17,7 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_babel import gettext as _
 
 from alerts import jobs
-from alerts.admin.core import audit, bp, current_account, number, store
+from alerts.admin.core import audit, bp, current_account, local_time, number, store
 from alerts.admin.forms import ConfirmForm, JobForm, ScheduleForm, choice
 from alerts.jobs import FINAL, Job, JobDraft, JobStatus
 from alerts.services import Services, current_services
@@ -35,10 +35,13 @@ _PLACEHOLDERS = {
     "apply": "[comment postuler]",
 }
 _DATE_PLACEHOLDER = "jj/mm/aaaa"
+_PLACE_PLACEHOLDER = "[lieu]"
 
 #: jobs.validate() speaks English to the API; the admin web shows French.
 _FRENCH = [
     (r"must not be empty|required, a text|must be a text", N_("Champ obligatoire.")),
+    (r"contains characters that are not valid text",
+     N_("Contient des caractères qui ne sont pas du texte.")),
     (r"at most (\d+) characters", N_("%(n)s caractères au plus.")),
     (r"required: a category.*", N_("Choisissez une catégorie.")),
     (r"unknown category: (.*)", N_("Catégorie inconnue : %(n)s")),
@@ -87,7 +90,29 @@ REASONS = {
     "RejectedByGateway": N_("Refusé par la passerelle"),
     "UserIsInactive": N_("Abonné inactif chez l'opérateur"),
     "Unconfirmed": N_("Envoi non confirmé par la passerelle"),
+    "Unknown": N_("Motif inconnu"),
 }
+
+#: Why an alert was not sent to someone (fanout's skip reasons).
+SKIP_REASONS = {
+    "stopped": N_("Numéro arrêté (STOP) avant l'envoi"),
+    "closed": N_("Offre clôturée avant l'envoi"),
+    "cancelled": N_("Offre annulée avant l'envoi"),
+    "expired": N_("Date limite passée avant l'envoi"),
+    "unpublished": N_("Offre retirée avant l'envoi"),
+}
+
+
+def reason_label(reason: str, skipped: bool = False) -> str:
+    """A failure or skip reason as a recruiter would say it ('' for none)."""
+    if not reason:
+        return ""
+    table = SKIP_REASONS if skipped else REASONS
+    if reason in table:
+        return _(table[reason])
+    if reason.startswith("HTTP"):
+        return _("Erreur de la passerelle (%(code)s)", code=reason)
+    return _("Autre motif (%(code)s)", code=reason)
 
 STATUS_LABELS = {
     JobStatus.DRAFT: N_("Brouillon"),
@@ -99,12 +124,14 @@ STATUS_LABELS = {
 
 
 def french(message: str) -> str:
-    """The French wording of a jobs.validate() error (the original when unknown)."""
+    """The French wording of a jobs.validate() error or a SCHEDULE_ERRORS code; never English."""
+    if message in SCHEDULE_ERRORS:
+        return _(SCHEDULE_ERRORS[message])
     for pattern, template in _FRENCH:
         m = re.fullmatch(pattern, message.strip(), flags=re.S)
         if m:
             return _(template, n=m.group(1) if m.groups() else "")
-    return message
+    return _("Valeur refusée.")
 
 
 def _reference() -> Reference:
@@ -161,6 +188,7 @@ def preview(payload: dict[str, Any], now: float | None = None) -> dict[str, Any]
     draft, errors = jobs.validate(payload, ref, places, tz, now=now)
     filled = dict(payload)
     placeholder_date = False
+    stand_in_place = None
     if draft is None:
         # Stand-ins for what is missing, so the text, its length and its cost show as you type.
         for name, stand_in in _PLACEHOLDERS.items():
@@ -169,7 +197,8 @@ def preview(payload: dict[str, Any], now: float | None = None) -> dict[str, Any]
         if "category" in errors:
             filled["category"] = next(iter(ref.categories))
         if "districts" in errors:
-            filled["districts"] = [next(iter(ref.districts))]
+            stand_in_place = next(iter(ref.districts.values()))
+            filled["districts"] = [stand_in_place.slug]
         if "deadline" in errors:
             stamp = datetime.fromtimestamp(now, tz) + timedelta(days=30)
             filled["deadline"] = stamp.strftime("%Y-%m-%d")
@@ -197,6 +226,9 @@ def preview(payload: dict[str, Any], now: float | None = None) -> dict[str, Any]
                 too_long = str(exc)
         if placeholder_date and draft is not None:
             text = text.replace(jobs.format_deadline(draft, tz), _DATE_PLACEHOLDER)
+        if stand_in_place is not None:
+            # No place ticked yet: show where the place goes, not a district nobody chose.
+            text = text.replace(stand_in_place.name, _PLACE_PLACEHOLDER)
         info = count_segments(text) if text else None
         recipients = audience.get(lang, 0)
         cost = price * (info.segments if info else 0) * recipients
@@ -260,7 +292,29 @@ def _job_or_404(job_id: str) -> Job:
 # -- scheduling ----------------------------------------------------------------------------
 
 
-def schedule(services: Services, job_id: str, at: int, now: float | None = None
+#: Why a publication time was refused, by code (the view words them in French).
+SCHEDULE_ERRORS = {
+    "missing": N_("Indiquez la date et l'heure d'envoi."),
+    "not_draft": N_("Seule une offre en brouillon peut être programmée."),
+    "past": N_("Ce moment est déjà passé : choisissez une heure à venir."),
+    "after_deadline": N_("L'envoi doit précéder la date limite."),
+}
+#: A time in the current minute (the earliest the picker offers) is still "now or later".
+SCHEDULE_GRACE = 60
+
+
+def schedule_problem(at: int | None, now: float, deadline: int | None) -> str | None:
+    """The SCHEDULE_ERRORS code for publishing at `at`, or None when it can be done."""
+    if at is None:
+        return "missing"
+    if at < now - SCHEDULE_GRACE:
+        return "past"
+    if deadline is not None and at >= deadline:
+        return "after_deadline"
+    return None
+
+
+def schedule(services: Services, job_id: str, at: int | None, now: float | None = None
              ) -> tuple[Job | None, dict[str, str]]:
     """Publish a draft later, at `at` (epoch seconds): the same path quiet hours take."""
     store_ = services.store
@@ -269,14 +323,19 @@ def schedule(services: Services, job_id: str, at: int, now: float | None = None
     if job is None:
         return None, {"id": "no such job"}
     if job.status not in (JobStatus.DRAFT, JobStatus.SCHEDULED):
-        return job, {"schedule_at": "Seule une offre en brouillon peut être programmée."}
-    if at <= now + 60:
-        return job, {"schedule_at": "Choisissez un moment à venir."}
-    if at >= job.deadline:
-        return job, {"schedule_at": "L'envoi doit précéder la date limite."}
+        return job, {"schedule_at": "not_draft"}
+    if problem := schedule_problem(at, now, job.deadline):
+        return job, {"schedule_at": problem}
+    assert at is not None
     return jobs.schedule_at(
-        services, job, at, now=int(now), allowed=[JobStatus.DRAFT, JobStatus.SCHEDULED]
+        services, job, max(at, int(now)), now=int(now),
+        allowed=[JobStatus.DRAFT, JobStatus.SCHEDULED],
     )
+
+
+def schedule_min(tz: ZoneInfo, now: float) -> str:
+    """The earliest moment the picker offers: this minute, local time."""
+    return datetime.fromtimestamp(now, tz).strftime("%Y-%m-%dT%H:%M")
 
 
 def parse_local(value: str, tz: ZoneInfo) -> int | None:
@@ -339,7 +398,7 @@ def progress(job: Job, stats: dict[str, Any]) -> dict[str, Any]:
             {"key": "skipped", "width": share(skipped)},
         ],
         "reasons": [
-            {"reason": r, "label": _(REASONS[r]) if r in REASONS else r, "count": n}
+            {"reason": r, "label": reason_label(r), "count": n}
             for r, n in reasons
         ],
         "segments": int(stats.get("segments", 0)),
@@ -347,6 +406,36 @@ def progress(job: Job, stats: dict[str, Any]) -> dict[str, Any]:
         "cost_text": f"{number(float(stats.get('cost', 0) or 0))} {currency}",
         "delivery_rate": round(100 * delivered / sent) if sent else None,
     }
+
+
+#: The steps of a job's sending, in order: the stats field (or job attribute) holding its time.
+TIMELINE = (
+    ("created", N_("Créée")),
+    ("published", N_("Publiée : alertes en file")),
+    ("first_sent_at", N_("Premier SMS accepté par la passerelle")),
+    ("last_sent_at", N_("Dernier SMS accepté par la passerelle")),
+    ("first_report_at", N_("Premier rapport de remise")),
+    ("last_report_at", N_("Dernier rapport de remise")),
+)
+
+
+def timeline(job: Job) -> list[dict[str, str]]:
+    """The sending history with times (steps not reached yet are left out)."""
+    raw = store().alert_stats(job.id)
+    times = {"created": job.created_at, "published": job.published_at or None,
+             **{k: raw.get(k) for k, _label in TIMELINE[2:]}}
+    steps = []
+    for key, label in TIMELINE:
+        at = times.get(key)
+        if at in (None, "", 0, "0"):
+            continue
+        if key == "last_sent_at" and at == times.get("first_sent_at"):
+            continue
+        if key == "last_report_at" and at == times.get("first_report_at"):
+            continue
+        steps.append({"key": key, "label": _(label),
+                      "at": local_time(float(at), "%d/%m/%Y %H:%M:%S")})
+    return steps
 
 
 # -- views ---------------------------------------------------------------------------------
@@ -376,6 +465,7 @@ def _render_form(form: JobForm, status: int = 200, preview_data: dict | None = N
         preview=preview_data or preview(form_payload(request.form if request.method == "POST"
                                                      else _form_as_multidict(form))),
         quiet_hours=current_app.config.get("QUIET_HOURS", ""),
+        schedule_min=schedule_min(_tz(), store().now()),
     ), status
 
 
@@ -455,9 +545,16 @@ def job_new():
     payload = form_payload(request.form)
     at = None
     if action == "schedule":
+        # Checked before anything is saved: a refused time shows the form again, not a draft.
         at = parse_local(form.schedule_at.data or "", _tz())
-        if at is None:
-            _show_errors(form, {"schedule_at": "Indiquez la date et l'heure d'envoi."})
+        ref = _reference()
+        draft, problems = jobs.validate(payload, ref, jobs.app_places(ref), _tz(),
+                                        now=store().now())
+        when = schedule_problem(at, store().now(), draft.deadline if draft else None)
+        if when:
+            problems = {**problems, "schedule_at": when}
+        if problems:
+            _show_errors(form, problems)
             return _render_form(form, 400)
     account = current_account()
     assert account is not None
@@ -469,8 +566,8 @@ def job_new():
         return _render_form(form, 400)
     audit("job_created", job=job.id, code=job.code, title=job.title, mode=action)
     if action == "schedule" and at is not None:
-        scheduled, problems = schedule(services, job.id, at)
-        if problems:
+        _scheduled, problems = schedule(services, job.id, at)
+        if problems:  # only a race (the clock or the job moved meanwhile) gets here
             for message in problems.values():
                 flash(_("Offre enregistrée en brouillon, non programmée : %(why)s",
                         why=french(message)), "error")
@@ -515,9 +612,11 @@ def job_page(job_id: str):
         category=ref.categories.get(job.category),
         deadline=jobs.format_deadline(job, tz),
         progress=progress(job, stats),
+        timeline=timeline(job),
         labels=STATUS_LABELS,
         button=ConfirmForm(),
         schedule_form=ScheduleForm(),
+        schedule_min=schedule_min(tz, store().now()),
         final=job.status in FINAL,
     )
 
@@ -526,7 +625,8 @@ def job_page(job_id: str):
 def job_progress(job_id: str):
     """JSON for the progress bar, polled by the job page."""
     job = _job_or_404(job_id)
-    return jsonify(progress(job, jobs.job_stats(current_services(), job.id)))
+    return jsonify({**progress(job, jobs.job_stats(current_services(), job.id)),
+                    "timeline": timeline(job)})
 
 
 def _after(job: Job, errors: dict[str, str], done_message: str, action: str):
@@ -556,8 +656,6 @@ def job_schedule(job_id: str):
     job = _job_or_404(job_id)
     form = ScheduleForm()
     at = parse_local(form.schedule_at.data or "", _tz())
-    if at is None:
-        return _after(job, {"schedule_at": "Indiquez la date et l'heure d'envoi."}, "", "")
     _job, errors = schedule(current_services(), job.id, at)
     return _after(job, errors, _("Offre programmée."), "job_scheduled")
 

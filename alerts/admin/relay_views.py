@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from alerts import relays
 from alerts.admin.core import admin_required, audit, bp, store
 from alerts.admin.forms import ConfirmForm, RelayForm
-from alerts.api import relay_json, resolve_districts
+from alerts.api import relay_json
+from alerts.jobs import app_places
 from alerts.outbox import queue_sms
 from alerts.phones import try_normalize
+from alerts.relays import PlacesError, PlacesProblem
 from alerts.services import current_services
+from messages.catalog import N_
+
+#: A refused list of places, in French (the API words the same codes in English).
+PLACES_PROBLEMS = {
+    PlacesProblem.EMPTY: N_("Indiquez au moins un district ou une région."),
+    PlacesProblem.TOO_MANY: N_("%(n)s lieux au plus."),
+    PlacesProblem.UNKNOWN: N_("District ou région inconnu : %(name)s"),
+}
+
+
+def places_message(error: PlacesError) -> str:
+    """The French wording of a relay places error, from its code."""
+    return _(PLACES_PROBLEMS[error.code], n=relays.MAX_RELAY_PLACES, name=error.name)
 
 
 @bp.route("/relays", methods=["GET", "POST"])
@@ -22,17 +37,15 @@ def relays_page():
     if request.method == "POST" and form.validate_on_submit():
         phone = try_normalize(form.phone.data or "")
         names = [n.strip() for n in (form.districts.data or "").split(",") if n.strip()]
-        districts, error = resolve_districts(names)
+        ref = current_app.extensions["baara.reference"]
+        districts, error = relays.resolve_places(names, ref, app_places(ref))
         if phone is None:
             form.phone.errors.append(_("Numéro invalide."))
         elif error:
-            form.districts.errors.append(_("District ou région inconnu : %(e)s", e=error))
+            form.districts.errors.append(places_message(error))
         else:
             services = current_services()
-            from flask import current_app
-
-            out = relays.approve(store(), current_app.extensions["baara.reference"], phone,
-                                 districts)
+            out = relays.approve(store(), ref, phone, districts)
             for target, text, force in out.messages:
                 queue_sms(services, target, text, kind="relay", force=force)
             audit("relay_approved", phone=phone, districts=",".join(districts))
@@ -48,8 +61,6 @@ def relays_page():
 @admin_required
 def relay_approve(phone: str):
     """Approve a pending relay for the districts it asked for."""
-    from flask import current_app
-
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for("admin.relays_page"))
     record = store().get_relay(phone)

@@ -24,16 +24,61 @@ from flask_babel import gettext as _
 from alerts import erasure
 from alerts.admin.core import admin_required, audit, bp, local_time, store
 from alerts.admin.forms import ConfirmForm, EraseForm, SearchForm
+from alerts.admin.job_views import reason_label
 from alerts.api import subscriber_json
+from alerts.jobs import Job
 from alerts.phones import try_normalize
 from alerts.services import current_services
-from alerts.store import StoppedBy, Subscriber
+from alerts.store import AlertOutcome, StoppedBy, Subscriber
+from messages.catalog import N_
 
 SEARCH_LIMIT = 50
+#: Fewer digits than this match too many numbers to be a search.
+MIN_DIGITS = 4
 EXPORT_COLUMNS = (
     "phone", "language", "status", "stopped_by", "source", "created_at", "updated_at",
     "districts", "regions", "categories", "subscriptions",
 )
+
+
+#: An alert's outcome for one person, as support staff would say it on the phone.
+OUTCOME_LABELS = {
+    AlertOutcome.SENT: N_("Envoyée, remise non confirmée"),
+    AlertOutcome.DELIVERED: N_("Remise sur le téléphone"),
+    AlertOutcome.FAILED: N_("Non remise"),
+    AlertOutcome.SKIPPED: N_("Non envoyée"),
+}
+
+
+def alert_rows(phone: str) -> list[dict]:
+    """The alerts sent to a number, newest first, with the job, outcome, reason and times."""
+    records = store().alert_history(phone)
+    loaded = store().load_jobs([r.job_id for r in records])
+    rows = []
+    for record, data in zip(records, loaded, strict=True):
+        rows.append({
+            "job": Job.from_record(data) if data else None,
+            "job_id": record.job_id,
+            "outcome": record.outcome.value,
+            "status": _(OUTCOME_LABELS[record.outcome]),
+            "reason": reason_label(record.reason, skipped=record.outcome is AlertOutcome.SKIPPED),
+            "at": record.at,
+            "report_at": record.report_at,
+        })
+    return rows
+
+
+def _page(sub: Subscriber, erase_form: EraseForm, status: int = 200):
+    return render_template(
+        "admin/subscriber.html",
+        sub=sub,
+        info=subscriber_json(sub),
+        history=store().history(sub.phone),
+        alerts=alert_rows(sub.phone),
+        stop_form=ConfirmForm(),
+        erase_form=erase_form,
+        simulator=current_app.config.get("SIMULATOR"),
+    ), status
 
 
 def _digits(text: str) -> str:
@@ -49,7 +94,7 @@ def search(query: str, limit: int = SEARCH_LIMIT) -> list[Subscriber]:
         if found:
             return [found]
     digits = _digits(query)
-    if len(digits) < 4:
+    if len(digits) < MIN_DIGITS:
         return []
     hits = []
     for sub in store().iter_subscribers():
@@ -67,9 +112,15 @@ def subscribers():
     form = SearchForm(request.args)
     results: list[Subscriber] | None = None
     if request.args.get("q") is not None and form.validate():
-        results = search(form.q.data or "")
-        if len(results) == 1 and try_normalize(form.q.data or "") == results[0].phone:
-            return redirect(url_for("admin.subscriber", phone=results[0].phone))
+        query = form.q.data or ""
+        if try_normalize(query) is None and len(_digits(query)) < MIN_DIGITS:
+            # "12" would match thousands of numbers: ask for more rather than answer "nobody".
+            form.q.errors = [_("Tapez au moins %(n)s chiffres du numéro, ou le numéro complet.",
+                               n=MIN_DIGITS)]
+        else:
+            results = search(query)
+    if results and len(results) == 1 and try_normalize(form.q.data or "") == results[0].phone:
+        return redirect(url_for("admin.subscriber", phone=results[0].phone))
     return render_template(
         "admin/subscribers.html", form=form, results=results, export_form=ConfirmForm(),
         limit=SEARCH_LIMIT,
@@ -87,17 +138,8 @@ def _subscriber_or_404(phone: str) -> Subscriber:
 @bp.get("/subscribers/<path:phone>")
 @admin_required
 def subscriber(phone: str):
-    """One subscriber: language, status, subscriptions by name, message history."""
-    sub = _subscriber_or_404(phone)
-    return render_template(
-        "admin/subscriber.html",
-        sub=sub,
-        info=subscriber_json(sub),
-        history=store().history(sub.phone),
-        stop_form=ConfirmForm(),
-        erase_form=EraseForm(),
-        simulator=current_app.config.get("SIMULATOR"),
-    )
+    """One subscriber: language, status, subscriptions, the alerts they were sent, messages."""
+    return _page(_subscriber_or_404(phone), EraseForm())
 
 
 @bp.post("/subscribers/<path:phone>/stop")
@@ -118,11 +160,7 @@ def subscriber_erase(phone: str):
     sub = _subscriber_or_404(phone)
     form = EraseForm()
     if not form.validate_on_submit():
-        return render_template(
-            "admin/subscriber.html", sub=sub, info=subscriber_json(sub),
-            history=store().history(sub.phone), stop_form=ConfirmForm(), erase_form=form,
-            simulator=current_app.config.get("SIMULATOR"),
-        ), 400
+        return _page(sub, form, 400)
     erased = erasure.erase(current_services(), sub.phone)
     # The audit log keeps the salted hash, never the erased number.
     audit("subscriber_erased", phone=erased.token)

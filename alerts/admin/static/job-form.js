@@ -42,13 +42,17 @@
       var key = Object.keys(ERROR_TARGET).find(function (k) { return ERROR_TARGET[k] === name; }) || name;
       var text = errors[key];
       var control = form.querySelector('[name="' + name + '"]');
+      // The red border follows the error: on the field (or the places fieldset) that is wrong.
+      var box = el.closest(".field, fieldset");
       if (text && touched[name]) {
         el.textContent = text;
         el.hidden = false;
+        if (box) { box.classList.add("has-error"); }
         if (control && control.type !== "checkbox") { control.setAttribute("aria-invalid", "true"); }
       } else if (!text) {
         el.textContent = "";
         el.hidden = true;
+        if (box) { box.classList.remove("has-error"); }
         if (control) { control.removeAttribute("aria-invalid"); }
       }
     });

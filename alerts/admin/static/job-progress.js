@@ -64,6 +64,20 @@
       row.appendChild(count);
       reasons.appendChild(row);
     });
+    var timeline = card.querySelector("[data-timeline]");
+    if (timeline && p.timeline) {
+      while (timeline.firstChild) { timeline.removeChild(timeline.firstChild); }
+      p.timeline.forEach(function (step) {
+        var item = document.createElement("li");
+        item.setAttribute("data-step", step.key);
+        var at = document.createElement("span");
+        at.className = "t-at";
+        at.textContent = step.at;
+        item.appendChild(at);
+        item.appendChild(document.createTextNode(" " + step.label));
+        timeline.appendChild(item);
+      });
+    }
     if (p.done) {
       state.textContent = msg.doneText || "";
     } else if (p.status === "published") {

@@ -143,7 +143,10 @@
     return date.toLocaleString("fr-FR", { day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit" });
   }
 
-  function renderInbox(messages) {
+  function renderInbox(all) {
+    // What the network never delivered (the switched-off phone) is listed apart, never as read.
+    var messages = all.filter(function (m) { return m.delivered !== false; });
+    var lost = all.filter(function (m) { return m.delivered === false; });
     var fresh = [];
     if (seen === null) {
       seen = {};
@@ -165,7 +168,21 @@
       item.appendChild(body);
       inboxList.appendChild(item);
     });
-    inboxEmpty.hidden = messages.length > 0;
+    lost.forEach(function (m) {
+      var item = document.createElement("li");
+      item.className = "undelivered";
+      item.setAttribute("data-undelivered", "");
+      var head = document.createElement("span");
+      head.className = "meta";
+      head.textContent = (phone.getAttribute("data-undelivered-label") || "") + " \u00b7 " + when(m.at);
+      var body = document.createElement("span");
+      body.className = "text";
+      body.textContent = m.text;
+      item.appendChild(head);
+      item.appendChild(body);
+      inboxList.appendChild(item);
+    });
+    inboxEmpty.hidden = all.length > 0;
     inboxCount.textContent = String(messages.length);
     if (fresh.length) {
       if (current !== "inbox") { unread += fresh.length; }
