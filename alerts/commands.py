@@ -21,6 +21,9 @@ MAX_PARSED = 480
 #: Categories are never confirmed with a question, but a wrong one only narrows alerts; a
 #: slip in a long job word ("sagefeme", 89) is still taken.
 CATEGORY_SCORE = 85.0
+#: Long job words lose letters ("mobilisatr", 83) and are rarely one edit from another word.
+LONG_CATEGORY_SCORE = 80.0
+LONG_CATEGORY_WORD = 9
 
 
 class Intent(StrEnum):
@@ -475,6 +478,13 @@ def _category_in_context(hit: Hit, words: list[str]) -> bool:
     return False
 
 
+def _category_score_ok(hit: Hit) -> bool:
+    """Whether a category hit is close enough to take without asking."""
+    if len(hit.matched) >= LONG_CATEGORY_WORD:
+        return hit.score >= LONG_CATEGORY_SCORE
+    return hit.score >= CATEGORY_SCORE
+
+
 def _partial_places(found: Findings, words: list[str]) -> list[Hit]:
     """Doubtful hits for half a name: "Kalaban" alone may be Kalaban Coro (or Kalaban Coura)."""
     known = {h.slug for h in found.districts}
@@ -495,7 +505,7 @@ def _filtered(found: Findings, words: list[str], bm_text: bool) -> Findings:
         regions=[h for h in found.regions if _place_in_context(h, words, bm_text)],
         categories=[
             h for h in found.categories
-            if h.score >= CATEGORY_SCORE and _category_in_context(h, words)
+            if _category_score_ok(h) and _category_in_context(h, words)
         ],
         rest=found.rest,
     )
