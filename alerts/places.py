@@ -131,8 +131,9 @@ class _Match:
     hit: Hit
     start: int
     marked: bool = False
-    #: The region word that marked it, and the word before that word ("et" makes it a place).
+    #: The region word that marked it, where, and the word before it ("et" makes it a place).
     marker: str = ""
+    marker_at: int = -1
     before_marker: str = ""
 
 
@@ -185,6 +186,12 @@ class Places:
         if target.district:
             return self.ref.districts[target.district]
         return None
+
+    def region_named(self, text: str) -> str | None:
+        """The region a short text names exactly ("Ségou", "région de Ségou"), else None."""
+        core = [w for w in tokens(text) if w not in REGION_BEFORE and w not in FILLERS]
+        target = self._targets.get(" ".join(core))
+        return target.region if target is not None else None
 
     def resolve_category(self, name: str) -> Category | None:
         """Exact, accent-insensitive lookup of one category by slug, name or synonym."""
@@ -283,7 +290,7 @@ class Places:
                 before = words[k] if k >= 0 else ""
             hit = Hit(target.region, score, phrase, hit_certain)
             return _Match("region", hit, start, marked=marker is not None, marker=word,
-                          before_marker=before)
+                          marker_at=-1 if marker is None else marker, before_marker=before)
         assert target.district is not None
         return _Match("district", Hit(target.district, score, phrase, hit_certain), start)
 
@@ -323,13 +330,21 @@ class Places:
 
     def _locates(self, m: _Match, matches: list[_Match]) -> bool:
         """True when a region hit only says where a district named with it lies."""
-        if m.marked and (
+        if not m.marked:
+            return self._qualifies(m.hit.slug, matches)
+        if (
             m.marker not in REGION_LOCATORS
+            or m.marker_at > m.start  # "Sikasso région et Kadiolo": the whole region
             or m.before_marker in CONJUNCTIONS
             or m.before_marker in REGION_BEFORE  # "toute la région de Ségou"
         ):
             return False
-        return self._qualifies(m.hit.slug, matches)
+        # "Niono, région de Ségou": a district of that region named just before.
+        return any(
+            d.kind == "district" and d.start < m.marker_at
+            and self.ref.districts[d.hit.slug].region == m.hit.slug
+            for d in matches
+        )
 
     def _qualifies(self, region: str, matches: list[_Match]) -> bool:
         """True when a district of this region is also named, making the region a qualifier."""
