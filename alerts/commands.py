@@ -306,7 +306,8 @@ BM_MARKERS = _words(
     "kɛnɛya", "ɲi", "nyi", "tun", "ko", "ma", "faamu", "jamana", "dugu", "kɛ", "ke", "ladilikɛla",
     "jaabi", "ci", "daminɛ", "damine", "dabila", "segin", "fana", "barika", "ayiwa", "olu",
     "anw", "ale", "kosɔn", "sabu", "nka", "hali", "kokura", "sofɛri", "dɔkɔtɔrɔ",
-    "dɔgɔtɔrɔ", "anfirimiye", "wɛrɛ", "jiginnidɛmɛbaga", "kunnafoni", "kunnafoniw",
+    "dɔgɔtɔrɔ", "anfirimiye", "wɛrɛ", "jiginnidɛmɛbaga", "kunnafoni", "kunnafoniw", "jɔn",
+    "barika",
 )
 #: Words that only occur in French (folded).
 FR_MARKERS = _words(
@@ -868,7 +869,8 @@ def parse(text: str, state: State, places: Places) -> Command:
 
 
 def consent_answer(text: str, places: Places) -> Intent | None:
-    """YES, NO or STOP when a text answers a relay's 'may we sign you up?', else None."""
+    """YES, NO, STOP or WHO (who is asking?) when a text answers a relay's 'may we sign you
+    up?', else None."""
     words = [w for w in re.split(r"[\s']+", fold((text or "")[:MAX_PARSED])) if w]
     if not words and any(sign in (text or "") for sign in _THUMBS_UP):
         return Intent.YES

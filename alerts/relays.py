@@ -16,7 +16,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from alerts.conversation import describe
-from alerts.phones import try_normalize
+from alerts.phones import local_form, try_normalize
 from alerts.store import Language, Source, Store, Subscription
 from config.reference import Reference
 from messages import relay as texts
@@ -58,6 +58,13 @@ class Outbound:
 
 def _whats(subs: Sequence[Subscription], lang: Language, ref: Reference) -> list[str]:
     return describe(subs, lang, ref) or [""]
+
+
+def relay_label(record: dict | None, phone: str) -> str:
+    """The relay as the people it enrolls know it: 'Awa Traoré (75 22 87 88)' or the number."""
+    name = (record or {}).get("name", "").strip()
+    number = local_form(phone)
+    return f"{name} ({number})" if name else number
 
 
 def _relay_lang(store: Store, relay: str) -> Language:
@@ -106,7 +113,7 @@ def enroll(
     if target is None:
         out.add(relay, texts.simple(texts.RELAY_BAD_PHONE, lang.value))
         return Enrollment.BAD_PHONE, out
-    shown = target
+    shown = local_form(target)
     existing = store.get_subscriber(target)
     if target == relay or store.has_refused(relay, target) or (
         existing is not None and not existing.active
@@ -136,7 +143,8 @@ def enroll(
         return Enrollment.PENDING, out
     store.count_relay(relay, "asked")
     question = texts.consent_request(
-        relay, _whats(wanted, Language.FR, ref), _whats(wanted, Language.BM, ref)
+        relay_label(record, relay), _whats(wanted, Language.FR, ref),
+        _whats(wanted, Language.BM, ref),
     )
     out.add(target, question, True)
     out.add(relay, texts.simple(texts.RELAY_ASKED, lang.value, phone=shown))
@@ -172,14 +180,25 @@ def answer(
         store.count_relay(relay, "enrolled")
         out.add(phone, sms_texts.subscribed(language.value, _whats(wanted, language, ref)))
         msg = texts.with_what(
-            texts.RELAY_ACCEPTED, relay_lang.value, _whats(wanted, relay_lang, ref), phone=phone
+            texts.RELAY_ACCEPTED, relay_lang.value, _whats(wanted, relay_lang, ref),
+            phone=local_form(phone),
         )
         out.add(relay, msg)
     else:
         store.mark_refused(relay, phone)
         store.count_relay(relay, "refused")
-        out.add(relay, texts.simple(texts.RELAY_REFUSED, relay_lang.value, phone=phone))
+        # One short acknowledgement, then nothing more on this relay's behalf.
+        out.add(phone, texts.simple(texts.CONSENT_DECLINED, language.value))
+        out.add(relay, texts.simple(texts.RELAY_REFUSED, relay_lang.value,
+                                    phone=local_form(phone)))
     return out
+
+
+def who_asks(store: Store, request: dict, language: Language) -> str:
+    """The answer to "c'est qui ?" from a person a relay wants to sign up."""
+    relay = request.get("relay", "")
+    label = relay_label(store.get_relay(relay), relay)
+    return texts.simple(texts.CONSENT_WHO, language.value, relay=label)
 
 
 def expire(store: Store, phone: str, request_id: str) -> Outbound:
@@ -193,7 +212,7 @@ def expire(store: Store, phone: str, request_id: str) -> Outbound:
     store.set_consent_status(phone, "expired")
     store.count_relay(relay, "expired")
     lang = _relay_lang(store, relay)
-    out.add(relay, texts.simple(texts.RELAY_EXPIRED, lang.value, phone=phone))
+    out.add(relay, texts.simple(texts.RELAY_EXPIRED, lang.value, phone=local_form(phone)))
     return out
 
 
@@ -202,11 +221,13 @@ def late_answer(language: Language) -> str:
     return texts.simple(texts.CONSENT_LATE, language.value)
 
 
-def approve(store: Store, ref: Reference, phone: str, districts: Sequence[str]) -> Outbound:
-    """Make a number a relay for these districts (admin page and API)."""
+def approve(
+    store: Store, ref: Reference, phone: str, districts: Sequence[str], name: str | None = None
+) -> Outbound:
+    """Make a number a relay for these districts (admin page and API); name it if given."""
     out = Outbound()
     was = store.get_relay(phone)
-    store.put_relay(phone, list(districts), status=RelayStatus.APPROVED.value)
+    store.put_relay(phone, list(districts), status=RelayStatus.APPROVED.value, name=name)
     if not was or was["status"] != RelayStatus.APPROVED:
         lang = _relay_lang(store, phone)
         subs = [Subscription(district=d) for d in districts]

@@ -379,12 +379,16 @@ class Store:
         language: Language | None = None,
         source: Source = Source.SMS,
     ) -> Subscriber:
-        """Add subscriptions and (re)activate the number."""
+        """Add subscriptions and (re)activate the number.
+
+        A stopped number starts again with only these: what it had before STOP comes back
+        with START (resume), never behind its back.
+        """
         wanted = tuple(subscriptions)
 
         def change(old: Subscriber | None) -> Subscriber:
             base = old or Subscriber(phone=phone, language=language or Language.FR, source=source)
-            merged = _merge(base.subscriptions, wanted)
+            merged = _merge(base.subscriptions if base.active else (), wanted)
             return replace(
                 base,
                 language=language or base.language,
@@ -776,12 +780,20 @@ class Store:
 
     # -- community relays -------------------------------------------------------------------
 
-    def put_relay(self, phone: str, districts: Sequence[str], *, status: str) -> dict:
-        """Create or update a relay (status 'approved' or 'pending'), keeping its figures."""
+    def put_relay(
+        self, phone: str, districts: Sequence[str], *, status: str, name: str | None = None
+    ) -> dict:
+        """Create or update a relay (status 'approved' or 'pending'), keeping its figures.
+
+        `name` is how the people it enrolls know the relay; None keeps the one it has.
+        """
         key = f"relay:{phone}"
+        fields = {"districts": ",".join(districts), "status": status}
+        if name is not None:
+            fields["name"] = name
         pipe = self.redis.pipeline()
         pipe.hsetnx(key, "created", self.now())
-        pipe.hset(key, mapping={"districts": ",".join(districts), "status": status})
+        pipe.hset(key, mapping=fields)
         pipe.sadd("relays", phone)
         pipe.execute()
         return self.get_relay(phone) or {}
@@ -795,6 +807,7 @@ class Store:
         return {
             "phone": phone,
             "status": data.get("status", "pending"),
+            "name": data.get("name", ""),
             "districts": [d for d in data.get("districts", "").split(",") if d],
             "created": int(data.get("created", 0)),
             **{f: int(data.get(f, 0)) for f in figures},

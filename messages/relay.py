@@ -15,6 +15,13 @@ CONSENT_LATE = N_(
     "Baara : cette demande d'inscription a expiré. Pour vous inscrire, envoyez le nom de "
     "votre district, par exemple NIONO."
 )
+#: "c'est qui ?" from a person a relay wants to sign up: who it is, and the question again.
+CONSENT_WHO = N_(
+    "Baara : c'est le relais {relay} qui veut vous inscrire aux offres d'emploi santé. "
+    "Gratuit. Répondez OUI ou NON."
+)
+#: The one short acknowledgement of a NON.
+CONSENT_DECLINED = N_("Baara : c'est noté, vous ne serez pas inscrit(e).")
 RELAY_ASKED = N_("Baara : demande envoyée au {phone}. Nous vous dirons sa réponse.")
 RELAY_ACCEPTED = N_("Baara : le {phone} a accepté. Inscrit pour {what}.")
 RELAY_REFUSED = N_("Baara : le {phone} a refusé. Nous ne lui écrirons plus de votre part.")

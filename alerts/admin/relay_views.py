@@ -31,8 +31,9 @@ def relays_page():
             services = current_services()
             from flask import current_app
 
+            name = (form.name.data or "").strip()
             out = relays.approve(store(), current_app.extensions["baara.reference"], phone,
-                                 districts)
+                                 districts, name=name or None)
             for target, text, force in out.messages:
                 queue_sms(services, target, text, kind="relay", force=force)
             audit("relay_approved", phone=phone, districts=",".join(districts))
