@@ -170,8 +170,10 @@ START_WORDS = _words(
 )
 START_ANYWHERE = _words(
     "reprendre", "recommencer", "reactiver", "revenir", "reprise", "restart", "unstop",
-    "daminɛ", "segin", "reviens",
+    "daminɛ", "segin",
 )
+#: Coming back, said as a whole text only: "je reviens" is START, "je reviens demain" is not.
+START_ALONE = _words("je reviens", "reviens", "je suis de retour", "me revoila", "n seginna")
 HELP_WORDS = _words(
     "aide", "aider", "aidez moi", "aide moi", "help", "help me", "dɛmɛ", "deme", "dème",
     "demè", "dèmè", "demen", "dɛmɛ", "n dɛmɛ", "i ka n dɛmɛ", "aw ka n dɛmɛ", "comment", "menu",
@@ -389,6 +391,7 @@ THANKS_WORDS = _words(
     "cool", "top", "genial", "excellent", "tres bien", "c'est bien", "c'est bon", "bon",
     "amina", "amiina", "amine", "amen", "ayiwa", "awa", "ɔwɔ", "owo", "awɔ", "a ka ɲi", "a ka nyi",
     "o ka ɲi", "i ni ce baara", "merci baara", "ok merci", "oui merci", "merci ok", "oui",
+    "je vous remercie", "nous vous remercions", "remercie", "remerciements",
     "ouii", "ouais", "wi", "yes", "yep",
 ) | frozenset({"👍"})
 THANKS_FILLERS = _words(
@@ -396,7 +399,9 @@ THANKS_FILLERS = _words(
     "infiniment", "baara", "svp", "dɛ", "de", "kosɔbɛ", "kosebe", "ok", "oui", "et", "the",
     "much", "so", "very", "bon", "courage", "bonne", "journee", "soiree", "continuation",
     "bravo", "equipe", "l", "votre", "service", "aw", "ni", "ce", "i", "k", "ka", "n", "ye",
-    "!", "merci", "barika",
+    "merci", "barika", "votre", "vos", "message", "messages", "sms", "information",
+    "informations", "info", "infos", "reponse", "le", "la", "les", "je", "nous", "dieu",
+    "allah", "ala", "k'a", "sara",
 )
 #: "c'est qui ?", "qui est-ce", "jɔn don?" (who is it?), "jɔn ye?": who is writing to me?
 WHO_WORDS = _words(
@@ -678,7 +683,7 @@ def urgent(text: str) -> Intent | None:
     words = _respelled(words)
     if _phrase_in(words, STOP_WORDS) or _is_stop(words):
         return Intent.STOP
-    if _phrase_in(words, START_WORDS) or (
+    if _phrase_in(words, START_WORDS) or _whole(words, START_ALONE) or (
         len(words) <= 6 and any(w in START_ANYWHERE for w in words)
     ):
         return Intent.START
@@ -839,7 +844,9 @@ def parse(text: str, state: State, places: Places) -> Command:
         every = [Hit(slug, 100.0, "mali", True) for slug in places.ref.regions]
         return with_places(Intent.SUBSCRIBE, replace(found, regions=every))
 
-    if len(words) <= 6 and any(w in START_ANYWHERE for w in words):
+    if (len(words) <= 6 and any(w in START_ANYWHERE for w in words)) or _whole(
+        words, START_ALONE
+    ):
         return cmd(Intent.START)
     if _only(words, HELP_WORDS, HELP_FILLERS) and words[0] not in SUBSCRIBE_ANYWHERE:
         return cmd(Intent.HELP)

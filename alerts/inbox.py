@@ -26,6 +26,7 @@ import redis as redis_lib
 from flask import current_app
 
 from alerts import abuse, metrics
+from alerts.commands import urgent
 from alerts.conversation import respond
 from alerts.jobs import app_places
 from alerts.outbox import queue_sms, schedule_consent_expiry
@@ -57,10 +58,12 @@ def accept(services: Services, phone: str, at_id: str, text: str) -> str:
     token = f"inbox-{secrets.token_hex(8)}"
     item = json.dumps({"id": at_id, "phone": phone, "text": text[:TEXT_KEEP],
                        "at": store.now()}, ensure_ascii=False, separators=(",", ":"))
+    # STOP and START are never swallowed by flood control (misspelt ones included).
+    asks = urgent(text)
     verdict, wanted = store.accept_sms(
         phone, at_id, item, limit=config["SMS_RATE_LIMIT"], window=abuse.WINDOW,
         cooldown=config["SMS_COOLDOWN"], lease_token=token, lease_ttl=LEASE_SECONDS,
-        metric_fields=METRIC_FIELDS,
+        metric_fields=METRIC_FIELDS, urgent=asks.value if asks else "",
     )
     if wanted:
         start_drainer(services, token)
