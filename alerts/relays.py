@@ -143,8 +143,8 @@ def enroll(
         return Enrollment.PENDING, out
     store.count_relay(relay, "asked")
     question = texts.consent_request(
-        relay_label(record, relay), _whats(wanted, Language.FR, ref),
-        _whats(wanted, Language.BM, ref),
+        list(dict.fromkeys((relay_label(record, relay), local_form(relay)))),
+        _whats(wanted, Language.FR, ref), _whats(wanted, Language.BM, ref),
     )
     out.add(target, question, True)
     out.add(relay, texts.simple(texts.RELAY_ASKED, lang.value, phone=shown))

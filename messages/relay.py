@@ -45,10 +45,19 @@ DIGEST = N_("Baara, offres ouvertes ({what}) : {items}.")
 DIGEST_HINT = N_("INFO + code pour les détails.")
 
 
-def consent_request(relay: str, what_fr: Sequence[str], what_bm: Sequence[str]) -> str:
-    """The consent question, in French then Bamanankan, within two segments."""
-    fr = [render(CONSENT_REQUEST, "fr", relay=relay, what=w) for w in what_fr]
-    bm = [render(CONSENT_REQUEST, "bm", relay=relay, what=w) for w in what_bm]
+def consent_request(
+    relay: str | Sequence[str], what_fr: Sequence[str], what_bm: Sequence[str]
+) -> str:
+    """The consent question, in French then Bamanankan, within two segments.
+
+    `relay` may be several ways to name the relay, longest first ('Awa Traoré (76 00 00 01)',
+    then '76 00 00 01'): a long name gives way before the places do.
+    """
+    labels = [relay] if isinstance(relay, str) else list(relay)
+    fr = [render(CONSENT_REQUEST, "fr", relay=r, what=w) for w in what_fr[:1] for r in labels]
+    fr += [render(CONSENT_REQUEST, "fr", relay=labels[-1], what=w) for w in what_fr[1:]]
+    bm = [render(CONSENT_REQUEST, "bm", relay=r, what=w) for w in what_bm[:1] for r in labels]
+    bm += [render(CONSENT_REQUEST, "bm", relay=labels[-1], what=w) for w in what_bm[1:]]
     return compose(
         [Part(fr[0], shorter=tuple(fr[1:]), priority=5),
          Part(bm[0], shorter=tuple(bm[1:]), priority=5)],
