@@ -385,7 +385,8 @@ _THUMBS_UP = ("\U0001f44d", "\U0001f44c", "\u2705", "\u2714", "\U0001f64f")  # �
 THANKS_WORDS = _words(
     "ok", "okay", "oke", "okey", "okk", "d'accord", "daccord", "dac", "dak", "merci", "mrc",
     "mci", "merci beaucoup", "merci bcp", "merci bien", "merci infiniment", "grand merci",
-    "thanks", "thank you", "thx", "barika", "i ni ce", "aw ni ce", "a ni ce", "inice", "i ni ce kosɔbɛ",
+    "thanks", "thank you", "thx", "barika", "i ni ce", "aw ni ce", "a ni ce", "inice",
+    "i ni ce kosɔbɛ",
     "barika kosɔbɛ", "barika dɛ", "i ni ce dɛ", "i ni baara", "aw ni baara", "bien recu", "recu",
     "bien note", "c'est note", "note", "compris", "bien compris", "entendu", "super", "parfait",
     "cool", "top", "genial", "excellent", "tres bien", "c'est bien", "c'est bon", "bon",

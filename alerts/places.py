@@ -249,7 +249,7 @@ class Places:
         return self._findings(matches, words, used)
 
     def _fuzzable(self, window: list[str]) -> bool:
-        first, last = window[0], window[-1]
+        first = window[0]
         if len(window) == 1 and first in STOP_WORDS:
             return False
         if any(_NUMERIC.search(w) for w in window):

@@ -13,7 +13,12 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from alerts.places import (
-    CATEGORY_FUZZY_SCORE, MIN_FUZZY_TOKEN, MIN_SCORE, NO_FUZZY, STOP_WORDS, Places,
+    CATEGORY_FUZZY_SCORE,
+    MIN_FUZZY_TOKEN,
+    MIN_SCORE,
+    NO_FUZZY,
+    STOP_WORDS,
+    Places,
 )
 from alerts.text import fold
 
