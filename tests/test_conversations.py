@@ -22,8 +22,11 @@ from alerts.store import Store
 from config.reference import default_reference
 from messages import relay as relay_texts
 from messages import sms as texts
+from messages import ussd as ussd_texts
+from messages.catalog import gettext
 from messages.compose import count_segments, is_gsm7, to_gsm7
 from tests.test_sms import fragments, is_reply
+from tests.test_ussd import call
 
 PHONE = "+22376123456"
 RELAY, TARGET = "+22376000001", "+22376000002"
@@ -285,8 +288,6 @@ def test_conversation(client, at_server, api_headers, row: Row) -> None:
 
 def test_ussd_subscription_after_stop_brings_back_only_itself(client, at_server,
                                                              api_headers) -> None:
-    from tests.test_ussd import call
-
     send(client, at_server, "Kati Sikasso")
     send(client, at_server, "STOP")
     bodies = call(client, "1", "4", "7", "1", "1")  # subscribe, Ségou, Niono, all, yes
@@ -424,3 +425,14 @@ def test_a_refusal_gets_one_short_acknowledgement(
     assert store.has_refused(RELAY, TARGET)
     assert any(f in replies(at_server, RELAY)[-1]
                for f in fragments(relay_texts.RELAY_REFUSED, "fr"))
+
+
+@pytest.mark.parametrize("lang, first", [("fr", "tout segou"),
+                                         ("bm", "n bɛ baara ɲini Segu mara bɛɛ")])
+def test_ussd_subscription_inside_a_broader_one_says_so(client, at_server, api_headers,
+                                                       lang, first) -> None:
+    send(client, at_server, first)
+    bodies = call(client, "1", "4", "7", "1", "1")  # subscribe, Ségou, Niono, all, yes
+    head = to_gsm7(gettext(lang, ussd_texts.ALREADY_END)).split("{")[0].strip()
+    assert bodies[-1].startswith("END") and head in bodies[-1], bodies[-1]
+    assert state(client, api_headers) == ("active", {"r:segou:*"})
