@@ -123,7 +123,7 @@ def respond(
     state = State(language=sub.language if sub else None, pending=pending)
     cmd = parse(text, state, places)
 
-    if pending is not None and cmd.intent not in (Intent.YES, Intent.NO):
+    if pending is not None and cmd.intent not in (Intent.YES, Intent.NO, Intent.THANKS):
         # A question is answered by the very next text or forgotten ("expires" when the person
         # writes something else); a new doubtful place below asks a new one.
         store.clear_pending(phone)
@@ -145,9 +145,11 @@ def respond(
 
         out = relays.request_relay(store, ref, phone, cmd.districts + cmd.doubtful_districts)
         return _from_outbound(phone, lang, out)
-    if cmd.intent is Intent.SUBSCRIBE and cmd.phone and target_number(cmd.phone) != phone:
-        # Someone else's number, or a number mistyped: never the sender's own subscription.
-        return _enroll(store, ref, phone, lang, cmd)
+    if cmd.intent is Intent.SUBSCRIBE and cmd.phone:
+        target = target_number(cmd.phone)
+        if target != phone and (target is None or cmd.has_place):
+            # Someone else's number, or a number mistyped: never the sender's own subscription.
+            return _enroll(store, ref, phone, lang, cmd)
 
     match cmd.intent:
         case Intent.SUBSCRIBE | Intent.RELAY:
@@ -205,7 +207,10 @@ def respond(
                 return reply(texts.welcome(lang.value))  # never subscribed: not "welcome back"
             return reply(texts.resumed(lang.value, describe(resumed.subscriptions, lang, ref)))
         case Intent.THANKS:
-            if pending is not None and not pending.asks_place:
+            if pending is not None and pending.asks_place:
+                # "merci" to "did you mean NIONO?": the question again, still answerable.
+                return reply(texts.confirm_place(lang.value, list(pending.names)))
+            if pending is not None:
                 return reply(texts.need_place(lang.value))  # "ok" to "which district?"
             if sub is not None and sub.subscriptions:
                 return None  # a thank-you after a confirmation needs no answer (nor credit)

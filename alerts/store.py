@@ -62,6 +62,7 @@ Key layout (every key Baara writes is listed here):
     rate:{kind}:{phone}:{minute}      inbound messages (kind sms|ussd) a number sent in that
                                       window, 2 windows
     muted:{kind}:{phone}              a number ignored after sending too much; cool-down seconds
+    urgent:sms:{phone}                STARTs let past flood control this cool-down (STOP always is)
     metrics:count                     hash: cross-process counters for /metrics
                                       ('{name}|{label}|...' -> value)
     metrics:hist                      hash: cross-process histograms ('{name}|{le}' -> count,

@@ -255,6 +255,14 @@ CONVERSATIONS = {
             "barika-kosebe": "barika kosɔbɛ", "thumbs": "👍",
         }.items()
     },
+    "thanks-to-which-district-keeps-the-job": R(
+        (("je suis infirmier", texts.NEED_PLACE), ("ok", texts.NEED_PLACE), ("Kati", SUB)),
+        {"d:kati:nurse"}),
+    "thanks-to-did-you-mean-keeps-the-question": R(
+        (("nionon", texts.CONFIRM_PLACE), ("merci", texts.CONFIRM_PLACE), ("oui", SUB)),
+        {"d:niono:*"}),
+    "relay-number-without-place-from-a-stranger": R(
+        (("INSCRIRE 76 12 34 56", texts.NEED_PLACE),), set(), None),
     "thanks-after-stop-is-silence": R(
         (("Niono", SUB), ("STOP", STOPPED), ("merci", None)), {"d:niono:*"}, "stopped"),
     "thanks-from-a-stranger-is-a-short-welcome": R((("merci", texts.WELCOME),), set(), None),
