@@ -131,9 +131,14 @@ STOP_WORDS = _words(
     "bila", "a bila", "k a bila", "i k a bila", "aw k a bila", "a bila n na", "lajɔ", "a lajɔ",
     "kana ci", "kana ci tugun", "kana a ci tugun", "arretez tout", "desabonnez moi",
     "desinscrivez moi", "desinscrivez", "desinscris moi", "je me desabonne", "je me desinscris",
+    "stopper", "stoper", "stopez", "stoppez",
 )
 #: Stop typed short, only as the whole text: elsewhere "stp" is "s'il te plait".
-STOP_ALONE = _words("stp", "sto", "stoop", "stp stp", "stop stop", "sotp sotp")
+STOP_ALONE = _words(
+    "stp", "sto", "stoop", "stp stp", "stop stop", "sotp sotp", "ca suffit", "c'est assez",
+    "assez", "ca suffit maintenant", "laissez moi tranquille", "laisse moi tranquille",
+    "laissez moi", "foutez moi la paix", "ca suffit merci", "assez merci",
+)
 #: Keywords whose misspellings still stop: one slip in a short one ("sotp", "stpo", "arrt"),
 #: two in a long one ("desabone", "unsubscibe"). Real words near them are not slips.
 STOP_SPELLINGS = ("stop", "arret", "arrete", "arreter", "arretez", "desabonner", "desabonnez",
@@ -143,7 +148,7 @@ _LONG_STOPS = tuple(k for k in STOP_SPELLINGS if len(k) >= 9)
 START_SPELLINGS = ("start", "reprendre", "restart", "reactiver", "recommencer")
 NOT_SLIPS = frozenset({
     "step", "shop", "stay", "star", "stat", "sept", "atop", "soap", "slop", "stow",
-    "arete", "arreta", "aretes", "smart", "stars", "stade", "startup", "subscribe",
+    "smart", "stars", "stade", "startup", "subscribe",
     "subscribed", "subscriber", "abonnement", "inscription", "inscriptions",
 })
 #: Anywhere in a text, these mean stop ("je veux me desabonner", "svp desabonnez moi").
@@ -392,7 +397,10 @@ THANKS_WORDS = _words(
     "cool", "top", "genial", "excellent", "tres bien", "c'est bien", "c'est bon", "bon",
     "amina", "amiina", "amine", "amen", "ayiwa", "awa", "ɔwɔ", "owo", "awɔ", "a ka ɲi", "a ka nyi",
     "o ka ɲi", "i ni ce baara", "merci baara", "ok merci", "oui merci", "merci ok", "oui",
-    "je vous remercie", "nous vous remercions", "remercie", "remerciements",
+    "je vous remercie", "nous vous remercions", "remercie", "remerciements", "mr6", "mrci",
+    "c bon", "c'est bon", "oki", "okey", "barka", "ala ka baraka don", "ala ka baraka bila a la",
+    "ca marche", "ok ca marche", "dieu vous benisse", "que dieu vous benisse",
+    "merci pour les offres", "merci pour l'offre", "merci pour tout",
     "ouii", "ouais", "wi", "yes", "yep",
 ) | frozenset({"👍"})
 THANKS_FILLERS = _words(
@@ -402,7 +410,8 @@ THANKS_FILLERS = _words(
     "bravo", "equipe", "l", "votre", "service", "aw", "ni", "ce", "i", "k", "ka", "n", "ye",
     "merci", "barika", "votre", "vos", "message", "messages", "sms", "information",
     "informations", "info", "infos", "reponse", "le", "la", "les", "je", "nous", "dieu",
-    "allah", "ala", "k'a", "sara",
+    "allah", "ala", "k'a", "sara", "mon", "frere", "soeur", "ma", "grand", "chef", "patron",
+    "benisse", "pour",
 )
 #: "c'est qui ?", "qui est-ce", "jɔn don?" (who is it?), "jɔn ye?": who is writing to me?
 WHO_WORDS = _words(
@@ -652,6 +661,7 @@ def _is_stop(words: list[str]) -> bool:
 
 def slip_of(word: str, keywords: tuple[str, ...]) -> str | None:
     """The keyword a word misspells ('sotp' -> 'stop', 'desabone' -> 'desabonner'), or None."""
+    word = word.replace("0", "o")  # "st0p"
     if len(word) < 4 or word in NOT_SLIPS or not word.isalpha():
         return None
     for keyword in keywords:
@@ -665,6 +675,8 @@ def _respelled(words: list[str]) -> list[str]:
     """The words with a misspelt STOP or START keyword at the start put right."""
     if not words or len(words) > 6:
         return words
+    if len(words) >= 3 and all(len(w) == 1 for w in words):
+        words = ["".join(words)]  # "S.T.O.P", "s t o p"
     if _phrase_in(words, STOP_WORDS) or _phrase_in(words, START_WORDS):
         return words
     fixed = slip_of(words[0], STOP_SPELLINGS) or slip_of(words[0], START_SPELLINGS)

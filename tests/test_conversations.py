@@ -92,7 +92,11 @@ STOP_TEXTS = {
     "sentence-desabonez": ("je veux me desabonez", "fr"),
     "bm-ban": ("ban", None), "bm-a-bila": ("a bila", None), "bm-jo": ("jo", "bm"),
     "bm-a-jo": ("a jɔ", "bm"), "bm-dabila": ("dabila", "bm"), "bm-lajo": ("a lajɔ", None),
-    "bm-tugun": ("n t'a fɛ tugun", "bm"),
+    "bm-tugun": ("n t'a fɛ tugun", "bm"), "bm-kana-ci": ("kana ci n ma tugun", "bm"),
+    "st0p": ("st0p", None), "spelled-out": ("S.T.O.P", None), "ca-suffit": ("ça suffit", "fr"),
+    "arete": ("arete", None), "stoper": ("stoper", None),
+    "desinscrire-sentence": ("je veux me désinscrire", "fr"),
+    "retirez-mon-numero": ("retirez mon numéro svp", "fr"),
 }
 
 #: How to put a number in each state before its stop word, per language of the conversation.
@@ -244,7 +248,9 @@ CONVERSATIONS = {
         for name, text in {
             "ok": "ok", "merci": "merci", "merci-beaucoup": "Merci beaucoup !",
             "daccord": "d'accord", "ok-merci": "ok merci", "thumbs": "👍", "pray": "🙏",
-            "oui": "oui", "remercie": "je vous remercie", "super": "super",
+            "oui": "oui", "remercie": "je vous remercie", "super": "super", "c-bon": "c bon",
+            "mr6": "mr6", "ok-point": "Ok.", "ok-thumbs": "ok 👍", "merci-offres":
+            "merci pour les offres", "dieu": "Merci, Dieu vous bénisse", "ca-marche": "ça marche",
         }.items()
     },
     **{
@@ -252,7 +258,8 @@ CONVERSATIONS = {
                                lang="bm")
         for name, text in {
             "barika": "barika", "i-ni-ce": "i ni ce", "awo": "awɔ", "ayiwa": "ayiwa",
-            "barika-kosebe": "barika kosɔbɛ", "thumbs": "👍",
+            "barika-kosebe": "barika kosɔbɛ", "thumbs": "👍", "barka": "barka",
+            "ala-ka-baraka-don": "Ala ka baraka don",
         }.items()
     },
     "thanks-to-which-district-keeps-the-job": R(
