@@ -5,13 +5,19 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from alerts.text import key, tokens
-from config.reference import Category, District, Reference, Region, default_reference
+from config.reference import (
+    Category,
+    District,
+    Reference,
+    Region,
+    common_words,
+    default_reference,
+)
 
 # Fuzzy scores are 100 * (1 - edits / longer length), with a transposition counting as one
 # edit (OSA), so one slip costs more in a short name than in a long one: "siksso" is 86 against
@@ -87,12 +93,7 @@ NO_FUZZY |= _word_set(
 )
 #: French words never read as a misspelt place or job ("maladie" is not Faladié); generated from
 #: a dictionary by config/make_common_words.py.
-COMMON_WORDS = frozenset(
-    line.strip()
-    for line in (Path(__file__).parent.parent / "config" / "common_words.txt")
-    .read_text(encoding="utf-8").splitlines()
-    if line.strip() and not line.startswith("#")
-)
+COMMON_WORDS = common_words()
 _NUMERIC = re.compile(r"\d|^(?:i|ii|iii|iv|v|vi|vii|viii|ix|x)$")
 
 

@@ -21,9 +21,10 @@ from alerts.places import (
     Places,
 )
 from alerts.text import fold
+from config.reference import COMMON_WORDS_FILE
 
 DICTIONARY = Path("/usr/share/dict/french")
-OUT = Path(__file__).with_name("common_words.txt")
+OUT = Path(__file__).with_name(COMMON_WORDS_FILE)
 #: A word that shares its first letters with the name it resembles is a form of it
 #: ("administrateurs", "hippodromes"), not an unrelated word: left to the matcher.
 SAME_STEM = 5

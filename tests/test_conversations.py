@@ -18,6 +18,9 @@ from urllib.parse import quote
 import pytest
 
 from alerts import relays
+from alerts.commands import Intent, parse
+from alerts.commands import State as ParseState
+from alerts.places import COMMON_WORDS, Places
 from alerts.store import Store
 from config.reference import default_reference
 from messages import relay as relay_texts
@@ -451,3 +454,34 @@ def test_ussd_subscription_inside_a_broader_one_says_so(client, at_server, api_h
     head = to_gsm7(gettext(lang, ussd_texts.ALREADY_END)).split("{")[0].strip()
     assert bodies[-1].startswith("END") and head in bodies[-1], bodies[-1]
     assert state(client, api_headers) == ("active", {"r:segou:*"})
+
+
+# -- 3. reading, not guessing: the class, not the examples ------------------------------------
+
+ORDINARY = {
+    "fr-informer": "merci de m'informer", "fr-maladie": "la maladie de mon enfant",
+    "fr-malade": "je suis malade", "fr-commercant": "mon frère est commerçant",
+    "fr-formation": "je suis en formation", "fr-famille": "ma famille va bien",
+    "fr-journee": "bonne journée à vous", "fr-chomeur": "je suis chômeur",
+    "fr-compatible": "c'est compatible", "fr-disponible": "je suis disponible",
+    "fr-maison": "je suis à la maison", "fr-postuler": "je voudrais postuler",
+    "fr-pauvre": "aidez moi svp je suis pauvre", "fr-reviens": "je reviens demain",
+    "fr-conditions": "c'est quoi les conditions", "fr-diplome": "je suis diplômé",
+    "bm-bana": "bana bɛ n na", "bm-dugu": "n bɛ dugu la", "bm-kalanso": "n ka kalanso",
+    "bm-muso": "muso ni cɛ", "bm-kalanden": "n ye kalanden ye",
+}
+
+
+@pytest.mark.parametrize("text", list(ORDINARY.values()), ids=list(ORDINARY))
+def test_ordinary_words_are_never_a_place_or_a_job(text) -> None:
+    cmd = parse(text, ParseState(), Places.default())
+    assert not cmd.has_place and not cmd.categories, cmd
+    assert cmd.intent not in (Intent.SUBSCRIBE, Intent.STOP, Intent.START), cmd
+
+
+def test_no_dictionary_word_is_read_as_a_misspelt_place_or_job() -> None:
+    places = Places.default()
+    for word in sorted(COMMON_WORDS):
+        found = places.find(f"je suis a Kati {word}")
+        assert [h.slug for h in found.districts] == ["kati"], (word, found)
+        assert not found.regions and not found.categories, (word, found)
