@@ -905,6 +905,8 @@ def consent_answer(text: str, places: Places) -> Intent | None:
     command = parse(text, State(), places)
     if command.intent is Intent.STOP and not command.has_place:
         return Intent.STOP
+    if command.intent is Intent.THANKS:
+        return Intent.WHO  # "merci" is no answer: remind them who asks, and to say OUI or NON
     return None
 
 

@@ -413,6 +413,8 @@ WHO = {
     "fr-c-ki": ("C ki", "fr"), "fr-vous-etes-qui": ("vous êtes qui ?", "fr"),
     "bm-jon-don": ("jon don?", "bm"), "bm-jɔn-don": ("jɔn don", "bm"),
     "bm-i-ye-jɔn-ye": ("i ye jɔn ye?", "bm"),
+    # Thanks are no answer: the same reminder of who asks and how to answer.
+    "fr-merci": ("merci", "fr"), "bm-barika": ("barika", "bm"),
 }
 
 
