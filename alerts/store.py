@@ -62,7 +62,7 @@ Key layout (every key Baara writes is listed here):
     rate:{kind}:{phone}:{minute}      inbound messages (kind sms|ussd) a number sent in that
                                       window, 2 windows
     muted:{kind}:{phone}              a number ignored after sending too much; cool-down seconds
-    urgent:sms:{phone}                STARTs let past flood control this cool-down (STOP always is)
+    urgent:sms:{phone}:{stop|start}   STOPs / STARTs let past flood control this cool-down
     metrics:count                     hash: cross-process counters for /metrics
                                       ('{name}|{label}|...' -> value)
     metrics:hist                      hash: cross-process histograms ('{name}|{le}' -> count,
@@ -531,7 +531,7 @@ class Store:
     -- KEYS: seen ids, muted, rate window, inbox, drainer lease, metrics, urgent count
     -- ARGV: id, now, seen ttl, seen cap, limit, window ttl, cool-down, item, lease token,
     --       lease ttl, then the metric fields for duplicate, silent, warn, ok,
-    --       then urgent ('stop', 'start' or ''), STARTs let through per cool-down
+    --       then urgent ('stop', 'start' or ''), how many of those get through per cool-down
     if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
       redis.call('HINCRBYFLOAT', KEYS[6], ARGV[11], 1)
       return {'duplicate', 0}
@@ -542,13 +542,13 @@ class Store:
       redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -cap - 1)
     end
     redis.call('EXPIRE', KEYS[1], ARGV[3])
-    -- STOP always gets through flood control (a repeated STOP is answered by silence); START
-    -- too, a few times per cool-down, so STOP/START ping-pong cannot buy unlimited replies.
-    local urgent = ARGV[15] == 'stop'
-    if ARGV[15] == 'start' then
-      local starts = redis.call('INCR', KEYS[7])
-      if starts == 1 then redis.call('EXPIRE', KEYS[7], ARGV[7]) end
-      urgent = starts <= tonumber(ARGV[16])
+    -- STOP and START get through flood control, a bounded number of times per cool-down so
+    -- that "STOP NIONO" or STOP/START ping-pong cannot buy replies without end.
+    local urgent = false
+    if ARGV[15] ~= '' then
+      local n = redis.call('INCR', KEYS[7])
+      if n == 1 then redis.call('EXPIRE', KEYS[7], ARGV[7]) end
+      urgent = n <= tonumber(ARGV[16])
     end
     local rated = 0
     if not urgent then
@@ -577,25 +577,24 @@ class Store:
     def accept_sms(
         self, phone: str, ident: str, item: str, *, limit: int, window: int, cooldown: int,
         lease_token: str, lease_ttl: int, metric_fields: Mapping[str, str],
-        urgent: str = "", urgent_starts: int = 3,
+        urgent: str = "", urgent_cap: int = 0,
     ) -> tuple[str, bool]:
         """The webhook's one round trip: de-duplicate by AT id, count (flood control), append
         to the inbox and take the drainer lease if nobody holds it.
 
         Returns (verdict, drainer wanted): verdict is duplicate, silent (muted: dropped), warn
         (over the limit just now: queued for the one "too many" answer) or ok (queued).
-        `urgent` ('stop' or 'start') lets the message past flood control (START at most
-        `urgent_starts` times per cool-down).
+        `urgent` ('stop' or 'start') lets the message past flood control, at most `urgent_cap`
+        such messages per cool-down.
         """
         slot = self.now() // window
         keys = (
             f"seen:sms:{phone}", f"muted:sms:{phone}", f"rate:sms:{phone}:{slot}",
-            INBOX, INBOX_LEASE, METRICS_KEY, f"urgent:sms:{phone}",
+            INBOX, INBOX_LEASE, METRICS_KEY, f"urgent:sms:{phone}:{urgent or '-'}",
         )
         args = (
             ident, self.now(), self.retention.seen, SEEN_KEEP, limit, window * 2, cooldown, item,
-            lease_token, lease_ttl, *(metric_fields[v] for v in VERDICTS), urgent,
-            urgent_starts,
+            lease_token, lease_ttl, *(metric_fields[v] for v in VERDICTS), urgent, urgent_cap,
         )
         verdict, wanted = self._script("accept_sms", self._ACCEPT_SMS_LUA)(keys, args)
         return verdict, bool(wanted)

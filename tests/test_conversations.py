@@ -152,6 +152,17 @@ def test_start_gets_through_flood_control_a_few_times(app, client, at_server, ap
     assert verdicts == ["accepted", "accepted", "ignored"]
 
 
+def test_a_flood_of_partial_stops_buys_a_bounded_number_of_replies(app, client, at_server,
+                                                                    api_headers) -> None:
+    app.config["SMS_RATE_LIMIT"] = 1
+    send(client, at_server, "Niono Kati")
+    assert replied(send(client, at_server, "AIDE"), texts.TOO_MANY, "fr")
+    verdicts = [incoming(client, "STOP MACINA")["status"] for _ in range(12)]
+    assert verdicts == ["accepted"] * 10 + ["ignored"] * 2
+    assert len(replies(at_server)) == 2 + 10
+    assert state(client, api_headers) == ("active", {"d:niono:*", "d:kati:*"})
+
+
 @pytest.mark.parametrize("text", [t for t, _ in STOP_TEXTS.values()], ids=list(STOP_TEXTS))
 def test_stop_wins_in_a_relay_consent(app, client, at_server, api_headers, text) -> None:
     store: Store = app.extensions["baara"].store
