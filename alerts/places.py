@@ -89,6 +89,8 @@ NO_FUZZY |= _word_set(
     muso musow kene kenema kenya keneya sigida sigidaw jamana mogo mogow denmisen denmisenw
     tubabu tubabukan faransi barika sanni sannifeere sogoma tilefe wulafe kunnafoni kunnafoniw
     kokura tugun sisan dabila segin damine hakili hakilina waati nafolo wari dorome
+    songo dogotoroso dogotorosow furakise lakoli jago sene foro mobili sotigi dugutigi
+    karamogo taama baarada sumaya farigan denmisenw musokonoma
     """
 )
 #: French words never read as a misspelt place or job ("maladie" is not Faladié); generated from

@@ -482,6 +482,7 @@ ORDINARY = {
     "fr-conditions": "c'est quoi les conditions", "fr-diplome": "je suis diplômé",
     "bm-bana": "bana bɛ n na", "bm-dugu": "n bɛ dugu la", "bm-kalanso": "n ka kalanso",
     "bm-muso": "muso ni cɛ", "bm-kalanden": "n ye kalanden ye",
+    "bm-songo": "a sɔngɔ ye joli ye", "bm-dogotoroso": "n bɛ dɔgɔtɔrɔso la",
 }
 
 
