@@ -436,7 +436,7 @@ _BARE_CODE = re.compile(r"^[2-9a-hj-km-np-z]{3,5}$")
 PHONE_LIKE = re.compile(r"(?:\+|00)?\d[\d\s.\-]{6,16}\d")
 #: Fewest digits in a group of number-like words that reads as a phone number, right or wrong.
 PHONE_DIGITS = 5
-_PHONE_CHARS = re.compile(r"^[+(]?[0-9oOlI().\-/]*[0-9][0-9a-zA-Z().\-/]*[,;:]?$")
+_PHONE_CHARS = re.compile(r"^[+(]?[0-9oOlI().\-]*[0-9][0-9a-zA-Z().\-]*[,;:]?$")
 _INFO_WORDS = _words("info", "infos", "information", "details", "detail", "détails", "code")
 _VOWELS = frozenset("aeuy")
 
