@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from alerts.conversation import describe
+from alerts.conversation import covering, describe
 from alerts.phones import local_form, try_normalize
 from alerts.store import Language, Source, Store, Subscription
 from config.reference import Reference
@@ -72,10 +72,11 @@ def _relay_lang(store: Store, relay: str) -> Language:
     return sub.language if sub else Language.FR
 
 
-def _covered(existing: Sequence[Subscription], wanted: Sequence[Subscription]) -> bool:
+def _covered(
+    existing: Sequence[Subscription], wanted: Sequence[Subscription], ref: Reference
+) -> bool:
     have = set(existing)
-    broad = {(s.district, s.region) for s in existing if s.category is None}
-    return all(w in have or (w.district, w.region) in broad for w in wanted)
+    return all(w in have or covering(existing, w, ref) is not None for w in wanted)
 
 
 def request_relay(
@@ -121,7 +122,7 @@ def enroll(
         out.add(relay, texts.simple(texts.RELAY_CANNOT, lang.value, phone=shown))
         return Enrollment.CANNOT, out
     if existing is not None and existing.subscriptions and _covered(
-        existing.subscriptions, wanted
+        existing.subscriptions, wanted, ref
     ):
         out.add(relay, texts.simple(texts.RELAY_ALREADY, lang.value, phone=shown))
         return Enrollment.ALREADY, out

@@ -419,6 +419,15 @@ def test_the_consent_sms_names_the_relay_as_people_know_it(
     assert "76 00 00 02" in replies(at_server, RELAY)[-1]  # the relay reads local numbers too
 
 
+def test_a_number_that_gets_the_whole_region_is_not_asked_for_a_district(
+    client, at_server, store, relay
+) -> None:
+    send(client, at_server, "tout segou", phone=TARGET)
+    reply = send(client, at_server, "INSCRIRE 76 00 00 02 NIONO", phone=RELAY)
+    assert replied(reply, relay_texts.RELAY_ALREADY, "fr"), reply
+    assert len(replies(at_server, TARGET)) == 1  # only their own confirmation
+
+
 WHO = {
     "fr-cest-qui": ("c'est qui ?", "fr"), "fr-qui-est-ce": ("qui est-ce", "fr"),
     "fr-c-ki": ("C ki", "fr"), "fr-vous-etes-qui": ("vous êtes qui ?", "fr"),
