@@ -508,3 +508,22 @@ def test_no_dictionary_word_is_read_as_a_misspelt_place_or_job() -> None:
         found = places.find(f"je suis a Kati {word}")
         assert [h.slug for h in found.districts] == ["kati"], (word, found)
         assert not found.regions and not found.categories, (word, found)
+
+
+@pytest.mark.parametrize("body, status", [
+    ({"districts": ["Niono"], "name": "Awa Traoré"}, 201),
+    ({"districts": ["Niono"]}, 201),
+    ({"districts": ["Niono"], "name": "x" * 41}, 400),
+    ({"districts": ["Niono"], "name": 42}, 400),
+])
+def test_the_api_names_a_relay(client, api_headers, body, status) -> None:
+    response = client.put(f"/api/relays/{quote(RELAY)}", headers=api_headers, json=body)
+    assert response.status_code == status, response.get_json()
+    if status == 400:
+        assert "name" in response.get_data(as_text=True)
+        return
+    assert response.get_json()["name"] == body.get("name", "")
+    # Updating the districts alone keeps the name.
+    again = client.put(f"/api/relays/{quote(RELAY)}", headers=api_headers,
+                       json={"districts": ["Niono", "Macina"]})
+    assert again.status_code == 200 and again.get_json()["name"] == body.get("name", "")
