@@ -18,7 +18,7 @@ from urllib.parse import quote
 import pytest
 
 from alerts import relays
-from alerts.commands import Intent, parse
+from alerts.commands import Intent, parse, urgent
 from alerts.commands import State as ParseState
 from alerts.places import COMMON_WORDS, Places
 from alerts.store import Store
@@ -102,6 +102,31 @@ STOP_TEXTS = {
     "desinscrire-sentence": ("je veux me désinscrire", "fr"),
     "retirez-mon-numero": ("retirez mon numéro svp", "fr"),
 }
+
+NOT_URGENT = {
+    "place": "Niono", "subscribe-en": "subscribe sikasso nurse", "stp-please": "stp aide moi",
+    "reviens-demain": "je reviens demain", "assez-bien": "assez bien merci", "step": "step",
+    "top": "top", "thanks": "merci", "offers": "OFFRES", "star": "star",
+}
+
+
+@pytest.mark.parametrize("text", [t for t, _ in STOP_TEXTS.values()], ids=list(STOP_TEXTS))
+def test_the_webhook_recognises_every_stop(text) -> None:
+    assert urgent(text) is Intent.STOP
+    assert parse(text, ParseState(), Places.default()).intent is Intent.STOP
+
+
+@pytest.mark.parametrize("text", ["START", "strat", "statr", "REPRENDRE", "reprende", "daminɛ",
+                                  "je reviens", "s t a r t", "Start svp"])
+def test_the_webhook_recognises_every_start(text) -> None:
+    assert urgent(text) is Intent.START
+    assert parse(text, ParseState(), Places.default()).intent is Intent.START
+
+
+@pytest.mark.parametrize("text", list(NOT_URGENT.values()), ids=list(NOT_URGENT))
+def test_ordinary_texts_are_not_urgent(text) -> None:
+    assert urgent(text) is None
+
 
 #: How to put a number in each state before its stop word, per language of the conversation.
 SETUP = {
