@@ -198,8 +198,8 @@ def answer(
 def who_asks(store: Store, request: dict, language: Language) -> str:
     """The answer to "c'est qui ?" from a person a relay wants to sign up."""
     relay = request.get("relay", "")
-    label = relay_label(store.get_relay(relay), relay)
-    return texts.simple(texts.CONSENT_WHO, language.value, relay=label)
+    labels = dict.fromkeys((relay_label(store.get_relay(relay), relay), local_form(relay)))
+    return texts.consent_who(list(labels), language.value)
 
 
 def expire(store: Store, phone: str, request_id: str) -> Outbound:

@@ -66,6 +66,13 @@ def consent_request(
     )
 
 
+def consent_who(relay: Sequence[str], lang: str) -> str:
+    """Who is asking, and the question again, in one segment: a long name gives way to the
+    number."""
+    texts = [render(CONSENT_WHO, lang, relay=r) for r in relay]
+    return compose([Part(texts[0], shorter=tuple(texts[1:]))])
+
+
 def simple(msgid: str, lang: str, **values: object) -> str:
     """A one-part relay message in one segment."""
     return compose([render(msgid, lang, **values)])

@@ -465,6 +465,17 @@ WHO = {
 }
 
 
+@pytest.mark.parametrize("lang", ["fr", "bm"])
+def test_a_relay_name_too_long_for_the_answer_gives_way_to_the_number(
+    client, at_server, store, lang
+) -> None:
+    relays.approve(store, default_reference(), RELAY, ["niono"], name="Moussa Diarra, ASC du "
+                   "CSCom de Siribala")
+    incoming(client, "INSCRIRE 76 00 00 02 NIONO", phone=RELAY)
+    reply = send(client, at_server, "c'est qui ?" if lang == "fr" else "jɔn don?", phone=TARGET)
+    assert replied(reply, relay_texts.CONSENT_WHO, lang) and "76 00 00 01" in reply, reply
+
+
 @pytest.mark.parametrize("text, lang", list(WHO.values()), ids=list(WHO))
 def test_a_target_asking_who_it_is_is_told(
     client, at_server, api_headers, store, text, lang
