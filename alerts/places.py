@@ -90,7 +90,7 @@ NO_FUZZY |= _word_set(
     tubabu tubabukan faransi barika sanni sannifeere sogoma tilefe wulafe kunnafoni kunnafoniw
     kokura tugun sisan dabila segin damine hakili hakilina waati nafolo wari dorome
     songo dogotoroso dogotorosow furakise lakoli jago sene foro mobili sotigi dugutigi
-    karamogo taama baarada sumaya farigan denmisenw musokonoma
+    karamogo taama baarada sumaya farigan musokonoma
     """
 )
 #: French words never read as a misspelt place or job ("maladie" is not Faladié); generated from
