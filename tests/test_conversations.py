@@ -565,3 +565,26 @@ def test_the_api_names_a_relay(client, api_headers, body, status) -> None:
     again = client.put(f"/api/relays/{quote(RELAY)}", headers=api_headers,
                        json={"districts": ["Niono", "Macina"]})
     assert again.status_code == 200 and again.get_json()["name"] == body.get("name", "")
+
+
+def _publish(client, api_headers, district: str) -> str:
+    deadline = (datetime.now(UTC) + timedelta(days=10)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post("/api/jobs", headers=api_headers, json={
+        "title": "Mobilisateur communautaire", "organization": "ALIMA",
+        "category": "community-mobilizer", "districts": [district], "deadline": deadline,
+        "apply": "rh@alima.ngo", "publish": True,
+    })
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["code"]
+
+
+def test_after_stop_and_a_new_place_only_that_place_alerts(client, at_server,
+                                                           api_headers) -> None:
+    for text in ("Sikasso Bougouni", "STOP", "Kati"):
+        send(client, at_server, text)
+    sikasso = _publish(client, api_headers, "Sikasso")
+    kati = _publish(client, api_headers, "Kati")
+    assert at_server.wait_for(4, timeout=10)  # three replies, one alert
+    got = replies(at_server)
+    assert not any(sikasso in t for t in got), got
+    assert sum(kati in t for t in got) == 1, got
