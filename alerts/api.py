@@ -9,8 +9,8 @@ from alerts import accounts, erasure
 from alerts.auth import token_required
 from alerts.jobs import app_places
 from alerts.phones import InvalidPhone, normalize
-from alerts.services import current_services
 from alerts.relays import PlacesProblem, resolve_places
+from alerts.services import current_services
 from alerts.store import Subscriber, current_store
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -208,12 +208,17 @@ def publish_job(job_id: str):
 # -- community relays -------------------------------------------------------------------------
 
 
+#: A relay's name goes into the consent SMS: short enough to keep it within two segments.
+RELAY_NAME_MAX = 40
+
+
 def relay_json(relay: dict) -> dict:
     """A relay with its districts named and its figures, consent rate included."""
     ref = current_app.extensions["baara.reference"]
     asked = relay["asked"]
     return {
         "phone": relay["phone"],
+        "name": relay.get("name", ""),
         "status": relay["status"],
         "districts": [
             {"slug": d, "name": ref.districts[d].name} for d in relay["districts"]
@@ -260,10 +265,13 @@ def put_relay(phone: str):
     districts, error = resolve_districts(payload.get("districts"))
     if error:
         return _fields_400({"districts": error})
+    name = payload.get("name")
+    if name is not None and (not isinstance(name, str) or len(name.strip()) > RELAY_NAME_MAX):
+        return _fields_400({"name": f"a text of at most {RELAY_NAME_MAX} characters"})
     services = current_services()
     existed = services.store.get_relay(number) is not None
     out = relays.approve(services.store, current_app.extensions["baara.reference"], number,
-                         districts)
+                         districts, name=name.strip() if isinstance(name, str) else None)
     for target, text, force in out.messages:
         queue_sms(services, target, text, kind="relay", force=force)
     return jsonify(relay_json(services.store.get_relay(number))), 200 if existed else 201

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from rapidfuzz.distance import OSA
+
 from alerts.places import Findings, Hit, Places
 from alerts.store import Language
 from alerts.text import fold
@@ -21,6 +23,9 @@ MAX_PARSED = 480
 #: Categories are never confirmed with a question, but a wrong one only narrows alerts; a
 #: slip in a long job word ("sagefeme", 89) is still taken.
 CATEGORY_SCORE = 85.0
+#: Long job words lose letters ("mobilisatr", 83) and are rarely one edit from another word.
+LONG_CATEGORY_SCORE = 80.0
+LONG_CATEGORY_WORD = 9
 
 
 class Intent(StrEnum):
@@ -37,6 +42,10 @@ class Intent(StrEnum):
     YES = "yes"
     NO = "no"
     RELAY = "relay"
+    #: "ok", "merci", "barika", 👍 with no question pending: a thank-you, not a request.
+    THANKS = "thanks"
+    #: "c'est qui ?", "jɔn don?": the person asks who is writing (a relay's consent request).
+    WHO = "who"
     UNKNOWN = "unknown"
 
 
@@ -83,6 +92,8 @@ class Command:
     #: LANGUAGE: the language asked for.
     target: Language | None = None
     code: str | None = None
+    #: INFO: the code was typed without its J ("486"); only a job with it makes this an INFO.
+    guessed: bool = False
     phone: str | None = None
     words: tuple[str, ...] = field(default=(), compare=False)
 
@@ -116,8 +127,30 @@ STOP_WORDS = _words(
     "plus de message", "ne plus recevoir", "no more", "stop sending", "retirer", "retirez",
     "retirez moi", "retirer moi", "enlever", "enlevez", "enlevez moi", "supprimer",
     "supprimez", "supprimer mon numero", "supprimez mon numero", "effacer mon numero",
-    "remove", "remove me",
+    "remove", "remove me", "stop it", "opt out", "optout", "unsub",
+    "bila", "a bila", "k a bila", "i k a bila", "aw k a bila", "a bila n na", "lajɔ", "a lajɔ",
+    "kana ci", "kana ci tugun", "kana a ci tugun", "arretez tout", "desabonnez moi",
+    "desinscrivez moi", "desinscrivez", "desinscris moi", "je me desabonne", "je me desinscris",
+    "stopper", "stoper", "stopez", "stoppez",
 )
+#: Stop typed short, only as the whole text: elsewhere "stp" is "s'il te plait".
+STOP_ALONE = _words(
+    "stp", "sto", "stoop", "stp stp", "stop stop", "sotp sotp", "ca suffit", "c'est assez",
+    "assez", "ca suffit maintenant", "laissez moi tranquille", "laisse moi tranquille",
+    "laissez moi", "foutez moi la paix", "ca suffit merci", "assez merci",
+)
+#: Keywords whose misspellings still stop: one slip in a short one ("sotp", "stpo", "arrt"),
+#: two in a long one ("desabone", "unsubscibe"). Real words near them are not slips.
+STOP_SPELLINGS = ("stop", "arret", "arrete", "arreter", "arretez", "desabonner", "desabonnez",
+                  "desabonnement", "desinscrire", "desinscription", "desinscrivez",
+                  "unsubscribe", "annuler")
+_LONG_STOPS = tuple(k for k in STOP_SPELLINGS if len(k) >= 9)
+START_SPELLINGS = ("start", "reprendre", "restart", "reactiver", "recommencer")
+NOT_SLIPS = frozenset({
+    "step", "shop", "stay", "star", "stat", "sept", "atop", "soap", "slop", "stow",
+    "smart", "stars", "stade", "startup", "subscribe",
+    "subscribed", "subscriber", "abonnement", "inscription", "inscriptions",
+})
 #: Anywhere in a text, these mean stop ("je veux me desabonner", "svp desabonnez moi").
 STOP_ANYWHERE = _words(
     "desabonner", "desabonnez", "desabonne", "desabonnement", "desinscrire", "desinscrivez",
@@ -142,15 +175,17 @@ START_WORDS = _words(
 )
 START_ANYWHERE = _words(
     "reprendre", "recommencer", "reactiver", "revenir", "reprise", "restart", "unstop",
-    "daminɛ", "segin", "reviens",
+    "daminɛ", "segin",
 )
+#: Coming back, said as a whole text only: "je reviens" is START, "je reviens demain" is not.
+START_ALONE = _words("je reviens", "reviens", "je suis de retour", "me revoila", "n seginna")
 HELP_WORDS = _words(
     "aide", "aider", "aidez moi", "aide moi", "help", "help me", "dɛmɛ", "deme", "dème",
     "demè", "dèmè", "demen", "dɛmɛ", "n dɛmɛ", "i ka n dɛmɛ", "aw ka n dɛmɛ", "comment", "menu",
     "info", "infos", "information", "informations", "sos", "commandes", "bonjour", "bonsoir",
     "salut", "salam", "salam aleykoum", "assalamou alaykoum", "as salam alaykoum", "allo",
     "i ni ce", "i ni sɔgɔma", "i ni tile", "i ni wula", "inice", "aw ni ce", "hello", "hi",
-    "bjr", "bsr", "slt", "cc", "coucou", "merci", "merci beaucoup", "barika", "i ni ce baara",
+    "bjr", "bsr", "slt", "cc", "coucou", "i ni ce baara",
     "c'est quoi", "c'est quoi baara", "baara ye mun ye", "mun ye baara ye", "je ne comprends pas",
     "n ma a faamu", "comment ça marche", "comment faire", "comment s'inscrire",
     "comment m'inscrire", "comment ca marche", "qu'est-ce que baara", "qu'est ce que baara",
@@ -278,7 +313,8 @@ BM_MARKERS = _words(
     "kɛnɛya", "ɲi", "nyi", "tun", "ko", "ma", "faamu", "jamana", "dugu", "kɛ", "ke", "ladilikɛla",
     "jaabi", "ci", "daminɛ", "damine", "dabila", "segin", "fana", "barika", "ayiwa", "olu",
     "anw", "ale", "kosɔn", "sabu", "nka", "hali", "kokura", "sofɛri", "dɔkɔtɔrɔ",
-    "dɔgɔtɔrɔ", "anfirimiye", "wɛrɛ", "jiginnidɛmɛbaga", "kunnafoni", "kunnafoniw",
+    "dɔgɔtɔrɔ", "anfirimiye", "wɛrɛ", "jiginnidɛmɛbaga", "kunnafoni", "kunnafoniw", "jɔn",
+    "barika",
 )
 #: Words that only occur in French (folded).
 FR_MARKERS = _words(
@@ -349,12 +385,60 @@ WHOLE_MALI = _words(
     "toutes les regions", "tous les districts", "toutes les villes",
 )
 
-_THUMBS_UP = ("\U0001f44d", "\U0001f44c", "\u2705", "\u2714")  # 👍 👌 ✅ ✔
+_THUMBS_UP = ("\U0001f44d", "\U0001f44c", "\u2705", "\u2714", "\U0001f64f")  # 👍 👌 ✅ ✔ 🙏
+#: Thanks and acknowledgements: after a confirmation they need no answer.
+THANKS_WORDS = _words(
+    "ok", "okay", "oke", "okey", "okk", "d'accord", "daccord", "dac", "dak", "merci", "mrc",
+    "mci", "merci beaucoup", "merci bcp", "merci bien", "merci infiniment", "grand merci",
+    "thanks", "thank you", "thx", "barika", "i ni ce", "aw ni ce", "a ni ce", "inice",
+    "i ni ce kosɔbɛ",
+    "barika kosɔbɛ", "barika dɛ", "i ni ce dɛ", "i ni baara", "aw ni baara", "bien recu", "recu",
+    "bien note", "c'est note", "note", "compris", "bien compris", "entendu", "super", "parfait",
+    "cool", "top", "genial", "excellent", "tres bien", "c'est bien", "c'est bon", "bon",
+    "amina", "amiina", "amine", "amen", "ayiwa", "awa", "ɔwɔ", "owo", "awɔ", "a ka ɲi", "a ka nyi",
+    "o ka ɲi", "i ni ce baara", "merci baara", "ok merci", "oui merci", "merci ok", "oui",
+    "je vous remercie", "nous vous remercions", "remercie", "remerciements", "mr6", "mrci",
+    "c bon", "c'est bon", "oki", "okey", "barka", "ala ka baraka don", "ala ka baraka bila a la",
+    "ca marche", "ok ca marche", "dieu vous benisse", "que dieu vous benisse",
+    "merci pour les offres", "merci pour l'offre", "merci pour tout",
+    "ouii", "ouais", "wi", "yes", "yep",
+) | frozenset({"👍"})
+THANKS_FILLERS = _words(
+    "beaucoup", "bcp", "bien", "encore", "vous", "a", "aussi", "pour", "tout", "tous", "ca",
+    "infiniment", "baara", "svp", "dɛ", "de", "kosɔbɛ", "kosebe", "ok", "oui", "et", "the",
+    "much", "so", "very", "bon", "courage", "bonne", "journee", "soiree", "continuation",
+    "bravo", "equipe", "l", "votre", "service", "aw", "ni", "ce", "i", "k", "ka", "n", "ye",
+    "merci", "barika", "votre", "vos", "message", "messages", "sms", "information",
+    "informations", "info", "infos", "reponse", "le", "la", "les", "je", "nous", "dieu",
+    "allah", "ala", "k'a", "sara", "mon", "frere", "soeur", "ma", "grand", "chef", "patron",
+    "benisse", "pour",
+)
+#: "c'est qui ?", "qui est-ce", "jɔn don?" (who is it?), "jɔn ye?": who is writing to me?
+WHO_WORDS = _words(
+    "c'est qui", "cest qui", "c qui", "qui", "ki", "qui est ce", "qui est-ce", "qui c'est",
+    "qui etes vous", "vous etes qui", "t ki", "t qui", "tu es qui", "qui es tu", "qui est la",
+    "qui m'inscrit", "qui veut m'inscrire", "c'est qui le relais", "qui est le relais",
+    "quel relais", "c'est quel relais", "de la part de qui", "who", "who is this", "who are you",
+    "jɔn don", "jon don", "jɔn", "jon", "jɔn ye", "jɔn ye nin ye", "nin ye jɔn ye", "o ye jɔn ye",
+    "jɔn bɛ n sɛbɛn", "i ye jɔn ye", "aw ye jɔn ye", "relais ye jɔn ye", "jɔn de", "jon de",
+)
+_WHO_FILLERS = _words(
+    "bonjour", "svp", "stp", "mais", "et", "vous", "tu", "etes", "es", "c", "est", "ce", "ca",
+    "donc", "le", "la", "i", "ni", "ce", "aw", "a", "o", "ye", "don", "nin", "bɛ", "n", "sɛbɛn",
+    "ka", "who", "is", "this", "are", "you", "hello", "pardon", "desole", "excusez", "moi",
+)
+#: A whole text of these (besides job words) means every region: "tout", "partout", "bɛɛ".
+WHOLE_MALI_ALONE = _words("tout", "toutes", "tous", "bɛɛ", "yɔrɔ bɛɛ", "all", "partout")
 CODE = re.compile(r"^j-?([0-9a-hj-km-np-z]{3,5})$")
 _CODE_PART = re.compile(r"^[0-9a-hj-km-np-z]{3,5}$")
 # Digits and spaces of any script (\d, \s), dashes of any script too: alerts/phones.py makes
 # them ASCII, so a number is one person however it was typed.
 PHONE_LIKE = re.compile(r"(?:\+|00)?\d[\d\s.\-\u2010-\u2015\u2212]{6,16}\d")
+#: Codes are made of 2-9 and letters other than i, l, o (jobs.py), so "12345" is not one.
+_BARE_CODE = re.compile(r"^[2-9a-hj-km-np-z]{3,5}$")
+#: Fewest digits in a group of number-like words that reads as a phone number, right or wrong.
+PHONE_DIGITS = 5
+_PHONE_CHARS = re.compile(r"^[+(]?[0-9oOlI().\-]*[0-9][0-9a-zA-Z().\-]*[,;:]?$")
 _INFO_WORDS = _words("info", "infos", "information", "details", "detail", "détails", "code")
 _VOWELS = frozenset("aeuy")
 
@@ -424,6 +508,16 @@ def _code(words: list[str], *, asked: bool) -> str | None:
     return None
 
 
+def _bare_code(words: list[str]) -> str | None:
+    """A code typed without its J ("486", "48 6"): code digits (2-9) and letters, a digit first."""
+    joined = "".join(words[:3])
+    if words and words[0][:1].isdigit() and _BARE_CODE.match(joined) and (
+        sum(ch.isdigit() for ch in joined) >= 2
+    ):
+        return "J" + joined.upper()
+    return None
+
+
 def _positions(words: list[str], phrase: str) -> list[int]:
     parts = phrase.split()
     n = len(parts)
@@ -477,6 +571,13 @@ def _category_in_context(hit: Hit, words: list[str]) -> bool:
     return False
 
 
+def _category_score_ok(hit: Hit) -> bool:
+    """Whether a category hit is close enough to take without asking."""
+    if len(hit.matched) >= LONG_CATEGORY_WORD:
+        return hit.score >= LONG_CATEGORY_SCORE
+    return hit.score >= CATEGORY_SCORE
+
+
 def _partial_places(found: Findings, words: list[str]) -> list[Hit]:
     """Doubtful hits for half a name: "Kalaban" alone may be Kalaban Coro (or Kalaban Coura)."""
     known = {h.slug for h in found.districts}
@@ -497,7 +598,7 @@ def _filtered(found: Findings, words: list[str], bm_text: bool) -> Findings:
         regions=[h for h in found.regions if _place_in_context(h, words, bm_text)],
         categories=[
             h for h in found.categories
-            if h.score >= CATEGORY_SCORE and _category_in_context(h, words)
+            if _category_score_ok(h) and _category_in_context(h, words)
         ],
         rest=found.rest,
     )
@@ -528,6 +629,8 @@ def _is_stop(words: list[str]) -> bool:
     """A stop said as a sentence: 'je ne veux plus recevoir', 'n t'a fɛ tugun', 'Niono jɔ'."""
     if any(w in STOP_ANYWHERE for w in words):
         return True
+    if any(len(w) >= 8 and slip_of(w, _LONG_STOPS) for w in words):
+        return True  # "je veux me desabonez"
     if "plus" in words:
         k = words.index("plus")
         negated = any(w in ("ne", "n") for w in words[:k])
@@ -558,9 +661,87 @@ def _is_stop(words: list[str]) -> bool:
     return False
 
 
+def slip_of(word: str, keywords: tuple[str, ...]) -> str | None:
+    """The keyword a word misspells ('sotp' -> 'stop', 'desabone' -> 'desabonner'), or None."""
+    word = word.replace("0", "o")  # "st0p"
+    if len(word) < 4 or word in NOT_SLIPS or not word.isalpha():
+        return None
+    for keyword in keywords:
+        allowed = 1 if len(keyword) < 9 else 2
+        if abs(len(word) - len(keyword)) <= allowed and OSA.distance(word, keyword) <= allowed:
+            return keyword
+    return None
+
+
+def _respelled(words: list[str]) -> list[str]:
+    """The words with a misspelt STOP or START keyword at the start put right."""
+    if not words or len(words) > 6:
+        return words
+    if len(words) >= 3 and all(len(w) == 1 for w in words):
+        words = ["".join(words)]  # "S.T.O.P", "s t o p"
+    if _phrase_in(words, STOP_WORDS) or _phrase_in(words, START_WORDS):
+        return words
+    fixed = slip_of(words[0], STOP_SPELLINGS) or slip_of(words[0], START_SPELLINGS)
+    return [fixed, *words[1:]] if fixed else words
+
+
+def urgent(text: str) -> Intent | None:
+    """STOP or START when a text plainly asks for one (flood control lets these through).
+
+    Cheap and context-free: the webhook calls it on every message before the worker parses it.
+    """
+    words = [w for w in re.split(r"[\s']+", fold((text or "")[:MAX_PARSED])) if w]
+    if not words or len(words) > 12:
+        return None
+    if _whole(words, STOP_ALONE):
+        return Intent.STOP
+    words = _respelled(words)
+    if _phrase_in(words, STOP_WORDS) or _is_stop(words):
+        return Intent.STOP
+    if _phrase_in(words, START_WORDS) or _whole(words, START_ALONE) or (
+        len(words) <= 6 and any(w in START_ANYWHERE for w in words)
+    ):
+        return Intent.START
+    return None
+
+
+def phone_attempt(raw: str) -> str | None:
+    """The first group of number-like words with enough digits to be meant as a phone number.
+
+    Typos included ("76 12 34 5", "7612345O"), so a wrong number is answered as one instead of
+    being dropped and the rest of the text read as the sender's own subscription.
+    """
+    group: list[str] = []
+    for token in [*raw.split(), ""]:
+        if token and _PHONE_CHARS.match(token):
+            group.append(token.rstrip(",;:"))
+            continue
+        if sum(ch.isdigit() for ch in "".join(group)) >= PHONE_DIGITS:
+            return " ".join(group)
+        group = []
+    return None
+
+
+def _without_locators(raw: str, places: Places) -> str:
+    """The text without a bracketed region that locates a district named beside it.
+
+    "Kati (Koulikoro)" is Kati; "Niono (Ségou)" is Niono.
+    """
+    if "(" not in raw:
+        return raw
+    for group in re.findall(r"\(([^()]*)\)", raw):
+        region = places.region_named(group)
+        if region is None:
+            continue
+        rest = raw.replace(f"({group})", " ")
+        if any(places.ref.districts[h.slug].region == region for h in places.find(rest).districts):
+            raw = rest
+    return raw
+
+
 def parse(text: str, state: State, places: Places) -> Command:
     """Turn one SMS into a Command; never raises."""
-    raw = (text or "")[:MAX_PARSED]
+    raw = _without_locators((text or "")[:MAX_PARSED], places)
     folded = fold(raw)
     words = [w for w in re.split(r"[\s']+", folded) if w]
     # A lone '?' folds to nothing: keep it as a word so it reads as help; a thumbs up (any skin
@@ -578,9 +759,8 @@ def parse(text: str, state: State, places: Places) -> Command:
     def with_places(intent: Intent, found: Findings) -> Command:
         return _from_findings(intent, found, language=language, words=tuple(words), phone=phone)
 
-    # A number in the text (a relay's "INSCRIRE 76 12 34 56 NIONO"), as typed.
-    phone_match = PHONE_LIKE.search(raw)
-    phone = phone_match.group(0).strip() if phone_match else None
+    # A number in the text (a relay's "INSCRIRE 76 12 34 56 NIONO"), as typed, typos and all.
+    phone = phone_attempt(raw)
 
     def find(phrase_words: list[str]) -> Findings:
         # Context is read in the whole text: "START ci" is the Bamanankan "send START".
@@ -612,9 +792,15 @@ def parse(text: str, state: State, places: Places) -> Command:
         code = _code([w for w in words if any(ch.isdigit() for ch in w) or w == "j"], asked=False)
         code = code if code and any(ch.isdigit() for ch in code) else None
     if words[0] in _INFO_WORDS and len(words) > 1:
-        code = _code(words[1:4], asked=True) or code
+        code = _code(words[1:4], asked=True) or _bare_code(words[1:]) or code
     if code:
         return cmd(Intent.INFO, code=code)
+    if len(words) == 1 and (bare := _bare_code(words)):
+        return cmd(Intent.INFO, code=bare, guessed=True)  # "486": INFO J486 if it exists
+
+    if _whole(words, STOP_ALONE):
+        return cmd(Intent.STOP)
+    words = _respelled(words)
 
     if n := _phrase_in(words, STOP_WORDS):
         found = find(words[n:])
@@ -647,6 +833,10 @@ def parse(text: str, state: State, places: Places) -> Command:
     if n := _phrase_in(words, RELAY_WORDS, max_len=1):
         return with_places(Intent.RELAY, find(words[n:]))
 
+    if _only(words, THANKS_WORDS, THANKS_FILLERS):
+        return cmd(Intent.THANKS)
+    if _only(words, WHO_WORDS, _WHO_FILLERS):
+        return cmd(Intent.WHO)
     if _whole(words, HELP_WORDS):
         return cmd(Intent.HELP)
     if _whole(words, LIST_WORDS):
@@ -661,12 +851,17 @@ def parse(text: str, state: State, places: Places) -> Command:
     found = find(words)
     if found.districts or found.regions:
         return with_places(Intent.SUBSCRIBE, found)
-    if any(_phrase_in(words[i:], WHOLE_MALI) for i in range(len(words))):
+    if any(_phrase_in(words[i:], WHOLE_MALI) for i in range(len(words))) or (
+        len(words) <= 6 and not found.rest and "est" not in words
+        and any(_phrase_in(words[i:], WHOLE_MALI_ALONE) for i in range(len(words)))
+    ):
         # "tout le Mali", "partout": every region.
         every = [Hit(slug, 100.0, "mali", True) for slug in places.ref.regions]
         return with_places(Intent.SUBSCRIBE, replace(found, regions=every))
 
-    if len(words) <= 6 and any(w in START_ANYWHERE for w in words):
+    if (len(words) <= 6 and any(w in START_ANYWHERE for w in words)) or _whole(
+        words, START_ALONE
+    ):
         return cmd(Intent.START)
     if _only(words, HELP_WORDS, HELP_FILLERS) and words[0] not in SUBSCRIBE_ANYWHERE:
         return cmd(Intent.HELP)
@@ -696,7 +891,8 @@ def parse(text: str, state: State, places: Places) -> Command:
 
 
 def consent_answer(text: str, places: Places) -> Intent | None:
-    """YES, NO or STOP when a text answers a relay's 'may we sign you up?', else None."""
+    """YES, NO, STOP or WHO (who is asking?) when a text answers a relay's 'may we sign you
+    up?', else None."""
     words = [w for w in re.split(r"[\s']+", fold((text or "")[:MAX_PARSED])) if w]
     if not words and any(sign in (text or "") for sign in _THUMBS_UP):
         return Intent.YES
@@ -706,9 +902,13 @@ def consent_answer(text: str, places: Places) -> Intent | None:
         return Intent.YES
     if _whole(words, NO_WORDS) or (_phrase_in(words, NO_LEAD) and len(words) <= 4):
         return Intent.NO
+    if _only(words, WHO_WORDS, _WHO_FILLERS):
+        return Intent.WHO
     command = parse(text, State(), places)
     if command.intent is Intent.STOP and not command.has_place:
         return Intent.STOP
+    if command.intent is Intent.THANKS:
+        return Intent.WHO  # "merci" is no answer: remind them who asks, and to say OUI or NON
     return None
 
 

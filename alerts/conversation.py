@@ -29,33 +29,44 @@ class Reply:
 
 def describe(subs: Sequence[Subscription], lang: Language, ref: Reference) -> list[str]:
     """Ways to name subscriptions in a reply, longest first: 'Kati, Koulikoro (Infirmier)'."""
-    groups: dict[tuple[str, ...], list[str]] = {}
+    groups: dict[tuple[str, ...], list[Subscription]] = {}
     for s in subs:
-        if s.district and s.district in ref.districts:
-            name = ref.districts[s.district].name
-        elif s.region and s.region in ref.regions:
-            name = texts.region_name(lang.value, ref.regions[s.region].name)
-        else:
+        if not ((s.district and s.district in ref.districts) or
+                (s.region and s.region in ref.regions)):
             continue
         cats = tuple(
             c.slug for s2 in subs if (s2.district, s2.region) == (s.district, s.region)
             and s2.category and (c := ref.categories.get(s2.category))
         )
         places = groups.setdefault(cats, [])
-        if name not in places:
-            places.append(name)
+        if all((p.district, p.region) != (s.district, s.region) for p in places):
+            places.append(s)
     if not groups:
         return []
-    if len(groups) == 1:
-        (cats, places), = groups.items()
+    named = {cats: _place_names(places, lang, ref) for cats, places in groups.items()}
+    if len(named) == 1:
+        (cats, places), = named.items()
         return texts.what_variants(places, [_category_name(c, lang, ref) for c in cats], lang.value)
     # Several groups: name each with its categories, then fall back to places only.
     full = "; ".join(
         texts.what_variants(places, [_category_name(c, lang, ref) for c in cats], lang.value)[0]
-        for cats, places in groups.items()
+        for cats, places in named.items()
     )
-    all_places = [p for places in groups.values() for p in places]
+    all_places = [p for places in named.values() for p in places]
     return [full, *texts.what_variants(list(dict.fromkeys(all_places)), [], lang.value)]
+
+
+def _place_names(places: Sequence[Subscription], lang: Language, ref: Reference) -> list[str]:
+    """Names of the places of one group; every region at once is 'tout le Mali'."""
+    regions = {p.region for p in places if p.region}
+    whole = regions >= set(ref.regions)
+    names = [texts.whole_mali(lang.value)] if whole else []
+    for p in places:
+        if p.district:
+            names.append(ref.districts[p.district].name)
+        elif not whole:
+            names.append(texts.region_name(lang.value, ref.regions[p.region].name))
+    return names
 
 
 def _category_name(slug: str, lang: Language, ref: Reference) -> str:
@@ -112,7 +123,7 @@ def respond(
     state = State(language=sub.language if sub else None, pending=pending)
     cmd = parse(text, state, places)
 
-    if pending is not None and cmd.intent not in (Intent.YES, Intent.NO):
+    if pending is not None and cmd.intent not in (Intent.YES, Intent.NO, Intent.THANKS):
         # A question is answered by the very next text or forgotten ("expires" when the person
         # writes something else); a new doubtful place below asks a new one.
         store.clear_pending(phone)
@@ -134,9 +145,10 @@ def respond(
 
         out = relays.request_relay(store, ref, phone, cmd.districts + cmd.doubtful_districts)
         return _from_outbound(phone, lang, out)
-    if cmd.intent is Intent.SUBSCRIBE and cmd.phone and cmd.has_place:
-        target = try_normalize(cmd.phone)
-        if target is not None and target != phone:
+    if cmd.intent is Intent.SUBSCRIBE and cmd.phone:
+        target = target_number(cmd.phone)
+        if target != phone and (target is None or cmd.has_place):
+            # Someone else's number, or a number mistyped: never the sender's own subscription.
             return _enroll(store, ref, phone, lang, cmd)
 
     match cmd.intent:
@@ -165,13 +177,11 @@ def respond(
                 return reply(texts.need_place(lang.value))
             wanted = _subscriptions(cmd.districts, cmd.regions, categories)
             store.clear_pending(phone)
-            store.subscribe(phone, wanted, language=lang, source=Source.SMS)
-            return reply(texts.subscribed(lang.value, describe(wanted, lang, ref)))
+            return reply(_subscribe(store, ref, phone, sub, wanted, lang))
         case Intent.YES if pending is not None and pending.asks_place:
             wanted = _subscriptions(pending.districts, pending.regions, pending.categories)
             store.clear_pending(phone)
-            store.subscribe(phone, wanted, language=lang, source=Source.SMS)
-            return reply(texts.subscribed(lang.value, describe(wanted, lang, ref)))
+            return reply(_subscribe(store, ref, phone, sub, wanted, lang))
         case Intent.NO if pending is not None and pending.asks_place:
             store.clear_pending(phone)
             return reply(texts.confirm_declined(lang.value))
@@ -193,9 +203,19 @@ def respond(
             return reply(texts.stopped(lang.value), force=True)
         case Intent.START:
             resumed = store.resume(phone)
-            subs = resumed.subscriptions if resumed else ()
-            return reply(texts.resumed(lang.value, describe(subs, lang, ref)))
-        case Intent.HELP:
+            if resumed is None or not resumed.subscriptions:
+                return reply(texts.welcome(lang.value))  # never subscribed: not "welcome back"
+            return reply(texts.resumed(lang.value, describe(resumed.subscriptions, lang, ref)))
+        case Intent.THANKS:
+            if pending is not None and pending.asks_place:
+                # "merci" to "did you mean NIONO?": the question again, still answerable.
+                return reply(texts.confirm_place(lang.value, list(pending.names)))
+            if pending is not None:
+                return reply(texts.need_place(lang.value))  # "ok" to "which district?"
+            if sub is not None and sub.subscriptions:
+                return None  # a thank-you after a confirmation needs no answer (nor credit)
+            return reply(texts.welcome(lang.value))
+        case Intent.HELP | Intent.WHO:
             return reply(texts.help_text(lang.value))
         case Intent.LIST:
             if sub is None or not sub.subscriptions:
@@ -207,6 +227,10 @@ def respond(
             return Reply(texts.language_set(target.value), target)
         case Intent.OFFERS:
             return reply(_offers(sub, lang))
+        case Intent.INFO if cmd.guessed:
+            # "486" alone is INFO J486 only when that job exists.
+            text = _info(cmd.code or "", lang, unknown=texts.unknown(lang.value))
+            return reply(text)
         case Intent.INFO:
             return reply(_info(cmd.code or "", lang))
         case _:
@@ -259,7 +283,11 @@ def _consent(
     if not relays.is_open(request, store.now()):
         if kind is Intent.YES:
             return Reply(relays.late_answer(lang), lang)
+        if kind is Intent.NO:
+            return Reply("", lang)  # they already said no (or let it lapse): nothing more
         return None
+    if kind is Intent.WHO:
+        return Reply(relays.who_asks(store, request, lang), lang)
     out = relays.answer(store, ref, phone, request, yes=kind is Intent.YES, language=lang)
     if kind is Intent.STOP:
         store.stop(phone)
@@ -278,10 +306,55 @@ def _offers(sub: Subscriber | None, lang: Language) -> str:
     return texts.offers(lang.value, items)
 
 
-def _info(code: str, lang: Language) -> str:
+def _info(code: str, lang: Language, unknown: str | None = None) -> str:
     from alerts import jobs
 
     job = jobs.find_open_job(code)
     if job is None:
-        return texts.info_unknown(lang.value, code)
+        return unknown or texts.info_unknown(lang.value, code)
     return jobs.info_text(job, lang.value)
+
+
+def target_number(typed: str) -> str | None:
+    """The E.164 number a relay typed, or None when it is not a valid number as typed."""
+    # phonenumbers reads letters as keypad digits ("5O" would become 56): a typo, not a number.
+    if any(ch.isalpha() for ch in typed):
+        return None
+    return try_normalize(typed)
+
+
+def covering(
+    existing: Sequence[Subscription], wanted: Subscription, ref: Reference
+) -> Subscription | None:
+    """The subscription they already have that includes `wanted` (same place or its region)."""
+    region = ref.districts[wanted.district].region if wanted.district in ref.districts else None
+    for have in existing:
+        if have.category not in (None, wanted.category):
+            continue
+        if have == wanted and wanted.category is not None:
+            continue  # the very same narrow one: stored again, said again
+        same_place = (have.district, have.region) == (wanted.district, wanted.region)
+        if (same_place and have.category is None and wanted.category is not None) or (
+            have.region is not None and have.region == region
+        ):
+            return have
+    return None
+
+
+def _subscribe(
+    store: Store, ref: Reference, phone: str, sub: Subscriber | None,
+    wanted: Sequence[Subscription], lang: Language,
+) -> str:
+    """Store what a message asks for and say exactly what was stored.
+
+    A stopped number starts again with only what this message names (store.subscribe); what an
+    active one already gets through a broader subscription is said, not stored again.
+    """
+    existing = sub.subscriptions if sub is not None and sub.active else ()
+    covered = {w: have for w in wanted if (have := covering(existing, w, ref)) is not None}
+    fresh = [w for w in wanted if w not in covered]
+    if not fresh:
+        broader = list(dict.fromkeys(covered.values()))
+        return texts.already(lang.value, describe(broader, lang, ref))
+    store.subscribe(phone, fresh, language=lang, source=Source.SMS)
+    return texts.subscribed(lang.value, describe(fresh, lang, ref))

@@ -26,6 +26,7 @@ import redis as redis_lib
 from flask import current_app
 
 from alerts import abuse, metrics
+from alerts.commands import Intent, urgent
 from alerts.conversation import respond
 from alerts.jobs import app_places
 from alerts.outbox import queue_sms, schedule_consent_expiry
@@ -44,6 +45,9 @@ DRAIN_MESSAGES = 500
 DRAIN_SECONDS = 5.0
 #: Characters of an inbound text kept; AT concatenates at most 3 segments (3 x 153 = 459).
 TEXT_KEEP = 480
+#: STOPs and STARTs a number may send past flood control per cool-down. A person needs one;
+#: the bound keeps "STOP NIONO" floods and STOP/START ping-pong from buying replies.
+URGENT_CAPS = {Intent.STOP: 10, Intent.START: 3}
 
 
 #: The metric field each verdict of `Store.accept_sms` counts under.
@@ -57,10 +61,13 @@ def accept(services: Services, phone: str, at_id: str, text: str) -> str:
     token = f"inbox-{secrets.token_hex(8)}"
     item = json.dumps({"id": at_id, "phone": phone, "text": text[:TEXT_KEEP],
                        "at": store.now()}, ensure_ascii=False, separators=(",", ":"))
+    # STOP and START are never swallowed by flood control (misspelt ones included).
+    asks = urgent(text)
     verdict, wanted = store.accept_sms(
         phone, at_id, item, limit=config["SMS_RATE_LIMIT"], window=abuse.WINDOW,
         cooldown=config["SMS_COOLDOWN"], lease_token=token, lease_ttl=LEASE_SECONDS,
-        metric_fields=METRIC_FIELDS,
+        metric_fields=METRIC_FIELDS, urgent=asks.value if asks else "",
+        urgent_cap=URGENT_CAPS.get(asks, 0) if asks else 0,
     )
     if wanted:
         start_drainer(services, token)

@@ -202,6 +202,11 @@ SCHEMAS: dict[str, Any] = {
                 "description": "district or region names (a region means all its districts)",
                 "example": ["Niono", "Ségou"],
             },
+            "name": {
+                "type": "string", "maxLength": 40, "example": "Awa Traoré",
+                "description": "how the people it enrolls know the relay; named in the consent "
+                               "SMS (else the number, as 75 22 87 88). Omitted: unchanged",
+            },
         },
     },
     "Relay": {
@@ -210,6 +215,7 @@ SCHEMAS: dict[str, Any] = {
                      "consent_rate"],
         "properties": {
             "phone": {"type": "string"},
+            "name": {"type": "string", "description": "empty when the admin gave none"},
             "status": {"type": "string", "example": "active"},
             "districts": {"type": "array", "items": _NAMED},
             "asked": _INT,

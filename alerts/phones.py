@@ -96,6 +96,18 @@ def try_normalize(raw: str, region: str = "ML") -> str | None:
         return None
 
 
+def local_form(phone: str) -> str:
+    """How people write a number: '+22375228788' -> '75 22 87 88'; foreign ones in full."""
+    try:
+        number = phonenumbers.parse(phone, "ML")
+    except phonenumbers.NumberParseException:
+        return phone
+    if number.country_code == 223:
+        digits = str(number.national_number)
+        return " ".join(digits[i : i + 2] for i in range(0, len(digits), 2))
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 def mask(phone: str) -> str:
     """'+22376123456' -> '+2237612****': for logs."""
     if not phone:

@@ -10,7 +10,14 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from alerts.text import key, tokens
-from config.reference import Category, District, Reference, Region, default_reference
+from config.reference import (
+    Category,
+    District,
+    Reference,
+    Region,
+    common_words,
+    default_reference,
+)
 
 # Fuzzy scores are 100 * (1 - edits / longer length), with a transposition counting as one
 # edit (OSA), so one slip costs more in a short name than in a long one: "siksso" is 86 against
@@ -23,10 +30,18 @@ MIN_WORD_SIMILARITY = 0.67
 # "sans" -> San), so short names and short words only ever match exactly.
 MIN_FUZZY_TOKEN = 4
 MIN_FUZZY_KEY = 5
+# Job words are long, and people drop letters from them ("mobilisatr" is 83): a category is
+# considered from this score (commands.py decides which scores it takes).
+CATEGORY_FUZZY_SCORE = 80.0
 
 # Words that say "the whole region" before or after a place name.
 REGION_BEFORE = frozenset({"region", "regions", "tout", "toute", "tous", "toutes", "whole", "all"})
 REGION_AFTER = frozenset({"region", "bee", "tout", "toute", "entiere", "entier", "whole"})
+# Region words that only locate a place ("Niono, région de Ségou"): next to a district of that
+# region they say where the district is, not "the whole region".
+REGION_LOCATORS = frozenset({"region", "regions"})
+# Before a region word these make it a second place, not a locator: "Niono et la région de Ségou".
+CONJUNCTIONS = frozenset({"et", "ani", "and", "aussi", "plus", "ou", "walima", "ni"})
 # Allowed between a region word and the name: "toute la region de segou"; Bamanankan mara
 # (district, region) sits between the name and bɛɛ (all): "Sɛgu mara bɛɛ".
 FILLERS = frozenset({"la", "le", "l", "de", "du", "d", "des", "of", "the", "mara"})
@@ -66,6 +81,21 @@ NO_FUZZY = _word_set(
     """
 )
 # sekou: a common first name one edit from Segou; yoro: Bamanankan yɔrɔ (place), near Nioro.
+# Everyday Bamanankan words one or two edits from a name: bana (illness) ~ Bamba, dugu (town),
+# kalan (study), baarakɛla (worker), dɔkɔtɔrɔso (clinic) ~ docteur, and so on.
+NO_FUZZY |= _word_set(
+    """
+    bana banaw dugu duguw kalan kalanso baarakela baarakelaw dokotoroso furakeli furakelikela
+    muso musow kene kenema kenya keneya sigida sigidaw jamana mogo mogow denmisen denmisenw
+    tubabu tubabukan faransi barika sanni sannifeere sogoma tilefe wulafe kunnafoni kunnafoniw
+    kokura tugun sisan dabila segin damine hakili hakilina waati nafolo wari dorome
+    songo dogotoroso dogotorosow furakise lakoli jago sene foro mobili sotigi dugutigi
+    karamogo taama baarada sumaya farigan musokonoma
+    """
+)
+#: French words never read as a misspelt place or job ("maladie" is not Faladié); generated from
+#: a dictionary by config/make_common_words.py.
+COMMON_WORDS = common_words()
 _NUMERIC = re.compile(r"\d|^(?:i|ii|iii|iv|v|vi|vii|viii|ix|x)$")
 
 
@@ -104,6 +134,10 @@ class _Match:
     hit: Hit
     start: int
     marked: bool = False
+    #: The region word that marked it, where, and the word before it ("et" makes it a place).
+    marker: str = ""
+    marker_at: int = -1
+    before_marker: str = ""
 
 
 class Places:
@@ -156,6 +190,12 @@ class Places:
             return self.ref.districts[target.district]
         return None
 
+    def region_named(self, text: str) -> str | None:
+        """The region a short text names exactly ("Ségou", "région de Ségou"), else None."""
+        core = [w for w in tokens(text) if w not in REGION_BEFORE and w not in FILLERS]
+        target = self._targets.get(" ".join(core))
+        return target.region if target is not None else None
+
     def resolve_category(self, name: str) -> Category | None:
         """Exact, accent-insensitive lookup of one category by slug, name or synonym."""
         target = self._targets.get(key(name))
@@ -201,6 +241,8 @@ class Places:
                     limit=3,
                 )
                 for choice, similarity, _ in candidates:
+                    if not _edges_hold(window, choice.split()):
+                        continue
                     if n == 1 or _words_align(window, choice.split()):
                         target = self._targets[choice]
                         score = round(similarity * 100, 1)
@@ -210,10 +252,13 @@ class Places:
         return self._findings(matches, words, used)
 
     def _fuzzable(self, window: list[str]) -> bool:
-        first, last = window[0], window[-1]
-        if first in STOP_WORDS or last in STOP_WORDS:
+        first = window[0]
+        if len(window) == 1 and first in STOP_WORDS:
             return False
         if any(_NUMERIC.search(w) for w in window):
+            return False
+        if any(w in COMMON_WORDS for w in window):
+            # A real word is what it says, not a typo: "informer" is not "infirmier".
             return False
         if len(window) == 1:
             return len(first) >= MIN_FUZZY_TOKEN and first not in NO_FUZZY
@@ -238,10 +283,17 @@ class Places:
             return _Match("category", Hit(target.category, score, phrase, hit_certain), start)
         marker = self._region_marker(words, used, start, end)
         if target.region and (marker is not None or not target.district):
+            word = before = ""
             if marker is not None:
                 used[marker] = True
+                word = words[marker]
+                k = min(marker, start) - 1
+                while k >= 0 and words[k] in FILLERS:
+                    k -= 1
+                before = words[k] if k >= 0 else ""
             hit = Hit(target.region, score, phrase, hit_certain)
-            return _Match("region", hit, start, marked=marker is not None)
+            return _Match("region", hit, start, marked=marker is not None, marker=word,
+                          marker_at=-1 if marker is None else marker, before_marker=before)
         assert target.district is not None
         return _Match("district", Hit(target.district, score, phrase, hit_certain), start)
 
@@ -264,8 +316,9 @@ class Places:
         matches.sort(key=lambda m: m.start)
         found: dict[str, dict[str, Hit]] = {"district": {}, "region": {}, "category": {}}
         for m in matches:
-            if m.kind == "region" and not m.marked and self._qualifies(m.hit.slug, matches):
-                # "bamako commune 4": the bare region only says where Commune IV is.
+            if m.kind == "region" and self._locates(m, matches):
+                # "bamako commune 4", "Niono, région de Ségou": the region only says where the
+                # district is.
                 continue
             seen = found[m.kind].get(m.hit.slug)
             if seen is None or (m.hit.certain, m.hit.score) > (seen.certain, seen.score):
@@ -278,12 +331,40 @@ class Places:
             rest=rest,
         )
 
+    def _locates(self, m: _Match, matches: list[_Match]) -> bool:
+        """True when a region hit only says where a district named with it lies."""
+        if not m.marked:
+            return self._qualifies(m.hit.slug, matches)
+        if (
+            m.marker not in REGION_LOCATORS
+            or m.marker_at > m.start  # "Sikasso région et Kadiolo": the whole region
+            or m.before_marker in CONJUNCTIONS
+            or m.before_marker in REGION_BEFORE  # "toute la région de Ségou"
+        ):
+            return False
+        # "Niono, région de Ségou": a district of that region named just before.
+        return any(
+            d.kind == "district" and d.start < m.marker_at
+            and self.ref.districts[d.hit.slug].region == m.hit.slug
+            for d in matches
+        )
+
     def _qualifies(self, region: str, matches: list[_Match]) -> bool:
         """True when a district of this region is also named, making the region a qualifier."""
         return any(
             m.kind == "district" and self.ref.districts[m.hit.slug].region == region
             for m in matches
         )
+
+
+def _edges_hold(window: list[str], phrase: list[str]) -> bool:
+    """A window may start or end with a grammar word only where the name has that very word.
+
+    "district oficer" is District officer; "de mission" is not Chef de mission.
+    """
+    if window[0] in STOP_WORDS and window[0] != phrase[0]:
+        return False
+    return not (window[-1] in STOP_WORDS and window[-1] != phrase[-1])
 
 
 def _words_align(window: list[str], phrase: list[str]) -> bool:

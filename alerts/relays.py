@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from alerts.conversation import describe
-from alerts.phones import try_normalize
+from alerts.conversation import covering, describe
+from alerts.phones import local_form, try_normalize
 from alerts.places import Places
 from alerts.store import Language, Source, Store, Subscription
 from config.reference import District, Reference, Region
@@ -100,15 +100,23 @@ def _whats(subs: Sequence[Subscription], lang: Language, ref: Reference) -> list
     return describe(subs, lang, ref) or [""]
 
 
+def relay_label(record: dict | None, phone: str) -> str:
+    """The relay as the people it enrolls know it: 'Awa Traoré (75 22 87 88)' or the number."""
+    name = (record or {}).get("name", "").strip()
+    number = local_form(phone)
+    return f"{name} ({number})" if name else number
+
+
 def _relay_lang(store: Store, relay: str) -> Language:
     sub = store.get_subscriber(relay)
     return sub.language if sub else Language.FR
 
 
-def _covered(existing: Sequence[Subscription], wanted: Sequence[Subscription]) -> bool:
+def _covered(
+    existing: Sequence[Subscription], wanted: Sequence[Subscription], ref: Reference
+) -> bool:
     have = set(existing)
-    broad = {(s.district, s.region) for s in existing if s.category is None}
-    return all(w in have or (w.district, w.region) in broad for w in wanted)
+    return all(w in have or covering(existing, w, ref) is not None for w in wanted)
 
 
 def request_relay(
@@ -146,7 +154,7 @@ def enroll(
     if target is None:
         out.add(relay, texts.simple(texts.RELAY_BAD_PHONE, lang.value))
         return Enrollment.BAD_PHONE, out
-    shown = target
+    shown = local_form(target)
     existing = store.get_subscriber(target)
     if target == relay or store.has_refused(relay, target) or (
         existing is not None and not existing.active
@@ -154,7 +162,7 @@ def enroll(
         out.add(relay, texts.simple(texts.RELAY_CANNOT, lang.value, phone=shown))
         return Enrollment.CANNOT, out
     if existing is not None and existing.subscriptions and _covered(
-        existing.subscriptions, wanted
+        existing.subscriptions, wanted, ref
     ):
         out.add(relay, texts.simple(texts.RELAY_ALREADY, lang.value, phone=shown))
         return Enrollment.ALREADY, out
@@ -176,7 +184,8 @@ def enroll(
         return Enrollment.PENDING, out
     store.count_relay(relay, "asked")
     question = texts.consent_request(
-        relay, _whats(wanted, Language.FR, ref), _whats(wanted, Language.BM, ref)
+        list(dict.fromkeys((relay_label(record, relay), local_form(relay)))),
+        _whats(wanted, Language.FR, ref), _whats(wanted, Language.BM, ref),
     )
     out.add(target, question, True)
     out.add(relay, texts.simple(texts.RELAY_ASKED, lang.value, phone=shown))
@@ -212,14 +221,25 @@ def answer(
         store.count_relay(relay, "enrolled")
         out.add(phone, sms_texts.subscribed(language.value, _whats(wanted, language, ref)))
         msg = texts.with_what(
-            texts.RELAY_ACCEPTED, relay_lang.value, _whats(wanted, relay_lang, ref), phone=phone
+            texts.RELAY_ACCEPTED, relay_lang.value, _whats(wanted, relay_lang, ref),
+            phone=local_form(phone),
         )
         out.add(relay, msg)
     else:
         store.mark_refused(relay, phone)
         store.count_relay(relay, "refused")
-        out.add(relay, texts.simple(texts.RELAY_REFUSED, relay_lang.value, phone=phone))
+        # One short acknowledgement, then nothing more on this relay's behalf.
+        out.add(phone, texts.simple(texts.CONSENT_DECLINED, language.value))
+        out.add(relay, texts.simple(texts.RELAY_REFUSED, relay_lang.value,
+                                    phone=local_form(phone)))
     return out
+
+
+def who_asks(store: Store, request: dict, language: Language) -> str:
+    """The answer to "c'est qui ?" from a person a relay wants to sign up."""
+    relay = request.get("relay", "")
+    labels = dict.fromkeys((relay_label(store.get_relay(relay), relay), local_form(relay)))
+    return texts.consent_who(list(labels), language.value)
 
 
 def expire(store: Store, phone: str, request_id: str) -> Outbound:
@@ -233,7 +253,7 @@ def expire(store: Store, phone: str, request_id: str) -> Outbound:
     store.set_consent_status(phone, "expired")
     store.count_relay(relay, "expired")
     lang = _relay_lang(store, relay)
-    out.add(relay, texts.simple(texts.RELAY_EXPIRED, lang.value, phone=phone))
+    out.add(relay, texts.simple(texts.RELAY_EXPIRED, lang.value, phone=local_form(phone)))
     return out
 
 
@@ -242,11 +262,13 @@ def late_answer(language: Language) -> str:
     return texts.simple(texts.CONSENT_LATE, language.value)
 
 
-def approve(store: Store, ref: Reference, phone: str, districts: Sequence[str]) -> Outbound:
-    """Make a number a relay for these districts (admin page and API)."""
+def approve(
+    store: Store, ref: Reference, phone: str, districts: Sequence[str], name: str | None = None
+) -> Outbound:
+    """Make a number a relay for these districts (admin page and API); name it if given."""
     out = Outbound()
     was = store.get_relay(phone)
-    store.put_relay(phone, list(districts), status=RelayStatus.APPROVED.value)
+    store.put_relay(phone, list(districts), status=RelayStatus.APPROVED.value, name=name)
     if not was or was["status"] != RelayStatus.APPROVED:
         lang = _relay_lang(store, phone)
         subs = [Subscription(district=d) for d in districts]

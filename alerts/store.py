@@ -70,6 +70,7 @@ Key layout (every key Baara writes is listed here):
                                       window, 2 windows
     muted:{kind}:{phone}              a number ignored after sending too much; cool-down seconds
     restore:state                     hash: the backup a `flask restore` loads, running|done
+    urgent:sms:{phone}:{stop|start}   STOPs / STARTs let past flood control this cool-down
     metrics:count                     hash: cross-process counters for /metrics
                                       ('{name}|{label}|...' -> value)
     metrics:hist                      hash: cross-process histograms ('{name}|{le}' -> count,
@@ -448,12 +449,16 @@ class Store:
         language: Language | None = None,
         source: Source = Source.SMS,
     ) -> Subscriber:
-        """Add subscriptions and (re)activate the number."""
+        """Add subscriptions and (re)activate the number.
+
+        A stopped number starts again with only these: what it had before STOP comes back
+        with START (resume), never behind its back.
+        """
         wanted = tuple(subscriptions)
 
         def change(old: Subscriber | None) -> Subscriber:
             base = old or Subscriber(phone=phone, language=language or Language.FR, source=source)
-            merged = _merge(base.subscriptions, wanted)
+            merged = _merge(base.subscriptions if base.active else (), wanted)
             return replace(
                 base,
                 language=language or base.language,
@@ -528,7 +533,8 @@ class Store:
             # Delivery refs of the replies point at records that are going.
             *(f"gw:{g}" for g in gateway_ids if g),
             *([f"consentid:{consent_id}"] if consent_id else []),
-            f"pend:{phone}", f"hist:{phone}", f"alh:{phone}", f"outs:{phone}", *outs, f"consent:{phone}",
+            f"pend:{phone}", f"hist:{phone}", f"alh:{phone}", f"outs:{phone}", *outs,
+            f"consent:{phone}",
             f"ussd:{phone}", f"ussd:jobs:{phone}", f"sim:sms:{phone}",
             f"muted:sms:{phone}", f"muted:ussd:{phone}", f"seen:sms:{phone}",
             # Rate windows expire within minutes; erasure is rare enough to SCAN for them.
@@ -743,9 +749,10 @@ class Store:
     # -- inbound callbacks -----------------------------------------------------------------
 
     _ACCEPT_SMS_LUA = """
-    -- KEYS: seen ids, muted, rate window, inbox, drainer lease, metrics
+    -- KEYS: seen ids, muted, rate window, inbox, drainer lease, metrics, urgent count
     -- ARGV: id, now, seen ttl, seen cap, limit, window ttl, cool-down, item, lease token,
-    --       lease ttl, then the metric fields for duplicate, silent, warn, ok
+    --       lease ttl, then the metric fields for duplicate, silent, warn, ok,
+    --       then urgent ('stop', 'start' or ''), how many of those get through per cool-down
     if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
       redis.call('HINCRBYFLOAT', KEYS[6], ARGV[11], 1)
       return {'duplicate', 0}
@@ -756,7 +763,20 @@ class Store:
       redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -cap - 1)
     end
     redis.call('EXPIRE', KEYS[1], ARGV[3])
+    -- STOP and START get through flood control, a bounded number of times per cool-down so
+    -- that "STOP NIONO" or STOP/START ping-pong cannot buy replies without end.
+    local urgent = false
+    if ARGV[15] ~= '' then
+      local n = redis.call('INCR', KEYS[7])
+      if n == 1 then redis.call('EXPIRE', KEYS[7], ARGV[7]) end
+      urgent = n <= tonumber(ARGV[16])
+    end
+    local rated = 0
+    if not urgent then
     """ + _rate_lua("KEYS[2]", "KEYS[3]", "ARGV[5]", "ARGV[6]") + """
+      rated = counted
+    end
+    local counted = rated
     local verdict, field = 'ok', ARGV[14]
     if counted == -2 then
       verdict, field = 'silent', ARGV[12]
@@ -778,21 +798,24 @@ class Store:
     def accept_sms(
         self, phone: str, ident: str, item: str, *, limit: int, window: int, cooldown: int,
         lease_token: str, lease_ttl: int, metric_fields: Mapping[str, str],
+        urgent: str = "", urgent_cap: int = 0,
     ) -> tuple[str, bool]:
         """The webhook's one round trip: de-duplicate by AT id, count (flood control), append
         to the inbox and take the drainer lease if nobody holds it.
 
         Returns (verdict, drainer wanted): verdict is duplicate, silent (muted: dropped), warn
         (over the limit just now: queued for the one "too many" answer) or ok (queued).
+        `urgent` ('stop' or 'start') lets the message past flood control, at most `urgent_cap`
+        such messages per cool-down.
         """
         slot = self.now() // window
         keys = (
             f"seen:sms:{phone}", f"muted:sms:{phone}", f"rate:sms:{phone}:{slot}",
-            INBOX, INBOX_LEASE, METRICS_KEY,
+            INBOX, INBOX_LEASE, METRICS_KEY, f"urgent:sms:{phone}:{urgent or '-'}",
         )
         args = (
             ident, self.now(), self.retention.seen, SEEN_KEEP, limit, window * 2, cooldown, item,
-            lease_token, lease_ttl, *(metric_fields[v] for v in VERDICTS),
+            lease_token, lease_ttl, *(metric_fields[v] for v in VERDICTS), urgent, urgent_cap,
         )
         verdict, wanted = self._script("accept_sms", self._ACCEPT_SMS_LUA)(keys, args)
         return verdict, bool(wanted)
@@ -996,12 +1019,20 @@ class Store:
 
     # -- community relays -------------------------------------------------------------------
 
-    def put_relay(self, phone: str, districts: Sequence[str], *, status: str) -> dict:
-        """Create or update a relay (status 'approved' or 'pending'), keeping its figures."""
+    def put_relay(
+        self, phone: str, districts: Sequence[str], *, status: str, name: str | None = None
+    ) -> dict:
+        """Create or update a relay (status 'approved' or 'pending'), keeping its figures.
+
+        `name` is how the people it enrolls know the relay; None keeps the one it has.
+        """
         key = f"relay:{phone}"
+        fields = {"districts": ",".join(districts), "status": status}
+        if name is not None:
+            fields["name"] = name
         pipe = self.redis.pipeline()
         pipe.hsetnx(key, "created", self.now())
-        pipe.hset(key, mapping={"districts": ",".join(districts), "status": status})
+        pipe.hset(key, mapping=fields)
         pipe.sadd("relays", phone)
         pipe.execute()
         return self.get_relay(phone) or {}
@@ -1015,6 +1046,7 @@ class Store:
         return {
             "phone": phone,
             "status": data.get("status", "pending"),
+            "name": data.get("name", ""),
             "districts": [d for d in data.get("districts", "").split(",") if d],
             "created": int(data.get("created", 0)),
             **{f: int(data.get(f, 0)) for f in figures},

@@ -48,7 +48,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from alerts import abuse
 from alerts.auth import check_webhook_key
-from alerts.conversation import describe
+from alerts.conversation import covering, describe
 from alerts.phones import try_normalize
 from alerts.places import Places
 from alerts.sms import bad_request
@@ -583,9 +583,16 @@ class _Walk:
         whats = self.whats(sub)
         done = texts.end_text([self.t(texts.SUBSCRIBED_END, what=w) for w in whats],
                               extra=self.t(texts.FREE))
+        effects: tuple[Effect, ...] = (Subscribe(sub),)
+        broader = covering(self.state.subscriptions, sub, self.ref) if self.state.active else None
+        if broader is not None:
+            # Already theirs through a broader subscription: say so, store nothing.
+            done = texts.end_text([self.t(texts.ALREADY_END, what=w)
+                                   for w in self.whats(broader)])
+            effects = ()
         return _View(
             [self.t(texts.CONFIRM_HEAD, what=w) for w in whats],
-            [(self.t(texts.YES), _Finish(done, (Subscribe(sub),))), (self.t(texts.NO), _Back())],
+            [(self.t(texts.YES), _Finish(done, effects)), (self.t(texts.NO), _Back())],
         )
 
     def _alerts(self, arg: str) -> _View:

@@ -16,6 +16,7 @@ from alerts.text import key
 HERE = Path(__file__).resolve().parent
 DISTRICTS_FILE = "districts.yaml"
 CATEGORIES_FILE = "categories.yaml"
+COMMON_WORDS_FILE = "common_words.txt"
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -247,3 +248,11 @@ def _check_unique_keys(
             raise ReferenceDataError(
                 f"duplicate {what} {folded!r} for {kind} {owner} and {slug} in {filename}"
             )
+
+
+def common_words(folder: Path = HERE) -> frozenset[str]:
+    """Everyday French words never read as a misspelt place or job (common_words.txt)."""
+    text = (folder / COMMON_WORDS_FILE).read_text(encoding="utf-8")
+    return frozenset(
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    )

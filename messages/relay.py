@@ -15,6 +15,13 @@ CONSENT_LATE = N_(
     "Baara : cette demande d'inscription a expiré. Pour vous inscrire, envoyez le nom de "
     "votre district, par exemple NIONO."
 )
+#: "c'est qui ?" from a person a relay wants to sign up: who it is, and the question again.
+CONSENT_WHO = N_(
+    "Baara : c'est le relais {relay} qui veut vous inscrire aux offres d'emploi santé. "
+    "Gratuit. Répondez OUI ou NON."
+)
+#: The one short acknowledgement of a NON.
+CONSENT_DECLINED = N_("Baara : c'est noté, vous ne serez pas inscrit(e).")
 RELAY_ASKED = N_("Baara : demande envoyée au {phone}. Nous vous dirons sa réponse.")
 RELAY_ACCEPTED = N_("Baara : le {phone} a accepté. Inscrit pour {what}.")
 RELAY_REFUSED = N_("Baara : le {phone} a refusé. Nous ne lui écrirons plus de votre part.")
@@ -38,16 +45,32 @@ DIGEST = N_("Baara, offres ouvertes ({what}) : {items}.")
 DIGEST_HINT = N_("INFO + code pour les détails.")
 
 
-def consent_request(relay: str, what_fr: Sequence[str], what_bm: Sequence[str]) -> str:
-    """The consent question, in French then Bamanankan, within two segments."""
-    fr = [render(CONSENT_REQUEST, "fr", relay=relay, what=w) for w in what_fr]
-    bm = [render(CONSENT_REQUEST, "bm", relay=relay, what=w) for w in what_bm]
+def consent_request(
+    relay: str | Sequence[str], what_fr: Sequence[str], what_bm: Sequence[str]
+) -> str:
+    """The consent question, in French then Bamanankan, within two segments.
+
+    `relay` may be several ways to name the relay, longest first ('Awa Traoré (76 00 00 01)',
+    then '76 00 00 01'): a long name gives way before the places do.
+    """
+    labels = [relay] if isinstance(relay, str) else list(relay)
+    fr = [render(CONSENT_REQUEST, "fr", relay=r, what=w) for w in what_fr[:1] for r in labels]
+    fr += [render(CONSENT_REQUEST, "fr", relay=labels[-1], what=w) for w in what_fr[1:]]
+    bm = [render(CONSENT_REQUEST, "bm", relay=r, what=w) for w in what_bm[:1] for r in labels]
+    bm += [render(CONSENT_REQUEST, "bm", relay=labels[-1], what=w) for w in what_bm[1:]]
     return compose(
         [Part(fr[0], shorter=tuple(fr[1:]), priority=5),
          Part(bm[0], shorter=tuple(bm[1:]), priority=5)],
         max_segments=2,
         sep="\n",
     )
+
+
+def consent_who(relay: Sequence[str], lang: str) -> str:
+    """Who is asking, and the question again, in one segment: a long name gives way to the
+    number."""
+    texts = [render(CONSENT_WHO, lang, relay=r) for r in relay]
+    return compose([Part(texts[0], shorter=tuple(texts[1:]))])
 
 
 def simple(msgid: str, lang: str, **values: object) -> str:

@@ -28,6 +28,14 @@ STOP_NOTHING = N_("Baara : vous n'aviez pas d'alerte pour {what}. LISTE = vos al
 
 RESUMED = N_("Baara : bon retour ! Vos alertes reprennent : {what}.")
 RESUMED_EMPTY = N_("Baara : bon retour ! Envoyez le nom de votre district, par exemple NIONO.")
+#: START, a thank-you or a hello from a number that has never subscribed.
+WELCOME = N_(
+    "Baara : bienvenue ! Offres d'emploi santé par SMS, gratuit. Envoyez le nom de votre "
+    "district, par exemple NIONO."
+)
+#: A subscription already covered by a broader one: nothing new was stored.
+ALREADY = N_("Baara : vous recevez déjà toutes les offres pour {what}.")
+ALREADY_HINT = N_("LISTE = vos alertes.")
 
 HELP = N_(
     "Baara, offres d'emploi santé par SMS. Envoyez NIONO, KATI INFIRMIER, OFFRES, LISTE, "
@@ -56,6 +64,9 @@ INFO_UNKNOWN = N_("Baara : aucune offre ouverte avec le code {code}. Envoyez OFF
 
 UNKNOWN = N_("Baara n'a pas compris. Exemples : NIONO pour les offres de Niono, KATI INFIRMIER.")
 UNKNOWN_HINT = N_("AIDE pour l'aide.")
+#: Every not-understood reply says how to stop: a person who cannot make us understand them
+#: must still be able to leave.
+UNKNOWN_STOP = N_("STOP pour arrêter.")
 
 NEED_PLACE = N_("Baara : pour quel district ? Exemple : NIONO ou SIKASSO INFIRMIER.")
 
@@ -64,6 +75,7 @@ TOO_MANY = N_("Baara : trop de messages. Réessayez dans quelques minutes.")
 # -- how things are named -----------------------------------------------------------------
 
 WHOLE_REGION = N_("toute la région de {name}")
+WHOLE_MALI = N_("tout le Mali")
 ALL_CATEGORIES = N_("toutes les offres")
 PLACE_AND_CATEGORIES = N_("{places} ({categories})")
 AND_MORE = N_("{first} et {count} autres")
@@ -147,6 +159,21 @@ def resumed(lang: str, whats: Sequence[str]) -> str:
     return compose([_with_what(RESUMED, lang, whats)])
 
 
+def welcome(lang: str) -> str:
+    """First words to a number that never subscribed: what Baara is and how to start."""
+    return compose([_t(WELCOME, lang)])
+
+
+def already(lang: str, whats: Sequence[str]) -> str:
+    """A narrower subscription inside one they have: they already get all offers there."""
+    return compose(
+        [
+            _with_what(ALREADY, lang, whats),
+            Part(_t(ALREADY_HINT, lang), optional=True, priority=1),
+        ]
+    )
+
+
 def help_text(lang: str) -> str:
     """What to send, with examples."""
     return compose([_t(HELP, lang), Part(_t(HELP_FREE, lang), optional=True)])
@@ -188,8 +215,12 @@ def info_unknown(lang: str, code: str) -> str:
 
 
 def unknown(lang: str) -> str:
-    """A text we did not understand: two examples."""
-    return compose([_t(UNKNOWN, lang), Part(_t(UNKNOWN_HINT, lang), optional=True)])
+    """A text we did not understand: two examples, and always how to stop."""
+    return compose([
+        _t(UNKNOWN, lang),
+        Part(_t(UNKNOWN_HINT, lang), optional=True),
+        Part(_t(UNKNOWN_STOP, lang), priority=9),
+    ])
 
 
 def too_many(lang: str) -> str:
@@ -210,6 +241,11 @@ def confirm_declined(lang: str) -> str:
 def region_name(lang: str, name: str) -> str:
     """'toute la région de Ségou'."""
     return _t(WHOLE_REGION, lang, name=name)
+
+
+def whole_mali(lang: str) -> str:
+    """'tout le Mali': every region."""
+    return _t(WHOLE_MALI, lang)
 
 
 def all_categories(lang: str) -> str:

@@ -68,6 +68,8 @@ CATEGORIES_HEAD = N_("Quel métier, {place} ?")
 ALL_JOBS = N_("Toutes les offres")
 CONFIRM_HEAD = N_("Recevoir par SMS les offres pour {what} ?")
 SUBSCRIBED_END = N_("C'est fait : les offres pour {what} vous arriveront par SMS.")
+#: The offers asked for are already theirs through a broader subscription: nothing stored.
+ALREADY_END = N_("Vous recevez déjà toutes les offres pour {what}.")
 FREE = N_("Service gratuit.")
 
 # -- my alerts --------------------------------------------------------------------------------

@@ -716,14 +716,15 @@ def test_relays_page_adds_approves_and_removes(app, admin_client, at_server) -> 
     assert page.status_code == 200 and "Relais communautaires" in page.text
     response = admin_client.post(
         "/admin/relays",
-        data={"phone": "76 00 00 09", "districts": "Niono, Macina",
+        data={"phone": "76 00 00 09", "districts": "Niono, Macina", "name": "Awa Traoré",
               "csrf_token": token(admin_client, "/admin/relays")},
     )
     assert response.status_code == 302
     relay = current_store().get_relay("+22376000009")
     assert relay["status"] == "approved" and relay["districts"] == ["niono", "macina"]
+    assert relay["name"] == "Awa Traoré"  # how the people it enrolls know the relay
     listed = admin_client.get("/admin/relays").text
-    assert "+22376000009" in listed and "Niono, Macina" in listed
+    assert "+22376000009" in listed and "Niono, Macina" in listed and "Awa Traoré" in listed
     # A pending relay (asked by SMS) is approved with one click.
     current_store().put_relay("+22366000008", ["kati"], status="pending")
     admin_client.post(

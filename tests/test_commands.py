@@ -31,6 +31,7 @@ LANG, OFFERS, INFO, YES, NO = (
     Intent.LANGUAGE, Intent.OFFERS, Intent.INFO, Intent.YES, Intent.NO
 )
 RELAY, UNKNOWN = Intent.RELAY, Intent.UNKNOWN
+THANKS, WHO = Intent.THANKS, Intent.WHO
 
 NEW = State()
 #: Baara just asked "Vous voulez dire SIKASSO ? Repondez OUI ou NON".
@@ -371,14 +372,14 @@ ROWS: dict[str, Row] = {
     "help-comment-sinscrire": row("comment s'inscrire", HELP, lang=FR),
     "help-bonjour": row("bonjour", HELP, lang=FR),
     "help-bonsoir": row("Bonsoir", HELP, lang=FR),
-    "help-bm-i-ni-ce": row("i ni ce", HELP, lang=BM),
+    "thanks-bm-i-ni-ce": row("i ni ce", THANKS, lang=BM),
     "help-bm-i-ni-sogoma": row("i ni sɔgɔma", HELP, lang=BM),
     "help-allo": row("allo", HELP),
     "help-aide-svp": row("Aide svp", HELP, lang=FR),
     "help-menu": row("menu", HELP),
     "help-me": row("help me", HELP),
     "help-info-alone": row("info", HELP),
-    "help-merci": row("merci", HELP, lang=FR),
+    "thanks-merci": row("merci", THANKS, lang=FR),
     "help-salam": row("Salam aleykoum", HELP),
     "help-bonjour-baara": row("bonjour baara", HELP),
     "help-bm-when-asked": row("dɛmɛ", HELP, state=ASKED, lang=BM),
@@ -500,24 +501,24 @@ ROWS: dict[str, Row] = {
     "asked-bm-ayi-n-te-sikaso": row("ayi, n tɛ Sikaso", NO, state=ASKED_BM),
     "asked-bm-ayi-kita": row("ayi Kita", SUB, "kita", state=ASKED_BM),
     "asked-non-je-ne-veux-pas": row("non je ne veux pas", NO, state=ASKED),
-    "unasked-thumbs-up": row("👍", UNKNOWN),
-    "asked-place-oui-is-not-yes": row("oui", UNKNOWN, state=ASKED_PLACE),
+    "unasked-thumbs-up": row("👍", THANKS),
+    "asked-place-oui-is-not-yes": row("oui", THANKS, state=ASKED_PLACE),
     "asked-place-kati": row("Kati", SUB, "kati", state=ASKED_PLACE),
     # -- yes/no with nothing asked -------------------------------------------------------------
-    "unasked-oui": row("OUI", UNKNOWN),
+    "unasked-oui": row("OUI", THANKS),
     "unasked-non": row("non", UNKNOWN),
-    "unasked-bm-awo": row("awɔ", UNKNOWN, lang=BM),
+    "unasked-bm-awo": row("awɔ", THANKS, lang=BM),
     "unasked-bm-ayi": row("ayi", UNKNOWN, lang=BM),
-    "unasked-ok": row("ok", UNKNOWN),
+    "unasked-ok": row("ok", THANKS),
     "unasked-one": row("1", UNKNOWN),
     # -- everything else -----------------------------------------------------------------------
     "empty": row("", UNKNOWN),
     "spaces": row("   ", UNKNOWN),
     "newlines-tabs": row("\n\t\r\n", UNKNOWN),
     "emoji-only": row("😀😀", UNKNOWN),
-    "emoji-pray": row("🙏🏾", UNKNOWN),
-    "ok-merci": row("ok merci", UNKNOWN),
-    "qui-est-la": row("qui est la", UNKNOWN, lang=FR),
+    "emoji-pray": row("🙏🏾", THANKS),
+    "ok-merci": row("ok merci", THANKS),
+    "qui-est-la": row("qui est la", WHO, lang=FR),
     "combien-ca-coute": row("combien ca coute", UNKNOWN, lang=FR),
     "only-digits-phone": row("76123456", UNKNOWN),
     "phone-international": row("+223 76 12 34 56", UNKNOWN),
@@ -530,7 +531,7 @@ ROWS: dict[str, Row] = {
     "lol": row("lol", UNKNOWN),
     "je-t-aime": row("je t'aime", UNKNOWN, lang=FR),
     "appelle-moi": row("appelle moi", UNKNOWN, lang=FR),
-    "vous-etes-qui": row("vous etes qui ?", UNKNOWN, lang=FR),
+    "vous-etes-qui": row("vous etes qui ?", WHO, lang=FR),
     "url": row("www.google.com", UNKNOWN),
     "bla-bla-bla": row("bla bla bla", UNKNOWN),
     "bm-ne-fana": row("ne fana b'a fɛ", UNKNOWN, lang=BM),

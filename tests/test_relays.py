@@ -48,7 +48,7 @@ def test_enrollment_asks_exactly_once_in_both_languages(store, ref, relay):
     status, out = relays.enroll(store, ref, relay, "76 00 00 02", NIONO, today=TODAY)
     assert status is Enrollment.ASKED
     (question,) = _to(out, TARGET)
-    assert RELAY in question and "OUI" in question and "òwò walima ayi" in question
+    assert "76 00 00 01" in question and "OUI" in question and "òwò walima ayi" in question
     assert is_gsm7(question) and count_segments(question).segments <= 2
     assert store.get_subscriber(TARGET) is None  # nothing but the question until they say yes
     again, out2 = relays.enroll(store, ref, relay, "76000002", NIONO, today=TODAY)
@@ -72,7 +72,8 @@ def test_no_is_final_for_that_relay(store, ref, relay):
         store, ref, TARGET, relays.pending_request(store, TARGET), yes=False,
         language=Language.FR,
     )
-    assert _to(out, TARGET) == []  # nothing more is sent to a number that said no
+    (ack,) = _to(out, TARGET)  # one short acknowledgement, then nothing more
+    assert count_segments(ack).segments == 1 and len(ack) <= 80
     assert store.get_subscriber(TARGET) is None
     status, out = relays.enroll(store, ref, relay, "76000002", NIONO, today=TODAY)
     assert status is Enrollment.CANNOT and _to(out, TARGET) == []
@@ -182,16 +183,16 @@ def test_enrollment_consent_then_alerts(client, app, at_server, approved, api_he
     assert [s["district"]["slug"] for s in body["subscriptions"]] == ["niono"]
     assert len(texts_to(at_server, TARGET)) == 2  # the question, then the confirmation
     relay_texts = texts_to(at_server, RELAY)
-    assert len(relay_texts) == 2 and TARGET in relay_texts[-1]  # asked, then accepted
+    assert len(relay_texts) == 2 and "76 00 00 02" in relay_texts[-1]  # asked, then accepted
 
 
-def test_refusal_is_final_and_silent(client, app, at_server, approved):
+def test_refusal_is_final_and_acknowledged_once(client, app, at_server, approved):
     sms(client, RELAY, "INSCRIRE 76000002 NIONO")
     sms(client, TARGET, "NON")
-    assert len(texts_to(at_server, TARGET)) == 1  # only the question, ever
+    assert len(texts_to(at_server, TARGET)) == 2  # the question, one short acknowledgement
     assert approved.get_subscriber(TARGET) is None
     sms(client, RELAY, "INSCRIRE 76000002 MACINA")
-    assert len(texts_to(at_server, TARGET)) == 1
+    assert len(texts_to(at_server, TARGET)) == 2  # never asked again for that relay
 
 
 def test_stop_answer_stops_and_tells_the_relay(client, app, at_server, approved):

@@ -83,6 +83,7 @@ REPLY_IDS = [
     texts.LISTING, texts.LISTING_HINT, texts.LISTING_EMPTY, texts.LISTING_STOPPED,
     texts.LANGUAGE_SET, texts.OFFERS, texts.OFFERS_HINT, texts.OFFERS_NONE, texts.INFO_UNKNOWN,
     texts.UNKNOWN, texts.UNKNOWN_HINT, texts.NEED_PLACE, relay_texts.RELAY_REQUESTED,
+    texts.WELCOME, texts.ALREADY, texts.UNKNOWN_STOP,
 ]
 
 
@@ -200,7 +201,7 @@ CONVERSATIONS: dict[str, Conversation] = {
         T("infirmier a nionon", ASK), T("oui", SUB), subs={"d:niono:nurse"}
     ),
     "question-expires-on-anything-else": conv(
-        T("nionon", ASK), T("aide", texts.HELP), T("OUI", texts.UNKNOWN), subs=None
+        T("nionon", ASK), T("aide", texts.HELP), T("OUI", texts.WELCOME), subs=None
     ),
     "question-answered-with-another-place": conv(
         T("nionon", ASK), T("non, Kati", SUB), subs={"d:kati:*"}
@@ -246,7 +247,7 @@ CONVERSATIONS: dict[str, Conversation] = {
     ),
     "stopped-typo-asks-then-comes-back": conv(
         T("Kati", SUB), T("STOP", STOPPED), T("nionon", ASK), T("oui", SUB),
-        subs={"d:kati:*", "d:niono:*"},
+        subs={"d:niono:*"},  # only what the new message names: Kati stays stopped
     ),
     "stopped-typo-asks-non-stays-stopped": conv(
         T("Kati", SUB), T("STOP", STOPPED), T("nionon", ASK), T("non", None), T("aide", None),
@@ -265,7 +266,7 @@ CONVERSATIONS: dict[str, Conversation] = {
         T("START", texts.RESUMED), T("LISTE", texts.LISTING), subs={"d:kati:nurse"},
     ),
     "stop-then-new-subscription": conv(
-        T("Kati", SUB), T("STOP", STOPPED), T("Niono", SUB), subs={"d:kati:*", "d:niono:*"},
+        T("Kati", SUB), T("STOP", STOPPED), T("Niono", SUB), subs={"d:niono:*"},
     ),
     "stop-then-reprendre": conv(
         T("Kati", SUB), T("arret", STOPPED), T("REPRENDRE", texts.RESUMED), subs={"d:kati:*"},
@@ -278,7 +279,7 @@ CONVERSATIONS: dict[str, Conversation] = {
     "stop-one-not-subscribed": conv(
         T("Kati", SUB), T("stop niono", texts.STOP_NOTHING), subs={"d:kati:*"}
     ),
-    "start-stranger": conv(T("START", texts.RESUMED_EMPTY), subs=None),
+    "start-stranger": conv(T("START", texts.WELCOME), subs=None),
     "offers-without-subscription": conv(T("OFFRES", texts.LISTING_EMPTY), subs=None),
     "offers-none-open": conv(
         T("Kati", SUB), T("BAARA", texts.OFFERS_NONE), subs={"d:kati:*"}

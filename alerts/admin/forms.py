@@ -135,6 +135,10 @@ class RelayForm(FlaskForm):
     phone = StringField(
         _("Numéro du relais"), validators=[InputRequired(), Length(max=40)],
     )
+    name = StringField(
+        _("Nom du relais (facultatif, cité dans le SMS de demande)"),
+        validators=[Length(max=40)],
+    )
     districts = StringField(
         _("Districts (séparés par des virgules ; une région = tous ses districts)"),
         validators=[InputRequired(), Length(max=1000)],

@@ -45,7 +45,8 @@ def relays_page():
             form.districts.errors.append(places_message(error))
         else:
             services = current_services()
-            out = relays.approve(store(), ref, phone, districts)
+            name = (form.name.data or "").strip()
+            out = relays.approve(store(), ref, phone, districts, name=name or None)
             for target, text, force in out.messages:
                 queue_sms(services, target, text, kind="relay", force=force)
             audit("relay_approved", phone=phone, districts=",".join(districts))
