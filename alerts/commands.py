@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from rapidfuzz.distance import OSA
 
+from alerts.phones import typed_ascii
 from alerts.places import Findings, Hit, Places
 from alerts.store import Language
 from alerts.text import fold
@@ -713,7 +714,8 @@ def phone_attempt(raw: str) -> str | None:
     """
     group: list[str] = []
     for token in [*raw.split(), ""]:
-        if token and _PHONE_CHARS.match(token):
+        # Matched as ASCII, kept as typed: normalize() decides what a look-alike digit is worth.
+        if token and _PHONE_CHARS.match(typed_ascii(token)):
             group.append(token.rstrip(",;:"))
             continue
         if sum(ch.isdigit() for ch in "".join(group)) >= PHONE_DIGITS:

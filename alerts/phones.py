@@ -37,6 +37,11 @@ def _ascii(ch: str) -> str:
     return " " if category == "Zs" else ch  # no-break, thin, ideographic spaces
 
 
+def typed_ascii(text: str) -> str:
+    """NFKC, then digits, dashes and spaces of any script as ASCII (to spot a number)."""
+    return "".join(_ascii(ch) for ch in unicodedata.normalize("NFKC", text))
+
+
 def ascii_digits(text: str) -> str | None:
     """NFKC, then every Unicode decimal digit as ASCII; None if a non-phone character remains."""
     if text.isascii():

@@ -66,7 +66,7 @@ UNKNOWN = N_("Baara n'a pas compris. Exemples : NIONO pour les offres de Niono, 
 UNKNOWN_HINT = N_("AIDE pour l'aide.")
 #: Every not-understood reply says how to stop: a person who cannot make us understand them
 #: must still be able to leave.
-UNKNOWN_STOP = N_("STOP pour arrêter.")
+UNKNOWN_STOP = N_("STOP = ne plus recevoir.")
 
 NEED_PLACE = N_("Baara : pour quel district ? Exemple : NIONO ou SIKASSO INFIRMIER.")
 
