@@ -1,0 +1,119 @@
+"""A pasted notice, cleaned once: plain lines, sentences, and words with their folded keys.
+
+Notices arrive copied from web pages, Word and PDF files: HTML tags, Markdown marks, no-break
+spaces, curly quotes, table cells glued to their labels ("Titre du posteConseiller"). Every
+field finder works on this one cleaned form, so each cleaning rule lives here once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from alerts.text import fold
+
+_TAGS = re.compile(r"<[^<>\n]{1,200}>")
+_MD_LINK = re.compile(r"\[([^\]\n]{0,300})\]\(([^)\s]{0,500})\)")
+_MD_MARKS = re.compile(r"(?m)^\s{0,3}#{1,6}\s*|\*{1,3}|(?<!\w)_{1,3}|_{1,3}(?!\w)")
+_SPACES = re.compile(r"[ \t\u00a0\u202f\u2007\u2009\u200b\ufeff]+")
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u201c": '"',
+                         "\u201d": '"', "\u2013": "-", "\u2014": "-", "\u2212": "-"})
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[^\s])|\n+")
+_WORD = re.compile(r"[^\W_]+")
+#: A lowercase letter directly followed by a capitalised word: two table cells glued together.
+_GLUED = re.compile(r"(?<=[a-zà-öø-ÿ])(?=[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ])")
+
+
+def clean(raw: str) -> str:
+    """Plain text: no tags or Markdown marks, straight quotes, single spaces, tabs kept as ' : '."""
+    text = raw.replace("\r\n", "\n").replace("\r", "\n")
+    text = _MD_LINK.sub(lambda m: m.group(1) or m.group(2), text)
+    text = text.replace("\t", " : ")
+    text = _TAGS.sub(" ", text)
+    text = _MD_MARKS.sub("", text)
+    text = text.translate(_QUOTES)
+    return "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+
+
+def unglue(text: str) -> str:
+    """'Titre du posteConseiller' -> 'Titre du poste Conseiller' (cells pasted without a space)."""
+    return _GLUED.sub(" ", text)
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word of the notice: as written, folded, and where it starts."""
+
+    text: str
+    key: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Line:
+    """One non-empty line, with its offset in Notice.text."""
+
+    text: str
+    start: int
+    number: int  # among non-empty lines, from 0
+
+
+@dataclass
+class Notice:
+    """The cleaned text of a notice and the views of it the finders share."""
+
+    raw: str
+    text: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.text = clean(self.raw)
+
+    @cached_property
+    def lines(self) -> list[Line]:
+        """Non-empty lines in order."""
+        found: list[Line] = []
+        offset = 0
+        for part in self.text.split("\n"):
+            if part.strip():
+                found.append(Line(part, offset, len(found)))
+            offset += len(part) + 1
+        return found
+
+    @cached_property
+    def sentences(self) -> list[tuple[int, str]]:
+        """(offset, sentence) pairs: split at . ! ? ; and line ends."""
+        found: list[tuple[int, str]] = []
+        pos = 0
+        for m in _SENTENCE_END.finditer(self.text):
+            if self.text[pos : m.start()].strip():
+                found.append((pos, self.text[pos : m.start()]))
+            pos = m.end()
+        if self.text[pos:].strip():
+            found.append((pos, self.text[pos:]))
+        return found
+
+    @cached_property
+    def words(self) -> list[Word]:
+        """Every word (letters and digits), folded for lookups."""
+        return [Word(m.group(0), fold(m.group(0)).replace(" ", ""), m.start(), m.end())
+                for m in _WORD.finditer(self.text)]
+
+    def sentence_at(self, offset: int) -> tuple[int, str]:
+        """The sentence holding offset."""
+        best = (0, "")
+        for start, sentence in self.sentences:
+            if start > offset:
+                break
+            best = (start, sentence)
+        return best
+
+    def line_at(self, offset: int) -> Line | None:
+        """The line holding offset."""
+        best = None
+        for line in self.lines:
+            if line.start > offset:
+                break
+            best = line
+        return best

@@ -1,0 +1,177 @@
+"""The post itself: its title, its category and how many people are recruited.
+
+Numbers come in digits, in words and both at once ("quatre (04) postes", "six (6)", "two (2)
+positions"); text2num reads the words in French and English.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from text_to_num import text2num
+
+from alerts.extract.notice import Notice, unglue
+from alerts.places import Places
+from alerts.text import fold, key
+
+MAX_TITLE = 90
+_TITLE_LABEL = re.compile(
+    r"^\W{0,3}(?:titre du poste|intitul[ée] du poste|intitul[ée]|titre|poste|job title|"
+    r"position title|position|post|fonction|emploi)\b\s*(?:\([^)]*\))?\s*(?::|-\s|\s(?=[A-ZÀ-Ý]))"
+    r"\s*(?P<value>[^\n]{3,200})$",
+    re.I | re.M,
+)
+_RECRUIT_TITLE = re.compile(
+    r"(?:recrute|recrutent|recherche|is recruiting|is hiring|seeks|is seeking)\s+"
+    r"(?:pour [^,.]{0,40},\s*)?(?:un\(e\)|une?|des|an?|\d+|[a-zé]+ \(\d+\))\s+"
+    r"(?P<value>[^,.;:\n(]{3,120})",
+    re.I,
+)
+_GENERIC = re.compile(
+    r"^(?:avis de recrutement|job description|offre d'emploi|appel à candidatures?|vacancy|"
+    r"communiqu[ée]|annonce|inscrivez-vous|recrutement|avis|job offer|termes de r[ée]f)",
+    re.I,
+)
+_TRAILERS = re.compile(r"^(?:mali|h ?/ ?f|f ?/ ?h|m ?/ ?f|bamako.*|cdd.*|cdi.*)$", re.I)
+_GENDER = re.compile(r"\s*\(?\b(?:h/f|f/h|m/f|f/m)\b\)?", re.I)
+
+_UNITS = [
+    "un", "une", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "onze",
+    "douze", "treize", "quatorze", "quinze", "seize", "vingt", "trente", "quarante", "cinquante",
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+    "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+    "twenty", "thirty",
+]
+_NUMBER = rf"(?:\d{{1,4}}|(?:{'|'.join(_UNITS)})(?:[\s-](?:{'|'.join(_UNITS)}|et))*)"
+_POST_WORDS = (
+    r"postes?|positions?|vacanc(?:y|ies)|personnes|agents?|candidat(?:e|s|es)?|"
+    r"profils?|staff|officers?|districts officers|district officers"
+)
+_COUNT_LABEL = re.compile(
+    rf"(?:nombre de postes?(?: (?:à|a) (?:pourvoir|combler))?|nombre|postes (?:à|a) pourvoir|"
+    rf"number of (?:positions|posts|vacancies)|vacancies|no\. of posts)\s*:?\s*"
+    rf"(?P<n>{_NUMBER})(?:\s*\((?P<d>\d{{1,4}})\))?",
+    re.I,
+)
+_COUNT = re.compile(
+    rf"(?<![\w/.,])(?P<n>{_NUMBER})(?:\s*\((?P<d>\d{{1,4}})\))?\s+(?P<what>[\w'()-]+(?:\s+[\w'()-]+)?)",
+    re.I,
+)
+_NOT_A_COUNT = re.compile(r"^(?:ans?|années?|years?|mois|months?|jours?|days?|heures?|hours?|%)",
+                          re.I)
+_ONE = re.compile(r"\b(?:recrute|recherche|is recruiting|seeks)\s+(?:un\(e\)|une?|an?)\s", re.I)
+
+
+@dataclass(frozen=True)
+class Pick:
+    """A value found and whether the notice states it plainly."""
+
+    value: object
+    sure: bool
+
+
+def find_title(notice: Notice, places: Places) -> Pick | None:
+    """The post's title: a labelled field, a heading line naming a job, or 'recrute un(e) X'."""
+    m = _TITLE_LABEL.search(unglue(notice.text))
+    if m:
+        return Pick(_tidy(m.group("value")), True)
+    for line in notice.lines[:40]:
+        text = line.text.strip(" •·*-#")
+        if (len(text) <= 100 and not _GENERIC.match(text) and not text.endswith(".")
+                and _categories(text, places)):
+            return Pick(_tidy(text), True)
+    m = _RECRUIT_TITLE.search(notice.text)
+    if m:
+        return Pick(_tidy(m.group("value")), False)
+    for line in notice.lines[:5]:
+        text = line.text.strip(" •·*-#")
+        if 3 <= len(text) <= 100 and not _GENERIC.match(text):
+            return Pick(_tidy(text), False)
+    return None
+
+
+def _tidy(title: str) -> str:
+    """'Chef.fe de Mission – Mali – H/F' -> 'Chef.fe de Mission'; caps lowered; at most 90."""
+    title = _GENDER.sub("", title)
+    parts = [p.strip(" ,;:") for p in re.split(r"\s+-\s+|\s*\|\s*", title)]
+    parts = [p for p in parts if p and not _TRAILERS.match(p)] or [title]
+    title = parts[0]
+    title = re.sub(r",\s*(?:Bamako|Mali).*$", "", title).strip(" ,;:")
+    if title.isupper():
+        title = " ".join(w if len(w) <= 3 and w.isalpha() and w in ("ONG", "SSP", "RH")
+                         else w.capitalize() if "/" not in w
+                         else "/".join(p.capitalize() for p in w.split("/"))
+                         for w in title.lower().upper().split())
+        title = title.replace("Officer/conseiller", "Officer/Conseiller")
+    title = title[:1].upper() + title[1:]
+    if len(title) > MAX_TITLE:
+        title = title[:MAX_TITLE].rsplit(" ", 1)[0]
+    return title.strip(" ,;:-")
+
+
+def _categories(text: str, places: Places) -> list[str]:
+    """Category slugs named for certain in a short text."""
+    return [h.slug for h in places.find(text).categories if h.certain]
+
+
+def find_category(notice: Notice, title: str, places: Places) -> Pick | None:
+    """The category: the one the title names, else the one the notice names most."""
+    found = _categories(title, places)
+    if found:
+        return Pick(found[0], True)
+    targets = places._targets  # exact phrases only over the whole text: fuzzy would be slow
+    counts: Counter[str] = Counter()
+    words = [w.key for w in notice.words]
+    for i in range(len(words)):
+        for n in (4, 3, 2, 1):
+            target = targets.get(" ".join(words[i : i + n]))
+            if target is not None and target.category and target.category != "other":
+                counts[target.category] += 1
+                break
+    if counts:
+        return Pick(counts.most_common(1)[0][0], False)
+    return None
+
+
+def _number(words: str, digits: str | None) -> tuple[int, bool] | None:
+    """'quatre', '04' -> (4, True); words and digits that disagree -> the digits, unsure."""
+    words = words.strip()
+    value: int | None
+    if words.isdigit():
+        value = int(words)
+    else:
+        value = None
+        for lang in ("fr", "en"):
+            try:
+                value = text2num(key(words).replace(" et ", " "), lang)
+                break
+            except ValueError:
+                continue
+    if digits is not None:
+        if value is not None and value != int(digits):
+            return int(digits), False
+        return int(digits), True
+    return (value, True) if value is not None else None
+
+
+def find_positions(notice: Notice, title: str) -> Pick:
+    """How many are recruited: a labelled count, 'six (6) postes', '3 District Officers'."""
+    for m in _COUNT_LABEL.finditer(notice.text):
+        got = _number(m.group("n"), m.group("d"))
+        if got and 1 <= got[0] <= 10_000:
+            return Pick(got[0], got[1])
+    title_words = {w for w in key(title).split() if len(w) > 3}
+    for m in _COUNT.finditer(notice.text):
+        what = m.group("what")
+        if _NOT_A_COUNT.match(what):
+            continue
+        after = set(fold(what).split())
+        if re.match(_POST_WORDS, what, re.I) or (after & title_words):
+            got = _number(m.group("n"), m.group("d"))
+            if got and 1 <= got[0] <= 10_000:
+                return Pick(got[0], got[1])
+    if _ONE.search(notice.text):
+        return Pick(1, True)
+    return Pick(1, False)
