@@ -137,7 +137,7 @@ def extract(
 
     emails = emails_in(notice)
     who = recruiter(notice, organizations, emails)
-    organization = who.name[:120] if who else UNKNOWN_ORGANIZATION
+    organization = (who.name[:1].upper() + who.name[1:120]) if who else UNKNOWN_ORGANIZATION
     if who is None:
         flag("organization", Doubt.NOT_FOUND, "no organisation recognised")
     elif not who.sure:
@@ -151,7 +151,7 @@ def extract(
     elif not found.sure:
         flag("districts", Doubt.UNSURE, "no duty station stated; the place named most is taken")
 
-    positions = find_positions(notice, title)
+    positions = find_positions(notice, title, places)
     if not positions.sure:
         flag("positions", Doubt.NOT_FOUND, "the number of posts is not stated; 1 assumed")
 

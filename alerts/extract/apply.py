@@ -32,8 +32,8 @@ _SUBJECT = re.compile(
 _OFFICE = re.compile(
     r"(?:d[ée]pos[ée]e?s?|remis(?:es)?|d[ée]p[ôo]t|d[ée]poser|d[ée]posez)\s+"
     r"(?:[^.\n]{0,40}?\s)?(?:au|à l'|a l'|au niveau du|auprès du)\s*"
-    r"(?P<o>(?:bureau|si[èe]ge|secr[ée]tariat|direction|guichet|accueil)[^.;\n]{0,120}?)"
-    r"(?=\s+ou\b|\s+or\b|[.;\n]|$)",
+    r"(?P<o>(?:bureau|si[èe]ge|secr[ée]tariat|direction|guichet|accueil)[^.;]{0,120}?)"
+    r"(?=\s+ou\b|\s+or\b|\s+pour\b|[.;]|\n\n|$)",
     re.I,
 )
 _CV = re.compile(r"\bcv\b|curriculum", re.I)
@@ -91,7 +91,8 @@ def find_apply(notice: Notice, organization: str) -> Apply:
     if len(line) > MAX_LINE:
         line = line[: MAX_LINE - 1].rsplit(" ", 1)[0] + "…"
     return Apply(email=email, phone=phone, link=link, office=office, subject=subject,
-                 line=line[:1].upper() + line[1:] if not email else line, sure=sure)
+                 line=line if email or phone or link else line[:1].upper() + line[1:],
+                 sure=sure)
 
 
 def _join(parts: list[str]) -> list[str]:

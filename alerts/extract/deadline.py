@@ -48,7 +48,8 @@ _STRONG = re.compile(
     r"date[\s-]+limite|au plus tard|avant le|avant la date|d[ée]lai|cl[ôo]ture|"
     r"closing|deadline|no later than|not later than|latest by|expire|expiry|"
     r"fin de (?:d[ée]p[ôo]t|r[ée]ception|candidature)|applications? (?:close|due)|"
-    r"candidatures? (?:avant|jusqu)|before\b",
+    r"candidatures? (?:avant|jusqu)|re[çc]u(?:e|es|s)? jusqu|accept[ée]e?s? jusqu|"
+    r"(?:received|accepted) until|before\b",
     re.I,
 )
 _WEAK = re.compile(r"jusqu'(?:au|à|a)|until|\bau\b|\bto\b|\bthrough\b", re.I)

@@ -19,7 +19,9 @@ _MD_MARKS = re.compile(r"(?m)^\s{0,3}#{1,6}\s*|\*{1,3}|(?<!\w)_{1,3}|_{1,3}(?!\w
 _SPACES = re.compile(r"[ \t\u00a0\u202f\u2007\u2009\u200b\ufeff]+")
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u201c": '"',
                          "\u201d": '"', "\u2013": "-", "\u2014": "-", "\u2212": "-"})
-_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[^\s])|\n+")
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=\S)")
+#: Lines shorter than this are headings or labelled fields: a sentence never runs on past them.
+SHORT_LINE = 60
 _WORD = re.compile(r"[^\W_]+")
 #: A lowercase letter directly followed by a capitalised word: two table cells glued together.
 _GLUED = re.compile(r"(?<=[a-zà-öø-ÿ])(?=[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ])")
@@ -83,16 +85,35 @@ class Notice:
 
     @cached_property
     def sentences(self) -> list[tuple[int, str]]:
-        """(offset, sentence) pairs: split at . ! ? ; and line ends."""
+        """(offset, sentence) pairs: split at . ! ? ; and at the end of a paragraph, a heading
+        or a labelled line; a long line that stops mid-sentence (a PDF's wrapping) runs on."""
         found: list[tuple[int, str]] = []
-        pos = 0
-        for m in _SENTENCE_END.finditer(self.text):
-            if self.text[pos : m.start()].strip():
-                found.append((pos, self.text[pos : m.start()]))
-            pos = m.end()
-        if self.text[pos:].strip():
-            found.append((pos, self.text[pos:]))
+        for start, block in self._blocks():
+            pos = 0
+            for m in _SENTENCE_END.finditer(block):
+                if block[pos : m.start()].strip():
+                    found.append((start + pos, block[pos : m.start()]))
+                pos = m.end()
+            if block[pos:].strip():
+                found.append((start + pos, block[pos:]))
         return found
+
+    def _blocks(self) -> list[tuple[int, str]]:
+        """Runs of lines that may share a sentence, with their offsets."""
+        blocks: list[tuple[int, str]] = []
+        start = None
+        offset = 0
+        for part in [*self.text.split("\n"), ""]:
+            stripped = part.strip()
+            if start is None and stripped:
+                start = offset
+            ends = (not stripped or len(stripped) < SHORT_LINE or stripped[-1] in ".!?:;")
+            if start is not None and ends:
+                end = offset + len(part)
+                blocks.append((start, self.text[start:end]))
+                start = None
+            offset += len(part) + 1
+        return blocks
 
     @cached_property
     def words(self) -> list[Word]:

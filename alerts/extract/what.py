@@ -19,16 +19,23 @@ from alerts.text import fold, key
 MAX_TITLE = 90
 _TITLE_LABEL = re.compile(
     r"^\W{0,3}(?:titre du poste|intitul[ée] du poste|intitul[ée]|titre|poste|job title|"
-    r"position title|position|post|fonction|emploi)\b\s*(?:\([^)]*\))?\s*(?::|-\s|\s(?=[A-ZÀ-Ý]))"
-    r"\s*(?P<value>[^\n]{3,200})$",
+    r"position title|position|post|fonction|emploi)\b[ \t]*(?:\([^)\n]*\))?[ \t]*"
+    r"(?::|-[ \t]|[ \t](?-i:(?=[A-ZÀ-Ý])))[ \t]*(?P<value>[^\n]{3,200})$",
     re.I | re.M,
 )
 _RECRUIT_TITLE = re.compile(
     r"(?:recrute|recrutent|recherche|is recruiting|is hiring|seeks|is seeking)\s+"
-    r"(?:pour [^,.]{0,40},\s*)?(?:un\(e\)|une?|des|an?|\d+|[a-zé]+ \(\d+\))\s+"
-    r"(?P<value>[^,.;:\n(]{3,120})",
+    r"(?:pour [^,.]{0,40},\s*)?(?:de\s+|d')?(?:un\(e\)|une?|des|an?|\d+|[a-zé]+ \(\d+\)|"
+    r"[a-zé]+)\s+(?P<value>[^,.;:\n(]{3,120})",
     re.I,
 )
+#: Where a title ends inside a sentence: "Comptable basé(e) à ...", "sages-femmes pour son ...".
+_TITLE_END = re.compile(
+    r"\s+(?:pour|dans|afin|bas[ée]e?s?|based|à|au|aux|en|in|for|at|to|with|avec|qui|who|"
+    r"expérimenté\w*|experienced)\b.*$",
+    re.I,
+)
+_VERBS = re.compile(r"\b(?:recrute|recrutent|recherche|is recruiting|is hiring|seeks)\b", re.I)
 _GENERIC = re.compile(
     r"^(?:avis de recrutement|job description|offre d'emploi|appel à candidatures?|vacancy|"
     r"communiqu[ée]|annonce|inscrivez-vous|recrutement|avis|job offer|termes de r[ée]f)",
@@ -45,10 +52,8 @@ _UNITS = [
     "twenty", "thirty",
 ]
 _NUMBER = rf"(?:\d{{1,4}}|(?:{'|'.join(_UNITS)})(?:[\s-](?:{'|'.join(_UNITS)}|et))*)"
-_POST_WORDS = (
-    r"postes?|positions?|vacanc(?:y|ies)|personnes|agents?|candidat(?:e|s|es)?|"
-    r"profils?|staff|officers?|districts officers|district officers"
-)
+_POST_WORDS = r"postes?|positions?|vacanc(?:y|ies)|profils?|officers?|districts officers"
+_COUNT_CUE = re.compile(r"recrut|recherch|recruit|hiring|seeks|pourvoir|combler|vacanc", re.I)
 _COUNT_LABEL = re.compile(
     rf"(?:nombre de postes?(?: (?:à|a) (?:pourvoir|combler))?|nombre|postes (?:à|a) pourvoir|"
     rf"number of (?:positions|posts|vacancies)|vacancies|no\. of posts)\s*:?\s*"
@@ -59,8 +64,9 @@ _COUNT = re.compile(
     rf"(?<![\w/.,])(?P<n>{_NUMBER})(?:\s*\((?P<d>\d{{1,4}})\))?\s+(?P<what>[\w'()-]+(?:\s+[\w'()-]+)?)",
     re.I,
 )
-_NOT_A_COUNT = re.compile(r"^(?:ans?|années?|years?|mois|months?|jours?|days?|heures?|hours?|%)",
-                          re.I)
+_NOT_A_COUNT = re.compile(
+    r"^(?:ans?|années?|years?|mois|months?|jours?|days?|heures?|hours?|%)(?!\w)", re.I
+)
 _ONE = re.compile(r"\b(?:recrute|recherche|is recruiting|seeks)\s+(?:un\(e\)|une?|an?)\s", re.I)
 
 
@@ -79,12 +85,14 @@ def find_title(notice: Notice, places: Places) -> Pick | None:
         return Pick(_tidy(m.group("value")), True)
     for line in notice.lines[:40]:
         text = line.text.strip(" •·*-#")
-        if (len(text) <= 100 and not _GENERIC.match(text) and not text.endswith(".")
+        if (len(text) <= 80 and len(text.split()) <= 10 and not _GENERIC.match(text)
+                and not text.endswith(".") and not _VERBS.search(text)
                 and _categories(text, places)):
             return Pick(_tidy(text), True)
     m = _RECRUIT_TITLE.search(notice.text)
     if m:
-        return Pick(_tidy(m.group("value")), False)
+        value = _TITLE_END.sub("", m.group("value"))
+        return Pick(_tidy(value), bool(_categories(value, places)))
     for line in notice.lines[:5]:
         text = line.text.strip(" •·*-#")
         if 3 <= len(text) <= 100 and not _GENERIC.match(text):
@@ -100,11 +108,8 @@ def _tidy(title: str) -> str:
     title = parts[0]
     title = re.sub(r",\s*(?:Bamako|Mali).*$", "", title).strip(" ,;:")
     if title.isupper():
-        title = " ".join(w if len(w) <= 3 and w.isalpha() and w in ("ONG", "SSP", "RH")
-                         else w.capitalize() if "/" not in w
-                         else "/".join(p.capitalize() for p in w.split("/"))
-                         for w in title.lower().upper().split())
-        title = title.replace("Officer/conseiller", "Officer/Conseiller")
+        # "DISTRICT OFFICER/CONSEILLER DISTRICT" -> "District Officer/Conseiller District".
+        title = re.sub(r"[^\W\d_]+", lambda w: w.group(0).capitalize(), title)
     title = title[:1].upper() + title[1:]
     if len(title) > MAX_TITLE:
         title = title[:MAX_TITLE].rsplit(" ", 1)[0]
@@ -156,19 +161,25 @@ def _number(words: str, digits: str | None) -> tuple[int, bool] | None:
     return (value, True) if value is not None else None
 
 
-def find_positions(notice: Notice, title: str) -> Pick:
+def find_positions(notice: Notice, title: str, places: Places) -> Pick:
     """How many are recruited: a labelled count, 'six (6) postes', '3 District Officers'."""
     for m in _COUNT_LABEL.finditer(notice.text):
         got = _number(m.group("n"), m.group("d"))
         if got and 1 <= got[0] <= 10_000:
             return Pick(got[0], got[1])
     title_words = {w for w in key(title).split() if len(w) > 3}
+    head_end = notice.lines[min(4, len(notice.lines) - 1)].start if notice.lines else 0
     for m in _COUNT.finditer(notice.text):
         what = m.group("what")
         if _NOT_A_COUNT.match(what):
             continue
+        # Only where the notice speaks of recruiting: "300 staff", "42 CSCom" count nothing.
+        if m.start() > head_end and not _COUNT_CUE.search(notice.text[max(0, m.start() - 120)
+                                                                     : m.start()]):
+            continue
         after = set(fold(what).split())
-        if re.match(_POST_WORDS, what, re.I) or (after & title_words):
+        if (re.match(_POST_WORDS, what, re.I) or (after & title_words)
+                or _categories(what, places)):
             got = _number(m.group("n"), m.group("d"))
             if got and 1 <= got[0] <= 10_000:
                 return Pick(got[0], got[1])

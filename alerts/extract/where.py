@@ -31,17 +31,25 @@ _LABEL = re.compile(
     r"lieu du poste|lieu d'exercice|zones? d'affectation|zones? d'intervention du poste|"
     r"poste bas[ée]e? [àa]|bas[ée]e?s? [àa]|affectation|station|duty stations?|"
     r"place of work|work location|locations?|based in|site)\b"
-    r"[^:\n]{0,25}?(?:\s*:\s*|\s+-\s+|\s+(?=[A-ZÀ-Ý]))(?P<value>.+)$",
+    r"[^:\n]{0,25}?(?:[ \t]*:[ \t]*|[ \t]+-[ \t]+|[ \t]+(?-i:(?=[A-ZÀ-Ý])))(?P<value>.+)$",
     re.I | re.M,
 )
 _RECRUITS = re.compile(
     r"recrut|(?:à|a) la recherche d|recherche (?:d[e']|un|une|des|\d)|is recruiting|"
-    r"are recruiting|seeks|is hiring|vacanc|postes? (?:de|à|a)\b|"
-    r"positions? (?:of|in|at|based)|bas[ée]e?s? [àa]|based (?:in|at)|affect[ée]e?s? [àa]",
+    r"are recruiting|seeks|is hiring|vacanc|postes? (?:de|à|a)\b|positions? (?:of|in|at)",
+    re.I,
+)
+#: Weaker: "basé à", "based in" also describe the people a post reports to.
+_BASED = re.compile(r"bas[ée]e?s? [àa]|based (?:in|at)|affect[ée]e?s? [àa]", re.I)
+#: Travel and missions from the duty station are not duty stations.
+_TRAVEL = re.compile(
+    r"\(?\b(?:avec|with|et des|including|y compris)\b.*$|\(?\b(?:d[ée]placements?|missions?|"
+    r"travel|tourn[ée]es?|visites?)\b.*$",
     re.I,
 )
 _APPLY = re.compile(
-    r"\b(?:d[ée]pos\w*|envoy\w*|adress\w*|d[ée]p[ôo]t|bureaux?|offices?|courrier|submit|send)\b",
+    r"\b(?:d[ée]pos\w*|envoy\w*|adress\w*|d[ée]p[ôo]t|bureaux?|offices?|courrier|courriel|"
+    r"si[èe]ge|candidatures|submit|send)\b|@",
     re.I,
 )
 _WHOLE = frozenset({"toute", "tout", "tous", "toutes", "ensemble", "whole", "entire", "all"})
@@ -167,14 +175,20 @@ def duty_stations(notice: Notice, gazetteer: Gazetteer) -> Found:
     """The districts and regions the notice recruits for; sure=False when guessed."""
     labelled: list[PlaceHit] = []
     for m in _LABEL.finditer(unglue(notice.text)):
-        labelled += gazetteer.scan(clean(m.group("value")))
+        labelled += gazetteer.scan(_TRAVEL.sub("", clean(m.group("value"))))
     recruiting: list[PlaceHit] = []
+    based: list[PlaceHit] = []
     for _start, sentence in notice.sentences:
-        if _RECRUITS.search(sentence) and not _APPLY.search(sentence):
-            recruiting += gazetteer.scan(sentence)
-    chosen = _resolve(labelled + recruiting, gazetteer.ref)
-    if chosen.districts or chosen.regions:
-        return chosen
+        if _APPLY.search(sentence):
+            continue
+        if _RECRUITS.search(sentence):
+            recruiting += gazetteer.scan(_TRAVEL.sub("", sentence))
+        elif _BASED.search(sentence):
+            based += gazetteer.scan(_TRAVEL.sub("", sentence))
+    for hits in (labelled + recruiting, based):
+        chosen = _resolve(hits, gazetteer.ref)
+        if chosen.districts or chosen.regions:
+            return chosen
     heading: list[PlaceHit] = []
     for line in notice.lines[:4]:
         if not _DATELINE.match(line.text):
