@@ -14,12 +14,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import docx
 import pytest
+from fpdf import FPDF
 
 from alerts.extract import MAX_TEXT, Doubt, extract
 from alerts.extract.files import FileProblem, UnreadableFile, text_from_file
 from alerts.extract.notice import Notice
-from alerts.extract.where import GazetteerError, Gazetteer, default_gazetteer, load_towns
+from alerts.extract.where import Gazetteer, GazetteerError, default_gazetteer, load_towns
 from alerts.extract.who import default_organizations, recruiter
 from alerts.places import Places
 from alerts.text import key
@@ -250,8 +252,6 @@ def test_a_fifteen_kilobyte_notice_is_read_well_under_a_second() -> None:
 
 
 def docx_bytes(text: str) -> bytes:
-    import docx
-
     document = docx.Document()
     lines = text.split("\n")
     table = document.add_table(rows=1, cols=2)
@@ -265,8 +265,6 @@ def docx_bytes(text: str) -> bytes:
 
 
 def pdf_bytes(text: str) -> bytes:
-    from fpdf import FPDF
-
     pdf = FPDF()
     pdf.add_page()
     pdf.set_font("helvetica", size=10)
