@@ -380,3 +380,45 @@ def test_every_extraction_posts_as_a_draft_as_it_is(client, api_headers, which: 
     assert posted.status_code == 201, (posted.get_json(), body)
     job = client.get(f"/api/jobs/{posted.get_json()['id']}", headers=api_headers).get_json()
     assert job["status"] == "draft"
+
+
+# -- flask jobs import ---------------------------------------------------------------------------
+
+
+def test_cli_import_prints_the_fields(app, tmp_path) -> None:
+    path = tmp_path / "avis.docx"
+    path.write_bytes(docx_bytes(seed_text("004_875f20e8bfb0a07d")))
+    result = app.test_cli_runner().invoke(args=["jobs", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    fields = json.loads(result.output)
+    assert fields["organization"] == "AMCP-SP/ALIMA"
+    assert fields["districts"] == ["niono", "macina"]
+    assert fields["warnings"][0]["field"] == "deadline"
+
+
+def test_cli_import_draft_saves_a_draft(app, tmp_path, redis) -> None:
+    path = tmp_path / "avis.txt"
+    path.write_text(render(NOTICES["table-several-districts"], now().date()), encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["jobs", "import", "--draft", str(path)])
+    assert result.exit_code == 0, result.output
+    job_id = re.search(r"id=(\S+)", result.output).group(1)
+    client = app.test_client()
+    job = client.get("/api/jobs", headers={"Authorization": "Bearer test-token"}).get_json()
+    saved = next(j for j in job["jobs"] if j["id"] == job_id)
+    assert saved["status"] == "draft"
+    assert saved["districts"] == ["kati", "kalaban-coro", "ouelessebougou"]
+    assert saved["positions"] == 6
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "says"),
+    [("avis.odt", b"x", ".txt, .docx and .pdf"), ("avis.pdf", b"junk", "damaged"),
+     ("avis.txt", b" ", "no text")],
+    ids=["type", "broken", "empty"],
+)
+def test_cli_import_says_why_a_file_is_refused(app, tmp_path, name, data, says) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    result = app.test_cli_runner().invoke(args=["jobs", "import", str(path)])
+    assert result.exit_code != 0
+    assert says in result.output
