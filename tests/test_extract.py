@@ -264,8 +264,9 @@ def docx_bytes(text: str) -> bytes:
     return out.getvalue()
 
 
-def pdf_bytes(text: str) -> bytes:
+def pdf_bytes(text: str, compress: bool = True) -> bytes:
     pdf = FPDF()
+    pdf.set_compression(compress)
     pdf.add_page()
     pdf.set_font("helvetica", size=10)
     for line in text.split("\n"):
