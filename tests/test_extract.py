@@ -423,3 +423,23 @@ def test_cli_import_says_why_a_file_is_refused(app, tmp_path, name, data, says) 
     result = app.test_cli_runner().invoke(args=["jobs", "import", str(path)])
     assert result.exit_code != 0
     assert says in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "title", "category"),
+    [
+        ("Avis de recrutement\nNous recrutons un chauffeur. Lieu : Sévaré.", "Chauffeur", "driver"),
+        ("Titre du posteConseiller Technique h/f\nLieu : Kati", "Conseiller Technique",
+         "technical-advisor"),
+        ("JOB DESCRIPTION\nDISTRICT OFFICER/CONSEILLER DISTRICT\nLieu : Sikasso",
+         "District Officer/Conseiller District", "district-officer"),
+        ("Infirmier d'État - Mali - H/F\nKati, Mali", "Infirmier d'État", "nurse"),
+        ("We are looking for a midwife to join our team in Kati.", "Midwife", "midwife"),
+        ("Nous recrutons. Merci de votre intérêt.", "Autre", "other"),
+    ],
+    ids=["recrutons-un", "glued-label", "capitals", "dash-trailers", "english-looking-for",
+         "no-title-at-all"],
+)
+def test_title_forms(text: str, title: str, category: str) -> None:
+    got = extract(text, tz=TZ, now=now())
+    assert (got.title, got.category) == (title, category)

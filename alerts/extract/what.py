@@ -23,8 +23,12 @@ _TITLE_LABEL = re.compile(
     r"(?::|-[ \t]|[ \t](?-i:(?=[A-ZÀ-Ý])))[ \t]*(?P<value>[^\n]{3,200})$",
     re.I | re.M,
 )
+_VERB = (
+    r"recrute|recrutent|recrutons|recherche|recherchons|(?:is|are) recruiting|(?:is|are) hiring|"
+    r"seeks|(?:is|are) seeking|(?:is|are) looking for"
+)
 _RECRUIT_TITLE = re.compile(
-    r"(?:recrute|recrutent|recherche|is recruiting|is hiring|seeks|is seeking)\s+"
+    rf"(?:{_VERB})\s+"
     r"(?:pour [^,.]{0,40},\s*)?(?:de\s+|d')?(?:un\(e\)|une?|des|an?|\d+|[a-zé]+ \(\d+\)|"
     r"[a-zé]+)\s+(?P<value>[^,.;:\n(]{3,120})",
     re.I,
@@ -35,7 +39,7 @@ _TITLE_END = re.compile(
     r"expérimenté\w*|experienced)\b.*$",
     re.I,
 )
-_VERBS = re.compile(r"\b(?:recrute|recrutent|recherche|is recruiting|is hiring|seeks)\b", re.I)
+_VERBS = re.compile(rf"\b(?:{_VERB})\b", re.I)
 _GENERIC = re.compile(
     r"^(?:avis de recrutement|job description|offre d'emploi|appel à candidatures?|vacancy|"
     r"communiqu[ée]|annonce|inscrivez-vous|recrutement|avis|job offer|termes de r[ée]f)",
@@ -67,7 +71,7 @@ _COUNT = re.compile(
 _NOT_A_COUNT = re.compile(
     r"^(?:ans?|années?|years?|mois|months?|jours?|days?|heures?|hours?|%)(?!\w)", re.I
 )
-_ONE = re.compile(r"\b(?:recrute|recherche|is recruiting|seeks)\s+(?:un\(e\)|une?|an?)\s", re.I)
+_ONE = re.compile(rf"\b(?:{_VERB})\s+(?:un\(e\)|une?|an?)\s", re.I)
 
 
 @dataclass(frozen=True)
@@ -94,8 +98,9 @@ def find_title(notice: Notice, places: Places) -> Pick | None:
         value = _TITLE_END.sub("", m.group("value"))
         return Pick(_tidy(value), bool(_categories(value, places)))
     for line in notice.lines[:5]:
-        text = line.text.strip(" •·*-#")
-        if 3 <= len(text) <= 100 and not _GENERIC.match(text):
+        text = re.split(r"(?<=[.!?])\s", line.text.strip(" •·*-#"))[0]
+        if (3 <= len(text) <= 80 and len(text.split()) <= 10 and not _GENERIC.match(text)
+                and not _VERBS.search(text)):
             return Pick(_tidy(text), False)
     return None
 
