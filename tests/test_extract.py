@@ -17,12 +17,15 @@ from zoneinfo import ZoneInfo
 import docx
 import pytest
 from fpdf import FPDF
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from alerts.extract import MAX_TEXT, Doubt, extract
 from alerts.extract.files import FileProblem, UnreadableFile, text_from_file
 from alerts.extract.notice import Notice
 from alerts.extract.where import Gazetteer, GazetteerError, default_gazetteer, load_towns
 from alerts.extract.who import default_organizations, recruiter
+from alerts.jobs import validate
 from alerts.places import Places
 from alerts.text import key
 from config.reference import District, default_reference
@@ -443,3 +446,61 @@ def test_cli_import_says_why_a_file_is_refused(app, tmp_path, name, data, says) 
 def test_title_forms(text: str, title: str, category: str) -> None:
     got = extract(text, tz=TZ, now=now())
     assert (got.title, got.category) == (title, category)
+
+
+# -- junk in: never an error, never slow, always a draft that validates --------------------------
+
+JUNK = {
+    "newlines": "\n" * 60_000,
+    "one-long-line-of-names": "ALIMA " * 10_000,
+    "phone-numbers": "+223 76 12 34 56 " * 3_500,
+    "dates": "avant le 12 mai 2027 " * 2_800,
+    "slashes": "1/" * 30_000,
+    "at-signs": "a@" * 30_000,
+    "number-words": "deux " * 12_000,
+    "labels": "Lieu : Kati\n" * 5_000,
+    "markdown": "*_#" * 20_000,
+}
+
+
+@pytest.mark.parametrize("name", sorted(JUNK))
+def test_junk_of_the_largest_size_is_read_quickly(name: str) -> None:
+    text = JUNK[name][:MAX_TEXT]
+    start = clock.perf_counter()
+    got = extract(text, tz=TZ, now=now())
+    # Real notices take tens of milliseconds; the worst junk stays bounded (2 shared cores).
+    assert clock.perf_counter() - start < 3.0
+    assert got.category in REF.categories
+
+
+def postable(fields: dict, today: datetime) -> dict[str, str]:
+    """jobs.validate()'s errors for the extraction posted as it is (a passed deadline aside)."""
+    body = dict(fields)
+    if any(w["code"] == "passed" for w in fields["warnings"]):
+        body["deadline"] = (today + timedelta(days=10)).date().isoformat()
+    _draft, errors = validate(body, REF, PLACES, TZ, now=today.timestamp())
+    return errors
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=st.one_of(
+    st.text(min_size=1, max_size=2_000),
+    st.lists(st.sampled_from([
+        "Lieu :", "Kati", "Sévaré", "recrute", "un(e)", "quatre (04)", "postes", "infirmier",
+        "Date limite :", "5 janvier 2027", "à 17h", "GMT", "ALIMA", "MUSO", "@", "x@y.org",
+        "\n", "Titre du poste :", "région de", "Ségou", "H/F", "-", "CV", "1er", "minuit",
+    ]), min_size=1, max_size=40).map(" ".join),
+))
+def test_any_text_gives_fields_that_post_as_a_draft(text: str) -> None:
+    today = now()
+    fields = extract(text, tz=TZ, now=today).to_json()
+    assert postable(fields, today) == {}, fields
+    assert {w["code"] for w in fields["warnings"]} <= {c.value for c in Doubt}
+
+
+def test_without_a_stated_duty_station_the_place_named_most_is_a_flagged_guess() -> None:
+    text = ("Avis\n\nNotre projet appuie les CSCom de Kayes depuis 2015, avec un bureau à "
+            "Kayes et des équipes mobiles à Kayes et Kita. Envoyez votre CV à a@b.org.")
+    got = extract(text, tz=TZ, now=now())
+    assert got.places(REF) == ["kayes"]
+    assert any(w.field == "districts" and w.code is Doubt.UNSURE for w in got.warnings)

@@ -8,6 +8,7 @@ notice.py (cleaning), where.py, deadline.py, who.py, what.py and apply.py.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from enum import StrEnum
@@ -31,6 +32,15 @@ DEFAULT_DAYS = 30
 UNKNOWN_ORGANIZATION = "Organisation à préciser"
 FALLBACK_CATEGORY = "other"
 FALLBACK_PLACE = "bamako"
+
+
+_LETTERS = re.compile(r"[^\W\d_]{2}")
+_GENDER_ONLY = re.compile(r"^\W*(?:[HFM]\s*/\s*[HFM])\W*$", re.I)
+
+
+def _usable(text: str) -> bool:
+    """A name worth showing: two letters in a row, and not a bare 'H/F'."""
+    return bool(_LETTERS.search(text)) and not _GENDER_ONLY.match(text)
 
 
 class Doubt(StrEnum):
@@ -127,7 +137,7 @@ def extract(
     elif not category_pick.sure:
         flag("category", Doubt.UNSURE, "the title names no category; taken from the text")
 
-    if title_pick is None:
+    if title_pick is None or not _usable(str(title_pick.value)):
         title = ref.categories[category].fr
         flag("title", Doubt.NOT_FOUND, "no title found; the category's name stands in")
     else:
@@ -137,6 +147,8 @@ def extract(
 
     emails = emails_in(notice)
     who = recruiter(notice, organizations, emails)
+    if who is not None and not _usable(who.name):
+        who = None
     organization = (who.name[:1].upper() + who.name[1:120]) if who else UNKNOWN_ORGANIZATION
     if who is None:
         flag("organization", Doubt.NOT_FOUND, "no organisation recognised")

@@ -15,6 +15,8 @@ import phonenumbers
 from alerts.extract.notice import Notice
 
 MAX_LINE = 160
+#: Contacts of each kind looked at: a notice gives a handful; junk text must not cost more.
+MAX_CANDIDATES = 30
 EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
                    r"\.[A-Za-z]{2,}")
 _URL = re.compile(r"\bhttps?://[^\s<>\"')\]]+|\bwww\.[^\s<>\"')\]]+", re.I)
@@ -66,7 +68,7 @@ def find_apply(notice: Notice, organization: str) -> Apply:
     link = _near_cue(notice, [(s, u) for s, u in links if "@" not in u])
     phones = [(m.start, phonenumbers.format_number(m.number,
                                                    phonenumbers.PhoneNumberFormat.INTERNATIONAL))
-              for m in phonenumbers.PhoneNumberMatcher(text, "ML")]
+              for m in phonenumbers.PhoneNumberMatcher(text, "ML", max_tries=MAX_CANDIDATES)]
     phone = _near_cue(notice, phones)
     subject = ""
     m = _SUBJECT.search(text)
@@ -106,9 +108,9 @@ def _join(parts: list[str]) -> list[str]:
 
 def _near_cue(notice: Notice, found: list[tuple[int, str]]) -> str:
     """The first value whose sentence (or the one before) speaks of applying; else ''."""
-    for start, value in found:
+    for start, value in found[:MAX_CANDIDATES]:
         s_start, sentence = notice.sentence_at(start)
-        context = notice.text[max(0, s_start - 200) : start] + sentence
+        context = notice.text[max(0, s_start - 200, start - 600) : start + 300]
         if _CUES.search(context):
             return value
     return ""

@@ -8,6 +8,8 @@ deadline is told by the words before it: "date limite", "au plus tard", "closing
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -59,6 +61,8 @@ _NEVER = re.compile(
     r"immatricul|accord|d[ée]cret|arr[êe]t[ée]|du\s*$",
     re.I,
 )
+#: Dates looked at: a notice names a few dozen at most; junk text must not cost more.
+MAX_DATES = 60
 SETTINGS = {"DATE_ORDER": "DMY", "PREFER_DAY_OF_MONTH": "first",
             "RETURN_AS_TIMEZONE_AWARE": False, "PREFER_DATES_FROM": "future"}
 
@@ -81,8 +85,9 @@ class Deadline:
 def find_deadline(notice: Notice, tz: ZoneInfo, now: datetime) -> Deadline | None:
     """The deadline of the notice, or None when it states no date at all."""
     candidates: list[tuple[int, int, Deadline]] = []
-    for m in _DATE.finditer(notice.text):
-        day = _read(m.group("text"), now)
+    base = now.replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
+    for m in itertools.islice(_DATE.finditer(notice.text), MAX_DATES):
+        day = _read(m.group("text"), base)
         if day is None:
             continue
         start, sentence = notice.sentence_at(m.start())
@@ -107,11 +112,13 @@ def find_deadline(notice: Notice, tz: ZoneInfo, now: datetime) -> Deadline | Non
     return chosen[0][2] if best == 3 else max(chosen, key=lambda c: c[2].day)[2]
 
 
-def _read(text: str, now: datetime) -> date | None:
-    """One located date through dateparser, day first."""
+@functools.lru_cache(maxsize=512)
+def _read(text: str, base: datetime) -> date | None:
+    """One located date through dateparser, day first (base: today, for a date without year)."""
     text = re.sub(r"\b1er\b|\bpremier\b", "1", text, flags=re.I)
     parsed = dateparser.parse(text, languages=["fr", "en"],
-                              settings={**SETTINGS, "RELATIVE_BASE": now.replace(tzinfo=None)})
+                              settings={**SETTINGS, "RELATIVE_BASE": base})
+    now = base
     if parsed is None or not 2000 <= parsed.year <= now.year + 5:
         return None
     return parsed.date()

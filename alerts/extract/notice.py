@@ -7,6 +7,7 @@ field finder works on this one cleaned form, so each cleaning rule lives here on
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -121,20 +122,20 @@ class Notice:
         return [Word(m.group(0), fold(m.group(0)).replace(" ", ""), m.start(), m.end())
                 for m in _WORD.finditer(self.text)]
 
+    @cached_property
+    def _sentence_starts(self) -> list[int]:
+        return [start for start, _sentence in self.sentences]
+
+    @cached_property
+    def _line_starts(self) -> list[int]:
+        return [line.start for line in self.lines]
+
     def sentence_at(self, offset: int) -> tuple[int, str]:
         """The sentence holding offset."""
-        best = (0, "")
-        for start, sentence in self.sentences:
-            if start > offset:
-                break
-            best = (start, sentence)
-        return best
+        i = bisect.bisect_right(self._sentence_starts, offset) - 1
+        return self.sentences[i] if i >= 0 else (0, "")
 
     def line_at(self, offset: int) -> Line | None:
         """The line holding offset."""
-        best = None
-        for line in self.lines:
-            if line.start > offset:
-                break
-            best = line
-        return best
+        i = bisect.bisect_right(self._line_starts, offset) - 1
+        return self.lines[i] if i >= 0 else None

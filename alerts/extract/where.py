@@ -202,7 +202,8 @@ def duty_stations(notice: Notice, gazetteer: Gazetteer) -> Found:
         return Found((), (), False)
     (kind, slug), _n = counts.most_common(1)[0]
     hit = PlaceHit(kind, slug, 0)
-    return Found(*_resolve([hit], gazetteer.ref)[:2], False)
+    guess = _resolve([hit], gazetteer.ref)
+    return Found(guess.districts, guess.regions, False)
 
 
 def _resolve(hits: list[PlaceHit], ref: Reference) -> Found:

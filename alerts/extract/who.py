@@ -29,8 +29,9 @@ _ONG = re.compile(
     r"(?P<name>[A-Z][\w&.\-/]*(?:\s+[A-Z][\w&.\-/]*){0,3})"
 )
 _SUBJECT = re.compile(
-    r"(?:^|[.\n]\s*)(?:L'|l'|Le |La |The )?(?P<name>[A-Z][\w&.\-/]*(?:\s+[A-Z][\w&.\-/]*){0,4})"
-    r"\s+(?:recrute|is recruiting|is hiring|seeks|is seeking)\b"
+    r"(?:^|[.\n][ \t]{0,3})(?:L'|l'|Le |La |The )?"
+    r"(?P<name>[A-Z][\w&.\-/]*(?:[ \t]+[A-Z][\w&.\-/]*){0,4})"
+    r"[ \t]+(?:recrute|is recruiting|is hiring|seeks|is seeking)\b"
 )
 _HEADER_WORDS = frozenset(fold(w) for w in (
     "avis", "recrutement", "de", "job", "description", "offre", "d'emploi", "emploi", "vacancy",
@@ -64,7 +65,8 @@ class Recruiter:
 def _pattern(names: list[str]) -> re.Pattern[str]:
     parts = []
     for name in sorted(set(names), key=len, reverse=True):
-        body = r"\s*[-/ ]?\s*".join(re.escape(w) for w in re.split(r"[\s\-]+", name) if w)
+        body = r"[ \t]{0,3}[-/ ]?[ \t]{0,3}".join(
+            re.escape(w) for w in re.split(r"[\s\-]+", name) if w)
         if name.isupper() and len(re.sub(r"\W", "", name)) <= 5:
             parts.append(rf"(?-i:{body})")  # an acronym: in capitals only
         elif name[:1].isupper():
@@ -144,6 +146,8 @@ def recruiter(
 
 def _alone(line: str, name: str) -> bool:
     """True when the line is just the name (a heading), give or take marks and 'ONG'."""
+    if len(line) > 80:  # a heading is short; and a long line would make this quadratic
+        return False
     rest = line.replace(name, " ", 1)
     return not re.sub(r"[\W_]+|\b(?:ONG|NGO|L|l)\b", "", rest)
 
