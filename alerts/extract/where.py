@@ -25,6 +25,8 @@ from config.reference import Reference, default_reference
 GAZETTEER = Path(__file__).resolve().parents[2] / "config" / "gazetteer.yaml"
 _WORD = re.compile(r"[^\W_]+")
 MAX_PHRASE = 4
+#: Longer lines are paragraphs, not the heading that says where a post is.
+MAX_HEADING = 100
 
 _LABEL = re.compile(
     r"^\W{0,3}(?:lieux?|localit[ée]s?|lieu de travail|lieux? d'affectation|lieu de mission|"
@@ -191,7 +193,7 @@ def duty_stations(notice: Notice, gazetteer: Gazetteer) -> Found:
             return chosen
     heading: list[PlaceHit] = []
     for line in notice.lines[:4]:
-        if not _DATELINE.match(line.text):
+        if len(line.text) <= MAX_HEADING and not _DATELINE.match(line.text):
             heading += gazetteer.scan(unglue(line.text))
     chosen = _resolve(heading, gazetteer.ref)
     if chosen.districts or chosen.regions:
