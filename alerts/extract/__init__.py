@@ -43,6 +43,13 @@ def _usable(text: str) -> bool:
     return bool(_LETTERS.search(text)) and not _GENDER_ONLY.match(text)
 
 
+def _without_names(text: str, organizations: tuple[Organization, ...]) -> str:
+    """text with every known organisation's name taken out."""
+    for org in organizations:
+        text = org.pattern.sub(" ", text)
+    return text
+
+
 class Doubt(StrEnum):
     """Why a field is flagged."""
 
@@ -129,7 +136,7 @@ def extract(
     def flag(name: str, code: Doubt, detail: str) -> None:
         warnings.append(Warning_(name, code, detail))
 
-    title_pick = find_title(notice, places)
+    title_pick = find_title(notice, places, lambda text: _without_names(text, organizations))
     category_pick = find_category(notice, title_pick.value if title_pick else "", places)
     category = str(category_pick.value) if category_pick else FALLBACK_CATEGORY
     if category_pick is None:

@@ -32,10 +32,12 @@ _SUBJECT = re.compile(
     re.I,
 )
 _OFFICE = re.compile(
-    r"(?:d[ée]pos[ée]e?s?|remis(?:es)?|d[ée]p[ôo]t|d[ée]poser|d[ée]posez)\s+"
+    r"(?:d[ée]pos[ée]e?s?|remis(?:es)?|d[ée]p[ôo]t|d[ée]poser|d[ée]posez|re[çc]u(?:e|es|s)?)\s+"
     r"(?:[^.\n]{0,40}?\s)?(?:au|à l'|a l'|au niveau du|auprès du)\s*"
-    r"(?P<o>(?:bureau|si[èe]ge|secr[ée]tariat|direction|guichet|accueil)[^.;]{0,120}?)"
-    r"(?=\s+ou\b|\s+or\b|\s+pour\b|[.;]|\n\n|$)",
+    r"(?P<o>(?:bureau|si[èe]ge|secr[ée]tariat|direction|guichet|accueil|csr[ée]f|cscom|"
+    r"centre de sant[ée]|mairie|h[ôo]pital)[^.;]{0,120}?)"
+    r"(?=\s+ou\b|\s+or\b|\s+pour\b|\s+(?:au plus tard|avant|jusqu|before|by|no later)\b"
+    r"|[.;]|\n\n|$)",
     re.I,
 )
 _CV = re.compile(r"\bcv\b|curriculum", re.I)

@@ -39,7 +39,7 @@ _DATE = re.compile(
     re.I,
 )
 _TIME = re.compile(
-    r"^[\s,]*(?:(?:à|a|at|avant|before|by|jusqu'à|jusqu'a|au plus tard à|-)\s*)?"
+    r"^[\s,(]*(?:(?:à|a|at|avant|before|by|jusqu'à|jusqu'a|au plus tard à|-)\s*)?"
     r"(?:(?P<h>\d{1,2})\s*(?:h|H|:)\s*(?P<m>\d{2})?(?!\d)\s*(?P<ampm>[ap]\.?m\.?)?"
     r"|(?P<h2>\d{1,2})\s*(?P<ampm2>[ap]\.?m\.?)"
     r"|(?P<noon>midi|noon)|(?P<midnight>minuit|midnight))"
@@ -54,7 +54,12 @@ _STRONG = re.compile(
     r"(?:received|accepted) until|before\b",
     re.I,
 )
-_WEAK = re.compile(r"jusqu'(?:au|à|a)|until|\bau\b|\bto\b|\bthrough\b", re.I)
+_WEAK = re.compile(r"jusqu'(?:au|à|a)|until|\bau\b|\bto\b|\bthrough\b|\bby\b", re.I)
+#: "Les dossiers sont reçus au siège ... jusqu'au 8 janvier": "jusqu'au" about applications.
+_APPLICATIONS = re.compile(
+    r"dossiers?|candidatures?|applications?|re[çc]u|d[ée]p[ôo]t|d[ée]pos|envoy|submit|postul",
+    re.I,
+)
 _NEVER = re.compile(
     r"publi[ée]|posted|publication|cr[ée]{1,2}e? le|depuis|since|n[ée]e? le|prise de (?:poste|"
     r"fonction)|start(?:ing)? date|d[ée]but|entr[ée]e en fonction|date de naissance|"
@@ -96,7 +101,7 @@ def find_deadline(notice: Notice, tz: ZoneInfo, now: datetime) -> Deadline | Non
         if _STRONG.search(before):
             score = 3
         elif _WEAK.search(before[-25:]):
-            score = 1
+            score = 3 if _APPLICATIONS.search(notice.text[start : m.start()]) else 1
         if _NEVER.search(before[-40:]) and score < 3:
             continue
         clock = _clock(notice.text[m.end() : m.end() + 40], day, tz)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from text_to_num import text2num
@@ -19,7 +20,9 @@ from alerts.text import fold, key
 MAX_TITLE = 90
 _TITLE_LABEL = re.compile(
     r"^\W{0,3}(?:titre du poste|intitul[ée] du poste|intitul[ée]|titre|poste|job title|"
-    r"position title|position|post|fonction|emploi)\b[ \t]*(?:\([^)\n]*\))?[ \t]*"
+    r"position title|position|post|fonction|emploi|offre d'emploi|avis de vacance(?: de poste)?|"
+    r"vacancy(?: notice| announcement)?|job (?:offer|opening)|terms of reference|"
+    r"termes de r[ée]f[ée]rences?|tdr)\b[ \t]*(?:\([^)\n]*\))?[ \t]*"
     r"(?::|-[ \t]|[ \t](?-i:(?=[A-ZÀ-Ý])))[ \t]*(?P<value>[^\n]{3,200})$",
     re.I | re.M,
 )
@@ -42,10 +45,16 @@ _TITLE_END = re.compile(
 _VERBS = re.compile(rf"\b(?:{_VERB})\b", re.I)
 _GENERIC = re.compile(
     r"^(?:avis de recrutement|job description|offre d'emploi|appel à candidatures?|vacancy|"
-    r"communiqu[ée]|annonce|inscrivez-vous|recrutement|avis|job offer|termes de r[ée]f)",
+    r"communiqu[ée]|annonce|inscrivez-vous|recrutement|avis|job offer|termes de r[ée]f|"
+    r"terms of reference|tdr\b)",
     re.I,
 )
 _TRAILERS = re.compile(r"^(?:mali|h ?/ ?f|f ?/ ?h|m ?/ ?f|bamako.*|cdd.*|cdi.*)$", re.I)
+_CONTRACT = re.compile(
+    r"(?:,\s*(?:[A-Z]{1,3}-?\d[\w-]*|NO-?[A-D]|fixed[ -]term|temporary|temporaire|cdd|cdi|"
+    r"full[ -]time|part[ -]time|temps (?:plein|partiel)|consultan\w*|\d+ (?:mois|months)))+\s*$",
+    re.I,
+)
 _GENDER = re.compile(r"\s*\(?\b(?:h/f|f/h|m/f|f/m)\b\)?", re.I)
 
 _UNITS = [
@@ -82,8 +91,13 @@ class Pick:
     sure: bool
 
 
-def find_title(notice: Notice, places: Places) -> Pick | None:
-    """The post's title: a labelled field, a heading line naming a job, or 'recrute un(e) X'."""
+def find_title(
+    notice: Notice, places: Places, names: Callable[[str], str] = lambda text: text
+) -> Pick | None:
+    """The post's title: a labelled field, a heading line naming a job, or 'recrute un(e) X'.
+
+    `names` removes organisation names from a line ("Médecins Sans Frontières" names no job).
+    """
     m = _TITLE_LABEL.search(unglue(notice.text))
     if m:
         return Pick(_tidy(m.group("value")), True)
@@ -91,7 +105,7 @@ def find_title(notice: Notice, places: Places) -> Pick | None:
         text = line.text.strip(" •·*-#")
         if (len(text) <= 80 and len(text.split()) <= 10 and not _GENERIC.match(text)
                 and not text.endswith(".") and not _VERBS.search(text)
-                and _categories(text, places)):
+                and _categories(names(text), places)):
             return Pick(_tidy(text), True)
     m = _RECRUIT_TITLE.search(notice.text)
     if m:
@@ -109,8 +123,10 @@ def _tidy(title: str) -> str:
     """'Chef.fe de Mission – Mali – H/F' -> 'Chef.fe de Mission'; caps lowered; at most 90."""
     title = _GENDER.sub("", title)
     parts = [p.strip(" ,;:") for p in re.split(r"\s+-\s+|\s*\|\s*", title)]
-    parts = [p for p in parts if p and not _TRAILERS.match(p)] or [title]
+    parts = [p for p in parts if p and not _TRAILERS.match(p) and not _GENERIC.match(p)] or [title]
     title = parts[0]
+    # "Nutrition Officer, NO-B, Fixed Term": grades and contract types are not the title.
+    title = _CONTRACT.sub("", title)
     title = re.sub(r",\s*(?:Bamako|Mali).*$", "", title).strip(" ,;:")
     if title.isupper():
         # "DISTRICT OFFICER/CONSEILLER DISTRICT" -> "District Officer/Conseiller District".
