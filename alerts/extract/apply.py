@@ -32,7 +32,8 @@ _SUBJECT = re.compile(
     re.I,
 )
 _OFFICE = re.compile(
-    r"(?:d[ée]pos[ée]e?s?|remis(?:es)?|d[ée]p[ôo]t|d[ée]poser|d[ée]posez|re[çc]u(?:e|es|s)?)\s+"
+    r"(?:d[ée]pos[ée]e?s?|remis(?:es)?|d[ée]p[ôo]t|d[ée]poser|d[ée]posez|re[çc]u(?:e|es|s)?|"
+    r"envoy\w*|adress\w*|transmis\w*|apport\w*)\s+"
     r"(?:[^.\n]{0,40}?\s)?(?:au|à l'|a l'|au niveau du|auprès du)\s*"
     r"(?P<o>(?:bureau|si[èe]ge|secr[ée]tariat|direction|guichet|accueil|csr[ée]f|cscom|"
     r"centre de sant[ée]|mairie|h[ôo]pital)[^.;]{0,120}?)"

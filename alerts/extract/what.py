@@ -26,14 +26,23 @@ _TITLE_LABEL = re.compile(
     r"(?::|-[ \t]|[ \t](?-i:(?=[A-ZÀ-Ý])))[ \t]*(?P<value>[^\n]{3,200})$",
     re.I | re.M,
 )
+_UNITS = [
+    "un", "une", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "onze",
+    "douze", "treize", "quatorze", "quinze", "seize", "vingt", "trente", "quarante", "cinquante",
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+    "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+    "twenty", "thirty",
+]
+_NUMBER = rf"(?:\d{{1,4}}|(?:{'|'.join(_UNITS)})(?:[\s-](?:{'|'.join(_UNITS)}|et))*)"
 _VERB = (
     r"recrute|recrutent|recrutons|recherche|recherchons|(?:is|are) recruiting|(?:is|are) hiring|"
     r"seeks|(?:is|are) seeking|(?:is|are) looking for"
 )
 _RECRUIT_TITLE = re.compile(
-    rf"(?:{_VERB})\s+"
-    r"(?:pour [^,.]{0,40},\s*)?(?:de\s+|d')?(?:un\(e\)|une?|des|an?|\d+|[a-zé]+ \(\d+\)|"
-    r"[a-zé]+)\s+(?P<value>[^,.;:\n(]{3,120})",
+    rf"(?:{_VERB})\s*:?\s+"
+    r"(?:pour [^,.]{0,40},\s*)?(?:de\s+|d')?"
+    rf"(?:(?:un\(e\)|une?|des|an?|{_NUMBER})(?:\s*\(\d+\))?\s+)?"
+    r"(?P<value>[^,.;:\n(]{3,120})",
     re.I,
 )
 #: Where a title ends inside a sentence: "Comptable basé(e) à ...", "sages-femmes pour son ...".
@@ -57,14 +66,6 @@ _CONTRACT = re.compile(
 )
 _GENDER = re.compile(r"\s*\(?\b(?:h/f|f/h|m/f|f/m)\b\)?", re.I)
 
-_UNITS = [
-    "un", "une", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "onze",
-    "douze", "treize", "quatorze", "quinze", "seize", "vingt", "trente", "quarante", "cinquante",
-    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-    "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
-    "twenty", "thirty",
-]
-_NUMBER = rf"(?:\d{{1,4}}|(?:{'|'.join(_UNITS)})(?:[\s-](?:{'|'.join(_UNITS)}|et))*)"
 _POST_WORDS = r"postes?|positions?|vacanc(?:y|ies)|profils?|officers?|districts officers"
 _COUNT_CUE = re.compile(r"recrut|recherch|recruit|hiring|seeks|pourvoir|combler|vacanc", re.I)
 _COUNT_LABEL = re.compile(

@@ -37,7 +37,7 @@ _LABEL = re.compile(
     re.I | re.M,
 )
 _RECRUITS = re.compile(
-    r"recrut|(?:à|a) la recherche d|recherche (?:d[e']|un|une|des|\d)|is recruiting|"
+    r"recrut|(?:à|a) la recherche d|recherche (?:d[e']|un|une|des|\d)|\bcherche\b|is recruiting|"
     r"are recruiting|seeks|is hiring|vacanc|postes? (?:de|à|a)\b|positions? (?:of|in|at)",
     re.I,
 )
@@ -124,7 +124,9 @@ class Gazetteer:
                 if not self._written_as_a_name(words[i][0], phrase):
                     continue
                 before = [w[1] for w in words[max(0, i - 4) : i]]
-                marked = any(w in _REGION_WORDS for w in before[-3:])
+                after = words[i + n][1] if i + n < len(words) else ""
+                # "région de Ségou", and in English "Tombouctou region"
+                marked = any(w in _REGION_WORDS for w in before[-3:]) or after in _REGION_WORDS
                 whole = any(w in _WHOLE for w in before)
                 if phrase in self.regions and (marked or phrase not in self.districts):
                     hits.append(PlaceHit("region", self.regions[phrase], words[i][2],

@@ -25,8 +25,13 @@ _RECRUITS = re.compile(
     re.I,
 )
 _ONG = re.compile(
-    r"\b(?:l'|l’)?(?:ONG|NGO|Organisation Non Gouvernementale|association)\s+"
-    r"(?P<name>[A-Z][\w&.\-/]*(?:\s+[A-Z][\w&.\-/]*){0,3})"
+    r"\b(?:l'|l’)?(?:ONG|NGO|Organisation Non Gouvernementale|[Aa]ssociation)[ \t]+"
+    r"(?P<name>[A-Z][\w&.\-/]*(?:[ \t]+[A-Z][\w&.\-/]*){0,3})"
+)
+#: "L'Association Malienne pour la Survie au Sahel (AMSS) recrute": the acronym names it.
+_ACRONYM = re.compile(
+    r"\((?P<name>[A-Z][A-Z0-9&\-/]{1,11})\)[ \t]*,?[ \t]*(?:recrute|est à la recherche|"
+    r"recherche|is recruiting|is hiring|seeks)\b"
 )
 _SUBJECT = re.compile(
     r"(?:^|[.\n][ \t]{0,3})(?:L'|l'|Le |La |The )?"
@@ -36,7 +41,8 @@ _SUBJECT = re.compile(
 _HEADER_WORDS = frozenset(fold(w) for w in (
     "avis", "recrutement", "de", "job", "description", "offre", "d'emploi", "emploi", "vacancy",
     "announcement", "communiqué", "appel", "à", "candidatures", "poste", "interne", "externe",
-    "inscrivez-vous", "title", "contract",
+    "inscrivez-vous", "title", "contract", "republique", "communique", "terms", "termes",
+    "tdr", "recrute", "recherche",
 ))
 
 
@@ -132,14 +138,15 @@ def recruiter(
     if scores:
         slug = max(scores, key=lambda s: scores[s])
         return Recruiter(by_slug[slug].name, scores[slug] >= 5)
-    for pattern in (_SUBJECT, _ONG):
+    for pattern in (_ACRONYM, _SUBJECT, _ONG):
         m = pattern.search(text)
         if m:
             return Recruiter(m.group(0).strip(" .\n") if pattern is _ONG else m.group("name"),
                              False)
     for line in notice.lines[:3]:
         words = [fold(w) for w in line.text.split()]
-        if 1 <= len(words) <= 5 and line.text.isupper() and not set(words) <= _HEADER_WORDS:
+        if (1 <= len(words) <= 5 and line.text.isupper() and words[0] not in _HEADER_WORDS
+                and not set(words) <= _HEADER_WORDS):
             return Recruiter(line.text.strip(), False)
     return None
 
