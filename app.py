@@ -20,6 +20,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["baara.reference"] = (
         load_reference(Path(folder)) if folder else default_reference()
     )
+    from alerts.extract import check_lists
+
+    check_lists(app.extensions["baara.reference"])  # the notice importer's towns and NGOs
 
     from alerts import logs, security, services
 

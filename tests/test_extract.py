@@ -23,7 +23,13 @@ from hypothesis import strategies as st
 from alerts.extract import MAX_TEXT, Doubt, extract
 from alerts.extract.files import FileProblem, UnreadableFile, text_from_file
 from alerts.extract.notice import Notice
-from alerts.extract.where import Gazetteer, GazetteerError, default_gazetteer, load_towns
+from alerts.extract.where import (
+    Gazetteer,
+    GazetteerError,
+    build,
+    default_gazetteer,
+    load_towns,
+)
 from alerts.extract.who import default_organizations, recruiter
 from alerts.jobs import validate
 from alerts.places import Places
@@ -504,3 +510,13 @@ def test_without_a_stated_duty_station_the_place_named_most_is_a_flagged_guess()
     got = extract(text, tz=TZ, now=now())
     assert got.places(REF) == ["kayes"]
     assert any(w.field == "districts" and w.code is Doubt.UNSURE for w in got.warnings)
+
+
+def test_a_broken_towns_file_stops_the_app_naming_the_problem(tmp_path) -> None:
+    bad = tmp_path / "gazetteer.yaml"
+    bad.write_text("towns:\n  nowhere: [Somewhere]\n", encoding="utf-8")
+    with pytest.raises(GazetteerError, match="unknown district slug.*nowhere"):
+        build(REF, bad)
+    bad.write_text("towns: [1, 2]\n", encoding="utf-8")
+    with pytest.raises(GazetteerError, match="must hold towns"):
+        load_towns(bad)

@@ -19,7 +19,7 @@ from alerts.extract.apply import emails_in, find_apply
 from alerts.extract.deadline import find_deadline
 from alerts.extract.notice import Notice
 from alerts.extract.what import find_category, find_positions, find_title
-from alerts.extract.where import Gazetteer, default_gazetteer, duty_stations
+from alerts.extract.where import Gazetteer, build, default_gazetteer, duty_stations
 from alerts.extract.who import Organization, default_organizations, recruiter
 from alerts.places import Places
 from config.reference import Reference, default_reference
@@ -41,6 +41,15 @@ _GENDER_ONLY = re.compile(r"^\W*(?:[HFM]\s*/\s*[HFM])\W*$", re.I)
 def _usable(text: str) -> bool:
     """A name worth showing: two letters in a row, and not a bare 'H/F'."""
     return bool(_LETTERS.search(text)) and not _GENDER_ONLY.match(text)
+
+
+def check_lists(ref: Reference) -> None:
+    """Load the importer's gazetteer and organisations now: a broken file stops the app."""
+    if ref is default_reference():
+        default_gazetteer()  # cached: built once per process
+    else:
+        build(ref, strict=False)
+    default_organizations()
 
 
 def _without_names(text: str, organizations: tuple[Organization, ...]) -> str:
@@ -127,7 +136,8 @@ def extract(
     """Every field of a job posting read from a notice's text, with warnings."""
     ref = reference or default_reference()
     places = places or (Places.default() if ref is default_reference() else Places(ref))
-    gazetteer = gazetteer or default_gazetteer(ref if ref is not default_reference() else None)
+    if gazetteer is None:
+        gazetteer = default_gazetteer() if ref is default_reference() else build(ref, strict=False)
     organizations = organizations if organizations is not None else default_organizations()
     now = now.astimezone(tz)
     notice = Notice(text)
