@@ -445,9 +445,15 @@ def test_cli_import_says_why_a_file_is_refused(app, tmp_path, name, data, says) 
         ("Infirmier d'État - Mali - H/F\nKati, Mali", "Infirmier d'État", "nurse"),
         ("We are looking for a midwife to join our team in Kati.", "Midwife", "midwife"),
         ("Nous recrutons. Merci de votre intérêt.", "Autre", "other"),
+        ("Titre du poste : Chargé(e) de suivi-évaluation\nLe titulaire supervise les "
+         "infirmiers, les infirmières et les sages-femmes des CSCom.",
+         "Chargé(e) de suivi-évaluation", "other"),
+        ("VACANCY ANNOUNCEMENT\nJob Title: Nurse\nDuty Station: Gao", "Nurse", "nurse"),
+        ("Vacancy Notice: Nutrition Officer, NO-B, Fixed Term", "Nutrition Officer", "nutrition"),
     ],
     ids=["recrutons-un", "glued-label", "capitals", "dash-trailers", "english-looking-for",
-         "no-title-at-all"],
+         "no-title-at-all", "stated-title-naming-no-category-is-other",
+         "caps-heading-is-no-label", "grade-and-contract-cut"],
 )
 def test_title_forms(text: str, title: str, category: str) -> None:
     got = extract(text, tz=TZ, now=now())

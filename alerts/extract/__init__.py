@@ -147,10 +147,13 @@ def extract(
         warnings.append(Warning_(name, code, detail))
 
     title_pick = find_title(notice, places, lambda text: _without_names(text, organizations))
-    category_pick = find_category(notice, title_pick.value if title_pick else "", places)
+    category_pick = find_category(notice, str(title_pick.value) if title_pick else "", places,
+                                  title_sure=bool(title_pick and title_pick.sure))
     category = str(category_pick.value) if category_pick else FALLBACK_CATEGORY
     if category_pick is None:
         flag("category", Doubt.NOT_FOUND, f"no job category named; set to {category!r}")
+    elif not category_pick.sure and category == FALLBACK_CATEGORY:
+        flag("category", Doubt.UNSURE, "the title names none of the categories; set to 'other'")
     elif not category_pick.sure:
         flag("category", Doubt.UNSURE, "the title names no category; taken from the text")
 

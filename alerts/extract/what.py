@@ -18,12 +18,13 @@ from alerts.places import Places
 from alerts.text import fold, key
 
 MAX_TITLE = 90
+OTHER = "other"
 _TITLE_LABEL = re.compile(
     r"^\W{0,3}(?:titre du poste|intitul[ée] du poste|intitul[ée]|titre|poste|job title|"
     r"position title|position|post|fonction|emploi|offre d'emploi|avis de vacance(?: de poste)?|"
     r"vacancy(?: notice| announcement)?|job (?:offer|opening)|terms of reference|"
     r"termes de r[ée]f[ée]rences?|tdr)\b[ \t]*(?:\([^)\n]*\))?[ \t]*"
-    r"(?::|-[ \t]|[ \t](?-i:(?=[A-ZÀ-Ý])))[ \t]*(?P<value>[^\n]{3,200})$",
+    r"(?::|-[ \t]|[ \t](?-i:(?=[A-ZÀ-Ý][a-zà-ÿ])))[ \t]*(?P<value>[^\n]{3,200})$",
     re.I | re.M,
 )
 _UNITS = [
@@ -143,19 +144,22 @@ def _categories(text: str, places: Places) -> list[str]:
     return [h.slug for h in places.find(text).categories if h.certain]
 
 
-def find_category(notice: Notice, title: str, places: Places) -> Pick | None:
-    """The category: the one the title names, else the one the notice names most."""
+def find_category(notice: Notice, title: str, places: Places, *, title_sure: bool) -> Pick | None:
+    """The category: the one the title names; a plainly stated title naming none is 'other';
+    with no such title, the category the notice names most (a guess)."""
     found = _categories(title, places)
     if found:
         return Pick(found[0], True)
-    targets = places._targets  # exact phrases only over the whole text: fuzzy would be slow
+    if title_sure:
+        # "Chargé(e) de suivi-évaluation": the duties name nurses and doctors it works with.
+        return Pick(OTHER, False)
     counts: Counter[str] = Counter()
     words = [w.key for w in notice.words]
     for i in range(len(words)):
         for n in (4, 3, 2, 1):
-            target = targets.get(" ".join(words[i : i + n]))
-            if target is not None and target.category and target.category != "other":
-                counts[target.category] += 1
+            found_here = places.resolve_category(" ".join(words[i : i + n]))
+            if found_here is not None and found_here.slug != OTHER:
+                counts[found_here.slug] += 1
                 break
     if counts:
         return Pick(counts.most_common(1)[0][0], False)

@@ -33,7 +33,7 @@ _LABEL = re.compile(
     r"lieu du poste|lieu d'exercice|zones? d'affectation|zones? d'intervention du poste|"
     r"poste bas[ée]e? [àa]|bas[ée]e?s? [àa]|affectation|station|duty stations?|"
     r"place of work|work location|locations?|based in|site)\b"
-    r"[^:\n]{0,25}?(?:[ \t]*:[ \t]*|[ \t]+-[ \t]+|[ \t]+(?-i:(?=[A-ZÀ-Ý])))(?P<value>.+)$",
+    r"[^:\n]{0,25}?(?:[ \t]*:[ \t]*|[ \t]+-[ \t]+|[ \t]+(?-i:(?=[A-ZÀ-Ý][a-zà-ÿ])))(?P<value>.+)$",
     re.I | re.M,
 )
 _RECRUITS = re.compile(
