@@ -68,7 +68,7 @@ class Doubt(StrEnum):
 
 
 @dataclass(frozen=True)
-class Warning_:
+class Flag:
     """One flagged field: which, why, and what the reader should know (English, for the API)."""
 
     field: str
@@ -93,7 +93,7 @@ class Extraction:
     deadline: str
     apply: str
     apply_parts: dict[str, str]
-    warnings: tuple[Warning_, ...] = field(default_factory=tuple)
+    warnings: tuple[Flag, ...] = field(default_factory=tuple)
 
     def places(self, ref: Reference) -> list[str]:
         """Places as POST /api/jobs takes them: district slugs, 'region:<slug>' for a region."""
@@ -141,10 +141,10 @@ def extract(
     organizations = organizations if organizations is not None else default_organizations()
     now = now.astimezone(tz)
     notice = Notice(text)
-    warnings: list[Warning_] = []
+    warnings: list[Flag] = []
 
     def flag(name: str, code: Doubt, detail: str) -> None:
-        warnings.append(Warning_(name, code, detail))
+        warnings.append(Flag(name, code, detail))
 
     title_pick = find_title(notice, places, lambda text: _without_names(text, organizations))
     category_pick = find_category(notice, str(title_pick.value) if title_pick else "", places,
