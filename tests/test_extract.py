@@ -218,9 +218,21 @@ def test_positions_in_words_and_digits(text: str, want: int) -> None:
          {("district", "kayes")}),
         ("Lieu : Niono. C'est-à-dire dans le cercle. Ci-joint le dossier.",
          {("district", "niono")}),
+        ("ALIMA recrute pour sa mission au Mali un médecin basé à Mopti.",
+         {("district", "mopti")}),
+        ("Le PNLP, avec l'appui de l'OMS, recherche trente (30) agents dans le district "
+         "sanitaire de Kadiolo.", {("district", "kadiolo")}),
+        ("CRS recrute un gestionnaire de stocks pour son bureau de Mopti. Les dossiers sont à "
+         "déposer au bureau de Bamako.", {("district", "mopti")}),
+        ("Location: Bamako, Mali (with field visits to Mopti and Tombouctou)",
+         {("region", "bamako")}),
+        ("Nous recrutons un infirmier à Ségou. Le projet de recherche couvre aussi Bla.",
+         {("district", "segou")}),
     ],
     ids=["sevare-town", "town-in-cercle", "cercle", "whole-region", "commune-vi", "two",
-         "english-travel", "apostrophe-town", "communique-dateline", "dire-and-ci-are-words"],
+         "english-travel", "apostrophe-town", "communique-dateline", "dire-and-ci-are-words",
+         "mission-is-no-travel", "partner-before-the-verb", "office-as-duty-station",
+         "field-visits", "research-is-no-recruiting"],
 )
 def test_duty_stations(text: str, want: set[tuple[str, str]]) -> None:
     got = extract(text, tz=TZ, now=now())

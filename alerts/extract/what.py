@@ -65,6 +65,8 @@ _CONTRACT = re.compile(
     r"full[ -]time|part[ -]time|temps (?:plein|partiel)|consultan\w*|\d+ (?:mois|months)))+\s*$",
     re.I,
 )
+#: "Chauffeur (02 postes)": the count is its own field.
+_COUNT_NOTE = re.compile(r"\s*\(\s*\w+(?:\s*\(\d+\))?\s+(?:postes?|positions?)\s*\)", re.I)
 _GENDER = re.compile(r"\s*\(?\b(?:h/f|f/h|m/f|f/m)\b\)?", re.I)
 
 _POST_WORDS = r"postes?|positions?|vacanc(?:y|ies)|profils?|officers?|districts officers"
@@ -123,7 +125,7 @@ def find_title(
 
 def _tidy(title: str) -> str:
     """'Chef.fe de Mission – Mali – H/F' -> 'Chef.fe de Mission'; caps lowered; at most 90."""
-    title = _GENDER.sub("", title)
+    title = _COUNT_NOTE.sub("", _GENDER.sub("", title))
     parts = [p.strip(" ,;:") for p in re.split(r"\s+-\s+|\s*\|\s*", title)]
     parts = [p for p in parts if p and not _TRAILERS.match(p) and not _GENERIC.match(p)] or [title]
     title = parts[0]

@@ -37,7 +37,8 @@ _LABEL = re.compile(
     re.I | re.M,
 )
 _RECRUITS = re.compile(
-    r"recrut|(?:à|a) la recherche d|recherche (?:d[e']|un|une|des|\d)|\bcherche\b|is recruiting|"
+    r"recrut|(?:à|a) la recherche d|(?<!\bde )(?<!\bdes )(?<!\bla )\brecherch(?:e|ons)\b|"
+    r"\bcherch(?:e|ons)\b|is recruiting|"
     r"are recruiting|seeks|is hiring|vacanc|postes? (?:de|à|a)\b|positions? (?:of|in|at)",
     re.I,
 )
@@ -45,13 +46,15 @@ _RECRUITS = re.compile(
 _BASED = re.compile(r"bas[ée]e?s? [àa]|based (?:in|at)|affect[ée]e?s? [àa]", re.I)
 #: Travel and missions from the duty station are not duty stations.
 _TRAVEL = re.compile(
-    r"\(?\b(?:avec|with|et des|including|y compris)\b.*$|\(?\b(?:d[ée]placements?|missions?|"
-    r"travel|tourn[ée]es?|visites?)\b.*$",
+    r"(?:\(\s*|\b(?:avec|with|including|y compris|et|and)\s+)(?:des\s+|de\s+|d'|frequent\s+|"
+    r"regular\s+|fr[ée]quente?s?\s+|r[ée]guli[èe]re?s?\s+)*(?:d[ée]placements?|missions?|"
+    r"travel|tourn[ée]es?|visites?|field visits?|trips?|supervisions?)\b.*$",
     re.I,
 )
+#: Sentences about sending the application: the office named there is no duty station.
 _APPLY = re.compile(
-    r"\b(?:d[ée]pos\w*|envoy\w*|adress\w*|d[ée]p[ôo]t|bureaux?|offices?|courrier|courriel|"
-    r"si[èe]ge|candidatures|submit|send)\b|@",
+    r"\b(?:d[ée]pos\w*|envoy\w*|adress\w*|d[ée]p[ôo]t|courrier|courriel|re[çc]u(?:e|es|s)?|"
+    r"candidatures|submit|send)\b|@",
     re.I,
 )
 _WHOLE = frozenset({"toute", "tout", "tous", "toutes", "ensemble", "whole", "entire", "all"})

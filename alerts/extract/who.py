@@ -24,6 +24,14 @@ _RECRUITS = re.compile(
     r"recherche|lance un avis|is recruiting|is hiring|seeks|is seeking|invites)",
     re.I,
 )
+#: "avec l'appui de l'OMS, recherche ...": a donor or partner stands before the verb too.
+_PARTNER = re.compile(r"appui|soutien|partenariat|financ|support|funded|partnership|avec l", re.I)
+#: "Employeur : Humanité & Inclusion".
+_EMPLOYER = re.compile(
+    r"(?:^|\n)\W{0,3}(?:employeur|organisation|organization|structure|recruteur|employer|"
+    r"hiring organi[sz]ation|agency|agence)\s*:\s*(?:l'|the )?$",
+    re.I,
+)
 _ONG = re.compile(
     r"\b(?:l'|l’)?(?:ONG|NGO|Organisation Non Gouvernementale|[Aa]ssociation)[ \t]+"
     r"(?P<name>[A-Z][\w&.\-/]*(?:[ \t]+[A-Z][\w&.\-/]*){0,3})"
@@ -124,7 +132,10 @@ def recruiter(
                 score += 8 if line.number < 6 else 3
             elif m.start() <= head_end:
                 score += 2
-            if _RECRUITS.match(text[m.end() : m.end() + 80]):
+            if _RECRUITS.match(text[m.end() : m.end() + 80]) and not _PARTNER.search(
+                    text[max(0, m.start() - 40) : m.start()]):
+                score += 8
+            if _EMPLOYER.search(text[max(0, m.start() - 40) : m.start()]):
                 score += 8
             scores[org.slug] = scores.get(org.slug, 0) + score
             spans.setdefault(org.slug, (m.start(), m.end()))
