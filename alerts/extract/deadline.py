@@ -40,7 +40,7 @@ _DATE = re.compile(
 )
 _TIME = re.compile(
     r"^[\s,(]*(?:(?:à|a|at|avant|before|by|jusqu'à|jusqu'a|au plus tard à|-)\s*)?"
-    r"(?:(?P<h>\d{1,2})\s*(?:h|H|:)\s*(?P<m>\d{2})?(?!\d)\s*(?P<ampm>[ap]\.?m\.?)?"
+    r"(?:(?P<h>\d{1,2})\s*(?:heures?|h|:)\s*(?P<m>\d{2})?(?!\d)\s*(?P<ampm>[ap]\.?m\.?)?"
     r"|(?P<h2>\d{1,2})\s*(?P<ampm2>[ap]\.?m\.?)"
     r"|(?P<noon>midi|noon)|(?P<midnight>minuit|midnight))"
     r"\s*(?P<zone>GMT|UTC|TU|temps universel)?",
