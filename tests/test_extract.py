@@ -178,10 +178,12 @@ def test_a_notice_that_states_nothing_still_gives_a_postable_draft_with_every_fi
         ("Date limite : 31/12/26 à 16 heures 30", (date(2026, 12, 31), time(16, 30))),
         ("Applications must be received by 4 January 2027, 10 a.m.", (date(2027, 1, 4),
                                                                     time(10, 0))),
+        ("Date limite : 15 décembre 2026\n\nLes dossiers sont à envoyer au plus tard le "
+         "15 décembre 2026 à 17h.", (date(2026, 12, 15), time(17, 0))),
     ],
     ids=["numeric-17h", "english-us-pm", "gmt-1er", "noon", "minuit", "published-vs-deadline",
          "posting-period-vs-deadline", "no-year-means-next", "two-digit-year-heures",
-         "received-by-am"],
+         "received-by-am", "hour-stated-the-second-time"],
 )
 def test_deadline_forms(text: str, want: tuple[date, time | None]) -> None:
     today = datetime(2026, 12, 1, 10, 0, tzinfo=TZ)

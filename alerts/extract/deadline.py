@@ -113,8 +113,13 @@ def find_deadline(notice: Notice, tz: ZoneInfo, now: datetime) -> Deadline | Non
     if best == 0:
         # Nothing says "deadline": the latest date named is the likeliest, and only a guess.
         return max(chosen, key=lambda c: c[2].day)[2]
-    # The first strong mention (the notice's own header or its "how to apply").
-    return chosen[0][2] if best == 3 else max(chosen, key=lambda c: c[2].day)[2]
+    if best < 3:
+        return max(chosen, key=lambda c: c[2].day)[2]
+    # The first strong mention (the notice's own header or its "how to apply"); the same day
+    # stated again with its hour ("à 17h" in the how-to-apply) gives the hour.
+    first = chosen[0][2]
+    timed = [c[2] for c in chosen if c[2].day == first.day and c[2].clock is not None]
+    return timed[0] if first.clock is None and timed else first
 
 
 @functools.lru_cache(maxsize=512)
