@@ -234,11 +234,16 @@ def test_positions_in_words_and_digits(text: str, want: int) -> None:
          {("region", "bamako")}),
         ("Nous recrutons un infirmier à Ségou. Le projet de recherche couvre aussi Bla.",
          {("district", "segou")}),
+
+        ("Catégorie : Santé\nRégion : Mopti\nPublié le 3 décembre 2026", {("region", "mopti")}),
+        ("Région : Ségou\nLieu d'affectation : Niono", {("district", "niono")}),
+        ("Ville : Kati", {("district", "kati")}),
     ],
     ids=["sevare-town", "town-in-cercle", "cercle", "whole-region", "commune-vi", "two",
          "english-travel", "apostrophe-town", "communique-dateline", "dire-and-ci-are-words",
          "mission-is-no-travel", "partner-before-the-verb", "office-as-duty-station",
-         "field-visits", "research-is-no-recruiting"],
+         "field-visits", "research-is-no-recruiting", "board-region-field",
+         "board-region-narrowed", "board-town-field"],
 )
 def test_duty_stations(text: str, want: set[tuple[str, str]]) -> None:
     got = extract(text, tz=TZ, now=now())

@@ -42,6 +42,11 @@ _RECRUITS = re.compile(
     r"are recruiting|seeks|is hiring|vacanc|postes? (?:de|à|a)\b|positions? (?:of|in|at)",
     re.I,
 )
+#: Job boards' own fields: "Région : Mopti", "Ville : Kati", "Zone : Cercle de Bougouni".
+_BOARD_LABEL = re.compile(
+    r"^\W{0,3}(?P<label>r[ée]gions?|villes?|city|town|zones?)[ \t]*:[ \t]*(?P<value>.+)$",
+    re.I | re.M,
+)
 #: Weaker: "basé à", "based in" also describe the people a post reports to.
 _BASED = re.compile(r"bas[ée]e?s? [àa]|based (?:in|at)|affect[ée]e?s? [àa]", re.I)
 #: Travel and missions from the duty station are not duty stations.
@@ -186,6 +191,11 @@ def duty_stations(notice: Notice, gazetteer: Gazetteer) -> Found:
     labelled: list[PlaceHit] = []
     for m in _LABEL.finditer(unglue(notice.text)):
         labelled += gazetteer.scan(_TRAVEL.sub("", clean(m.group("value"))))
+    for m in _BOARD_LABEL.finditer(notice.text):
+        value = _TRAVEL.sub("", m.group("value"))
+        # "Région : Ségou" means the region, unless a district of it is named too.
+        region = m.group("label").lower().startswith("r")
+        labelled += gazetteer.scan(f"région {value}" if region else value)
     recruiting: list[PlaceHit] = []
     based: list[PlaceHit] = []
     for _start, sentence in notice.sentences:
