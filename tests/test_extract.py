@@ -180,10 +180,12 @@ def test_a_notice_that_states_nothing_still_gives_a_postable_draft_with_every_fi
                                                                     time(10, 0))),
         ("Date limite : 15 décembre 2026\n\nLes dossiers sont à envoyer au plus tard le "
          "15 décembre 2026 à 17h.", (date(2026, 12, 15), time(17, 0))),
+        ("Le projet court jusqu'au 31 décembre 2029. Date limite : 20 décembre 2026.",
+         (date(2026, 12, 20), None)),
     ],
     ids=["numeric-17h", "english-us-pm", "gmt-1er", "noon", "minuit", "published-vs-deadline",
          "posting-period-vs-deadline", "no-year-means-next", "two-digit-year-heures",
-         "received-by-am", "hour-stated-the-second-time"],
+         "received-by-am", "hour-stated-the-second-time", "project-end-is-no-deadline"],
 )
 def test_deadline_forms(text: str, want: tuple[date, time | None]) -> None:
     today = datetime(2026, 12, 1, 10, 0, tzinfo=TZ)
@@ -524,6 +526,7 @@ def postable(fields: dict, today: datetime) -> dict[str, str]:
         "Lieu :", "Kati", "Sévaré", "recrute", "un(e)", "quatre (04)", "postes", "infirmier",
         "Date limite :", "5 janvier 2027", "à 17h", "GMT", "ALIMA", "MUSO", "@", "x@y.org",
         "\n", "Titre du poste :", "région de", "Ségou", "H/F", "-", "CV", "1er", "minuit",
+        "31 décembre 2029", "12/05/2031", "jusqu'au",
     ]), min_size=1, max_size=40).map(" ".join),
 ))
 def test_any_text_gives_fields_that_post_as_a_draft(text: str) -> None:

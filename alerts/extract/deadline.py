@@ -12,7 +12,7 @@ import functools
 import itertools
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import dateparser
@@ -68,6 +68,7 @@ _NEVER = re.compile(
 )
 #: Dates looked at: a notice names a few dozen at most; junk text must not cost more.
 MAX_DATES = 60
+MAX_DAYS_AHEAD = 365
 SETTINGS = {"DATE_ORDER": "DMY", "PREFER_DAY_OF_MONTH": "first",
             "RETURN_AS_TIMEZONE_AWARE": False, "PREFER_DATES_FROM": "future"}
 
@@ -93,7 +94,9 @@ def find_deadline(notice: Notice, tz: ZoneInfo, now: datetime) -> Deadline | Non
     base = now.replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
     for m in itertools.islice(_DATE.finditer(notice.text), MAX_DATES):
         day = _read(m.group("text"), base)
-        if day is None:
+        # Over a year ahead is a project's end or a misprint, never an application deadline
+        # (and Baara refuses it as one).
+        if day is None or day > base.date() + timedelta(days=MAX_DAYS_AHEAD):
             continue
         start, sentence = notice.sentence_at(m.start())
         before = notice.text[max(start, m.start() - 90) : m.start("text")]
