@@ -23,6 +23,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         load_reference(Path(folder)) if folder else default_reference()
     )
     default_organizations()  # organizations.yaml too: a name claimed twice stops the app
+    from alerts.extract import check_lists
+
+    check_lists(app.extensions["baara.reference"])  # the notice importer's towns and NGOs
 
     from alerts import logs, security, services
 

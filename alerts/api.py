@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, abort, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from alerts import accounts, erasure
 from alerts.auth import token_required
+from alerts.extract import MAX_TEXT, extract
 from alerts.jobs import app_places
 from alerts.phones import InvalidPhone, normalize
 from alerts.relays import PlacesProblem, resolve_places
@@ -129,6 +133,37 @@ def post_job():
                  "status": stats["status"]}),
         201,
     )
+
+
+@bp.post("/jobs/extract")
+@token_required
+def extract_job():
+    """Read a pasted notice into job fields (nothing saved): 200 {fields..., warnings}."""
+    payload, problem = _job_body()
+    if problem is not None:
+        return problem
+    text, error = notice_text(payload.get("text"))
+    if error:
+        return _fields_400({"text": error})
+    tz = ZoneInfo(current_app.config.get("TIMEZONE") or "Africa/Bamako")
+    ref = current_app.extensions["baara.reference"]
+    found = extract(text, tz=tz, now=datetime.now(UTC), reference=ref)
+    return jsonify(found.to_json(ref))
+
+
+def notice_text(value: object) -> tuple[str, str | None]:
+    """The notice of an extract request, or why it is refused (empty, too long, not text)."""
+    if not isinstance(value, str):
+        return "", "required: the notice's text, a string" if value is None else "must be a string"
+    if not value.strip():
+        return "", "must not be empty"
+    if len(value) > MAX_TEXT:
+        return "", f"at most {MAX_TEXT} characters"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates from JSON escapes such as "\\ud800"
+        return "", "contains characters that are not valid text"
+    return value, None
 
 
 @bp.get("/jobs")

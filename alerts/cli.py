@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from alerts import backup as backups
 from alerts import jobs
+from alerts.extract import MAX_TEXT, extract
+from alerts.extract.files import UnreadableFile, text_from_file
 from alerts.services import current_services
 from alerts.store import BackupError
 
@@ -41,6 +44,44 @@ def post(file: Path, publish: bool | None) -> None:
     assert job is not None
     stats = jobs.job_stats(services, job.id)
     click.echo(f"id={job.id} code={job.code} status={stats['status']} matched={stats['matched']}")
+
+
+#: Why a file gives no text, as `flask jobs import` says it.
+FILE_PROBLEMS = {
+    "type": "only .txt, .docx and .pdf files can be read",
+    "too_large": "the file is over 5 MB",
+    "unreadable": "the file is damaged, encrypted or not what its name says",
+    "empty": "the file holds no text (a scanned PDF needs OCR first)",
+}
+
+
+@jobs_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--draft", is_flag=True,
+              help="Save the fields as a draft job (never published) instead of printing them.")
+def import_(file: Path, draft: bool) -> None:
+    """Read a notice (.txt, .docx, .pdf) into job fields: print them as JSON, or save a draft."""
+    try:
+        text = text_from_file(file.name, file.read_bytes())
+    except UnreadableFile as exc:
+        raise click.ClickException(f"{file}: {FILE_PROBLEMS[exc.problem.value]}") from None
+    if len(text) > MAX_TEXT:
+        raise click.ClickException(f"{file}: the notice is over {MAX_TEXT} characters")
+    ref = current_app.extensions["baara.reference"]
+    found = extract(text, tz=jobs.timezone(current_app.config), now=datetime.now(UTC),
+                    reference=ref)
+    fields = found.to_json(ref)
+    if not draft:
+        click.echo(json.dumps(fields, indent=2, ensure_ascii=False))
+        return
+    services = current_services()
+    job, errors = jobs.create_job(services, {**fields, "publish": False}, created_by="cli")
+    if job is None or errors:
+        _fail(errors)
+    assert job is not None
+    click.echo(f"id={job.id} code={job.code} status=draft")
+    for warning in fields["warnings"]:
+        click.echo(f"check {warning['field']}: {warning['detail']}", err=True)
 
 
 @jobs_cli.command("list")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from alerts.extract import MAX_TEXT
 from alerts.jobs import (
     MAX_APPLY_FIELD,
     MAX_ORGANIZATION,
@@ -125,6 +126,55 @@ SCHEMAS: dict[str, Any] = {
             "publish": {"type": "boolean", "default": False,
                         "description": "publish at once (alerts leave now or after quiet "
                                        "hours)"},
+        },
+    },
+    "NoticeText": {
+        "type": "object",
+        "required": ["text"],
+        "properties": {
+            "text": {"type": "string", "minLength": 1, "maxLength": MAX_TEXT,
+                     "description": "the notice as published (French or English), pasted"},
+        },
+    },
+    "ExtractedJob": {
+        "type": "object",
+        "description": "A POST /api/jobs body read from the notice (each field filled, so it "
+                       "can be saved as a draft as it is), plus apply_parts and warnings.",
+        "required": ["title", "organization", "category", "districts", "positions", "deadline",
+                     "apply", "apply_parts", "warnings"],
+        "properties": {
+            "title": {"type": "string", "minLength": 1},
+            "organization": {"type": "string", "minLength": 1},
+            "category": {"type": "string", "description": "category slug", "example": "nurse"},
+            "districts": {
+                "type": "array", "minItems": 1, "items": {"type": "string"},
+                "description": "district slugs; a whole region as its slug when no district "
+                               "has it (bamako), else as region:<slug>",
+                "example": ["niono", "macina"],
+            },
+            "positions": {"type": "integer", "minimum": 1},
+            "deadline": {"type": "string", "example": "2026-12-16T17:00",
+                         "description": "local time; a bare date when the notice states no "
+                                        "hour (the end of that day)"},
+            "apply": {"type": "string", "minLength": 1,
+                      "description": "how to apply, one short line"},
+            "apply_parts": {
+                "type": "object", "additionalProperties": False,
+                "properties": {k: {"type": "string"}
+                               for k in ("email", "phone", "link", "office", "subject")},
+            },
+            "warnings": {
+                "type": "array",
+                "description": "each field not found (a default stands in) or guessed",
+                "items": {
+                    "type": "object", "required": ["field", "code", "detail"],
+                    "properties": {
+                        "field": {"type": "string", "example": "deadline"},
+                        "code": {"type": "string", "enum": ["not_found", "unsure", "passed"]},
+                        "detail": {"type": "string"},
+                    },
+                },
+            },
         },
     },
     "JobCreated": {
@@ -316,6 +366,21 @@ PATHS: dict[str, Any] = {
                 **_401,
             },
         },
+    },
+    "/api/jobs/extract": {
+        "post": {
+            "summary": "Read a pasted notice into job fields, with warnings; nothing is saved",
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("NoticeText")}},
+            },
+            "responses": {
+                "200": _json(_ref("ExtractedJob"), "the fields read, and what to check"),
+                "400": _json(_ERROR, "no text, empty, too long or not a string: fields.text"),
+                **_401,
+                **_413,
+            },
+        }
     },
     "/api/jobs/{job_id}": {
         "get": {

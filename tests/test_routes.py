@@ -20,6 +20,7 @@ ROUTES: dict[str, str] = {
     "ussd.ussd": "webhook-token",
     "ussd.events": "webhook-token",
     "api.post_job": "api-token",
+    "api.extract_job": "api-token",
     "api.list_jobs": "api-token",
     "api.get_job": "api-token",
     "api.cancel_job": "api-token",

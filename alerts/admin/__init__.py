@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
     from alerts.admin import (  # noqa: F401  (importing attaches the views to the blueprint)
         auth_views,
         dashboard,
+        import_views,
         job_views,
         labels,
         queues,

@@ -450,7 +450,9 @@ def _choices(form: JobForm) -> None:
     form.regions.choices = [choice(r.slug, r.name) for r in ref.regions.values()]
 
 
-def _render_form(form: JobForm, status: int = 200, preview_data: dict | None = None):
+def _render_form(form: JobForm, status: int = 200, preview_data: dict | None = None,
+                 **imported: Any):
+    """The job form; `imported` carries the notice importer's doubts or its error."""
     ref = _reference()
     groups = [
         {"region": region, "districts": ref.districts_in(region.slug)}
@@ -466,6 +468,10 @@ def _render_form(form: JobForm, status: int = 200, preview_data: dict | None = N
                                                      else _form_as_multidict(form))),
         quiet_hours=current_app.config.get("QUIET_HOURS", ""),
         schedule_min=schedule_min(_tz(), store().now()),
+        doubts=imported.get("doubts", {}),
+        imported=imported.get("imported", False),
+        import_error=imported.get("import_error", ""),
+        notice_text=imported.get("notice_text", ""),
     ), status
 
 
