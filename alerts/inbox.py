@@ -147,3 +147,8 @@ def sweep(services: Services) -> dict[str, int]:
         start_drainer(services, token)
         return {"inbox_drainers": 1}
     return {}
+
+
+def release(services: Services, token: str) -> bool:
+    """Let go of the drainer lease held by `token` (a drainer job that will not go on)."""
+    return services.store.release_inbox_lease(token)

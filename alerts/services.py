@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 import redis as redis_lib
 from flask import Flask, current_app
 from rq import Queue
+from rq.exceptions import NoSuchJobError
+from rq.job import Job as RQJob
+from rq.job import JobStatus as RQStatus
+from rq.registry import ScheduledJobRegistry
 
 from alerts.store import Retention, Store
 
@@ -62,3 +68,50 @@ def init_app(app: Flask) -> Services:
 def current_services() -> Services:
     """The services of the running app."""
     return current_app.extensions["baara"]
+
+
+def rq_job_waiting(
+    services: Services, role: str, rq_id: str | None, lease: int, now: float
+) -> bool:
+    """Whether RQ will surely still run (or is running) this job of the `role` queue.
+
+    False means "looks lost": not queued, not scheduled for later, not started recently. That
+    includes a few milliseconds of every healthy run (dequeued, not started yet), hence the
+    sweeps' second look before they act.
+    """
+    if not rq_id:
+        return False
+    try:
+        rq_job = RQJob.fetch(rq_id, connection=services.rq_redis)
+    except NoSuchJobError:
+        return False
+    status = rq_job.get_status(refresh=False)
+    if status == RQStatus.DEFERRED:
+        return True
+    if status == RQStatus.QUEUED:
+        # Not in the list: a worker took it; it may have died before starting it (RQ would
+        # only notice after a minute in its intermediate queue, at its next maintenance).
+        return services.rq_redis.lpos(services.queue(role).key, rq_id) is not None
+    if status == RQStatus.SCHEDULED:
+        registry = ScheduledJobRegistry(queue=services.queue(role))
+        try:
+            when = registry.get_scheduled_time(rq_job)
+        except NoSuchJobError:
+            return False
+        return when.timestamp() > now - lease  # later than that: no scheduler is running
+    if status == RQStatus.STARTED and rq_job.started_at is not None:
+        started = rq_job.started_at
+        if started.tzinfo is None:
+            started = started.replace(tzinfo=UTC)
+        # Just started and not holding its lease yet; else its worker died.
+        return started.timestamp() > now - lease
+    return False
+
+
+def unschedule(services: Services, role: str, rq_id: str | None) -> None:
+    """Make sure a late scheduled job of the `role` queue does not also run later."""
+    if not rq_id:
+        return
+    registry = ScheduledJobRegistry(queue=services.queue(role))
+    with contextlib.suppress(NoSuchJobError):
+        registry.remove(rq_id)

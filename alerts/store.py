@@ -18,6 +18,11 @@ Key layout (every key Baara writes is listed here):
                                       RECORD_DAYS (30)
     outs:{phone}                      ids of the replies sent to a number (for erasure),
                                       RECORD_DAYS (30)
+    out:pending                       zset: ids of replies not sent yet, by when they are due
+                                      (what the reply sweep looks at; alerts/outbox.py)
+    out:sweep                         who swept for lost replies last (expires after an interval)
+    out:suspect:{id}                  the RQ job a reply sweep found missing, to act on a second
+                                      look (a few sweep intervals)
     gw:{gateway message id}           which outgoing message or alert a delivery report is for;
                                       DELIVERY_REF_DAYS (14) for replies
     hist:{phone}                      the last 30 messages to and from a number (admin view),
@@ -97,6 +102,7 @@ INBOX = "inbox:sms"
 INBOX_BUSY = "inbox:sms:busy"
 INBOX_DEAD = "inbox:sms:dead"
 INBOX_LEASE = "inbox:sms:lease"
+OUT_PENDING = "out:pending"
 DEAD_KEEP = 1000
 #: What flood control (and de-duplication) decided about an inbound message.
 VERDICTS = ("duplicate", "silent", "warn", "ok")
@@ -644,6 +650,15 @@ class Store:
         return bool(self._script("hand_over", script)((INBOX_LEASE,), (token, new_token,
                                                                          lease_ttl)))
 
+    def release_inbox_lease(self, token: str) -> bool:
+        """Drop the drainer lease if `token` still holds it (its busy item goes back to the
+        inbox when the next drainer starts)."""
+        script = (
+            "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end "
+            "return redis.call('DEL', KEYS[1])"
+        )
+        return bool(self._script("release_inbox", script)((INBOX_LEASE,), (token,)))
+
     _CLAIM_IDLE_INBOX_LUA = """
     -- KEYS: lease, inbox, busy; ARGV: token, lease ttl
     if redis.call('LLEN', KEYS[2]) + redis.call('LLEN', KEYS[3]) == 0 then return 0 end
@@ -741,6 +756,8 @@ class Store:
             },
         )
         pipe.expire(f"out:{out_id}", self.retention.records)
+        # Listed until it leaves, so a reply whose RQ job vanishes is found again (sweep).
+        pipe.zadd(OUT_PENDING, {out_id: now})
         # Indexed by phone so erasing a subscriber erases the texts we sent them too.
         pipe.lpush(f"outs:{phone}", out_id)
         pipe.ltrim(f"outs:{phone}", 0, 199)
@@ -754,17 +771,55 @@ class Store:
         data = self.redis.hgetall(f"out:{out_id}")
         return data or None
 
-    def update_outgoing(self, out_id: str, **fields: object) -> None:
-        """Change an outgoing reply's status, gateway id, reason or attempt count."""
-        self.redis.hset(f"out:{out_id}", mapping={k: str(v) for k, v in fields.items()})
+    def update_outgoing(self, out_id: str, *, due: float | None = None, **fields: object) -> None:
+        """Change an outgoing reply's status, gateway id, reason or attempt count.
+
+        `due` (epoch seconds) keeps a queued reply on the pending list until then; any status
+        but queued or sending takes it off.
+        """
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(f"out:{out_id}", mapping={k: str(v) for k, v in fields.items()})
+        if due is not None:
+            pipe.zadd(OUT_PENDING, {out_id: due})
+        elif fields.get("status", "queued") not in ("queued", "sending"):
+            pipe.zrem(OUT_PENDING, out_id)
+        pipe.execute()
 
     def claim_outgoing(self, out_id: str) -> bool:
         """Move a reply from queued to sending, once: a retried job must not send it twice."""
         script = (
             "if redis.call('hget', KEYS[1], 'status') == 'queued' then "
-            "redis.call('hset', KEYS[1], 'status', 'sending') return 1 end return 0"
+            "redis.call('hset', KEYS[1], 'status', 'sending', 'claimed', ARGV[1]) "
+            "return 1 end return 0"
         )
-        return bool(self.redis.eval(script, 1, f"out:{out_id}"))
+        return bool(self.redis.eval(script, 1, f"out:{out_id}", self.now()))
+
+    def overdue_outgoing(self, due_before: float, limit: int = 500) -> list[str]:
+        """Ids of replies that should have left before `due_before`, oldest first."""
+        return self.redis.zrangebyscore(OUT_PENDING, "-inf", due_before, start=0, num=limit)
+
+    def forget_pending_outgoing(self, out_id: str) -> None:
+        """Take a reply off the pending list (its record is gone or final)."""
+        self.redis.zrem(OUT_PENDING, out_id)
+
+    def suspect_outgoing(self, out_id: str, mark: str, ttl: int) -> bool:
+        """Note that a reply (its RQ job and status: `mark`) looks lost; True if it already
+        did at the previous look."""
+        key = f"out:suspect:{out_id}"
+        pipe = self.redis.pipeline()
+        pipe.get(key)
+        pipe.set(key, mark, ex=ttl)
+        before, _ = pipe.execute()
+        return before == mark
+
+    def reclaim_outgoing(self, out_id: str, claimed_before: int) -> bool:
+        """Put a reply stuck in 'sending' since before `claimed_before` back to 'queued'."""
+        script = (
+            "if redis.call('hget', KEYS[1], 'status') == 'sending' and "
+            "tonumber(redis.call('hget', KEYS[1], 'claimed') or '0') <= tonumber(ARGV[1]) then "
+            "redis.call('hset', KEYS[1], 'status', 'queued') return 1 end return 0"
+        )
+        return bool(self.redis.eval(script, 1, f"out:{out_id}", claimed_before))
 
     def link_gateway_id(self, gateway_id: str, ref: str, ttl: int | None = None) -> None:
         """Remember what a gateway message id is for, to route its delivery reports."""
@@ -1268,9 +1323,11 @@ class Store:
             self._delivery_script(keys=[f"{key}:st", f"{key}:stats"], args=[phone, outcome, reason])
         )
 
-    def sweep_due(self, interval: float) -> bool:
-        """True for one caller per interval across all workers: whose turn it is to sweep."""
-        return bool(self.redis.set("fan:sweep", "1", nx=True, px=max(1, int(interval * 1000))))
+    def sweep_due(self, interval: float, what: str = "fan") -> bool:
+        """True for one caller per interval across all workers: whose turn it is to sweep
+        (`what`: 'fan' for alert batches, 'out' for replies)."""
+        return bool(self.redis.set(f"{what}:sweep", "1", nx=True,
+                                   px=max(1, int(interval * 1000))))
 
     def seed_subscribers(self, subscribers: Iterable[Subscriber], chunk: int = 2000) -> int:
         """Write new subscribers and their index entries in bulk (imports, benchmarks).
