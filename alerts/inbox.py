@@ -25,12 +25,12 @@ from hashlib import blake2b
 import redis as redis_lib
 from flask import current_app
 
-from alerts import abuse, metrics
+from alerts import abuse, fanout, metrics
 from alerts.conversation import respond
 from alerts.jobs import app_places
 from alerts.outbox import queue_sms, schedule_consent_expiry
 from alerts.phones import mask
-from alerts.services import Services
+from alerts.services import Services, rq_job_waiting
 from alerts.store import VERDICTS
 from messages import sms as texts
 
@@ -141,12 +141,31 @@ def handle(services: Services, raw: str) -> None:
 
 
 def sweep(services: Services) -> dict[str, int]:
-    """Start a drainer when messages wait and no live drainer holds the lease."""
+    """Start a drainer when messages wait and no live drainer holds the lease.
+
+    The lease names the drainer's RQ job. When that job is neither waiting nor running (a
+    worker took it off the queue and lost Redis, or died) the lease would hold the inbox for
+    up to LEASE_SECONDS more; two looks a sweep interval apart hand it to a new drainer at once.
+    """
+    store = services.store
     token = f"inbox-{secrets.token_hex(8)}"
-    if services.store.claim_idle_inbox(token, LEASE_SECONDS):
+    if store.claim_idle_inbox(token, LEASE_SECONDS):
         start_drainer(services, token)
         return {"inbox_drainers": 1}
-    return {}
+    interval = fanout.sweep_interval(services.config)
+    if not store.sweep_due(interval, "inbox"):
+        return {}
+    holder = store.inbox_lease_holder()
+    lease = fanout.lease_seconds(services.config)
+    if (holder is None
+            or rq_job_waiting(services, "replies", holder, lease, store.now())
+            or not store.suspect_drainer(holder, int(interval * 3) + 1)):
+        return {}
+    if not store.hand_over_lease(holder, token, LEASE_SECONDS):
+        return {}
+    log.warning("inbox drainer %s was lost; %s takes over", holder, token)
+    start_drainer(services, token)
+    return {"inbox_drainers": 1}
 
 
 def release(services: Services, token: str) -> bool:

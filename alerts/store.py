@@ -13,6 +13,8 @@ Key layout (every key Baara writes is listed here):
                                       if it dies)
     inbox:sms:dead                    list: the last 1000 items whose handling failed
     inbox:sms:lease                   the RQ job draining the inbox, seconds (one at a time)
+    inbox:sms:suspect                 the drainer a sweep found missing, to act on a second look
+    inbox:sweep                       who looked for a lost drainer last (expires after an interval)
     pend:{phone}                      a question we asked and wait an answer for, 1 day
     out:{id}                          hash: one outgoing reply (phone, text, status, ...),
                                       RECORD_DAYS (30)
@@ -805,7 +807,23 @@ class Store:
     def suspect_outgoing(self, out_id: str, mark: str, ttl: int) -> bool:
         """Note that a reply (its RQ job and status: `mark`) looks lost; True if it already
         did at the previous look."""
-        key = f"out:suspect:{out_id}"
+        return self._second_look(f"out:suspect:{out_id}", mark, ttl)
+
+    def suspect_drainer(self, token: str, ttl: int) -> bool:
+        """Note that the drainer holding the inbox lease looks lost; True if it already did
+        at the previous look."""
+        return self._second_look(f"{INBOX}:suspect", token, ttl)
+
+    def inbox_lease_holder(self) -> str | None:
+        """The drainer holding the inbox lease while messages wait, else None."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.get(INBOX_LEASE)
+        pipe.llen(INBOX)
+        pipe.llen(INBOX_BUSY)
+        holder, waiting, busy = pipe.execute()
+        return holder if holder and waiting + busy else None
+
+    def _second_look(self, key: str, mark: str, ttl: int) -> bool:
         pipe = self.redis.pipeline()
         pipe.get(key)
         pipe.set(key, mark, ex=ttl)

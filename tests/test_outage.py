@@ -7,8 +7,11 @@ run `python worker.py` processes against a private redis-server that they kill.
 
 from __future__ import annotations
 
+import itertools
+import os
 import time
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -17,10 +20,11 @@ from rq import Worker
 from rq.job import Job as RQJob
 from rq.job import JobStatus as RQStatus
 
-from alerts import outbox
+from alerts import inbox, outbox
 from alerts.services import current_services
-from alerts.store import OUT_PENDING
+from alerts.store import INBOX, INBOX_LEASE, OUT_PENDING
 from tests.conftest import RedisServer, app_config, work
+from tests.test_fanout_faults import Workers, wait_for
 from worker import RidingScheduler
 
 LEASE = 3  # FANOUT_LEASE_SECONDS here: a reply overdue by more than this is looked at
@@ -182,6 +186,35 @@ def test_replies_are_only_swept_once_per_interval_across_workers(app, redis):
     assert outbox.sweep(services) == {} and first == {}  # the second caller waits its turn
 
 
+@pytest.mark.parametrize("lang", ["fr", "bm"])
+def test_a_drainer_taken_off_the_queue_is_replaced_on_the_second_look(app, redis, at_server,
+                                                                      lang):
+    client = app.test_client()
+    text = {"fr": "AIDE", "bm": "dɛmɛ"}[lang]
+    assert inbound(client, PHONES[lang], text)
+    holder = redis.get(INBOX_LEASE)
+    # BLPOP handed it to a worker that lost Redis before it could start it.
+    redis.lrem(current_services().queue("replies").key, 1, holder)
+    services = current_services()
+    assert inbox.sweep(services) == {}  # first look
+    redis.delete("inbox:sweep")  # a sweep interval later
+    assert inbox.sweep(services) == {"inbox_drainers": 1}
+    assert redis.get(INBOX_LEASE) != holder
+    work()
+    assert len(at_server.messages_to(PHONES[lang])) == 1
+    assert redis.llen(INBOX) == 0
+
+
+def test_a_drainer_waiting_in_the_queue_keeps_its_lease(app, redis):
+    assert inbound(app.test_client(), PHONES["fr"], "AIDE")
+    holder = redis.get(INBOX_LEASE)
+    services = current_services()
+    for _ in range(3):
+        redis.delete("inbox:sweep")
+        assert inbox.sweep(services) == {}
+    assert redis.get(INBOX_LEASE) == holder
+
+
 # -- scheduler locks -----------------------------------------------------------------------
 
 
@@ -203,3 +236,146 @@ def test_a_dead_schedulers_lock_is_taken_over(app, redis, ttl, taken):
 
 
 # -- real workers, real redis-server killed --------------------------------------------------
+
+
+@pytest.fixture()
+def own_redis(tmp_path: Path):
+    """A private redis-server with AOF that a test may SIGKILL and restart."""
+    folder = tmp_path / "redis"
+    folder.mkdir()
+    server = RedisServer(folder)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture()
+def outage_stack(own_redis, at_server, tmp_path):
+    """The webhook in-process (real queues) and `python worker.py` processes, on own_redis."""
+    from app import create_app
+
+    config = {"REDIS_URL": own_redis.url, "AT_USERNAME": "baara", "AT_API_KEY": "k",
+              "AT_API_URL": at_server.url, "QUIET_HOURS": "", "SMS_RATE_LIMIT": "0"}
+    env = {**os.environ, **config, "BAARA_ENV": "development", "PYTHONUNBUFFERED": "1"}
+    application = create_app({**config, "TESTING": True, "RQ_SYNC": False})
+    workers = Workers(env, tmp_path)
+    with application.app_context():
+        try:
+            yield application.test_client(), workers
+        finally:
+            workers.stop_all()
+
+
+_sms_ids = itertools.count()
+
+
+def inbound(client, phone: str, text: str) -> bool:
+    """One SMS through the webhook; True when acknowledged (AT will not send it again)."""
+    response = client.post("/sms/incoming", data={
+        "from": phone, "to": "36030", "text": text, "date": "2026-11-23 10:00:00",
+        "id": f"ATXid_outage_{next(_sms_ids)}",
+    })
+    return response.status_code == 200 and response.json["status"] == "accepted"
+
+
+def workers_up(names: list[str]) -> bool:
+    try:
+        alive = {w.name for w in Worker.all(connection=current_services().rq_redis)}
+    except redis_lib.RedisError:
+        return False
+    return set(names) <= alive
+
+
+def probe_ran(rq_id: str) -> bool:
+    """Whether a scheduled probe job has run (scheduled work is flowing again)."""
+    try:
+        job = RQJob.fetch(rq_id, connection=current_services().rq_redis)
+    except Exception:
+        return False
+    return job.get_status() == RQStatus.FINISHED
+
+
+def schedule_probe(delay: float) -> str:
+    rq_id = f"probe-{next(_sms_ids)}"
+    current_services().queue("default").enqueue_in(
+        timedelta(seconds=delay), "alerts.tasks.sweep_fanouts", job_id=rq_id, result_ttl=600)
+    return rq_id
+
+
+def test_workers_ride_out_a_redis_crash_and_every_accepted_sms_is_answered_once(
+    outage_stack, own_redis, at_server
+):
+    client, workers = outage_stack
+    names = ["outage-a", "outage-b"]
+    for name in names:
+        workers.start(name)
+    wait_for(lambda: workers_up(names), 60, "two workers")
+    texts = ["AIDE", "dɛmɛ"]  # French and Bamanankan: each gets the help text in its language
+    accepted: list[str] = []
+    for i in range(40):
+        phone = f"+2237655{i:04d}"
+        if inbound(client, phone, texts[i % 2]):
+            accepted.append(phone)
+        if i == 25:
+            own_redis.kill()  # SIGKILL under traffic, replies in flight
+    assert len(accepted) >= 26
+    time.sleep(6)  # long enough for every worker to hit connection errors, not only retries
+    # The gateway fails the first requests after the restart: those replies are deferred
+    # (first retry after 5 s) and must leave through the scheduler, soon.
+    for _ in range(6):
+        at_server.answer(500, "text/plain", "Internal Server Error")
+    own_redis.start()  # from its append-only file
+    back = time.monotonic()
+    for i in range(40, 70):
+        phone = f"+2237655{i:04d}"
+        assert inbound(client, phone, texts[i % 2]), "Redis is back: the webhook accepts"
+        accepted.append(phone)
+    probe = schedule_probe(1)
+
+    def answered() -> bool:
+        got = Counter(m["to"] for m in at_server.messages)
+        return all(got[p] >= 1 for p in accepted)
+
+    try:
+        wait_for(answered, 60, "every accepted SMS to be answered", step=0.2)
+        wait_for(lambda: probe_ran(probe), 15, "scheduled work to run again", step=0.2)
+    except AssertionError:
+        got = Counter(m["to"] for m in at_server.messages)
+        missing = [p for p in accepted if not got[p]]
+        raise AssertionError(f"unanswered {missing}\n{workers.logs()}") from None
+    took = time.monotonic() - back
+    time.sleep(2)  # a duplicate would show up now
+    got = Counter(m["to"] for m in at_server.messages)
+    assert [p for p in accepted if got[p] != 1] == [], "an accepted SMS answered twice"
+    assert at_server.requests >= len(accepted) + 6  # the six refused were sent again
+    for name, proc in workers.procs.items():
+        assert proc.poll() is None, f"worker {name} exited\n{workers.logs()}"
+    assert workers_up(names)
+    assert took < 60
+
+
+def test_a_new_worker_takes_over_a_killed_workers_scheduler_lock_at_once(
+    outage_stack, own_redis
+):
+    _, workers = outage_stack
+    workers.start("sched-a")
+    queues = list(current_services().queues.values())
+
+    def locked_by_a() -> bool:
+        return all(current_services().rq_redis.exists(RidingScheduler.get_locking_key(q.name))
+                   for q in queues)
+
+    wait_for(lambda: workers_up(["sched-a"]) and locked_by_a(), 60, "worker a's scheduler")
+    workers.kill("sched-a")  # its scheduler too: the locks stay for a minute
+    workers.start("sched-b")
+    wait_for(lambda: workers_up(["sched-b"]), 60, "worker b")
+    probe = schedule_probe(1)
+    started = time.monotonic()
+    try:
+        # RQ alone: the dead scheduler's lock holds for 61 s, then the ten-minute maintenance.
+        wait_for(lambda: probe_ran(probe), 40, "worker b to run scheduled work", step=0.2)
+    except AssertionError:
+        raise AssertionError(workers.logs()) from None
+    assert time.monotonic() - started < 40
