@@ -18,7 +18,9 @@ resumes within seconds of Redis returning.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import os
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -206,7 +208,11 @@ def with_sweeper(base: type[Worker] | type[SimpleWorker]) -> type:
                 logging_level=logging_level if logging_level is not None else self.log.level,
                 date_format=date_format, log_format=log_format, serializer=self.serializer,
             )
-            self.scheduler.acquire_locks()
+            try:
+                self.scheduler.acquire_locks()
+            except REDIS_DOWN as exc:
+                log.warning("scheduler not started yet, Redis unreachable: %s", exc)
+                return  # the sweep's _keep_scheduler starts it once Redis is back
             if not self.scheduler.acquired_locks:
                 return
             if not burst:
@@ -231,6 +237,18 @@ def with_sweeper(base: type[Worker] | type[SimpleWorker]) -> type:
                     self.register_birth()
             except (*REDIS_DOWN, ValueError) as again:
                 log.warning("worker %s: not registered again: %s", self.name, again)
+
+        def bootstrap(self, *args: Any, **kwargs: Any) -> None:
+            while True:
+                try:
+                    return super().bootstrap(*args, **kwargs)
+                except REDIS_DOWN as exc:
+                    log.error("worker %s: Redis lost while starting (%s)", self.name, exc)
+                    wait_for_redis(self.connection, f"worker {self.name}")
+                    with contextlib.suppress(*REDIS_DOWN):
+                        # Half registered by this very process: start again from scratch.
+                        if self.connection.hget(self.key, "pid") == str(os.getpid()).encode():
+                            self.connection.delete(self.key)
 
         def check_for_suspension(self, burst: bool) -> None:
             while True:

@@ -7,9 +7,9 @@ the queue and then lost Redis (RQ would mark it failed a minute later, at its te
 maintenance, and never run it again), a worker died between claiming a reply and recording what
 the gateway said, or the scheduler was down when a retry fell due. So every reply not sent yet is
 listed in `out:pending` by when it is due, and `sweep()` (run from every worker's loop, at most
-once per interval across workers) looks at those overdue by more than the lease: a queued reply
+once per interval across workers) looks at those overdue by more than an interval: a queued reply
 whose RQ job is neither waiting nor running, or one stuck in 'sending' since before the lease,
-is enqueued again under a fresh RQ id once two looks agree. `claim_outgoing` still lets exactly
+is enqueued again under a fresh RQ id once two looks an interval apart agree. `claim_outgoing` still lets exactly
 one run send it; only a worker killed during its gateway request (AT may have taken it) makes a
 reply go twice, as with alert batches.
 """
@@ -107,7 +107,8 @@ def sweep(services: Services, *, now: float | None = None, force: bool = False) 
     now = store.now() if now is None else now
     lease = fanout.lease_seconds(services.config)
     swept = 0
-    for out_id in store.overdue_outgoing(now - lease, SWEEP_BATCH):
+    # Overdue by a sweep interval: a healthy reply leaves within a second of falling due.
+    for out_id in store.overdue_outgoing(now - interval, SWEEP_BATCH):
         out = store.get_outgoing(out_id)
         status = (out or {}).get("status")
         if status not in ("queued", "sending"):
