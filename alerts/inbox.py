@@ -46,6 +46,10 @@ DRAIN_SECONDS = 5.0
 TEXT_KEEP = 480
 
 
+class NotReplicated(redis_lib.RedisError):
+    """An accepted SMS is not yet held by a replica (the webhook answers 503)."""
+
+
 #: The metric field each verdict of `Store.accept_sms` counts under.
 METRIC_FIELDS = {v: metrics.field("sms_inbound", verdict=v) for v in VERDICTS}
 
@@ -57,13 +61,18 @@ def accept(services: Services, phone: str, at_id: str, text: str) -> str:
     token = f"inbox-{secrets.token_hex(8)}"
     item = json.dumps({"id": at_id, "phone": phone, "text": text[:TEXT_KEEP],
                        "at": store.now()}, ensure_ascii=False, separators=(",", ":"))
-    verdict, wanted = store.accept_sms(
+    wait_ms = config.get("REDIS_REPLICA_WAIT_MS", 0)
+    verdict, wanted, replicated = store.accept_sms(
         phone, at_id, item, limit=config["SMS_RATE_LIMIT"], window=abuse.WINDOW,
         cooldown=config["SMS_COOLDOWN"], lease_token=token, lease_ttl=LEASE_SECONDS,
-        metric_fields=METRIC_FIELDS,
+        metric_fields=METRIC_FIELDS, wait_ms=wait_ms if wait_ms and store.has_replica() else 0,
     )
     if wanted:
         start_drainer(services, token)
+    if not replicated:
+        # On the primary only: were it to die now, its replica would not know the message.
+        # 503 makes AT send it again; the AT id makes the second one a duplicate, not a copy.
+        raise NotReplicated(f"inbound SMS not on a replica within {wait_ms} ms")
     return verdict
 
 

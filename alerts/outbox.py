@@ -9,9 +9,9 @@ the gateway said, or the scheduler was down when a retry fell due. So every repl
 listed in `out:pending` by when it is due, and `sweep()` (run from every worker's loop, at most
 once per interval across workers) looks at those overdue by more than an interval: a queued reply
 whose RQ job is neither waiting nor running, or one stuck in 'sending' since before the lease,
-is enqueued again under a fresh RQ id once two looks an interval apart agree. `claim_outgoing` still lets exactly
-one run send it; only a worker killed during its gateway request (AT may have taken it) makes a
-reply go twice, as with alert batches.
+is enqueued again under a fresh RQ id once two looks an interval apart agree. `claim_outgoing`
+still lets exactly one run send it; only a worker killed during its gateway request (AT may have
+taken it) makes a reply go twice, as with alert batches.
 """
 
 from __future__ import annotations

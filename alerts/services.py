@@ -6,9 +6,11 @@ import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 import redis as redis_lib
 from flask import Flask, current_app
+from redis.sentinel import Sentinel
 from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job as RQJob
@@ -42,13 +44,44 @@ class Services:
         return self.queues[role]
 
 
+def sentinel_addresses(value: str | None) -> list[tuple[str, int]]:
+    """'host:port,host:port' (REDIS_SENTINELS) -> [(host, port), ...]; empty -> []."""
+    addresses = []
+    for item in (value or "").split(","):
+        if item.strip():
+            host, _, port = item.strip().rpartition(":")
+            addresses.append((host.strip("[]"), int(port)))
+    return addresses
+
+
+def redis_clients(config: dict[str, Any]) -> tuple[redis_lib.Redis, redis_lib.Redis]:
+    """Two clients for Baara's Redis, (decoding, binary): at REDIS_URL, or, with
+    REDIS_SENTINELS, at whichever server the sentinels name master of REDIS_SENTINEL_MASTER
+    (REDIS_URL then gives only the database number, user and password)."""
+    url = config["REDIS_URL"]
+    sentinels = sentinel_addresses(config.get("REDIS_SENTINELS"))
+    if not sentinels:
+        return (redis_lib.Redis.from_url(url, decode_responses=True, health_check_interval=30),
+                redis_lib.Redis.from_url(url, health_check_interval=30))
+    parts = urlparse(url)
+    auth = {"username": unquote(parts.username) if parts.username else None,
+            "password": unquote(parts.password) if parts.password else None}
+    db = int(parts.path.strip("/") or 0)
+    # Short timeouts towards the sentinels: a dead one is skipped for the next in the list.
+    sentinel = Sentinel(sentinels, socket_timeout=1.0, socket_connect_timeout=1.0,
+                        sentinel_kwargs={"socket_timeout": 1.0, "socket_connect_timeout": 1.0})
+    master = config["REDIS_SENTINEL_MASTER"]
+    # socket_connect_timeout: a primary that died with its machine must not hang a request.
+    common = {"db": db, "health_check_interval": 30, "socket_connect_timeout": 2.0, **auth}
+    return (sentinel.master_for(master, decode_responses=True, **common),
+            sentinel.master_for(master, **common))
+
+
 def build_services(config: dict[str, Any]) -> Services:
     """Connections and queues for one app (no network traffic yet)."""
-    url = config["REDIS_URL"]
-    store = Store(redis_lib.Redis.from_url(url, decode_responses=True, health_check_interval=30),
-                  retention=Retention.from_config(config))
     # RQ stores pickled payloads, so it needs a connection that does not decode.
-    rq_redis = redis_lib.Redis.from_url(url, health_check_interval=30)
+    text_redis, rq_redis = redis_clients(config)
+    store = Store(text_redis, retention=Retention.from_config(config))
     names = config["QUEUES"]
     roles = ("replies", "alerts", "default")
     queues = {

@@ -565,13 +565,15 @@ class Store:
 
     def accept_sms(
         self, phone: str, ident: str, item: str, *, limit: int, window: int, cooldown: int,
-        lease_token: str, lease_ttl: int, metric_fields: Mapping[str, str],
-    ) -> tuple[str, bool]:
+        lease_token: str, lease_ttl: int, metric_fields: Mapping[str, str], wait_ms: int = 0,
+    ) -> tuple[str, bool, bool]:
         """The webhook's one round trip: de-duplicate by AT id, count (flood control), append
         to the inbox and take the drainer lease if nobody holds it.
 
-        Returns (verdict, drainer wanted): verdict is duplicate, silent (muted: dropped), warn
-        (over the limit just now: queued for the one "too many" answer) or ok (queued).
+        Returns (verdict, drainer wanted, replicated): verdict is duplicate, silent (muted:
+        dropped), warn (over the limit just now: queued for the one "too many" answer) or ok
+        (queued). With `wait_ms`, the same connection then asks `WAIT 1 wait_ms`: replicated
+        says whether a replica holds the write (always True without it).
         """
         slot = self.now() // window
         keys = (
@@ -582,8 +584,25 @@ class Store:
             ident, self.now(), self.retention.seen, SEEN_KEEP, limit, window * 2, cooldown, item,
             lease_token, lease_ttl, *(metric_fields[v] for v in VERDICTS),
         )
-        verdict, wanted = self._script("accept_sms", self._ACCEPT_SMS_LUA)(keys, args)
-        return verdict, bool(wanted)
+        script = self._script("accept_sms", self._ACCEPT_SMS_LUA)
+        if wait_ms <= 0:
+            verdict, wanted = script(keys, args)
+            return verdict, bool(wanted), True
+        # WAIT counts the replicas that acknowledged this connection's writes: one pipeline.
+        pipe = self.redis.pipeline(transaction=False)
+        script(keys, args, client=pipe)
+        pipe.execute_command("WAIT", 1, wait_ms)
+        (verdict, wanted), acked = pipe.execute()
+        return verdict, bool(wanted), int(acked) >= 1
+
+    def has_replica(self, max_age: float = 5.0) -> bool:
+        """Whether the primary has a replica connected (INFO, read again every few seconds)."""
+        now = time.monotonic()
+        cached = self.__dict__.get("_has_replica")
+        if cached is None or now - cached[0] > max_age:
+            slaves = int(self.redis.info("replication").get("connected_slaves", 0))
+            cached = self.__dict__["_has_replica"] = (now, slaves > 0)
+        return cached[1]
 
     _TAKE_INBOUND_LUA = """
     -- KEYS: lease, inbox, busy; ARGV: token, lease ttl
