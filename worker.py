@@ -325,7 +325,8 @@ def main(argv: list[str] | None = None) -> int:
         worker.sweep = lambda: {
             **fanout.sweep(services), **inbox.sweep(services), **outbox.sweep(services)
         }
-        worker.sweep_every = fanout.sweep_interval(services.config)
+        # Each sweep keeps its own pace across workers; this is how often they are asked.
+        worker.sweep_every = outbox.sweep_interval(services.config)
         # A drainer given up during an outage holds the inbox lease for a minute more: let go
         # of it so the next message or sweep starts another drainer at once.
         worker.on_abandon = lambda rq_id: inbox.release(services, rq_id)

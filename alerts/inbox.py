@@ -28,7 +28,7 @@ from flask import current_app
 from alerts import abuse, fanout, metrics
 from alerts.conversation import respond
 from alerts.jobs import app_places
-from alerts.outbox import queue_sms, schedule_consent_expiry
+from alerts.outbox import queue_sms, schedule_consent_expiry, sweep_interval
 from alerts.phones import mask
 from alerts.services import Services, rq_job_waiting
 from alerts.store import VERDICTS
@@ -69,9 +69,11 @@ def accept(services: Services, phone: str, at_id: str, text: str) -> str:
     )
     if wanted:
         start_drainer(services, token)
-    if not replicated:
+    if not replicated and store.has_replica(max_age=0):
         # On the primary only: were it to die now, its replica would not know the message.
         # 503 makes AT send it again; the AT id makes the second one a duplicate, not a copy.
+        # (A primary that has just lost its replicas, as after a failover, has nothing to wait
+        # for: then the write is as safe as it gets.)
         raise NotReplicated(f"inbound SMS not on a replica within {wait_ms} ms")
     return verdict
 
@@ -161,7 +163,7 @@ def sweep(services: Services) -> dict[str, int]:
     if store.claim_idle_inbox(token, LEASE_SECONDS):
         start_drainer(services, token)
         return {"inbox_drainers": 1}
-    interval = fanout.sweep_interval(services.config)
+    interval = sweep_interval(services.config)
     if not store.sweep_due(interval, "inbox"):
         return {}
     holder = store.inbox_lease_holder()

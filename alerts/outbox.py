@@ -98,10 +98,16 @@ def enqueue_again(services: Services, out_id: str, *, delay: float = 0, attempts
     return rq_id
 
 
+def sweep_interval(config: dict) -> float:
+    """How often some worker looks for lost replies (and a lost inbox drainer): at most 3 s,
+    so that the answers to SMS accepted before an outage or failover follow within seconds."""
+    return min(fanout.sweep_interval(config), 3.0)
+
+
 def sweep(services: Services, *, now: float | None = None, force: bool = False) -> dict[str, int]:
     """Enqueue again the replies whose RQ job vanished (module docstring); what it did."""
     store = services.store
-    interval = fanout.sweep_interval(services.config)
+    interval = sweep_interval(services.config)
     if not force and not store.sweep_due(interval, "out"):
         return {}
     now = store.now() if now is None else now
