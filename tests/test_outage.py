@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
 import time
 from collections import Counter
 from datetime import timedelta
@@ -390,3 +391,35 @@ def test_a_new_worker_takes_over_a_killed_workers_scheduler_lock_at_once(
     except AssertionError:
         raise AssertionError(workers.logs()) from None
     assert time.monotonic() - started < 40
+
+
+@pytest.mark.parametrize("lang", ["fr", "bm"])
+def test_a_reply_the_gateway_took_while_redis_died_is_recorded_once_redis_is_back(
+    own_redis, at_server, lang
+):
+    """The worker keeps what AT said until Redis is back: the reply is not taken for lost."""
+    from app import create_app
+
+    application = create_app(app_config(own_redis, at_server, RQ_SYNC=False,
+                                        FANOUT_LEASE_SECONDS=LEASE))
+    at_server.delay = 0.5  # AT holds the request while Redis dies
+
+    def crash_during_the_request() -> None:
+        wait_for(lambda: at_server.requests >= 1, 20, "the gateway request", step=0.01)
+        own_redis.kill()
+        time.sleep(2)
+        own_redis.start()
+
+    with application.app_context():
+        out_id = queued_reply(lang)
+        crash = threading.Thread(target=crash_during_the_request)
+        crash.start()
+        work()
+        crash.join(timeout=30)
+        services = current_services()
+        out = services.store.get_outgoing(out_id)
+        assert (out["status"], out["attempts"]) == ("sent", "1")
+        assert services.store.ref_for_gateway_id(out["gateway_id"]) == f"out:{out_id}"
+        assert sweep_twice(later=3600) == {}
+        work()
+    assert [m["message"] for m in at_server.messages_to(PHONES[lang])] == [TEXTS[lang]]
