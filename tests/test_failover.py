@@ -21,7 +21,7 @@ from alerts.store import Language
 from config.settings import ConfigError, load_settings
 from tests.sentinel_stack import MASTER, SentinelStack
 from tests.test_fanout_faults import Workers, wait_for
-from tests.test_outage import logs, workers_up
+from tests.test_outage import logs, probe_ran, schedule_probe, workers_up
 
 _ids = itertools.count()
 
@@ -144,6 +144,13 @@ def test_the_primary_killed_under_sms_traffic_loses_no_acknowledged_sms(stack, a
                 missing = [p for p in accepted if not got[p]]
                 raise AssertionError(f"lost {missing}\n{logs(workers)}") from None
             answered_at = time.monotonic()
+            # Scheduled work (retries, consent expiries) runs on the new primary too.
+            probe = schedule_probe(1)
+            try:
+                wait_for(lambda: probe_ran(probe), 20, "scheduled work on the new primary",
+                         step=0.2)
+            except AssertionError:
+                raise AssertionError(logs(workers)) from None
             time.sleep(2)
             got = Counter(m["to"] for m in at_server.messages)
             twice = [p for p in accepted if got[p] > 1]
