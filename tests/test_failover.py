@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import signal
 import time
 from collections import Counter
 
@@ -171,3 +172,30 @@ def test_the_primary_killed_under_sms_traffic_loses_no_acknowledged_sms(stack, a
                 assert proc.poll() is None, f"worker {name} exited\n{logs(workers)}"
         finally:
             workers.stop_all()
+
+
+@pytest.mark.parametrize("lang", ["fr", "bm"])
+def test_an_sms_no_replica_holds_is_refused_and_its_retry_is_a_duplicate(stack, at_server, lang):
+    from app import create_app
+
+    app = create_app({**sentinel_config(stack, at_server), "TESTING": True, "RQ_SYNC": False})
+    replica = next(p for port, p in stack.procs.items()
+                   if port in stack.data_ports and port != stack.primary_port())
+
+    def post(at_id: str):
+        return app.test_client().post("/sms/incoming", data={
+            "from": "+22376570001", "to": "36030", "text": SUBSCRIBE[lang],
+            "date": "2026-11-23 10:00:00", "id": at_id,
+        })
+
+    with app.app_context():
+        assert post("ATXid_wait_1").json == {"status": "accepted"}
+        replica.send_signal(signal.SIGSTOP)  # a replica that stops acknowledging
+        try:
+            response = post("ATXid_wait_2")
+        finally:
+            replica.send_signal(signal.SIGCONT)
+        assert response.status_code == 503  # not acknowledged: AT sends it again
+        wait_for(lambda: post("ATXid_wait_2").status_code == 200, 10, "the replica")
+        assert post("ATXid_wait_2").json == {"status": "duplicate"}
+        assert current_services().store.inbox_depths()["waiting"] == 2  # each message once
