@@ -358,6 +358,8 @@ def test_workers_ride_out_a_redis_crash_and_every_accepted_sms_is_answered_once(
         missing = [p for p in accepted if not got[p]]
         raise AssertionError(f"unanswered {missing}\n{logs(workers)}") from None
     took = time.monotonic() - back
+    print(f"\nredis crash: {len(accepted)} SMS acknowledged, all answered once "
+          f"{took:.1f} s after Redis returned; scheduled work ran again; workers alive")
     time.sleep(2)  # a duplicate would show up now
     got = Counter(m["to"] for m in at_server.messages)
     assert [p for p in accepted if got[p] != 1] == [], "an accepted SMS answered twice"
