@@ -600,7 +600,10 @@ class Store:
         now = time.monotonic()
         cached = self.__dict__.get("_has_replica")
         if cached is None or now - cached[0] > max_age:
-            slaves = int(self.redis.info("replication").get("connected_slaves", 0))
+            try:
+                slaves = int(self.redis.info("replication").get("connected_slaves", 0))
+            except redis_lib.ResponseError:
+                slaves = 0  # a managed Redis that hides INFO: nothing we could wait for
             cached = self.__dict__["_has_replica"] = (now, slaves > 0)
         return cached[1]
 
