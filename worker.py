@@ -267,6 +267,9 @@ def with_sweeper(base: type[Worker] | type[SimpleWorker]) -> type:
                 # replies) find its work again once Redis is back.
                 log.error("worker %s: Redis lost while running %s", self.name, job.id)
                 self._ride_out(exc)
+                if getattr(self, "_horse_pid", 0):
+                    # --fork: the work horse may still be at it; one job at a time.
+                    self.wait_for_horse()
                 if self.on_abandon is not None and not self._stop_requested:
                     try:
                         self.on_abandon(job.id)
