@@ -40,24 +40,19 @@ A batch the sweeper has re-enqueued MAX_SWEEPS times is dropped loudly (stats: b
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 import secrets
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from rq import Queue, get_current_job
-from rq.exceptions import NoSuchJobError
-from rq.job import Job as RQJob
-from rq.job import JobStatus as RQStatus
-from rq.registry import ScheduledJobRegistry
 
 from alerts import jobs, metrics
 from alerts.gateway import GatewayError, Status
 from alerts.phones import mask
-from alerts.services import Services
+from alerts.services import Services, rq_job_waiting, unschedule
 from alerts.store import StoppedBy
 from messages.compose import count_segments
 
@@ -376,40 +371,8 @@ def _outcomes(
 
 
 def _waiting(services: Services, rq_id: str | None, lease: int, now: float) -> bool:
-    """Whether RQ will surely still run (or is running) this job.
-
-    False means "looks lost": not queued, not scheduled for later, not started recently. That
-    includes a few milliseconds of every healthy run (dequeued, not started yet), hence the
-    sweeper's second look before it acts.
-    """
-    if not rq_id:
-        return False
-    try:
-        rq_job = RQJob.fetch(rq_id, connection=services.rq_redis)
-    except NoSuchJobError:
-        return False
-    status = rq_job.get_status(refresh=False)
-    if status == RQStatus.DEFERRED:
-        return True
-    if status == RQStatus.QUEUED:
-        # Not in the list: a worker took it; it may have died before starting it (RQ would
-        # only notice after a minute in its intermediate queue, at its next maintenance).
-        queue = services.queue("alerts")
-        return services.rq_redis.lpos(queue.key, rq_id) is not None
-    if status == RQStatus.SCHEDULED:
-        registry = ScheduledJobRegistry(queue=services.queue("alerts"))
-        try:
-            when = registry.get_scheduled_time(rq_job)
-        except NoSuchJobError:
-            return False
-        return when.timestamp() > now - lease  # later than that: no scheduler is running
-    if status == RQStatus.STARTED and rq_job.started_at is not None:
-        started = rq_job.started_at
-        if started.tzinfo is None:
-            started = started.replace(tzinfo=UTC)
-        # Just started and not holding its lease yet; else its worker died.
-        return started.timestamp() > now - lease
-    return False
+    """Whether RQ will surely still run (or is running) this alert job (see rq_job_waiting)."""
+    return rq_job_waiting(services, "alerts", rq_id, lease, now)
 
 
 def _lost(services: Services, job_id: str, n: int | str, rq_id: str | None) -> bool:
@@ -420,11 +383,7 @@ def _lost(services: Services, job_id: str, n: int | str, rq_id: str | None) -> b
 
 def _take_over(services: Services, rq_id: str | None) -> None:
     """Make sure a late scheduled job does not also run later."""
-    if not rq_id:
-        return
-    registry = ScheduledJobRegistry(queue=services.queue("alerts"))
-    with contextlib.suppress(NoSuchJobError):
-        registry.remove(rq_id)
+    unschedule(services, "alerts", rq_id)
 
 
 def sweep(services: Services, *, now: float | None = None, force: bool = False) -> dict[str, int]:

@@ -25,13 +25,13 @@ from hashlib import blake2b
 import redis as redis_lib
 from flask import current_app
 
-from alerts import abuse, metrics
+from alerts import abuse, fanout, metrics
 from alerts.commands import Intent, urgent
 from alerts.conversation import respond
 from alerts.jobs import app_places
-from alerts.outbox import queue_sms, schedule_consent_expiry
+from alerts.outbox import queue_sms, schedule_consent_expiry, sweep_interval
 from alerts.phones import mask
-from alerts.services import Services
+from alerts.services import Services, rq_job_waiting
 from alerts.store import VERDICTS
 from messages import sms as texts
 
@@ -50,6 +50,10 @@ TEXT_KEEP = 480
 URGENT_CAPS = {Intent.STOP: 10, Intent.START: 3}
 
 
+class NotReplicated(redis_lib.RedisError):
+    """An accepted SMS is not yet held by a replica (the webhook answers 503)."""
+
+
 #: The metric field each verdict of `Store.accept_sms` counts under.
 METRIC_FIELDS = {v: metrics.field("sms_inbound", verdict=v) for v in VERDICTS}
 
@@ -63,14 +67,22 @@ def accept(services: Services, phone: str, at_id: str, text: str) -> str:
                        "at": store.now()}, ensure_ascii=False, separators=(",", ":"))
     # STOP and START are never swallowed by flood control (misspelt ones included).
     asks = urgent(text)
-    verdict, wanted = store.accept_sms(
+    wait_ms = config.get("REDIS_REPLICA_WAIT_MS", 0)
+    verdict, wanted, replicated = store.accept_sms(
         phone, at_id, item, limit=config["SMS_RATE_LIMIT"], window=abuse.WINDOW,
         cooldown=config["SMS_COOLDOWN"], lease_token=token, lease_ttl=LEASE_SECONDS,
         metric_fields=METRIC_FIELDS, urgent=asks.value if asks else "",
         urgent_cap=URGENT_CAPS.get(asks, 0) if asks else 0,
+        wait_ms=wait_ms if wait_ms and store.has_replica() else 0,
     )
     if wanted:
         start_drainer(services, token)
+    if not replicated and store.has_replica(max_age=0):
+        # On the primary only: were it to die now, its replica would not know the message.
+        # 503 makes AT send it again; the AT id makes the second one a duplicate, not a copy.
+        # (A primary that has just lost its replicas, as after a failover, has nothing to wait
+        # for: then the write is as safe as it gets.)
+        raise NotReplicated(f"inbound SMS not on a replica within {wait_ms} ms")
     return verdict
 
 
@@ -149,9 +161,33 @@ def handle(services: Services, raw: str) -> None:
 
 
 def sweep(services: Services) -> dict[str, int]:
-    """Start a drainer when messages wait and no live drainer holds the lease."""
+    """Start a drainer when messages wait and no live drainer holds the lease.
+
+    The lease names the drainer's RQ job. When that job is neither waiting nor running (a
+    worker took it off the queue and lost Redis, or died) the lease would hold the inbox for
+    up to LEASE_SECONDS more; two looks a sweep interval apart hand it to a new drainer at once.
+    """
+    store = services.store
     token = f"inbox-{secrets.token_hex(8)}"
-    if services.store.claim_idle_inbox(token, LEASE_SECONDS):
+    if store.claim_idle_inbox(token, LEASE_SECONDS):
         start_drainer(services, token)
         return {"inbox_drainers": 1}
-    return {}
+    interval = sweep_interval(services.config)
+    if not store.sweep_due(interval, "inbox"):
+        return {}
+    holder = store.inbox_lease_holder()
+    lease = fanout.lease_seconds(services.config)
+    if (holder is None
+            or rq_job_waiting(services, "replies", holder, lease, store.now())
+            or not store.suspect_drainer(holder, int(interval * 3) + 1)):
+        return {}
+    if not store.hand_over_lease(holder, token, LEASE_SECONDS):
+        return {}
+    log.warning("inbox drainer %s was lost; %s takes over", holder, token)
+    start_drainer(services, token)
+    return {"inbox_drainers": 1}
+
+
+def release(services: Services, token: str) -> bool:
+    """Let go of the drainer lease held by `token` (a drainer job that will not go on)."""
+    return services.store.release_inbox_lease(token)

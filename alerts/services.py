@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 import redis as redis_lib
 from flask import Flask, current_app
+from redis.sentinel import Sentinel
 from rq import Queue
+from rq.exceptions import NoSuchJobError
+from rq.job import Job as RQJob
+from rq.job import JobStatus as RQStatus
+from rq.registry import ScheduledJobRegistry
 
 from alerts.store import Retention, Store
 
@@ -36,13 +44,44 @@ class Services:
         return self.queues[role]
 
 
+def sentinel_addresses(value: str | None) -> list[tuple[str, int]]:
+    """'host:port,host:port' (REDIS_SENTINELS) -> [(host, port), ...]; empty -> []."""
+    addresses = []
+    for item in (value or "").split(","):
+        if item.strip():
+            host, _, port = item.strip().rpartition(":")
+            addresses.append((host.strip("[]"), int(port)))
+    return addresses
+
+
+def redis_clients(config: dict[str, Any]) -> tuple[redis_lib.Redis, redis_lib.Redis]:
+    """Two clients for Baara's Redis, (decoding, binary): at REDIS_URL, or, with
+    REDIS_SENTINELS, at whichever server the sentinels name master of REDIS_SENTINEL_MASTER
+    (REDIS_URL then gives only the database number, user and password)."""
+    url = config["REDIS_URL"]
+    sentinels = sentinel_addresses(config.get("REDIS_SENTINELS"))
+    if not sentinels:
+        return (redis_lib.Redis.from_url(url, decode_responses=True, health_check_interval=30),
+                redis_lib.Redis.from_url(url, health_check_interval=30))
+    parts = urlparse(url)
+    auth = {"username": unquote(parts.username) if parts.username else None,
+            "password": unquote(parts.password) if parts.password else None}
+    db = int(parts.path.strip("/") or 0)
+    # Short timeouts towards the sentinels: a dead one is skipped for the next in the list.
+    sentinel = Sentinel(sentinels, socket_timeout=1.0, socket_connect_timeout=1.0,
+                        sentinel_kwargs={"socket_timeout": 1.0, "socket_connect_timeout": 1.0})
+    master = config["REDIS_SENTINEL_MASTER"]
+    # socket_connect_timeout: a primary that died with its machine must not hang a request.
+    common = {"db": db, "health_check_interval": 30, "socket_connect_timeout": 2.0, **auth}
+    return (sentinel.master_for(master, decode_responses=True, **common),
+            sentinel.master_for(master, **common))
+
+
 def build_services(config: dict[str, Any]) -> Services:
     """Connections and queues for one app (no network traffic yet)."""
-    url = config["REDIS_URL"]
-    store = Store(redis_lib.Redis.from_url(url, decode_responses=True, health_check_interval=30),
-                  retention=Retention.from_config(config))
     # RQ stores pickled payloads, so it needs a connection that does not decode.
-    rq_redis = redis_lib.Redis.from_url(url, health_check_interval=30)
+    text_redis, rq_redis = redis_clients(config)
+    store = Store(text_redis, retention=Retention.from_config(config))
     names = config["QUEUES"]
     roles = ("replies", "alerts", "default")
     queues = {
@@ -62,3 +101,50 @@ def init_app(app: Flask) -> Services:
 def current_services() -> Services:
     """The services of the running app."""
     return current_app.extensions["baara"]
+
+
+def rq_job_waiting(
+    services: Services, role: str, rq_id: str | None, lease: int, now: float
+) -> bool:
+    """Whether RQ will surely still run (or is running) this job of the `role` queue.
+
+    False means "looks lost": not queued, not scheduled for later, not started recently. That
+    includes a few milliseconds of every healthy run (dequeued, not started yet), hence the
+    sweeps' second look before they act.
+    """
+    if not rq_id:
+        return False
+    try:
+        rq_job = RQJob.fetch(rq_id, connection=services.rq_redis)
+    except NoSuchJobError:
+        return False
+    status = rq_job.get_status(refresh=False)
+    if status == RQStatus.DEFERRED:
+        return True
+    if status == RQStatus.QUEUED:
+        # Not in the list: a worker took it; it may have died before starting it (RQ would
+        # only notice after a minute in its intermediate queue, at its next maintenance).
+        return services.rq_redis.lpos(services.queue(role).key, rq_id) is not None
+    if status == RQStatus.SCHEDULED:
+        registry = ScheduledJobRegistry(queue=services.queue(role))
+        try:
+            when = registry.get_scheduled_time(rq_job)
+        except NoSuchJobError:
+            return False
+        return when.timestamp() > now - lease  # later than that: no scheduler is running
+    if status == RQStatus.STARTED and rq_job.started_at is not None:
+        started = rq_job.started_at
+        if started.tzinfo is None:
+            started = started.replace(tzinfo=UTC)
+        # Just started and not holding its lease yet; else its worker died.
+        return started.timestamp() > now - lease
+    return False
+
+
+def unschedule(services: Services, role: str, rq_id: str | None) -> None:
+    """Make sure a late scheduled job of the `role` queue does not also run later."""
+    if not rq_id:
+        return
+    registry = ScheduledJobRegistry(queue=services.queue(role))
+    with contextlib.suppress(NoSuchJobError):
+        registry.remove(rq_id)

@@ -13,11 +13,18 @@ Key layout (every key Baara writes is listed here):
                                       if it dies)
     inbox:sms:dead                    list: the last 1000 items whose handling failed
     inbox:sms:lease                   the RQ job draining the inbox, seconds (one at a time)
+    inbox:sms:suspect                 the drainer a sweep found missing, to act on a second look
+    inbox:sweep                       who looked for a lost drainer last (expires after an interval)
     pend:{phone}                      a question we asked and wait an answer for, 1 day
     out:{id}                          hash: one outgoing reply (phone, text, status, ...),
                                       RECORD_DAYS (30)
     outs:{phone}                      ids of the replies sent to a number (for erasure),
                                       RECORD_DAYS (30)
+    out:pending                       zset: ids of replies not sent yet, by when they are due
+                                      (what the reply sweep looks at; alerts/outbox.py)
+    out:sweep                         who swept for lost replies last (expires after an interval)
+    out:suspect:{id}                  the RQ job a reply sweep found missing, to act on a second
+                                      look (a few sweep intervals)
     gw:{gateway message id}           which outgoing message or alert a delivery report is for;
                                       DELIVERY_REF_DAYS (14) for replies
     hist:{phone}                      the last 30 messages to and from a number (admin view),
@@ -107,6 +114,7 @@ INBOX = "inbox:sms"
 INBOX_BUSY = "inbox:sms:busy"
 INBOX_DEAD = "inbox:sms:dead"
 INBOX_LEASE = "inbox:sms:lease"
+OUT_PENDING = "out:pending"
 DEAD_KEEP = 1000
 #: What flood control (and de-duplication) decided about an inbound message.
 VERDICTS = ("duplicate", "silent", "warn", "ok")
@@ -798,15 +806,17 @@ class Store:
     def accept_sms(
         self, phone: str, ident: str, item: str, *, limit: int, window: int, cooldown: int,
         lease_token: str, lease_ttl: int, metric_fields: Mapping[str, str],
-        urgent: str = "", urgent_cap: int = 0,
-    ) -> tuple[str, bool]:
+        urgent: str = "", urgent_cap: int = 0, wait_ms: int = 0,
+    ) -> tuple[str, bool, bool]:
         """The webhook's one round trip: de-duplicate by AT id, count (flood control), append
         to the inbox and take the drainer lease if nobody holds it.
 
-        Returns (verdict, drainer wanted): verdict is duplicate, silent (muted: dropped), warn
-        (over the limit just now: queued for the one "too many" answer) or ok (queued).
-        `urgent` ('stop' or 'start') lets the message past flood control, at most `urgent_cap`
-        such messages per cool-down.
+        Returns (verdict, drainer wanted, replicated): verdict is duplicate, silent (muted:
+        dropped), warn (over the limit just now: queued for the one "too many" answer) or ok
+        (queued). `urgent` ('stop' or 'start') lets the message past flood control, at most
+        `urgent_cap` such messages per cool-down. With `wait_ms`, the same connection then asks
+        `WAIT 1 wait_ms`: replicated says whether a replica holds the write (always True
+        without it).
         """
         slot = self.now() // window
         keys = (
@@ -817,8 +827,28 @@ class Store:
             ident, self.now(), self.retention.seen, SEEN_KEEP, limit, window * 2, cooldown, item,
             lease_token, lease_ttl, *(metric_fields[v] for v in VERDICTS), urgent, urgent_cap,
         )
-        verdict, wanted = self._script("accept_sms", self._ACCEPT_SMS_LUA)(keys, args)
-        return verdict, bool(wanted)
+        script = self._script("accept_sms", self._ACCEPT_SMS_LUA)
+        if wait_ms <= 0:
+            verdict, wanted = script(keys, args)
+            return verdict, bool(wanted), True
+        # WAIT counts the replicas that acknowledged this connection's writes: one pipeline.
+        pipe = self.redis.pipeline(transaction=False)
+        script(keys, args, client=pipe)
+        pipe.execute_command("WAIT", 1, wait_ms)
+        (verdict, wanted), acked = pipe.execute()
+        return verdict, bool(wanted), int(acked) >= 1
+
+    def has_replica(self, max_age: float = 5.0) -> bool:
+        """Whether the primary has a replica connected (INFO, read again every few seconds)."""
+        now = time.monotonic()
+        cached = self.__dict__.get("_has_replica")
+        if cached is None or now - cached[0] > max_age:
+            try:
+                slaves = int(self.redis.info("replication").get("connected_slaves", 0))
+            except redis_lib.ResponseError:
+                slaves = 0  # a managed Redis that hides INFO: nothing we could wait for
+            cached = self.__dict__["_has_replica"] = (now, slaves > 0)
+        return cached[1]
 
     _TAKE_INBOUND_LUA = """
     -- KEYS: lease, inbox, busy; ARGV: token, lease ttl
@@ -886,6 +916,15 @@ class Store:
         )
         return bool(self._script("hand_over", script)((INBOX_LEASE,), (token, new_token,
                                                                          lease_ttl)))
+
+    def release_inbox_lease(self, token: str) -> bool:
+        """Drop the drainer lease if `token` still holds it (its busy item goes back to the
+        inbox when the next drainer starts)."""
+        script = (
+            "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end "
+            "return redis.call('DEL', KEYS[1])"
+        )
+        return bool(self._script("release_inbox", script)((INBOX_LEASE,), (token,)))
 
     _CLAIM_IDLE_INBOX_LUA = """
     -- KEYS: lease, inbox, busy; ARGV: token, lease ttl
@@ -984,6 +1023,8 @@ class Store:
             },
         )
         pipe.expire(f"out:{out_id}", self.retention.records)
+        # Listed until it leaves, so a reply whose RQ job vanishes is found again (sweep).
+        pipe.zadd(OUT_PENDING, {out_id: now})
         # Indexed by phone so erasing a subscriber erases the texts we sent them too.
         pipe.lpush(f"outs:{phone}", out_id)
         pipe.ltrim(f"outs:{phone}", 0, 199)
@@ -997,17 +1038,71 @@ class Store:
         data = self.redis.hgetall(f"out:{out_id}")
         return data or None
 
-    def update_outgoing(self, out_id: str, **fields: object) -> None:
-        """Change an outgoing reply's status, gateway id, reason or attempt count."""
-        self.redis.hset(f"out:{out_id}", mapping={k: str(v) for k, v in fields.items()})
+    def update_outgoing(self, out_id: str, *, due: float | None = None, **fields: object) -> None:
+        """Change an outgoing reply's status, gateway id, reason or attempt count.
+
+        `due` (epoch seconds) keeps a queued reply on the pending list until then; any status
+        but queued or sending takes it off.
+        """
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(f"out:{out_id}", mapping={k: str(v) for k, v in fields.items()})
+        if due is not None:
+            pipe.zadd(OUT_PENDING, {out_id: due})
+        elif fields.get("status", "queued") not in ("queued", "sending"):
+            pipe.zrem(OUT_PENDING, out_id)
+        pipe.execute()
 
     def claim_outgoing(self, out_id: str) -> bool:
         """Move a reply from queued to sending, once: a retried job must not send it twice."""
         script = (
             "if redis.call('hget', KEYS[1], 'status') == 'queued' then "
-            "redis.call('hset', KEYS[1], 'status', 'sending') return 1 end return 0"
+            "redis.call('hset', KEYS[1], 'status', 'sending', 'claimed', ARGV[1]) "
+            "return 1 end return 0"
         )
-        return bool(self.redis.eval(script, 1, f"out:{out_id}"))
+        return bool(self.redis.eval(script, 1, f"out:{out_id}", self.now()))
+
+    def overdue_outgoing(self, due_before: float, limit: int = 500) -> list[str]:
+        """Ids of replies that should have left before `due_before`, oldest first."""
+        return self.redis.zrangebyscore(OUT_PENDING, "-inf", due_before, start=0, num=limit)
+
+    def forget_pending_outgoing(self, out_id: str) -> None:
+        """Take a reply off the pending list (its record is gone or final)."""
+        self.redis.zrem(OUT_PENDING, out_id)
+
+    def suspect_outgoing(self, out_id: str, mark: str, ttl: int) -> bool:
+        """Note that a reply (its RQ job and status: `mark`) looks lost; True if it already
+        did at the previous look."""
+        return self._second_look(f"out:suspect:{out_id}", mark, ttl)
+
+    def suspect_drainer(self, token: str, ttl: int) -> bool:
+        """Note that the drainer holding the inbox lease looks lost; True if it already did
+        at the previous look."""
+        return self._second_look(f"{INBOX}:suspect", token, ttl)
+
+    def inbox_lease_holder(self) -> str | None:
+        """The drainer holding the inbox lease while messages wait, else None."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.get(INBOX_LEASE)
+        pipe.llen(INBOX)
+        pipe.llen(INBOX_BUSY)
+        holder, waiting, busy = pipe.execute()
+        return holder if holder and waiting + busy else None
+
+    def _second_look(self, key: str, mark: str, ttl: int) -> bool:
+        pipe = self.redis.pipeline()
+        pipe.get(key)
+        pipe.set(key, mark, ex=ttl)
+        before, _ = pipe.execute()
+        return before == mark
+
+    def reclaim_outgoing(self, out_id: str, claimed_before: int) -> bool:
+        """Put a reply stuck in 'sending' since before `claimed_before` back to 'queued'."""
+        script = (
+            "if redis.call('hget', KEYS[1], 'status') == 'sending' and "
+            "tonumber(redis.call('hget', KEYS[1], 'claimed') or '0') <= tonumber(ARGV[1]) then "
+            "redis.call('hset', KEYS[1], 'status', 'queued') return 1 end return 0"
+        )
+        return bool(self.redis.eval(script, 1, f"out:{out_id}", claimed_before))
 
     def link_gateway_id(self, gateway_id: str, ref: str, ttl: int | None = None) -> None:
         """Remember what a gateway message id is for, to route its delivery reports."""
@@ -1586,9 +1681,11 @@ return 0
             ))
         return sorted(records, key=lambda r: -(int(r.job_id) if r.job_id.isdigit() else 0))
 
-    def sweep_due(self, interval: float) -> bool:
-        """True for one caller per interval across all workers: whose turn it is to sweep."""
-        return bool(self.redis.set("fan:sweep", "1", nx=True, px=max(1, int(interval * 1000))))
+    def sweep_due(self, interval: float, what: str = "fan") -> bool:
+        """True for one caller per interval across all workers: whose turn it is to sweep
+        (`what`: 'fan' for alert batches, 'out' for replies)."""
+        return bool(self.redis.set(f"{what}:sweep", "1", nx=True,
+                                   px=max(1, int(interval * 1000))))
 
     def seed_subscribers(self, subscribers: Iterable[Subscriber], chunk: int = 2000) -> int:
         """Write new subscribers and their index entries in bulk (imports, benchmarks).

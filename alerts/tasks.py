@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+import time
+from collections.abc import Callable
+from typing import TypeVar
 
+import redis as redis_lib
 from rq import get_current_job
 
 from alerts.gateway import GatewayError, PermanentGatewayError, Status
+from alerts.outbox import enqueue_again
 from alerts.phones import mask
-from alerts.services import current_services
+from alerts.services import Services, current_services
+from alerts.store import StoppedBy
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: Seconds before each retry of a reply the gateway could not take.
 REPLY_BACKOFF = (5, 30, 120, 600, 1800, 3600)
+#: Seconds a worker keeps trying to record a reply the gateway has taken while Redis is away;
+#: under RQ's default job timeout (180 s). Past it the sweep may send that reply again.
+RECORD_PATIENCE = 150.0
 
 
 def send_reply(out_id: str) -> str:
@@ -46,22 +55,40 @@ def _send_reply(out_id: str) -> str:
     if not store.claim_outgoing(out_id):
         return "claimed"
     attempts = int(out.get("attempts", 0)) + 1
+    # From here on the reply may have left: what the gateway said is recorded even if Redis
+    # goes away meanwhile, else the sweep would take the reply for lost and send it again.
     try:
         result = services.gateway.send_one(out["text"], phone)
     except GatewayError as exc:
+        why = str(exc)
         if exc.retryable and attempts <= len(REPLY_BACKOFF):
-            store.update_outgoing(out_id, status="queued", attempts=attempts, reason=str(exc))
             delay = REPLY_BACKOFF[attempts - 1]
-            services.queue("replies").enqueue_in(timedelta(seconds=delay), send_reply, out_id)
-            log.warning("reply to %s deferred %ss: %s", mask(phone), delay, exc)
+            despite_outage(lambda: enqueue_again(services, out_id, delay=delay,
+                                                 attempts=attempts, reason=why))
+            log.warning("reply to %s deferred %ss: %s", mask(phone), delay, why)
             return "retrying"
-        store.update_outgoing(out_id, status="failed", attempts=attempts, reason=str(exc))
+        despite_outage(lambda: store.update_outgoing(out_id, status="failed", attempts=attempts,
+                                                     reason=why))
         raise
     if result.status is Status.FAILED and result.retryable and attempts <= len(REPLY_BACKOFF):
-        store.update_outgoing(out_id, status="queued", attempts=attempts, reason=result.reason)
         delay = REPLY_BACKOFF[attempts - 1]
-        services.queue("replies").enqueue_in(timedelta(seconds=delay), send_reply, out_id)
+        despite_outage(lambda: enqueue_again(services, out_id, delay=delay, attempts=attempts,
+                                             reason=result.reason))
         return "retrying"
+    despite_outage(lambda: _record_reply(services, out_id, phone, attempts, result))
+    if result.status is Status.FAILED:
+        job = get_current_job()
+        if job is not None:
+            job.meta["failure"] = result.reason
+            job.save_meta()
+        if not result.retryable:
+            raise PermanentGatewayError(f"reply refused by the gateway: {result.reason}")
+    return result.status.value
+
+
+def _record_reply(services: Services, out_id: str, phone: str, attempts: int, result) -> None:
+    """Record what the gateway said about a reply (idempotent, so it may be run again)."""
+    store = services.store
     store.update_outgoing(
         out_id,
         status=result.status.value,
@@ -72,17 +99,22 @@ def _send_reply(out_id: str) -> str:
     if result.message_id:
         store.link_gateway_id(result.message_id, f"out:{out_id}")
     if result.blacklisted:
-        from alerts.store import StoppedBy
-
         store.stop(phone, by=StoppedBy.OPERATOR)
-    if result.status is Status.FAILED:
-        job = get_current_job()
-        if job is not None:
-            job.meta["failure"] = result.reason
-            job.save_meta()
-        if not result.retryable:
-            raise PermanentGatewayError(f"reply refused by the gateway: {result.reason}")
-    return result.status.value
+
+
+def despite_outage(write: Callable[[], T]) -> T:
+    """Run a Redis write, waiting through an outage of up to RECORD_PATIENCE seconds."""
+    deadline = time.monotonic() + RECORD_PATIENCE
+    delay = 0.2
+    while True:
+        try:
+            return write()
+        except (redis_lib.ConnectionError, redis_lib.TimeoutError) as exc:
+            if time.monotonic() >= deadline:
+                raise
+            log.warning("Redis unreachable (%s); the record is written when it is back", exc)
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
 
 
 def drain_inbox(token: str) -> int:

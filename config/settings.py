@@ -17,6 +17,9 @@ class ConfigError(RuntimeError):
 SETTINGS: dict[str, type] = {
     "BAARA_ENV": str,
     "REDIS_URL": str,
+    "REDIS_SENTINELS": str,
+    "REDIS_SENTINEL_MASTER": str,
+    "REDIS_REPLICA_WAIT_MS": int,
     "SECRET_KEY": str,
     "AT_USERNAME": str,
     "AT_API_KEY": str,
@@ -51,6 +54,13 @@ SETTINGS: dict[str, type] = {
 DEFAULTS: dict[str, Any] = {
     "BAARA_ENV": "development",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
+    # Redis Sentinel: 'host:port,...' of the sentinels and the name they monitor Baara's
+    # primary under; then REDIS_URL gives only the database, user and password.
+    "REDIS_SENTINELS": "",
+    "REDIS_SENTINEL_MASTER": "",
+    # When the primary has replicas: how long (ms) an inbound SMS and a reply's claim wait for
+    # one replica to hold them (WAIT 1 n), so a failover does not lose them; 0 turns it off.
+    "REDIS_REPLICA_WAIT_MS": 100,
     "SECRET_KEY": "",
     "AT_USERNAME": "",
     "AT_API_KEY": "",
@@ -176,6 +186,24 @@ def weak_secrets(settings: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+_SENTINEL = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$")
+
+
+def _check_sentinels(settings: dict[str, Any]) -> None:
+    """REDIS_SENTINELS must be host:port,...; with them, REDIS_SENTINEL_MASTER is required."""
+    value = (settings["REDIS_SENTINELS"] or "").strip()
+    if not value:
+        return
+    for item in value.split(","):
+        if not _SENTINEL.match(item.strip()):
+            raise ConfigError(f"REDIS_SENTINELS must look like host:port,host:port; "
+                              f"got {item.strip()!r}")
+    if not (settings["REDIS_SENTINEL_MASTER"] or "").strip():
+        raise ConfigError("REDIS_SENTINEL_MASTER is required with REDIS_SENTINELS")
+    if settings["REDIS_REPLICA_WAIT_MS"] < 0:
+        raise ConfigError("REDIS_REPLICA_WAIT_MS must not be negative")
+
+
 def load_settings(
     overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
@@ -219,6 +247,7 @@ def load_settings(
     if settings["SIMULATOR"] is None:
         settings["SIMULATOR"] = not production
 
+    _check_sentinels(settings)
     if settings["AT_BATCH_SIZE"] < 1:
         raise ConfigError("AT_BATCH_SIZE must be at least 1")
     for name in (
