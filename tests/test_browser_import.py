@@ -20,6 +20,7 @@ from tests.test_extract import docx_bytes, future_seed
 def test_paste_a_notice_and_the_form_fills_itself(stack: LiveStack, page: Page) -> None:  # noqa: F811
     with screenshot_on_failure(page, "import-paste"):
         sign_in(page, stack)
+        page.get_by_role("button", name="Menu").click()  # a 360-px phone: the menu is folded
         page.get_by_role("link", name="Nouvelle offre").click()
         expect(page.get_by_role("heading", name="Importer une annonce")).to_be_visible()
         page.get_by_label("Texte de l'annonce").fill(
