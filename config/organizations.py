@@ -1,9 +1,10 @@
-"""Short names of the organisations that post jobs in Mali (config/organizations.yaml).
+"""The organisations that post jobs in Mali (config/organizations.yaml), one list for all.
 
 An SMS has room for "ALIMA", not for "The Alliance for International Medical Action": the
 alert, OFFRES and the USSD menu name the organisation by its short name. A job may give its own;
 otherwise short_name() looks the posted name up here, part by part for joint postings
-("AMCP-SP/ALIMA").
+("AMCP-SP/ALIMA"). The notice importer (alerts/extract/who.py) recognises recruiters by the
+same entries: notice_names() and the name it writes, `posted`.
 """
 
 from __future__ import annotations
@@ -34,11 +35,25 @@ class OrganizationsError(ValueError):
 
 @dataclass(frozen=True)
 class Organization:
-    """One organisation: its short name, full name and other spellings."""
+    """One organisation: its short name, full name, other spellings, and what the importer needs."""
 
     short: str
     name: str
     aliases: tuple[str, ...] = ()
+    #: What the notice importer writes in a draft's organisation field ('' means the short name).
+    posted: str = ""
+    #: Names the importer must not match on their own (an English word, a two-letter acronym).
+    not_in_notices: tuple[str, ...] = ()
+
+    @property
+    def posted_name(self) -> str:
+        """The name the importer writes for this organisation."""
+        return self.posted or self.short
+
+    def notice_names(self) -> tuple[str, ...]:
+        """Every name the importer looks for in a notice, in order, without the excluded ones."""
+        names = (self.posted_name, self.short, self.name, *self.aliases)
+        return tuple(n for n in dict.fromkeys(names) if n not in self.not_in_notices)
 
 
 @dataclass(frozen=True)
@@ -91,6 +106,8 @@ def load_organizations(folder: Path | None = None) -> Organizations:
             or not isinstance(row.get("short"), str)
             or not isinstance(row.get("name"), str)
             or not isinstance(row.get("aliases", []), list)
+            or not isinstance(row.get("posted", ""), str)
+            or not _texts(row.get("not_in_notices", []))
         ):
             raise OrganizationsError(f"{ORGANIZATIONS_FILE}: malformed entry {row!r}")
         short = row["short"].strip()
@@ -98,9 +115,22 @@ def load_organizations(folder: Path | None = None) -> Organizations:
             raise OrganizationsError(
                 f"{ORGANIZATIONS_FILE}: short name {short!r} must have 1 to {MAX_SHORT} characters"
             )
-        org = Organization(short, row["name"].strip(), tuple(str(a) for a in row["aliases"]))
+        org = Organization(
+            short,
+            row["name"].strip(),
+            tuple(str(a) for a in row.get("aliases", [])),
+            row.get("posted", "").strip(),
+            tuple(row.get("not_in_notices", [])),
+        )
+        unknown = set(org.not_in_notices) - {org.short, org.name, *org.aliases}
+        if unknown:
+            raise OrganizationsError(
+                f"{ORGANIZATIONS_FILE}: not_in_notices of {short} lists {sorted(unknown)}, "
+                "which are none of its names"
+            )
         entries.append(org)
-        for name in dict.fromkeys(key(n) for n in (org.short, org.name, *org.aliases)):
+        names = (org.short, org.name, org.posted_name, *org.aliases)
+        for name in dict.fromkeys(key(n) for n in names):
             owner = index.get(name)
             if owner is not None and owner is not org:
                 raise OrganizationsError(
@@ -108,6 +138,11 @@ def load_organizations(folder: Path | None = None) -> Organizations:
                 )
             index[name] = org
     return Organizations(tuple(entries), index)
+
+
+def _texts(value: object) -> bool:
+    """True when value is a list of texts."""
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
 @functools.lru_cache(maxsize=1)

@@ -11,14 +11,12 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from pathlib import Path
-
-import yaml
 
 from alerts.extract.notice import Notice
 from alerts.text import fold
+from config.organizations import Organizations
+from config.organizations import default_organizations as default_list
 
-ORGANIZATIONS = Path(__file__).resolve().parents[2] / "config" / "notice_organizations.yaml"
 _RECRUITS = re.compile(
     r"^\W{0,3}(?:,[^,]{0,60},)?\s*(?:recrute|recrutent|est à la recherche|est a la recherche|"
     r"recherche|lance un avis|is recruiting|is hiring|seeks|is seeking|invites)",
@@ -54,18 +52,14 @@ _HEADER_WORDS = frozenset(fold(w) for w in (
 ))
 
 
-class OrganizationsError(ValueError):
-    """config/notice_organizations.yaml is malformed."""
-
-
 @dataclass(frozen=True)
 class Organization:
-    """A known organisation and the patterns that find it."""
+    """A known organisation as the importer looks for it: name to write, pattern, domains."""
 
-    slug: str
-    name: str
-    short: str
+    short: str  # the entry's short name: unique, so it keys the scores
+    name: str  # what the draft's organisation field gets
     pattern: re.Pattern[str]
+    domains: tuple[str, ...]  # folded, spaceless names an application e-mail's domain may hold
 
 
 @dataclass(frozen=True)
@@ -91,29 +85,28 @@ def _pattern(names: list[str]) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w@.-])(?:{'|'.join(parts)})(?![\w-])")
 
 
-def load_organizations(path: Path = ORGANIZATIONS) -> list[Organization]:
-    """The organisations of config/notice_organizations.yaml, checked."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict):
-        raise OrganizationsError(f"{path.name} must map slugs to {{name, short, aliases}}")
+def compile_organizations(listed: Organizations) -> tuple[Organization, ...]:
+    """The importer's form of config/organizations.yaml's entries."""
     found = []
-    for slug, row in data.items():
-        if not isinstance(row, dict) or not isinstance(row.get("name"), str):
-            raise OrganizationsError(f"{path.name}: {slug} needs a name")
-        aliases = row.get("aliases") or []
-        short = row.get("short") or row["name"]
-        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-            raise OrganizationsError(f"{path.name}: aliases of {slug} must be a list of texts")
-        names = [row["name"], *aliases] + ([short] if len(short) > 5 or not short.isupper()
-                                           else [])
-        found.append(Organization(str(slug), row["name"], str(short), _pattern(names)))
-    return found
+    for org in listed.entries:
+        # The short name and one-word aliases ("Tdh", "HKI") are what e-mail domains are made of.
+        words = [org.short, *(a for a in org.aliases if " " not in a.strip())]
+        domains = (fold(w).replace(" ", "") for w in words)
+        found.append(
+            Organization(
+                org.short,
+                org.posted_name,
+                _pattern(list(org.notice_names())),
+                tuple(d for d in dict.fromkeys(domains) if len(d) >= 3),
+            )
+        )
+    return tuple(found)
 
 
 @functools.lru_cache(maxsize=1)
 def default_organizations() -> tuple[Organization, ...]:
-    """The shipped list, loaded once per process."""
-    return tuple(load_organizations())
+    """The shipped list, compiled once per process."""
+    return compile_organizations(default_list())
 
 
 def recruiter(
@@ -123,6 +116,7 @@ def recruiter(
     text = notice.text
     head_end = notice.lines[min(5, len(notice.lines) - 1)].start if notice.lines else 0
     scores: dict[str, float] = {}
+    hosts = [e.split("@")[-1].replace("-", "") for e in emails]
     spans: dict[str, tuple[int, int]] = {}
     for org in known:
         for m in org.pattern.finditer(text):
@@ -137,18 +131,17 @@ def recruiter(
                 score += 8
             if _EMPLOYER.search(text[max(0, m.start() - 40) : m.start()]):
                 score += 8
-            scores[org.slug] = scores.get(org.slug, 0) + score
-            spans.setdefault(org.slug, (m.start(), m.end()))
-        domain = fold(org.short).replace(" ", "")
-        if len(domain) >= 3 and any(domain in e.split("@")[-1].replace("-", "") for e in emails):
-            scores[org.slug] = scores.get(org.slug, 0) + 4
-    by_slug = {o.slug: o for o in known}
+            scores[org.short] = scores.get(org.short, 0) + score
+            spans.setdefault(org.short, (m.start(), m.end()))
+        if any(d in h for d in org.domains for h in hosts):
+            scores[org.short] = scores.get(org.short, 0) + 4
+    by_short = {o.short: o for o in known}
     joint = _joint_header(notice, known)
     if joint:
         return Recruiter(joint, True)
     if scores:
-        slug = max(scores, key=lambda s: scores[s])
-        return Recruiter(by_slug[slug].name, scores[slug] >= 5)
+        best = max(scores, key=lambda s: scores[s])
+        return Recruiter(by_short[best].name, scores[best] >= 5)
     for pattern in (_ACRONYM, _SUBJECT, _ONG):
         m = pattern.search(text)
         if m:
