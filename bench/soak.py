@@ -9,7 +9,7 @@ and Redis' used_memory, after warm-up, every minute and at the end, then the err
 (any transport error or 5xx, and any webhook answer other than 200).
 
 Redis is the store of record, and each message leaves records kept for days on purpose: its
-line in the number's history, the reply's record and its delivery ref, its AT id (alerts/store.py
+line in the number's history, the reply's record and its delivery ref, its AT id (alerts/store/keys.py
 lists them, with HISTORY_DAYS, RECORD_DAYS, DELIVERY_REF_DAYS and SEEN_DAYS). Ten minutes can
 never see those reach their steady state, and their growth would hide a leak. So the soak runs
 Baara with those four retentions scaled down to --retention seconds (30 by default) and a
@@ -61,7 +61,7 @@ PROCESS_SLACK_MIB = 5.0
 REDIS_SLACK_MIB = 2.0
 #: USSD call records (resumable calls) live this long: the warm-up must outlast it.
 USSD_CALL_SECONDS = 300
-#: Key families that grow with the messages handled, by design (alerts/store.py has the list).
+#: Key families that grow with the messages handled, by design (alerts/store/keys.py has the list).
 KEPT_BY_DESIGN = {"hist:*": "history", "out:*": "reply records", "outs:*": "reply ids",
                   "gw:*": "delivery refs", "seen:*": "AT ids"}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Self
 
 import redis as redis_lib
 from redis.client import Pipeline
@@ -27,7 +28,7 @@ class StoreBase:
         self.scripts = Scripts(self.redis)
 
     @classmethod
-    def from_url(cls, url: str):
+    def from_url(cls, url: str) -> Self:
         """A store on its own connection pool."""
         return cls(redis_lib.Redis.from_url(url, decode_responses=True))
 

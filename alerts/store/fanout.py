@@ -52,7 +52,6 @@ class FanoutStore(SubscribersStore):
         next one carries on from what is left. People this job already reached are dropped.
         Returns the new batch numbers and True once the audience is used up (plan complete).
         """
-        key = f"fan:{job_id}"
         first, end, finished = self.script("cut_batches")(
             keys=[
                 *(keys.fan(job_id, f"m:{lang.value}") for lang in Language),
@@ -61,7 +60,7 @@ class FanoutStore(SubscribersStore):
                 keys.fan(job_id, "plan"),
                 keys.fan(job_id, "stats"),
             ],
-            args=[size, ttl, limit, f"{key}:b:", *(lang.value for lang in Language)],
+            args=[size, ttl, limit, keys.fan(job_id, "b:"), *(lang.value for lang in Language)],
         )
         return list(range(int(first), int(end))), bool(finished)
 
