@@ -31,8 +31,11 @@ def test_every_script_is_used_and_every_used_script_exists():
     code = "\n".join(p.read_text() for p in MODULES)
     used = set(re.findall(r'script\("(\w+)"\)', code))
     used |= set(re.findall(r'name, args = "(\w+)"', code))
-    included = {m for n in SCRIPTS for m in re.findall(r"^--#include (\w+)\.lua$",
-                                                       (LUA_DIR / f"{n}.lua").read_text(), re.M)}
+    included = {
+        m
+        for n in SCRIPTS
+        for m in re.findall(r"^--#include (\w+)\.lua$", (LUA_DIR / f"{n}.lua").read_text(), re.M)
+    }
     assert included == FRAGMENTS
     assert used == set(SCRIPTS) - FRAGMENTS
 
@@ -48,8 +51,10 @@ def test_no_store_module_spells_a_key(module):
     for node in ast.walk(ast.parse(module.read_text())):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             text = node.value
-        elif isinstance(node, ast.JoinedStr) and node.values and isinstance(
-            node.values[0], ast.Constant
+        elif (
+            isinstance(node, ast.JoinedStr)
+            and node.values
+            and isinstance(node.values[0], ast.Constant)
         ):
             text = str(node.values[0].value)
         else:
