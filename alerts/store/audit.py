@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from alerts.store import keys
+import alerts.store.keys as keys
 from alerts.store.base import StoreBase
 
 

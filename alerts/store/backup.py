@@ -13,7 +13,7 @@ from pathlib import Path
 
 import redis as redis_lib
 
-from alerts.store import keys
+import alerts.store.keys as keys
 from alerts.store.subscribers import SubscribersStore, index_keys
 
 BACKUP_FORMAT = "baara-backup"

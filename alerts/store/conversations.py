@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+import alerts.store.keys as keys
 from alerts.domain.subscribers import InboundContext
-from alerts.store import keys
 from alerts.store.base import StoreBase
 from alerts.store.subscribers import unpack
 

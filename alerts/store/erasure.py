@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from alerts.store import keys
+import alerts.store.keys as keys
 from alerts.store.relays import RelaysStore
 from alerts.store.subscribers import SubscribersStore
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import alerts.store.keys as keys
 from alerts.domain.outcomes import AlertOutcome, AlertRecord
 from alerts.domain.subscribers import Language, MatchPlace
-from alerts.store import keys
 from alerts.store.subscribers import SubscribersStore
 
 #: Alerts remembered per number for the admin's "did they get it?" (the newest job ids).

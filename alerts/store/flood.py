@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from alerts.store import keys
+import alerts.store.keys as keys
 from alerts.store.base import StoreBase
 
 

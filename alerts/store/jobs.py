@@ -5,8 +5,8 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Sequence
 
+import alerts.store.keys as keys
 from alerts.domain.subscribers import Language, MatchPlace
-from alerts.store import keys
 from alerts.store.subscribers import SubscribersStore
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 
-from alerts.store import keys
+import alerts.store.keys as keys
 from alerts.store.base import StoreBase
 
 #: Messages the simulated gateway keeps in all (100 per number).

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import redis as redis_lib
 
+import alerts.store.keys as keys
 from alerts.domain.subscribers import (
     Language,
     MatchPlace,
@@ -18,7 +19,6 @@ from alerts.domain.subscribers import (
     covered,
     merge_subscriptions,
 )
-from alerts.store import keys
 from alerts.store.base import StoreBase
 
 # A subscriber's record is one bucket field: "{lang}|{status}|{source}|{created}|{updated}|

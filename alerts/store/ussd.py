@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import alerts.store.keys as keys
 from alerts.domain.subscribers import Subscriber
-from alerts.store import keys
 from alerts.store.base import StoreBase
 from alerts.store.subscribers import unpack
 
