@@ -937,7 +937,7 @@ def ussd():
     lang = state.language or Language.FR
     home = Frame(Kind.HOME) if subscriber else Frame(Kind.LANGUAGE_FIRST)
     ours = call is not None and call[0] == session_id
-    # ussd_begin() recorded this call itself when no other call was going on.
+    # ussd_request() (a new dial) recorded this call itself when no other call was going on.
     recorded = ours or (not path and (call is None or call[3]))
     if ours:
         assert call is not None

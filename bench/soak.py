@@ -8,18 +8,18 @@ reads. It prints the resident memory of the gunicorn master and workers and of t
 and Redis' used_memory, after warm-up, every minute and at the end, then the error count
 (any transport error or 5xx, and any webhook answer other than 200).
 
-Redis is the store of record, and each message leaves records kept for days on purpose: its
-line in the number's history, the reply's record and its delivery ref, its AT id (alerts/store.py
-lists them, with HISTORY_DAYS, RECORD_DAYS, DELIVERY_REF_DAYS and SEEN_DAYS). Ten minutes can
-never see those reach their steady state, and their growth would hide a leak. So the soak runs
-Baara with those four retentions scaled down to --retention seconds (30 by default) and a
-warm-up longer than that and than a USSD call record's 5 minutes; past the warm-up, every key
-family must be in its steady state, and Redis must stay flat like the processes. (A number's
-history expires that long after its last message; the soak's traffic comes back to the same
-number every 50 seconds, so a longer retention would make each history fill up to its cap of
-30 lines, and its AT ids to their 50, first: bounded, but not within ten minutes.) Each report
-also shows what the records kept by design hold (`MEMORY USAGE` over their keys), and the end
-prints what they cost per inbound SMS, so their growth under the real retention can be planned.
+Redis is the store of record, and each message leaves records kept for days on purpose: its line in
+the number's history, the reply's record and its delivery ref, its AT id (alerts/store/keys.py
+lists them, with HISTORY_DAYS, RECORD_DAYS, DELIVERY_REF_DAYS and SEEN_DAYS). Ten minutes can never
+see those reach their steady state, and their growth would hide a leak. So the soak runs Baara with
+those four retentions scaled down to --retention seconds (30 by default) and a warm-up longer than
+that and than a USSD call record's 5 minutes; past the warm-up, every key family must be in its
+steady state, and Redis must stay flat like the processes. (A number's history expires that long
+after its last message; the soak's traffic comes back to the same number every 50 seconds, so a
+longer retention would make each history fill up to its cap of 30 lines, and its AT ids to their
+50, first: bounded, but not within ten minutes.) Each report also shows what the records kept by
+design hold (`MEMORY USAGE` over their keys), and the end prints what they cost per inbound SMS, so
+their growth under the real retention can be planned.
 
 Targets (issue 8): flat memory, zero errors. "Flat" is checked as: each process and Redis grow
 by at most PROCESS_SLACK_MIB and REDIS_SLACK_MIB after warm-up.
@@ -61,7 +61,7 @@ PROCESS_SLACK_MIB = 5.0
 REDIS_SLACK_MIB = 2.0
 #: USSD call records (resumable calls) live this long: the warm-up must outlast it.
 USSD_CALL_SECONDS = 300
-#: Key families that grow with the messages handled, by design (alerts/store.py has the list).
+#: Key families that grow with the messages handled, by design (alerts/store/keys.py lists them).
 KEPT_BY_DESIGN = {"hist:*": "history", "out:*": "reply records", "outs:*": "reply ids",
                   "gw:*": "delivery refs", "seen:*": "AT ids"}
 

@@ -228,7 +228,7 @@ def test_restore_is_idempotent_and_resumes_after_stopping_halfway(
         real(pipe, keys, report)
 
     monkeypatch.setattr(Store, "_restore_batch", staticmethod(dies_on_the_second_batch))
-    monkeypatch.setattr("alerts.store.RESTORE_BATCH", 20)
+    monkeypatch.setattr("alerts.store.backup.RESTORE_BATCH", 20)
     with pytest.raises(KeyboardInterrupt):
         target.restore_all(path)
     monkeypatch.undo()

@@ -12,6 +12,7 @@ from alerts.store import (
     SubscriberStatus,
     Subscription,
 )
+from alerts.store.subscribers import pack, unpack
 
 A, B, C = "+22376000001", "+22376000002", "+22366000003"
 NIONO = MatchPlace("niono", "segou")
@@ -38,7 +39,7 @@ def test_pack_roundtrip():
             Subscription(region="segou", category="nurse"),
         ),
     )
-    assert Subscriber.unpack(A, sub.pack()) == sub
+    assert unpack(A, pack(sub)) == sub
 
 
 def test_subscription_needs_one_place():

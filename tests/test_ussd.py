@@ -291,30 +291,42 @@ def replace_state(state: State, **changes) -> State:
 # -- the store's call records -------------------------------------------------------------
 
 
+def begin(store: Store, phone: str, session_id: str, known: str, new: str, ttl: int):
+    """A new dial through the one round trip the webhook makes (flood control off)."""
+    return store.ussd_request(phone, session_id, None, known, new, ttl, limit=0, window=60,
+                              metric="test")[1:]
+
+
+def step(store: Store, phone: str, session_id: str, answers: str, ttl: int):
+    """An answer through the one round trip the webhook makes (flood control off)."""
+    return store.ussd_request(phone, session_id, answers, "", "", ttl, limit=0, window=60,
+                              metric="test")[1:]
+
+
 def test_store_call_records(redis):
     store = Store(redis)
     store.subscribe(PHONE, [KATI_ALL], language=Language.BM)
-    sub, call_, jobs = store.ussd_begin(PHONE, "a", "K", "N", 300)
+    sub, call_, jobs = begin(store, PHONE, "a", "K", "N", 300)
     assert sub.language is Language.BM and call_ is None and jobs is None
     # The call was recorded on the way, beginning on the known caller's first screen.
-    assert store.ussd_step(PHONE, "a", '["1"]', 300)[1] == ("a", "K", "[]", False)
-    assert store.ussd_step(PHONE, "a", '["1","2"]', 300)[1] == ("a", "K", '["1"]', False)
+    assert step(store, PHONE, "a", '["1"]', 300)[1] == ("a", "K", "[]", False)
+    assert step(store, PHONE, "a", '["1","2"]', 300)[1] == ("a", "K", '["1"]', False)
     # Another call does not move this one's record, and finds it as it was.
-    assert store.ussd_step(PHONE, "b", '["9"]', 300)[1] == ("a", "K", '["1","2"]', False)
-    assert store.ussd_begin(PHONE, "b", "K", "N", 300)[1] == ("a", "K", '["1","2"]', False)
-    assert store.ussd_step(PHONE, "a", '["1","2","3"]', 300)[1][2] == '["1","2"]'
+    assert step(store, PHONE, "b", '["9"]', 300)[1] == ("a", "K", '["1","2"]', False)
+    assert begin(store, PHONE, "b", "K", "N", 300)[1] == ("a", "K", '["1","2"]', False)
+    assert step(store, PHONE, "a", '["1","2","3"]', 300)[1][2] == '["1","2"]'
     assert 290 < redis.ttl(f"ussd:{PHONE}") <= 300
     # Ended: never moved on again, and a new call records itself over it.
     store.end_ussd_call(PHONE, "a", "K", '["1","2","3"]', 300)
-    store.ussd_step(PHONE, "a", '["1","2","3","4"]', 300)
-    assert store.ussd_step(PHONE, "a", "[]", 300)[1] == ("a", "K", '["1","2","3"]', True)
-    assert store.ussd_begin(PHONE, "c", "K", "N", 300)[1][3] is True
-    assert store.ussd_step(PHONE, "c", '["1"]', 300)[1] == ("c", "K", "[]", False)
+    step(store, PHONE, "a", '["1","2","3","4"]', 300)
+    assert step(store, PHONE, "a", "[]", 300)[1] == ("a", "K", '["1","2","3"]', True)
+    assert begin(store, PHONE, "c", "K", "N", 300)[1][3] is True
+    assert step(store, PHONE, "c", '["1"]', 300)[1] == ("c", "K", "[]", False)
     # A new number begins on the other first screen; jobs snapshots follow their call.
     other = "+22366123456"
-    store.ussd_begin(other, "x", "K", "N", 300)
+    begin(store, other, "x", "K", "N", 300)
     store.save_ussd_jobs(other, "x", '{"jobs": []}', 300)
-    assert store.ussd_step(other, "x", '["3"]', 300)[1:] == (("x", "N", "[]", False),
+    assert step(store, other, "x", '["3"]', 300)[1:] == (("x", "N", "[]", False),
                                                             ("x", '{"jobs": []}'))
     # Dropping by session id leaves another call's record alone.
     store.drop_ussd_call(other, "y")
