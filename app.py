@@ -27,29 +27,32 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     check_lists(app.extensions["baara.reference"])  # the notice importer's towns and NGOs
 
-    from alerts import logs, security, services
+    from alerts import services
+    from alerts.ops import logs
+    from alerts.web import security
 
     logs.init_app(app)
     security.init_app(app)
     services.init_app(app)
 
-    from alerts import api, health, sms, ussd
+    from alerts.ussd import menu as ussd
+    from alerts.web import api, health, sms
 
     app.register_blueprint(health.bp)
     app.register_blueprint(sms.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(ussd.bp)
-    from alerts import metrics
+    from alerts.ops import metrics
 
     metrics.init_app(app)
     if app.config["SIMULATOR"]:
-        from alerts import simulator
+        from alerts.gateways import simulator
 
         app.register_blueprint(simulator.at_blueprint)
-    from alerts import cli
+    from alerts.ops import cli
     cli.init_app(app)
     # Admin web, phone simulator page, CSRF (webhooks and API exempt), Babel, `flask admin`.
-    from alerts import admin
+    from alerts.web import admin
 
     admin.init_app(app)
     return app

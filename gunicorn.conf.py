@@ -11,7 +11,7 @@ import gc
 
 # Access and error lines scrubbed (numbers masked in every encoding, `key=` and tokens redacted);
 # JSON lines when BAARA_ENV=production. See alerts/access_log.py.
-logger_class = "alerts.access_log.AccessLogger"
+logger_class = "alerts.ops.access_log.AccessLogger"
 
 
 def post_worker_init(worker):

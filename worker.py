@@ -70,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from alerts import fanout, inbox
+    from alerts.sending import fanout
+    from alerts.sms import inbox
 
     app = create_app()
     with app.app_context():
@@ -84,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         worker.sweep_every = fanout.sweep_interval(services.config)
         logging.basicConfig(level=logging.INFO)
         if not args.burst:
-            from alerts import relays
+            from alerts.sms import relays
 
             log.info("next relay digest: %s", relays.schedule_digest(services))
         worker.work(burst=args.burst, with_scheduler=True, logging_level="INFO")

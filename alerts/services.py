@@ -26,7 +26,7 @@ class Services:
     def gateway(self):
         """The SMS gateway, built on first use so the app starts without touching AT."""
         if self._gateway is None:
-            from alerts.gateway import Gateway
+            from alerts.gateways.africastalking import Gateway
 
             self._gateway = Gateway.from_config(self.config)
         return self._gateway

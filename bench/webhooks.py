@@ -109,8 +109,8 @@ def drain_rate(redis_url: str, env: dict, seconds: float) -> str:
     """Time one inbox drainer (the worker's part of an inbound SMS) on what the bench left."""
     import secrets
 
-    from alerts import inbox
     from alerts.services import current_services
+    from alerts.sms import inbox
     from alerts.store import INBOX, INBOX_LEASE
     from app import create_app
 
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
     args = parser.parse_args(argv)
 
-    from alerts.devstack import start_redis
+    from alerts.ops.devstack import start_redis
 
     folder = Path(tempfile.mkdtemp(prefix="baara-bench-webhooks-"))
     procs = Processes()

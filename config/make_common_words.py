@@ -12,7 +12,7 @@ from pathlib import Path
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from alerts.places import (
+from alerts.domain.places import (
     CATEGORY_FUZZY_SCORE,
     MIN_FUZZY_TOKEN,
     MIN_SCORE,
@@ -20,7 +20,7 @@ from alerts.places import (
     STOP_WORDS,
     Places,
 )
-from alerts.text import fold
+from alerts.domain.text import fold
 from config.reference import COMMON_WORDS_FILE
 
 DICTIONARY = Path("/usr/share/dict/french")

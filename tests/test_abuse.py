@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import date, timedelta
 
-from alerts import abuse
+from alerts.sms import abuse
 from alerts.store import Store
 from messages import sms as texts
 

@@ -13,11 +13,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from alerts import accounts, erasure, jobs
-from alerts.admin import job_views
-from alerts.admin.dashboard import subscriber_figures
+from alerts.jobs import lifecycle as jobs
+from alerts.ops import erasure
 from alerts.services import current_services
 from alerts.store import Language, Source, Subscription, current_store
+from alerts.web import accounts
+from alerts.web.admin import job_views
+from alerts.web.admin.dashboard import subscriber_figures
 from tests.conftest import PRODUCTION_SECRETS
 
 ADMIN = ("admin@ngo.ml", "admin-password-1")
@@ -622,7 +624,7 @@ def test_queue_view_lists_queues_and_requeues_failed_jobs(app, admin_client) -> 
 
     sync = current_services().queue("default")
     queue = Queue(sync.name, connection=sync.connection)  # a real, asynchronous one
-    queue.enqueue("alerts.phones.normalize", None, "XX", job_id="broken-1")
+    queue.enqueue("alerts.domain.phones.normalize", None, "XX", job_id="broken-1")
     SimpleWorker([queue], connection=queue.connection).work(burst=True)
     assert "broken-1" in queue.failed_job_registry.get_job_ids()
     page = admin_client.get("/admin/queues").text
@@ -686,7 +688,7 @@ def test_simulator_inbox_shows_what_the_simulated_gateway_delivered(app, client)
 
 
 def test_simulated_gateway_reports_delivery(app, monkeypatch) -> None:
-    from alerts import simulator
+    from alerts.gateways import simulator
 
     monkeypatch.setattr(simulator, "DELIVERY_DELAY", 0.05)
     st = current_store()

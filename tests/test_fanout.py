@@ -16,7 +16,8 @@ import pytest
 from rq.job import Job as RQJob
 from rq.registry import ScheduledJobRegistry
 
-from alerts import fanout, jobs
+from alerts.jobs import lifecycle as jobs
+from alerts.sending import fanout
 from alerts.services import current_services
 from alerts.store import Language, StoppedBy, Subscription
 from config.reference import default_reference

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from alerts.openapi import document
+from alerts.web.openapi import document
 
 _METHODS = {"get", "post", "put", "patch", "delete"}
 

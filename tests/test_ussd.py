@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from alerts.places import Places
+from alerts.domain.places import Places
 from alerts.store import Language, Source, Store, Subscription
-from alerts.ussd import (
+from alerts.ussd.menu import (
     SESSION_TTL,
     Context,
     Frame,

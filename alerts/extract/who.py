@@ -15,8 +15,8 @@ from pathlib import Path
 
 import yaml
 
+from alerts.domain.text import fold
 from alerts.extract.notice import Notice
-from alerts.text import fold
 
 ORGANIZATIONS = Path(__file__).resolve().parents[2] / "config" / "notice_organizations.yaml"
 _RECRUITS = re.compile(

@@ -1,0 +1,1 @@
+"""Domain types and rules: no Flask, no Redis."""

@@ -1,0 +1,174 @@
+"""RQ jobs. Jobs take ids, not objects; retry only what is retryable; fail the rest loudly."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from rq import get_current_job
+
+from alerts.domain.phones import mask
+from alerts.gateways.africastalking import GatewayError, PermanentGatewayError, Status
+from alerts.services import current_services
+
+log = logging.getLogger(__name__)
+
+#: Seconds before each retry of a reply the gateway could not take.
+REPLY_BACKOFF = (5, 30, 120, 600, 1800, 3600)
+
+
+def send_reply(out_id: str) -> str:
+    """Send one recorded reply, exactly once; a stopped number gets only its STOP confirmation."""
+    from alerts.ops import metrics
+
+    status = "error"
+    try:
+        status = _send_reply(out_id)
+        return status
+    finally:
+        metrics.count("replies", status=status)
+
+
+def _send_reply(out_id: str) -> str:
+    services = current_services()
+    store = services.store
+    out = store.get_outgoing(out_id)
+    if out is None:
+        return "missing"
+    if out["status"] not in ("queued",):
+        return out["status"]  # already handled by an earlier run of this job
+    phone = out["phone"]
+    if out.get("force") != "1":
+        sub = store.get_subscriber(phone)
+        if sub is not None and not sub.active:
+            store.update_outgoing(out_id, status="suppressed", reason="stopped")
+            return "suppressed"
+    if not store.claim_outgoing(out_id):
+        return "claimed"
+    attempts = int(out.get("attempts", 0)) + 1
+    try:
+        result = services.gateway.send_one(out["text"], phone)
+    except GatewayError as exc:
+        if exc.retryable and attempts <= len(REPLY_BACKOFF):
+            store.update_outgoing(out_id, status="queued", attempts=attempts, reason=str(exc))
+            delay = REPLY_BACKOFF[attempts - 1]
+            services.queue("replies").enqueue_in(timedelta(seconds=delay), send_reply, out_id)
+            log.warning("reply to %s deferred %ss: %s", mask(phone), delay, exc)
+            return "retrying"
+        store.update_outgoing(out_id, status="failed", attempts=attempts, reason=str(exc))
+        raise
+    if result.status is Status.FAILED and result.retryable and attempts <= len(REPLY_BACKOFF):
+        store.update_outgoing(out_id, status="queued", attempts=attempts, reason=result.reason)
+        delay = REPLY_BACKOFF[attempts - 1]
+        services.queue("replies").enqueue_in(timedelta(seconds=delay), send_reply, out_id)
+        return "retrying"
+    store.update_outgoing(
+        out_id,
+        status=result.status.value,
+        attempts=attempts,
+        reason=result.reason or "",
+        gateway_id=result.message_id or "",
+    )
+    if result.message_id:
+        store.link_gateway_id(result.message_id, f"out:{out_id}")
+    if result.blacklisted:
+        from alerts.store import StoppedBy
+
+        store.stop(phone, by=StoppedBy.OPERATOR)
+    if result.status is Status.FAILED:
+        job = get_current_job()
+        if job is not None:
+            job.meta["failure"] = result.reason
+            job.save_meta()
+        if not result.retryable:
+            raise PermanentGatewayError(f"reply refused by the gateway: {result.reason}")
+    return result.status.value
+
+
+def drain_inbox(token: str) -> int:
+    """Handle the inbound SMS waiting in the inbox (alerts/inbox.py), holding its lease."""
+    from alerts.sms import inbox
+
+    return inbox.drain(current_services(), token)
+
+
+# -- community relays ------------------------------------------------------------------------
+
+
+def lapse_consent(request_id: str) -> int:
+    """72 hours after a relay's request: lapse it if unanswered and tell the relay.
+
+    Takes the request's id, never the number: a queued job's arguments must hold nothing that
+    an erasure would have to find (the id leads to the number while the request is kept).
+    """
+    from alerts.sending.outbox import queue_sms
+    from alerts.sms import relays
+
+    services = current_services()
+    phone = services.store.consent_target(request_id)
+    if phone is None:  # answered, erased, or expired meanwhile
+        return 0
+    out = relays.expire(services.store, phone, request_id)
+    for target, text, force in out.messages:
+        queue_sms(services, target, text, kind="relay", force=force)
+    return len(out.messages)
+
+
+def expire_consent(phone: str, request_id: str) -> int:
+    """The same as lapse_consent, for jobs queued with the number by an earlier release."""
+    del phone  # the request id is enough; kept only so those jobs still run
+    return lapse_consent(request_id)
+
+
+def relay_digest() -> int:
+    """The weekly digest to every approved relay with open jobs in its districts; reschedules."""
+    from alerts.sending.outbox import queue_sms
+    from alerts.sms import relays
+
+    services = current_services()
+    sent = 0
+    for phone, text in relays.digests(services):
+        queue_sms(services, phone, text, kind="digest")
+        sent += 1
+    relays.schedule_digest(services, after_run=True)
+    return sent
+
+
+# -- alert fan-out --------------------------------------------------------------------------
+# Thin entry points; the logic and its exactly-once guarantee are in alerts/fanout.py.
+
+
+def plan_fanout(job_id: str) -> dict:
+    """Match a published job's subscribers, store the batches, enqueue one job per batch."""
+    from alerts.sending import fanout
+
+    return fanout.plan(current_services(), job_id)
+
+
+def send_batch(job_id: str, batch_no: int) -> dict:
+    """Send one batch of a job's alerts (each recipient at most once)."""
+    from alerts.sending import fanout
+
+    return fanout.send_batch(current_services(), job_id, batch_no)
+
+
+def publish_scheduled(job_id: str) -> str:
+    """Publish a job held back by quiet hours (unless it was cancelled or closed meanwhile)."""
+    from alerts.jobs import lifecycle as jobs
+
+    services = current_services()
+    job = jobs.get_job(job_id, services=services)
+    if job is None or job.status is not jobs.JobStatus.SCHEDULED:
+        return "skipped"
+    job, errors = jobs.publish(services, job_id)
+    if errors:
+        log.warning("job %s not published at the end of quiet hours: %s", job_id, errors)
+        return "refused"
+    return job.status.value if job else "missing"
+
+
+def sweep_fanouts() -> dict:
+    """Re-enqueue lost fan-out batches and planners now (workers also do it on their own)."""
+    from alerts.sending import fanout
+
+    return fanout.sweep(current_services(), force=True)

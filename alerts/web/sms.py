@@ -1,0 +1,127 @@
+"""Africa's Talking SMS callbacks: inbound messages, delivery reports, opt-outs. Thin views."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import redis as redis_lib
+from flask import Blueprint, jsonify, request
+
+from alerts.domain.phones import try_normalize
+from alerts.gateways.africastalking import Status, delivery_status
+from alerts.ops import metrics
+from alerts.services import current_services
+from alerts.sms import inbox
+from alerts.store import StoppedBy
+from alerts.web.auth import check_webhook_key
+
+bp = Blueprint("sms", __name__, url_prefix="/sms")
+
+INCOMING_FIELDS = ("from", "to", "text", "date", "id")
+DELIVERY_FIELDS = ("id", "status")
+OPT_OUT_FIELDS = ("senderId", "phoneNumber")
+#: A delivery report may only move a message forward.
+_RANK = {"queued": 0, "sending": 1, Status.SENT.value: 2, Status.DELIVERED.value: 3,
+         Status.FAILED.value: 3}
+
+
+def bad_request(field: str, problem: str):
+    """A 400 that names the field."""
+    return jsonify({"error": "Bad Request", "field": field, "detail": f"{field}: {problem}"}), 400
+
+
+def _missing(fields: tuple[str, ...]):
+    for name in fields:
+        if name not in request.form:
+            return bad_request(name, "missing")
+    return None
+
+
+def parse_at_date(value: str) -> datetime | None:
+    """AT sends '2017-05-03T06:04:45Z' or '2017-05-03 06:04:45' (and sometimes fractions)."""
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+@bp.errorhandler(redis_lib.RedisError)
+def _redis_down(exc: Exception):
+    # Not our caller's fault: 503 makes AT retry the callback later.
+    return jsonify({"error": "Service Unavailable", "detail": "storage unavailable"}), 503
+
+
+@bp.post("/incoming")
+def incoming():
+    """One inbound SMS: accepted once per AT id into the inbox; the worker answers it."""
+    check_webhook_key()
+    if problem := _missing(INCOMING_FIELDS):
+        return problem
+    form = request.form
+    phone = try_normalize(form["from"])
+    if phone is None:
+        return bad_request("from", "not a valid phone number")
+    if not form["id"].strip():
+        return bad_request("id", "empty")
+    if parse_at_date(form["date"]) is None:
+        return bad_request("date", "expected 2017-05-03T06:04:45Z or 2017-05-03 06:04:45")
+    # One round trip; understanding and answering happen in the worker (alerts/inbox.py).
+    verdict = inbox.accept(current_services(), phone, form["id"], form["text"])
+    status = {"duplicate": "duplicate", "ok": "accepted"}.get(verdict, "ignored")
+    # Always 200: AT must retry neither a duplicate nor a flood.
+    return jsonify({"status": status}), 200
+
+
+@bp.post("/delivery")
+def delivery():
+    """A delivery report: update that message; unknown or repeated reports still get 200."""
+    check_webhook_key()
+    if problem := _missing(DELIVERY_FIELDS):
+        return problem
+    form = request.form
+    status = delivery_status(form["status"])
+    services = current_services()
+    store = services.store
+    ref = store.ref_for_gateway_id(form["id"]) if form["id"] else None
+    reason = form.get("failureReason", "")
+    if status is None or ref is None:
+        return jsonify({"status": "ignored"}), 200
+    # The report acts on the number its message id was sent to, which we recorded; its own
+    # phoneNumber field is never trusted (a forged report would otherwise stop anyone).
+    current: dict = {}
+    if ref.startswith("out:"):
+        current = store.get_outgoing(ref[4:]) or {}
+        recipient = current.get("phone")
+    else:
+        recipient = ref.rpartition(":")[2] if ref.startswith("alert:") else None
+    if reason.lower() == "userinblacklist" and recipient:
+        store.stop(recipient, by=StoppedBy.OPERATOR)
+    if ref.startswith("out:"):
+        out_id = ref[4:]
+        if _RANK.get(status.value, 0) > _RANK.get(current.get("status", ""), 0):
+            store.update_outgoing(out_id, status=status.value, reason=reason)
+    elif ref.startswith("alert:"):
+        from alerts.jobs import lifecycle as jobs
+
+        if jobs.record_delivery(services, ref, status, reason):
+            if status is Status.DELIVERED:
+                metrics.count_alerts(services, {("delivered", ""): 1})
+            else:
+                why = re.sub(r"[^A-Za-z0-9_]", "", reason)[:40] or "DeliveryFailed"
+                metrics.count_alerts(services, {("failed", why): 1})
+    return jsonify({"status": "recorded"}), 200
+
+
+@bp.post("/opt-out")
+def opt_out():
+    """The person opted out of our sender ID at the operator: stop them, send nothing."""
+    check_webhook_key()
+    if problem := _missing(OPT_OUT_FIELDS):
+        return problem
+    phone = try_normalize(request.form["phoneNumber"])
+    if phone is None:
+        return bad_request("phoneNumber", "not a valid phone number")
+    current_services().store.stop(phone, by=StoppedBy.OPERATOR)
+    return jsonify({"status": "stopped"}), 200
