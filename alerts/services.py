@@ -9,6 +9,7 @@ import redis as redis_lib
 from flask import Flask, current_app
 from rq import Queue
 
+from alerts.gateways.africastalking import Gateway
 from alerts.store import Retention, Store
 
 
@@ -26,8 +27,6 @@ class Services:
     def gateway(self):
         """The SMS gateway, built on first use so the app starts without touching AT."""
         if self._gateway is None:
-            from alerts.gateways.africastalking import Gateway
-
             self._gateway = Gateway.from_config(self.config)
         return self._gateway
 

@@ -31,6 +31,10 @@ from flask import (
     request,
 )
 
+from alerts.domain.phones import try_normalize
+from alerts.store import current_store
+from alerts.web.admin.core import current_account, require_login, secure_headers
+
 log = logging.getLogger(__name__)
 
 PRICE_PER_SEGMENT = 25
@@ -222,7 +226,6 @@ def _simulated_at() -> SimulatedAT:
 
 def _record_in_store(message: dict) -> None:
     # Imported here so this module (and the gateway tests) work without the store.
-    from alerts.store import current_store
 
     current_store().record_simulated(message)
 
@@ -303,8 +306,6 @@ def _phone_guard():
     # Off in production unless SIMULATOR=1, and then for signed-in admins only: the page can
     # send texts to Baara as any number (a poster could otherwise stop or enroll anyone).
     if current_app.config.get("BAARA_ENV") == "production":
-        from alerts.web.admin.core import current_account, require_login
-
         refused = require_login()
         if refused is not None:
             return refused
@@ -316,14 +317,10 @@ def _phone_guard():
 
 @phone_blueprint.after_request
 def _phone_headers(response: Response) -> Response:
-    from alerts.web.admin.core import secure_headers
-
     return secure_headers(response)
 
 
 def _phone_arg(raw: str | None) -> str | None:
-    from alerts.domain.phones import try_normalize
-
     return try_normalize(raw or "")
 
 
@@ -409,7 +406,6 @@ def phone_ussd():
 @phone_blueprint.get("/inbox")
 def phone_inbox():
     """What the simulated gateway took for this number, newest first, and whether it arrived."""
-    from alerts.store import current_store
 
     phone = _phone_arg(request.args.get("phone"))
     if phone is None:

@@ -27,6 +27,8 @@ from zoneinfo import ZoneInfo
 from flask import current_app, has_app_context
 
 from alerts.domain.places import Places
+from alerts.gateways.africastalking import Status, delivery_status
+from alerts.sending import enqueue
 from alerts.services import Services, current_services
 from alerts.store import MatchPlace, Subscriber, Subscription
 from config.organizations import MAX_SHORT, default_organizations
@@ -640,7 +642,7 @@ def schedule_at(
         return get_job(job.id, services=services), {"status": "changed meanwhile, try again"}
     services.store.set_job_scheduled(job.id, at)
     services.queue("alerts").enqueue_at(
-        datetime.fromtimestamp(at, UTC), "alerts.sending.tasks.publish_scheduled", job.id,
+        datetime.fromtimestamp(at, UTC), enqueue.PUBLISH_SCHEDULED, job.id,
         job_id=f"publish-{job.id}-{at}",
     )
     return get_job(job.id, services=services), {}
@@ -653,7 +655,6 @@ def publish(
 
     Refused (with the field at fault) when the job is closed, cancelled or past its deadline.
     """
-    from alerts.sending import fanout
 
     store = services.store
     now = store.now() if now is None else now
@@ -670,7 +671,7 @@ def publish(
     if ends is not None:
         if job.status is JobStatus.PUBLISHED:
             # Already out: a second publish at night must not pull it back.
-            fanout.start(services, job)
+            enqueue.start_fanout(services, job.id)
             return job, {}
         return schedule_at(services, job, int(ends.timestamp()), now=stamp, allowed=allowed)
     change = {"status": JobStatus.PUBLISHED.value, "updated_at": str(stamp)}
@@ -683,7 +684,7 @@ def publish(
     assert published is not None
     store.set_job_open(job.id, published.published_at)
     store.set_alert_stat(job.id, "counted", match_count(services, published, job.id))
-    fanout.start(services, published)
+    enqueue.start_fanout(services, published.id)
     return get_job(job.id, services=services), {}
 
 
@@ -875,7 +876,6 @@ def record_delivery(services: Services, ref: str, status: Any, reason: str = "")
     `status` is a gateway Status or AT's word ('Success', 'Failed'...). Only the first final
     report counts: repeats and late, out-of-order reports change nothing.
     """
-    from alerts.gateways.africastalking import Status, delivery_status
 
     kind, _, rest = ref.partition(":")
     job_id, _, phone = rest.partition(":")

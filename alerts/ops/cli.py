@@ -14,6 +14,7 @@ from alerts.extract import MAX_TEXT, extract
 from alerts.extract.files import UnreadableFile, text_from_file
 from alerts.jobs import lifecycle as jobs
 from alerts.ops import backup as backups
+from alerts.sending import fanout
 from alerts.services import current_services
 from alerts.store import BackupError
 
@@ -141,7 +142,6 @@ def cancel(job_id: str) -> None:
 @jobs_cli.command("sweep")
 def sweep() -> None:
     """Re-enqueue lost alert batches now (workers do it on their own every few seconds)."""
-    from alerts.sending import fanout
 
     click.echo(json.dumps(fanout.sweep(current_services(), force=True)))
 

@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+import redis
+
 ROOT = Path(__file__).resolve().parents[2]
 INSTANCE = ROOT / "instance"
 
@@ -50,7 +52,6 @@ def _pick_port(preferred: int) -> int:
 
 def start_redis(folder: Path, port: int) -> subprocess.Popen:
     """A private redis-server with AOF (appendfsync everysec), waiting until it answers."""
-    import redis
 
     folder.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(

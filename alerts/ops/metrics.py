@@ -24,6 +24,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
+from alerts.gateways import africastalking as gateway
 from alerts.services import Services, current_services
 from alerts.web.auth import token_required
 
@@ -180,7 +181,6 @@ def metrics() -> Response:
 
 def init_app(app: Flask) -> None:
     """Serve /metrics and let the gateway report its latency."""
-    from alerts.gateways import africastalking as gateway
 
     app.register_blueprint(bp)
     if observe_gateway not in gateway.BATCH_OBSERVERS:

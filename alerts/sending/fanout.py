@@ -58,6 +58,8 @@ from alerts.domain.phones import mask
 from alerts.gateways.africastalking import GatewayError, Status
 from alerts.jobs import lifecycle as jobs
 from alerts.ops import metrics
+from alerts.sending.enqueue import PLAN_FANOUT, RESULT_TTL, SEND_BATCH
+from alerts.sending.enqueue import rq_id as _rq_id
 from alerts.services import Services
 from alerts.store import StoppedBy
 from messages.compose import count_segments
@@ -70,11 +72,7 @@ ALERT_BACKOFF = (2, 10, 60, 300, 900, 1800)
 DEFAULT_LEASE = 30
 MAX_SWEEPS = 5
 KEEP_AFTER_DEADLINE = 30 * 24 * 3600
-RESULT_TTL = 3600
 _REASON = re.compile(r"[^A-Za-z0-9_]")
-
-SEND_BATCH = "alerts.sending.tasks.send_batch"
-PLAN_FANOUT = "alerts.sending.tasks.plan_fanout"
 
 
 def lease_seconds(config: dict[str, Any]) -> int:
@@ -89,12 +87,6 @@ def lease_seconds(config: dict[str, Any]) -> int:
 def sweep_interval(config: dict[str, Any]) -> float:
     """How often some worker looks for lost batches: a third of the lease."""
     return max(0.5, lease_seconds(config) / 3)
-
-
-def _rq_id(kind: str, job_id: str, n: int | str = "") -> str:
-    return f"{kind}-{job_id}-{n}-{secrets.token_hex(4)}" if n != "" else (
-        f"{kind}-{job_id}-{secrets.token_hex(4)}"
-    )
 
 
 def _reason(text: str | None) -> str:
@@ -125,15 +117,6 @@ def _progress(**values: Any) -> None:
 
 
 # -- planning -----------------------------------------------------------------------------
-
-
-def start(services: Services, job: jobs.Job) -> bool:
-    """Ask for a plan of this job's alerts; False when one is already pending or sending."""
-    rq_id = _rq_id("plan", job.id)
-    if not services.store.fanout_request(job.id, rq_id):
-        return False
-    services.queue("alerts").enqueue(PLAN_FANOUT, job.id, job_id=rq_id, result_ttl=RESULT_TTL)
-    return True
 
 
 def plan(services: Services, job_id: str) -> dict[str, Any]:

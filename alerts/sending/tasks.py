@@ -9,7 +9,13 @@ from rq import get_current_job
 
 from alerts.domain.phones import mask
 from alerts.gateways.africastalking import GatewayError, PermanentGatewayError, Status
+from alerts.jobs import lifecycle as jobs
+from alerts.ops import metrics
+from alerts.sending import fanout
+from alerts.sending.outbox import queue_sms
 from alerts.services import current_services
+from alerts.sms import inbox, relays
+from alerts.store import StoppedBy
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +25,6 @@ REPLY_BACKOFF = (5, 30, 120, 600, 1800, 3600)
 
 def send_reply(out_id: str) -> str:
     """Send one recorded reply, exactly once; a stopped number gets only its STOP confirmation."""
-    from alerts.ops import metrics
 
     status = "error"
     try:
@@ -72,8 +77,6 @@ def _send_reply(out_id: str) -> str:
     if result.message_id:
         store.link_gateway_id(result.message_id, f"out:{out_id}")
     if result.blacklisted:
-        from alerts.store import StoppedBy
-
         store.stop(phone, by=StoppedBy.OPERATOR)
     if result.status is Status.FAILED:
         job = get_current_job()
@@ -87,7 +90,6 @@ def _send_reply(out_id: str) -> str:
 
 def drain_inbox(token: str) -> int:
     """Handle the inbound SMS waiting in the inbox (alerts/inbox.py), holding its lease."""
-    from alerts.sms import inbox
 
     return inbox.drain(current_services(), token)
 
@@ -101,8 +103,6 @@ def lapse_consent(request_id: str) -> int:
     Takes the request's id, never the number: a queued job's arguments must hold nothing that
     an erasure would have to find (the id leads to the number while the request is kept).
     """
-    from alerts.sending.outbox import queue_sms
-    from alerts.sms import relays
 
     services = current_services()
     phone = services.store.consent_target(request_id)
@@ -122,8 +122,6 @@ def expire_consent(phone: str, request_id: str) -> int:
 
 def relay_digest() -> int:
     """The weekly digest to every approved relay with open jobs in its districts; reschedules."""
-    from alerts.sending.outbox import queue_sms
-    from alerts.sms import relays
 
     services = current_services()
     sent = 0
@@ -140,21 +138,18 @@ def relay_digest() -> int:
 
 def plan_fanout(job_id: str) -> dict:
     """Match a published job's subscribers, store the batches, enqueue one job per batch."""
-    from alerts.sending import fanout
 
     return fanout.plan(current_services(), job_id)
 
 
 def send_batch(job_id: str, batch_no: int) -> dict:
     """Send one batch of a job's alerts (each recipient at most once)."""
-    from alerts.sending import fanout
 
     return fanout.send_batch(current_services(), job_id, batch_no)
 
 
 def publish_scheduled(job_id: str) -> str:
     """Publish a job held back by quiet hours (unless it was cancelled or closed meanwhile)."""
-    from alerts.jobs import lifecycle as jobs
 
     services = current_services()
     job = jobs.get_job(job_id, services=services)
@@ -169,6 +164,5 @@ def publish_scheduled(job_id: str) -> str:
 
 def sweep_fanouts() -> dict:
     """Re-enqueue lost fan-out batches and planners now (workers also do it on their own)."""
-    from alerts.sending import fanout
 
     return fanout.sweep(current_services(), force=True)

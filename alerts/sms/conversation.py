@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
+from datetime import UTC, datetime
 
 from alerts.domain.phones import try_normalize
 from alerts.domain.places import Places
-from alerts.sms.commands import Command, Intent, Pending, State, parse
+from alerts.jobs import lifecycle as jobs
+from alerts.sms import relays
+from alerts.sms.commands import Command, Intent, Pending, State, consent_answer, parse
+from alerts.sms.subscriptions import covering, describe
 from alerts.store import InboundContext, Language, Source, Store, Subscriber, Subscription
 from config.reference import Reference
 from messages import sms as texts
@@ -25,53 +29,6 @@ class Reply:
     others: tuple[tuple[str, str, bool], ...] = ()
     #: (number, request id) of a relay's consent request to lapse in 72 hours.
     expire_consent: tuple[str, str] | None = None
-
-
-def describe(subs: Sequence[Subscription], lang: Language, ref: Reference) -> list[str]:
-    """Ways to name subscriptions in a reply, longest first: 'Kati, Koulikoro (Infirmier)'."""
-    groups: dict[tuple[str, ...], list[Subscription]] = {}
-    for s in subs:
-        if not ((s.district and s.district in ref.districts) or
-                (s.region and s.region in ref.regions)):
-            continue
-        cats = tuple(
-            c.slug for s2 in subs if (s2.district, s2.region) == (s.district, s.region)
-            and s2.category and (c := ref.categories.get(s2.category))
-        )
-        places = groups.setdefault(cats, [])
-        if all((p.district, p.region) != (s.district, s.region) for p in places):
-            places.append(s)
-    if not groups:
-        return []
-    named = {cats: _place_names(places, lang, ref) for cats, places in groups.items()}
-    if len(named) == 1:
-        (cats, places), = named.items()
-        return texts.what_variants(places, [_category_name(c, lang, ref) for c in cats], lang.value)
-    # Several groups: name each with its categories, then fall back to places only.
-    full = "; ".join(
-        texts.what_variants(places, [_category_name(c, lang, ref) for c in cats], lang.value)[0]
-        for cats, places in named.items()
-    )
-    all_places = [p for places in named.values() for p in places]
-    return [full, *texts.what_variants(list(dict.fromkeys(all_places)), [], lang.value)]
-
-
-def _place_names(places: Sequence[Subscription], lang: Language, ref: Reference) -> list[str]:
-    """Names of the places of one group; every region at once is 'tout le Mali'."""
-    regions = {p.region for p in places if p.region}
-    whole = regions >= set(ref.regions)
-    names = [texts.whole_mali(lang.value)] if whole else []
-    for p in places:
-        if p.district:
-            names.append(ref.districts[p.district].name)
-        elif not whole:
-            names.append(texts.region_name(lang.value, ref.regions[p.region].name))
-    return names
-
-
-def _category_name(slug: str, lang: Language, ref: Reference) -> str:
-    cat = ref.categories[slug]
-    return cat.bm if lang is Language.BM else cat.fr
 
 
 def _subscriptions(
@@ -141,8 +98,6 @@ def respond(
         return Reply(message, lang, force)
 
     if cmd.intent is Intent.RELAY and cmd.has_place:
-        from alerts.sms import relays
-
         out = relays.request_relay(store, ref, phone, cmd.districts + cmd.doubtful_districts)
         return _from_outbound(phone, lang, out)
     if cmd.intent is Intent.SUBSCRIBE and cmd.phone:
@@ -246,9 +201,6 @@ def _from_outbound(phone: str, lang: Language, out, **extra) -> Reply:
 
 def _enroll(store: Store, ref: Reference, phone: str, lang: Language, cmd: Command) -> Reply:
     """A relay's INSCRIRE <number> <district> [job]: ask that person first."""
-    from datetime import UTC, datetime
-
-    from alerts.sms import relays
 
     wanted = _subscriptions(
         cmd.districts + cmd.doubtful_districts, cmd.regions + cmd.doubtful_regions, cmd.categories
@@ -268,8 +220,6 @@ def _consent(
     known: InboundContext | None = None,
 ) -> Reply | None:
     """Answers to a relay's consent request; None when the text is not one."""
-    from alerts.sms import relays
-    from alerts.sms.commands import consent_answer
 
     request = known.consent if known is not None else relays.pending_request(store, phone)
     if request is None:
@@ -297,8 +247,6 @@ def _consent(
 
 
 def _offers(sub: Subscriber | None, lang: Language) -> str:
-    from alerts.jobs import lifecycle as jobs
-
     if sub is None or not sub.subscriptions:
         return texts.listing(lang.value, [])
     found = jobs.open_jobs_for(sub, limit=5)
@@ -307,8 +255,6 @@ def _offers(sub: Subscriber | None, lang: Language) -> str:
 
 
 def _info(code: str, lang: Language, unknown: str | None = None) -> str:
-    from alerts.jobs import lifecycle as jobs
-
     job = jobs.find_open_job(code)
     if job is None:
         return unknown or texts.info_unknown(lang.value, code)
@@ -321,24 +267,6 @@ def target_number(typed: str) -> str | None:
     if any(ch.isalpha() for ch in typed):
         return None
     return try_normalize(typed)
-
-
-def covering(
-    existing: Sequence[Subscription], wanted: Subscription, ref: Reference
-) -> Subscription | None:
-    """The subscription they already have that includes `wanted` (same place or its region)."""
-    region = ref.districts[wanted.district].region if wanted.district in ref.districts else None
-    for have in existing:
-        if have.category not in (None, wanted.category):
-            continue
-        if have == wanted and wanted.category is not None:
-            continue  # the very same narrow one: stored again, said again
-        same_place = (have.district, have.region) == (wanted.district, wanted.region)
-        if (same_place and have.category is None and wanted.category is not None) or (
-            have.region is not None and have.region == region
-        ):
-            return have
-    return None
 
 
 def _subscribe(

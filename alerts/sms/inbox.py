@@ -28,6 +28,7 @@ from flask import current_app
 from alerts.domain.phones import mask
 from alerts.jobs.lifecycle import app_places
 from alerts.ops import metrics
+from alerts.sending.enqueue import DRAIN_INBOX
 from alerts.sending.outbox import queue_sms, schedule_consent_expiry
 from alerts.services import Services
 from alerts.sms import abuse
@@ -77,10 +78,9 @@ def accept(services: Services, phone: str, at_id: str, text: str) -> str:
 
 def start_drainer(services: Services, token: str) -> None:
     """Enqueue the drainer job whose id is the lease token just taken."""
-    from alerts.sending import tasks
 
     services.queue("replies").enqueue(
-        tasks.drain_inbox, token, job_id=token, result_ttl=0, failure_ttl=7 * 24 * 3600,
+        DRAIN_INBOX, token, job_id=token, result_ttl=0, failure_ttl=7 * 24 * 3600,
     )
 
 

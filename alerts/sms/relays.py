@@ -15,11 +15,15 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from rq.job import Job as RQJob
+
 from alerts.domain.phones import local_form, try_normalize
 from alerts.domain.places import Places
-from alerts.sms.conversation import covering, describe
-from alerts.store import Language, Source, Store, Subscription
-from config.reference import District, Reference, Region
+from alerts.jobs import lifecycle as jobs
+from alerts.sending.enqueue import RELAY_DIGEST
+from alerts.sms.subscriptions import covering, describe
+from alerts.store import Language, Source, Store, Subscriber, Subscription
+from config.reference import District, Reference, Region, default_reference
 from messages import relay as texts
 from messages import sms as sms_texts
 
@@ -301,9 +305,6 @@ def digest_text(store: Store, ref: Reference, relay: dict, lang: Language, jobs_
 
 def digests(services) -> list[tuple[str, str]]:
     """(phone, text) for every approved relay with open jobs in its districts."""
-    from alerts.jobs import lifecycle as jobs
-    from alerts.store import Subscriber
-    from config.reference import default_reference
 
     store = services.store
     ref = default_reference()
@@ -332,7 +333,6 @@ def parse_schedule(value: str) -> tuple[int, int, int]:
 
 def schedule_digest(services, *, after_run: bool = False) -> datetime:
     """Make sure the next weekly digest is scheduled (idempotent: one job id per week)."""
-    from alerts.sending import tasks
 
     config = services.config
     weekday, hour, minute = parse_schedule(config["RELAY_DIGEST"])
@@ -342,8 +342,7 @@ def schedule_digest(services, *, after_run: bool = False) -> datetime:
     when = next_digest_time(now, weekday, hour, minute, config["TIMEZONE"])
     job_id = f"relay-digest-{when:%Y%m%d%H%M}"
     queue = services.queue("default")
-    from rq.job import Job as RQJob
 
     if not RQJob.exists(job_id, connection=services.rq_redis):
-        queue.enqueue_at(when, tasks.relay_digest, job_id=job_id)
+        queue.enqueue_at(when, RELAY_DIGEST, job_id=job_id)
     return when

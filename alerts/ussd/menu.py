@@ -42,6 +42,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import redis as redis_lib
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -49,8 +50,13 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from alerts.domain.phones import try_normalize
 from alerts.domain.places import Places
 from alerts.domain.text import key
+from alerts.jobs import lifecycle as jobs
+from alerts.jobs.lifecycle import app_places
+from alerts.ops import metrics
+from alerts.sending.outbox import queue_sms
+from alerts.services import current_services
 from alerts.sms import abuse
-from alerts.sms.conversation import covering, describe
+from alerts.sms.subscriptions import covering, describe
 from alerts.store import Language, Source, Subscriber, Subscription
 from alerts.web.auth import check_webhook_key
 from alerts.web.sms import bad_request
@@ -234,11 +240,9 @@ class Unsubscribe:
 class StopAll:
     """Stop every SMS to the number."""
 
-
 @dataclass(frozen=True)
 class ResumeAlerts:
     """Undo a stop."""
-
 
 @dataclass(frozen=True)
 class SetLanguage:
@@ -734,8 +738,6 @@ def _context() -> Context:
     ctx = ext.get("baara.ussd")
     ref = ext["baara.reference"]
     if ctx is None or ctx.reference is not ref:
-        from alerts.jobs.lifecycle import app_places
-
         ctx = Context(ref, app_places(ref), current_app.config.get("USSD_CODE") or "*384*22#")
         ext["baara.ussd"] = ctx
     return ctx
@@ -816,9 +818,6 @@ def first_screen(
 
 def load_jobs(subscriber: Subscriber | None, lang: Language) -> tuple[JobView, ...]:
     """Open jobs, newest first: those the subscriber's alerts cover, then the others."""
-    from zoneinfo import ZoneInfo
-
-    from alerts.jobs import lifecycle as jobs
 
     ref = current_app.extensions["baara.reference"]
     tz = ZoneInfo(current_app.config.get("TIMEZONE") or "Africa/Bamako")
@@ -839,7 +838,6 @@ def load_jobs(subscriber: Subscriber | None, lang: Language) -> tuple[JobView, .
 
 def _open_jobs(ref: Reference) -> list:
     """Every open job, newest first, read at most every OPEN_JOBS_FRESH seconds per process."""
-    from alerts.jobs import lifecycle as jobs
 
     ext = current_app.extensions
     now = time.monotonic()
@@ -855,8 +853,6 @@ def _open_jobs(ref: Reference) -> list:
 
 def apply_effects(phone: str, result: Screen) -> str | None:
     """Apply the menu's effects to the store; returns a replacement END text if one failed."""
-    from alerts.sending.outbox import queue_sms
-    from alerts.services import current_services
 
     services = current_services()
     store = services.store
@@ -876,8 +872,6 @@ def apply_effects(phone: str, result: Screen) -> str | None:
                 store.update_subscriber(phone, lambda old, new=new: replace(
                     old or Subscriber(phone=phone, source=Source.USSD), language=new))
             case SendJob(code=code):
-                from alerts.jobs import lifecycle as jobs
-
                 job = jobs.find_open_job(code)
                 if job is None:
                     return texts.end_text([texts.t(texts.JOB_GONE, lang.value)])
@@ -913,8 +907,6 @@ def ussd():
     if len(path) > MAX_ANSWERS:
         return bad_request("text", f"more than {MAX_ANSWERS} answers")
 
-    from alerts.ops import metrics
-    from alerts.services import current_services
 
     store = current_services().store
     config = current_app.config
@@ -977,7 +969,5 @@ def events():
     if phone is None:
         return bad_request("phoneNumber", "not a valid phone number")
     if request.form["status"] == "Success":
-        from alerts.services import current_services
-
         current_services().store.drop_ussd_call(phone, request.form["sessionId"].strip())
     return jsonify({"status": "recorded"}), 200

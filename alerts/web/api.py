@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -10,13 +11,17 @@ from werkzeug.exceptions import HTTPException
 
 from alerts.domain.phones import InvalidPhone, normalize
 from alerts.extract import MAX_TEXT, extract
+from alerts.jobs import lifecycle as jobs
 from alerts.jobs.lifecycle import app_places
 from alerts.ops import erasure
+from alerts.sending.outbox import queue_sms
 from alerts.services import current_services
+from alerts.sms import relays
 from alerts.sms.relays import PlacesProblem, resolve_places
 from alerts.store import Subscriber, current_store
 from alerts.web import accounts
 from alerts.web.auth import token_required
+from alerts.web.openapi import document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -87,9 +92,6 @@ def delete_subscriber(phone: str):
 
 def _job_body():
     """The JSON object of the request, or a 400 naming "body"."""
-    import json
-
-    from flask import request
 
     try:
         payload = json.loads(request.get_data(cache=True) or b"")
@@ -105,9 +107,6 @@ def _fields_400(fields: dict[str, str]):
 
 
 def _job_or_404(job_id: str):
-    from alerts.jobs import lifecycle as jobs
-    from alerts.services import current_services
-
     job = jobs.get_job(job_id[:40], services=current_services())
     if job is None:
         abort(404, description="no job with this id or code")
@@ -118,8 +117,6 @@ def _job_or_404(job_id: str):
 @token_required
 def post_job():
     """Create a job (and publish it with "publish": true): 201 {id, code, matched, status}."""
-    from alerts.jobs import lifecycle as jobs
-    from alerts.services import current_services
 
     payload, problem = _job_body()
     if problem is not None:
@@ -171,10 +168,6 @@ def notice_text(value: object) -> tuple[str, str | None]:
 @token_required
 def list_jobs():
     """Jobs, newest first (?offset=, ?limit= up to 200)."""
-    from flask import request
-
-    from alerts.jobs import lifecycle as jobs
-    from alerts.services import current_services
 
     offset = request.args.get("offset", "0")
     limit = request.args.get("limit", "50")
@@ -193,17 +186,12 @@ def list_jobs():
 @token_required
 def get_job(job_id: str):
     """Where a job's alerts are: status, matched, queued, sent, delivered, failed, cost."""
-    from alerts.jobs import lifecycle as jobs
-    from alerts.services import current_services
 
     job = _job_or_404(job_id)
     return jsonify(jobs.job_stats(current_services(), job.id))
 
 
 def _finish_job(job_id: str, action: str):
-    from alerts.jobs import lifecycle as jobs
-    from alerts.services import current_services
-
     job = _job_or_404(job_id)
     services = current_services()
     job, errors = getattr(jobs, action)(services, job.id)
@@ -230,8 +218,6 @@ def cancel_job(job_id: str):
 @token_required
 def publish_job(job_id: str):
     """Publish a draft (alerts leave now, or when quiet hours end)."""
-    from alerts.jobs import lifecycle as jobs
-    from alerts.services import current_services
 
     job = _job_or_404(job_id)
     services = current_services()
@@ -290,9 +276,6 @@ def list_relays():
 @token_required
 def put_relay(phone: str):
     """Make a number a relay for these districts, or update them (approves a pending one)."""
-    from alerts.sending.outbox import queue_sms
-    from alerts.services import current_services
-    from alerts.sms import relays
 
     number = _phone_or_400(phone)
     payload, problem = _job_body()
@@ -328,6 +311,5 @@ def delete_relay(phone: str):
 @bp.get("/openapi.json")
 def openapi_json():
     """The OpenAPI description of this API (public: it holds no data)."""
-    from alerts.web.openapi import document
 
     return jsonify(document())

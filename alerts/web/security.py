@@ -10,6 +10,7 @@ import redis as redis_lib
 from flask import Flask, Request, Response, jsonify, render_template, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 #: No inline script or style anywhere (the admin and simulator load everything from /static).
 CONTENT_SECURITY_POLICY = (
@@ -92,8 +93,6 @@ def init_app(app: Flask) -> None:
         app.register_error_handler(away, _store_away)
     hops = int(app.config.get("BAARA_PROXY_HOPS") or 0)
     if hops:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         # Trust exactly that many proxies: more would let a client forge its address (and
         # dodge the admin's per-address sign-in limits) with its own X-Forwarded-For.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]

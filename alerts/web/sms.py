@@ -10,6 +10,7 @@ from flask import Blueprint, jsonify, request
 
 from alerts.domain.phones import try_normalize
 from alerts.gateways.africastalking import Status, delivery_status
+from alerts.jobs import lifecycle as jobs
 from alerts.ops import metrics
 from alerts.services import current_services
 from alerts.sms import inbox
@@ -102,15 +103,12 @@ def delivery():
         out_id = ref[4:]
         if _RANK.get(status.value, 0) > _RANK.get(current.get("status", ""), 0):
             store.update_outgoing(out_id, status=status.value, reason=reason)
-    elif ref.startswith("alert:"):
-        from alerts.jobs import lifecycle as jobs
-
-        if jobs.record_delivery(services, ref, status, reason):
-            if status is Status.DELIVERED:
-                metrics.count_alerts(services, {("delivered", ""): 1})
-            else:
-                why = re.sub(r"[^A-Za-z0-9_]", "", reason)[:40] or "DeliveryFailed"
-                metrics.count_alerts(services, {("failed", why): 1})
+    elif ref.startswith("alert:") and jobs.record_delivery(services, ref, status, reason):
+        if status is Status.DELIVERED:
+            metrics.count_alerts(services, {("delivered", ""): 1})
+        else:
+            why = re.sub(r"[^A-Za-z0-9_]", "", reason)[:40] or "DeliveryFailed"
+            metrics.count_alerts(services, {("failed", why): 1})
     return jsonify({"status": "recorded"}), 200
 
 

@@ -12,6 +12,20 @@ from flask import Flask, g, jsonify, render_template, request
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from alerts.gateways import simulator
+from alerts.web.admin import (  # noqa: F401  (importing attaches the views to the blueprint)
+    auth_views,
+    dashboard,
+    import_views,
+    job_views,
+    labels,
+    queues,
+    relay_views,
+    subscribers,
+)
+from alerts.web.admin.cli import admin_cli
+from alerts.web.admin.core import assets, bp, unmatched_page
+
 #: Blueprints that machines call (AT webhooks, the bearer-token API, health checks): no CSRF.
 CSRF_EXEMPT_BLUEPRINTS = frozenset({"sms", "ussd", "api", "simulator_at", "health"})
 TRANSLATIONS = Path(__file__).resolve().parents[3] / "messages" / "translations"
@@ -19,20 +33,6 @@ TRANSLATIONS = Path(__file__).resolve().parents[3] / "messages" / "translations"
 
 def init_app(app: Flask) -> None:
     """Register the admin and simulator blueprints, CSRF protection, Babel and `flask admin`."""
-    from alerts.gateways import simulator
-    from alerts.web.admin import (  # noqa: F401  (importing attaches the views to the blueprint)
-        auth_views,
-        dashboard,
-        import_views,
-        job_views,
-        labels,
-        queues,
-        relay_views,
-        subscribers,
-    )
-    from alerts.web.admin.cli import admin_cli
-    from alerts.web.admin.core import assets, bp, unmatched_page
-
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "fr")
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config.get("TIMEZONE", "UTC"))
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))

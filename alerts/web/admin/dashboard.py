@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
 
+from alerts.jobs import lifecycle as jobs
 from alerts.services import current_services
 from alerts.store import Store
 from alerts.web.admin.charts import bar_chart, column_chart
@@ -96,7 +97,6 @@ def subscriber_figures(st: Store, reference: Any, tz: ZoneInfo, now: float) -> d
 
 def alert_figures(limit: int = 500) -> dict[str, Any]:
     """Totals over the newest jobs: alerts sent, delivered, failed, delivery rate, spend."""
-    from alerts.jobs import lifecycle as jobs
 
     services = current_services()
     account = current_account()
