@@ -14,7 +14,9 @@ from collections.abc import Callable
 
 from rq import SimpleWorker, Worker
 
+from alerts.sending import fanout
 from alerts.services import current_services
+from alerts.sms import inbox, relays
 from app import create_app
 
 log = logging.getLogger("worker")
@@ -70,9 +72,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from alerts.sending import fanout
-    from alerts.sms import inbox
-
     app = create_app()
     with app.app_context():
         services = current_services()
@@ -85,8 +84,6 @@ def main(argv: list[str] | None = None) -> int:
         worker.sweep_every = fanout.sweep_interval(services.config)
         logging.basicConfig(level=logging.INFO)
         if not args.burst:
-            from alerts.sms import relays
-
             log.info("next relay digest: %s", relays.schedule_digest(services))
         worker.work(burst=args.burst, with_scheduler=True, logging_level="INFO")
     return 0

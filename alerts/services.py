@@ -12,6 +12,12 @@ from rq import Queue
 from alerts.gateways.africastalking import Gateway
 from alerts.store import Retention, Store
 
+#: What a failing Redis raises, for the layers that answer it (503, a polite END, a skipped
+#: gauge) without importing the client library: only the store and this container know Redis.
+StoreError = redis_lib.RedisError
+#: Redis errors that mean "the store is away for now" (down, restarting, loading its AOF, a replica
+#: during a failover), not a bug: callers get 503 and retry, never 500.
+STORE_AWAY = (redis_lib.ConnectionError, redis_lib.TimeoutError, redis_lib.ReadOnlyError)
 
 @dataclass
 class Services:

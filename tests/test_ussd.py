@@ -12,7 +12,8 @@ import pytest
 
 from alerts.domain.places import Places
 from alerts.store import Language, Source, Store, Subscription
-from alerts.ussd.menu import (
+from alerts.ussd.menu import screen, split_path
+from alerts.ussd.state import (
     SESSION_TTL,
     Context,
     Frame,
@@ -25,8 +26,6 @@ from alerts.ussd.menu import (
     StopAll,
     Subscribe,
     Unsubscribe,
-    screen,
-    split_path,
     stack_to_json,
 )
 from config.reference import default_reference

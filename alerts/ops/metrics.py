@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping
 
-import redis as redis_lib
 from flask import Blueprint, Flask, Response, current_app, has_app_context
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import (
@@ -25,7 +24,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from alerts.gateways import africastalking as gateway
-from alerts.services import Services, current_services
+from alerts.services import Services, StoreError, current_services
 from alerts.web.auth import token_required
 
 log = logging.getLogger(__name__)
@@ -70,7 +69,7 @@ def count_with(
     """
     try:
         services.store.count_metric(_field(name, labels), amount, pipe=pipe)
-    except redis_lib.RedisError:
+    except StoreError:
         log.debug("metric %s not counted: Redis unavailable", name)
 
 
@@ -87,7 +86,7 @@ def count_alerts(services: Services, outcomes: Mapping[tuple[str, str], int]) ->
     }
     try:
         services.store.count_metrics(amounts)
-    except redis_lib.RedisError:
+    except StoreError:
         log.debug("alert metrics not counted: Redis unavailable")
 
 
@@ -99,7 +98,7 @@ def observe_gateway(seconds: float, result: str) -> None:
         current_services().store.observe_latency(
             _field("gateway_latency_seconds", {"result": result}), seconds, LATENCY_BUCKETS
         )
-    except redis_lib.RedisError:
+    except StoreError:
         log.debug("gateway latency not recorded: Redis unavailable")
 
 
@@ -114,7 +113,7 @@ class RedisCollector(Collector):
         up = GaugeMetricFamily("baara_redis_up", "1 when Redis answered this scrape")
         try:
             families = list(self._from_redis())
-        except redis_lib.RedisError:
+        except StoreError:
             up.add_metric([], 0)
             yield up
             return

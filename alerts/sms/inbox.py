@@ -22,7 +22,6 @@ import secrets
 import time
 from hashlib import blake2b
 
-import redis as redis_lib
 from flask import current_app
 
 from alerts.domain.phones import mask
@@ -30,7 +29,7 @@ from alerts.jobs.lifecycle import app_places
 from alerts.ops import metrics
 from alerts.sending.enqueue import DRAIN_INBOX
 from alerts.sending.outbox import queue_sms, schedule_consent_expiry
-from alerts.services import Services
+from alerts.services import Services, StoreError
 from alerts.sms import abuse
 from alerts.sms.commands import Intent, urgent
 from alerts.sms.conversation import respond
@@ -103,7 +102,7 @@ def drain(services: Services, token: str) -> int:
             return handled
         try:
             handle(services, raw)
-        except redis_lib.RedisError:
+        except StoreError:
             # Storage trouble: leave the item in busy; the next drainer takes it up again.
             raise
         except Exception:

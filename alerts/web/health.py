@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import redis as redis_lib
 from flask import Blueprint, jsonify
 from rq import Worker
 
-from alerts.services import current_services
+from alerts.services import StoreError, current_services
 
 bp = Blueprint("health", __name__)
 
@@ -22,7 +21,7 @@ def healthz():
         depths = {q.name: q.count for q in services.queues.values()}
         inbox = services.store.inbox_depths()
         workers = Worker.all(connection=services.rq_redis)
-    except redis_lib.RedisError as exc:
+    except StoreError as exc:
         body = {"status": "error", "redis": f"down: {type(exc).__name__}"}
         return jsonify(body), 503
     beats = [w.last_heartbeat for w in workers if w.last_heartbeat]

@@ -6,11 +6,12 @@ Token checks live in alerts/auth.py (constant time); phone masking in logs in al
 
 from __future__ import annotations
 
-import redis as redis_lib
 from flask import Flask, Request, Response, jsonify, render_template, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from alerts.services import STORE_AWAY
 
 #: No inline script or style anywhere (the admin and simulator load everything from /static).
 CONTENT_SECURITY_POLICY = (
@@ -64,9 +65,6 @@ def _too_large(exc: RequestEntityTooLarge):
     return jsonify({"error": "Payload Too Large", "detail": detail}), 413
 
 
-#: Redis errors that mean "the store is away for now" (down, restarting, loading its AOF, a replica
-#: during a failover), not a bug: callers get 503 and retry, never 500.
-STORE_AWAY = (redis_lib.ConnectionError, redis_lib.TimeoutError, redis_lib.ReadOnlyError)
 #: Seconds a caller is asked to wait when the store is away.
 RETRY_AFTER = 10
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-import redis as redis_lib
 from flask import Blueprint, jsonify, request
 
 from alerts.domain.phones import try_normalize
 from alerts.gateways.africastalking import Status, delivery_status
 from alerts.jobs import lifecycle as jobs
 from alerts.ops import metrics
-from alerts.services import current_services
+from alerts.services import StoreError, current_services
 from alerts.sms import inbox
 from alerts.store import StoppedBy
 from alerts.web.auth import check_webhook_key
@@ -48,7 +47,7 @@ def parse_at_date(value: str) -> datetime | None:
         return None
 
 
-@bp.errorhandler(redis_lib.RedisError)
+@bp.errorhandler(StoreError)
 def _redis_down(exc: Exception):
     # Not our caller's fault: 503 makes AT retry the callback later.
     return jsonify({"error": "Service Unavailable", "detail": "storage unavailable"}), 503
