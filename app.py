@@ -9,9 +9,8 @@ from flask import Flask
 
 from alerts import services
 from alerts.extract import check_lists
-from alerts.gateways import simulator
-from alerts.ops import cli, logs, metrics
-from alerts.web import admin, api, health, security, sms, ussd
+from alerts.ops import cli, logs
+from alerts.web import admin, api, health, metrics, security, simulated_at, sms, ussd
 from config.organizations import default_organizations
 from config.reference import default_reference, load_reference
 from config.settings import load_settings
@@ -39,7 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(ussd.bp)
     metrics.init_app(app)
     if app.config["SIMULATOR"]:
-        app.register_blueprint(simulator.at_blueprint)
+        app.register_blueprint(simulated_at.at_blueprint)
     cli.init_app(app)
     # Admin web, phone simulator page, CSRF (webhooks and API exempt), Babel, `flask admin`.
     admin.init_app(app)

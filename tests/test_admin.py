@@ -688,7 +688,7 @@ def test_simulator_inbox_shows_what_the_simulated_gateway_delivered(app, client)
 
 
 def test_simulated_gateway_reports_delivery(app, monkeypatch) -> None:
-    from alerts.gateways import simulator
+    from alerts.web import simulated_at as simulator
 
     monkeypatch.setattr(simulator, "DELIVERY_DELAY", 0.05)
     st = current_store()

@@ -18,10 +18,11 @@ from alerts.sending.outbox import queue_sms
 from alerts.services import current_services
 from alerts.sms import relays
 from alerts.sms.relays import PlacesProblem, resolve_places
-from alerts.store import Subscriber, current_store
+from alerts.store import current_store
 from alerts.web import accounts
 from alerts.web.auth import token_required
 from alerts.web.openapi import document
+from alerts.web.shapes import relay_json, subscriber_json
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -36,32 +37,6 @@ def _phone_or_400(raw: str) -> str:
         return normalize(raw)
     except InvalidPhone as exc:
         abort(400, description=f"phone: {exc}")
-
-
-def subscriber_json(sub: Subscriber) -> dict:
-    """The API form of a subscriber, with names for every place and category."""
-    ref = current_app.extensions["baara.reference"]
-    items = []
-    for s in sub.subscriptions:
-        district = ref.districts.get(s.district) if s.district else None
-        region = ref.regions.get(s.region) if s.region else None
-        category = ref.categories.get(s.category) if s.category else None
-        items.append(
-            {
-                "district": {"slug": district.slug, "name": district.name} if district else None,
-                "region": {"slug": region.slug, "name": region.name} if region else None,
-                "category": {"slug": category.slug, "name": category.fr} if category else None,
-            }
-        )
-    return {
-        "phone": sub.phone,
-        "language": sub.language.value,
-        "status": sub.status.value,
-        "source": sub.source.value,
-        "created_at": sub.created_at,
-        "updated_at": sub.updated_at,
-        "subscriptions": items,
-    }
 
 
 @bp.get("/subscribers/<path:phone>")
@@ -232,26 +207,6 @@ def publish_job(job_id: str):
 
 #: A relay's name goes into the consent SMS: short enough to keep it within two segments.
 RELAY_NAME_MAX = 40
-
-
-def relay_json(relay: dict) -> dict:
-    """A relay with its districts named and its figures, consent rate included."""
-    ref = current_app.extensions["baara.reference"]
-    asked = relay["asked"]
-    return {
-        "phone": relay["phone"],
-        "name": relay.get("name", ""),
-        "status": relay["status"],
-        "districts": [
-            {"slug": d, "name": ref.districts[d].name} for d in relay["districts"]
-            if d in ref.districts
-        ],
-        "asked": asked,
-        "enrolled": relay["enrolled"],
-        "refused": relay["refused"],
-        "expired": relay["expired"],
-        "consent_rate": round(relay["enrolled"] / asked, 3) if asked else None,
-    }
 
 
 def resolve_districts(names: object) -> tuple[list[str], str | None]:

@@ -15,6 +15,7 @@ from alerts.services import StoreError, current_services
 from alerts.sms import inbox
 from alerts.store import StoppedBy
 from alerts.web.auth import check_webhook_key
+from alerts.web.errors import bad_request
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
 
@@ -24,11 +25,6 @@ OPT_OUT_FIELDS = ("senderId", "phoneNumber")
 #: A delivery report may only move a message forward.
 _RANK = {"queued": 0, "sending": 1, Status.SENT.value: 2, Status.DELIVERED.value: 3,
          Status.FAILED.value: 3}
-
-
-def bad_request(field: str, problem: str):
-    """A 400 that names the field."""
-    return jsonify({"error": "Bad Request", "field": field, "detail": f"{field}: {problem}"}), 400
 
 
 def _missing(fields: tuple[str, ...]):

@@ -50,7 +50,7 @@ from alerts.ussd.state import (
     stack_to_json,
 )
 from alerts.web.auth import check_webhook_key
-from alerts.web.sms import bad_request
+from alerts.web.errors import bad_request
 from config.reference import Reference
 from messages import ussd as texts
 

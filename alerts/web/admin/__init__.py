@@ -12,13 +12,13 @@ from flask import Flask, g, jsonify, render_template, request
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from alerts.gateways import simulator
 from alerts.web.admin import (  # noqa: F401  (importing attaches the views to the blueprint)
     auth_views,
     dashboard,
     import_views,
     job_views,
     labels,
+    phone,
     queues,
     relay_views,
     subscribers,
@@ -67,5 +67,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(assets)
     app.register_blueprint(bp)
     if app.config.get("SIMULATOR"):
-        app.register_blueprint(simulator.phone_blueprint)
+        app.register_blueprint(phone.phone_blueprint)
     app.cli.add_command(admin_cli)

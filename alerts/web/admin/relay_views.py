@@ -13,7 +13,7 @@ from alerts.sms import relays
 from alerts.sms.relays import PlacesError, PlacesProblem
 from alerts.web.admin.core import admin_required, audit, bp, store
 from alerts.web.admin.forms import ConfirmForm, RelayForm
-from alerts.web.api import relay_json
+from alerts.web.shapes import relay_json
 from messages.catalog import N_
 
 #: A refused list of places, in French (the API words the same codes in English).

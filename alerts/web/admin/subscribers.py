@@ -29,7 +29,7 @@ from alerts.store import AlertOutcome, StoppedBy, Subscriber
 from alerts.web.admin.core import admin_required, audit, bp, local_time, store
 from alerts.web.admin.forms import ConfirmForm, EraseForm, SearchForm
 from alerts.web.admin.job_views import reason_label
-from alerts.web.api import subscriber_json
+from alerts.web.shapes import subscriber_json
 from messages.catalog import N_
 
 SEARCH_LIMIT = 50
