@@ -1,7 +1,7 @@
 """Run an RQ worker, with its scheduler, on Baara's queues: `python worker.py [--burst]`.
 
-The worker also sweeps for alert batches lost with a dead worker (alerts/fanout.py explains
-why RQ alone would take minutes) and for inbound SMS left without a drainer (alerts/inbox.py):
+The worker also sweeps for alert batches lost with a dead worker (alerts/sending/fanout.py explains
+why RQ alone would take minutes) and for inbound SMS left without a drainer (alerts/sms/inbox.py):
 between jobs and, when idle, every few seconds.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from rq import SimpleWorker, Worker
 
-from alerts.sending import fanout
+from alerts.sending import fanout, sweeper
 from alerts.services import current_services
 from alerts.sms import inbox, relays
 from app import create_app
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         # a killed worker then takes its job with it (no orphaned work horse keeps sending).
         worker_class = with_sweeper(Worker if args.fork else SimpleWorker)
         worker = worker_class(queues, connection=services.rq_redis, name=args.name)
-        worker.sweep = lambda: {**fanout.sweep(services), **inbox.sweep(services)}
+        worker.sweep = lambda: {**sweeper.sweep(services), **inbox.sweep(services)}
         worker.sweep_every = fanout.sweep_interval(services.config)
         logging.basicConfig(level=logging.INFO)
         if not args.burst:

@@ -14,7 +14,7 @@ from alerts.extract import MAX_TEXT, extract
 from alerts.extract.files import UnreadableFile, text_from_file
 from alerts.jobs import lifecycle as jobs
 from alerts.ops import backup as backups
-from alerts.sending import fanout
+from alerts.sending import sweeper
 from alerts.services import current_services
 from alerts.store import BackupError
 
@@ -143,7 +143,7 @@ def cancel(job_id: str) -> None:
 def sweep() -> None:
     """Re-enqueue lost alert batches now (workers do it on their own every few seconds)."""
 
-    click.echo(json.dumps(fanout.sweep(current_services(), force=True)))
+    click.echo(json.dumps(sweeper.sweep(current_services(), force=True)))
 
 
 @click.command("backup")

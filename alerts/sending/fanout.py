@@ -32,27 +32,23 @@ Why a sweeper
 RQ 3.0 notices a killed worker's job only once its StartedJobRegistry entry expires (job
 monitoring interval + 60 s) *and* a worker runs maintenance (every 10 minutes), and re-enqueues
 it only if it had a Retry; a killed worker's scheduler lock also outlives it by a minute. So
-recovery does not rely on RQ: `sweep()` runs from every worker's loop (worker.py), at most once
-per interval across workers, and re-enqueues planners and batches whose lease has lapsed and
-whose RQ job is neither waiting nor running, plus scheduled ones the RQ scheduler is late with.
+recovery does not rely on RQ: `sweeper.sweep()` runs from every worker's loop (worker.py), at
+most once per interval across workers, and re-enqueues planners and batches whose lease has
+lapsed and whose RQ job is neither waiting nor running, plus scheduled ones the RQ scheduler is
+late with.
 A batch the sweeper has re-enqueued MAX_SWEEPS times is dropped loudly (stats: batch_errors).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 import secrets
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from rq import Queue, get_current_job
-from rq.exceptions import NoSuchJobError
-from rq.job import Job as RQJob
-from rq.job import JobStatus as RQStatus
-from rq.registry import ScheduledJobRegistry
 
 from alerts.domain.phones import mask
 from alerts.gateways.africastalking import GatewayError, Status
@@ -195,7 +191,7 @@ def _later(
     services.queue("alerts").enqueue_at(when, func, *args, job_id=rq_id, result_ttl=RESULT_TTL)
 
 
-def _now_again(services: Services, job_id: str, n: int, delay: float) -> None:
+def now_again(services: Services, job_id: str, n: int, delay: float) -> None:
     """Send batch n again after delay seconds (right away when RQ runs jobs inline)."""
     queue = services.queue("alerts")
     rq_id = _rq_id("alert", job_id, n)
@@ -242,7 +238,7 @@ def send_batch(services: Services, job_id: str, n: int) -> dict[str, Any]:
     finally:
         store.release_fanout_lease(job_id, n, token)
     if retry_in is not None:
-        _now_again(services, job_id, n, retry_in)
+        now_again(services, job_id, n, retry_in)
     store.finish_fanout(job_id)
     if batch_error is not None:
         raise batch_error
@@ -354,115 +350,3 @@ def _outcomes(
         else:
             by[(outcome, "rerun")] = counts[outcome]
     return by
-
-
-# -- recovery -----------------------------------------------------------------------------
-
-
-def _waiting(services: Services, rq_id: str | None, lease: int, now: float) -> bool:
-    """Whether RQ will surely still run (or is running) this job.
-
-    False means "looks lost": not queued, not scheduled for later, not started recently. That
-    includes a few milliseconds of every healthy run (dequeued, not started yet), hence the
-    sweeper's second look before it acts.
-    """
-    if not rq_id:
-        return False
-    try:
-        rq_job = RQJob.fetch(rq_id, connection=services.rq_redis)
-    except NoSuchJobError:
-        return False
-    status = rq_job.get_status(refresh=False)
-    if status == RQStatus.DEFERRED:
-        return True
-    if status == RQStatus.QUEUED:
-        # Not in the list: a worker took it; it may have died before starting it (RQ would
-        # only notice after a minute in its intermediate queue, at its next maintenance).
-        queue = services.queue("alerts")
-        return services.rq_redis.lpos(queue.key, rq_id) is not None
-    if status == RQStatus.SCHEDULED:
-        registry = ScheduledJobRegistry(queue=services.queue("alerts"))
-        try:
-            when = registry.get_scheduled_time(rq_job)
-        except NoSuchJobError:
-            return False
-        return when.timestamp() > now - lease  # later than that: no scheduler is running
-    if status == RQStatus.STARTED and rq_job.started_at is not None:
-        started = rq_job.started_at
-        if started.tzinfo is None:
-            started = started.replace(tzinfo=UTC)
-        # Just started and not holding its lease yet; else its worker died.
-        return started.timestamp() > now - lease
-    return False
-
-
-def _lost(services: Services, job_id: str, n: int | str, rq_id: str | None) -> bool:
-    """True when batch n (or 'plan') looked lost at the previous sweep too, same RQ job."""
-    interval = sweep_interval(services.config)
-    return services.store.suspect_fanout(job_id, n, rq_id or "-", int(interval * 3) + 1)
-
-
-def _take_over(services: Services, rq_id: str | None) -> None:
-    """Make sure a late scheduled job does not also run later."""
-    if not rq_id:
-        return
-    registry = ScheduledJobRegistry(queue=services.queue("alerts"))
-    with contextlib.suppress(NoSuchJobError):
-        registry.remove(rq_id)
-
-
-def sweep(services: Services, *, now: float | None = None, force: bool = False) -> dict[str, int]:
-    """Re-enqueue lost planners and batches, and late quiet-hours publications."""
-    store = services.store
-    config = services.config
-    if not force and not store.sweep_due(sweep_interval(config)):
-        return {}
-    now = store.now() if now is None else now
-    lease = lease_seconds(config)
-    report = {"published": 0, "planners": 0, "batches": 0, "finished": 0, "dropped": 0}
-    for job_id in store.scheduled_job_ids(int(now - lease)):
-        job = jobs.get_job(job_id, services=services)
-        if job is not None and job.status is jobs.JobStatus.SCHEDULED:
-            jobs.publish(services, job_id, now=now)
-            report["published"] += 1
-        else:
-            store.set_job_scheduled(job_id, None)
-    for job_id in store.active_fanouts():
-        plan_rec = store.fanout_plan(job_id)
-        state = plan_rec.get("state")
-        if state == "pending":
-            planner = plan_rec.get("rq")
-            if (not store.fanout_leases(job_id, ["plan"])[0]
-                    and not _waiting(services, planner, lease, now)
-                    and _lost(services, job_id, "plan", planner)):
-                _take_over(services, planner)
-                rq_id = _rq_id("plan", job_id)
-                store.set_fanout_rq_id(job_id, "plan", rq_id)
-                services.queue("alerts").enqueue(PLAN_FANOUT, job_id, job_id=rq_id,
-                                                 result_ttl=RESULT_TTL)
-                report["planners"] += 1
-        elif state != "planned":
-            store.forget_fanout(job_id)
-            continue
-        todo = sorted(store.fanout_todo(job_id))
-        if not todo:
-            report["finished"] += int(store.finish_fanout(job_id))
-            continue
-        held = store.fanout_leases(job_id, todo)
-        rq_ids = store.fanout_rq_ids(job_id, todo)
-        for n, is_held, rq_id in zip(todo, held, rq_ids, strict=True):
-            if is_held or _waiting(services, rq_id, lease, now):
-                continue
-            if not _lost(services, job_id, n, rq_id):
-                continue  # look again next time: it may be starting right now
-            _take_over(services, rq_id)
-            if store.bump_fanout_attempts(job_id, n, "sweep") > MAX_SWEEPS:
-                store.drop_fanout_batch(job_id, n, f"batch {n} lost {MAX_SWEEPS} times")
-                log.error("job %s batch %d: lost %d times, dropped", job_id, n, MAX_SWEEPS)
-                report["dropped"] += 1
-                continue
-            log.warning("job %s batch %d: lost (worker died?), enqueued again", job_id, n)
-            _now_again(services, job_id, n, 0)
-            report["batches"] += 1
-        report["finished"] += int(store.finish_fanout(job_id))
-    return report

@@ -11,7 +11,7 @@ from alerts.domain.phones import mask
 from alerts.gateways.africastalking import GatewayError, PermanentGatewayError, Status
 from alerts.jobs import lifecycle as jobs
 from alerts.ops import metrics
-from alerts.sending import fanout
+from alerts.sending import fanout, sweeper
 from alerts.sending.outbox import queue_sms
 from alerts.services import current_services
 from alerts.sms import inbox, relays
@@ -133,7 +133,7 @@ def relay_digest() -> int:
 
 
 # -- alert fan-out --------------------------------------------------------------------------
-# Thin entry points; the logic and its exactly-once guarantee are in alerts/fanout.py.
+# Thin entry points; the logic and its exactly-once guarantee are in alerts/sending/fanout.py.
 
 
 def plan_fanout(job_id: str) -> dict:
@@ -165,4 +165,4 @@ def publish_scheduled(job_id: str) -> str:
 def sweep_fanouts() -> dict:
     """Re-enqueue lost fan-out batches and planners now (workers also do it on their own)."""
 
-    return fanout.sweep(current_services(), force=True)
+    return sweeper.sweep(current_services(), force=True)
