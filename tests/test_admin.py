@@ -18,7 +18,7 @@ from alerts.ops import erasure
 from alerts.services import current_services
 from alerts.store import Language, Source, Subscription, current_store
 from alerts.web import accounts
-from alerts.web.admin import job_views
+from alerts.web.admin import job_status
 from alerts.web.admin.dashboard import subscriber_figures
 from tests.conftest import PRODUCTION_SECRETS
 
@@ -478,14 +478,14 @@ def test_progress_splits_delivered_awaiting_failed_and_queued(app) -> None:
     stats = {"status": "published", "matched": 10, "queued": 2, "sent": 7, "delivered": 4,
              "failed": 2, "skipped": 0, "failures_by_reason": {"AbsentSubscriber": 1,
                                                                "InvalidPhoneNumber": 1}}
-    p = job_views.progress(job, stats)
+    p = job_status.progress(job, stats)
     assert (p["handled"], p["percent"], p["done"]) == (8, 80, False)
     # One failed at sending (8 handled - 7 sent); one failed at delivery; 2 await a report.
     assert p["awaiting"] == 2
     widths = {part["key"]: part["width"] for part in p["parts"]}
     assert widths == {"delivered": 40.0, "sent": 20.0, "failed": 20.0, "skipped": 0.0}
     assert p["reasons"][0]["label"] == "Téléphone éteint ou hors réseau"
-    done = job_views.progress(job, {**stats, "queued": 0, "sent": 9})
+    done = job_status.progress(job, {**stats, "queued": 0, "sent": 9})
     assert done["done"] is True and done["percent"] == 100
 
 

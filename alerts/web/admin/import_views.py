@@ -17,7 +17,8 @@ from alerts.extract import MAX_TEXT, Doubt, Extraction, extract
 from alerts.extract.files import MAX_FILE_BYTES, UnreadableFile, text_from_file
 from alerts.web.admin.core import bp
 from alerts.web.admin.forms import JobForm
-from alerts.web.admin.job_views import _choices, _render_form, _tz, form_payload, preview
+from alerts.web.admin.job_preview import _tz, form_payload, preview
+from alerts.web.admin.job_views import _choices, _render_form
 from messages.catalog import N_
 
 #: A .docx or .pdf notice is far larger than MAX_CONTENT_LENGTH's JSON bodies.

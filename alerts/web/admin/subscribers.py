@@ -28,7 +28,7 @@ from alerts.services import current_services
 from alerts.store import AlertOutcome, StoppedBy, Subscriber
 from alerts.web.admin.core import admin_required, audit, bp, local_time, store
 from alerts.web.admin.forms import ConfirmForm, EraseForm, SearchForm
-from alerts.web.admin.job_views import reason_label
+from alerts.web.admin.job_preview import reason_label
 from alerts.web.shapes import subscriber_json
 from messages.catalog import N_
 
