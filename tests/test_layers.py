@@ -63,6 +63,7 @@ LOCAL_IMPORTS_ALLOWED = {
 #: Modules allowed over MAX_LINES lines, and why (word lists and data tables only).
 LONG_ALLOWED = {
     "alerts.store": "being split per aggregate into alerts/store/ (issue 15, store part)",
+    "alerts.web.openapi": "the OpenAPI document: some 260 of its lines are the schema table",
 }
 
 #: Blueprint packages: modules of one package share the package's blueprint(s).

@@ -31,105 +31,48 @@ offer, and yes restores the screens they were on.
 
 from __future__ import annotations
 
-import functools
-import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import replace
 
-from alerts.domain.text import key
-from alerts.sms.subscriptions import covering, describe
-from alerts.store import Language, Subscription
+from alerts.store import Language
+from alerts.ussd.actions import (
+    Action,
+    Back,
+    Finish,
+    GoTo,
+    NeedJobs,
+    PickLanguage,
+    Reset,
+    Retry,
+    View,
+)
+from alerts.ussd.screens import Screens
 from alerts.ussd.state import (
     BACK_KEY,
     HOME_KEY,
     MAX_CACHED_VIEWS,
-    MAX_CANDIDATES,
     MAX_STACK,
-    MAX_TYPED,
     NEXT_KEYS,
     ROOTS,
     Context,
     Effect,
     Frame,
-    JobView,
     Kind,
-    ResumeAlerts,
     Screen,
-    SendJob,
     SetLanguage,
     Stack,
     State,
-    StopAll,
-    Subscribe,
-    Unsubscribe,
-    stack_from_json,
 )
-from messages import sms as sms_texts
 from messages import ussd as texts
-from messages.compose import to_gsm7
 
 # -- the menu -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Go:
-    frame: Frame
-
-
-@dataclass(frozen=True)
-class _Back:
-    pass
-
-
-@dataclass(frozen=True)
-class _Reset:
-    stack: Stack
-
-
-@dataclass(frozen=True)
-class _Language:
-    language: Language
-
-
-@dataclass(frozen=True)
-class _Retry:
-    notice: str  # msgid
-
-
-@dataclass(frozen=True)
-class _Finish:
-    text: str
-    effects: tuple[Effect, ...] = ()
-
-
-_Action = _Go | _Back | _Reset | _Language | _Retry | _Finish
-
-
-@dataclass
-class _View:
-    heads: list[str]  # variants, longest first
-    items: list[tuple[str, _Action]] = field(default_factory=list)  # paginated
-    extras: list[tuple[str, _Action]] = field(default_factory=list)  # after items, every page
-    typed: Callable[[str], _Action] | None = None  # a non-numeric answer
-    pages: tuple[tuple[int, int], ...] | None = None  # computed once, see _Walk.pages
-    texts: dict = field(default_factory=dict)  # (page, notice) -> text, see _Walk.render
-
-    @functools.cached_property
-    def labels(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """The items' and the extras' option texts, as shown."""
-        return (tuple(texts.option_label(label) for label, _ in self.items),
-                tuple(texts.option_label(label) for label, _ in self.extras))
-
-
-class _NeedJobs(Exception):
-    pass
 
 
 def screen(state: State, path: Sequence[str], ctx: Context) -> Screen:
     """The reply to the answers `path` (AT's text split on '*'), and the effects to apply."""
     try:
         return _Walk(state, ctx).run(tuple(a.strip() for a in path))
-    except _NeedJobs:
+    except NeedJobs:
         return Screen(text="", language=state.language, needs_jobs=True)
 
 
@@ -146,7 +89,7 @@ def split_path(text: str) -> tuple[str, ...]:
     return tuple(text.split("*")) if text else ()
 
 
-class _Walk:
+class _Walk(Screens):
     def __init__(self, state: State, ctx: Context) -> None:
         self.state = state
         self.ctx = ctx
@@ -193,7 +136,7 @@ class _Walk:
             return (self.home(),), None, (), None
         pages = self.pages(view, frame)
         page = min(frame.page, len(pages) - 1)
-        action: _Action | None = None
+        action: Action | None = None
         if answer in NEXT_KEYS:
             if page + 1 < len(pages):
                 return _push(stack, replace(frame, page=page + 1)), None, (), None
@@ -210,24 +153,24 @@ class _Walk:
         match action:
             case None:
                 return stack, texts.INVALID, (), None
-            case _Go(frame=nxt):
+            case GoTo(frame=nxt):
                 return _push(stack, nxt), None, (), None
-            case _Back():
+            case Back():
                 return (stack[:-1] or stack), None, (), None
-            case _Reset(stack=new):
+            case Reset(stack=new):
                 return new, None, (), None
-            case _Retry(notice=notice):
+            case Retry(notice=notice):
                 return stack, notice, (), None
-            case _Language(language=lang):
+            case PickLanguage(language=lang):
                 self.set_language(lang)
                 return (Frame(Kind.HOME),), texts.LANGUAGE_SET, (SetLanguage(lang),), None
-            case _Finish(text=ending, effects=done):
+            case Finish(text=ending, effects=done):
                 return stack, None, done, ending
         raise AssertionError(action)
 
     # -- rendering ---------------------------------------------------------------------------
 
-    def view_or_none(self, frame: Frame) -> _View | None:
+    def view_or_none(self, frame: Frame) -> View | None:
         try:
             return self.view(frame)
         except (KeyError, ValueError, TypeError):
@@ -256,7 +199,7 @@ class _Walk:
             view.texts[page, notice] = text
         return text, stack
 
-    def pages(self, view: _View, frame: Frame) -> tuple[tuple[int, int], ...]:
+    def pages(self, view: View, frame: Frame) -> tuple[tuple[int, int], ...]:
         if view.pages is None:
             items, extras = view.labels
             view.pages = texts.paginate(
@@ -271,7 +214,7 @@ class _Walk:
 
     # -- the screens -------------------------------------------------------------------------
 
-    def view(self, frame: Frame) -> _View:
+    def view(self, frame: Frame) -> View:
         # A screen depends on its frame, the language and, for a few, the caller's alerts or the
         # open jobs: built once per process for each, replaying a call's answers costs a few
         # dictionary lookups per answer.
@@ -293,209 +236,3 @@ class _Walk:
         if frame.kind is Kind.JOB:
             return next((j for j in self.jobs() if j.code == frame.arg), None)
         return None
-
-    def _lang0(self, arg: str) -> _View:
-        return _View(
-            [to_gsm7(f"{texts.WELCOME}\n{texts.LANGUAGE_HEAD}")],
-            [(texts.LANGUAGE_NAMES[lang.value], _Language(lang)) for lang in Language],
-        )
-
-    def _lang(self, arg: str) -> _View:
-        return _View(
-            [texts.LANGUAGE_HEAD],
-            [(texts.LANGUAGE_NAMES[lang.value], _Language(lang)) for lang in Language],
-        )
-
-    def _home(self, arg: str) -> _View:
-        return _View(
-            [self.t(texts.HOME_HEAD)],
-            [
-                (self.t(texts.MENU_SUBSCRIBE), _Go(Frame(Kind.REGIONS))),
-                (self.t(texts.MENU_ALERTS), _Go(Frame(Kind.ALERTS))),
-                (self.t(texts.MENU_JOBS), _Go(Frame(Kind.JOBS))),
-                (self.t(texts.MENU_LANGUAGE), _Go(Frame(Kind.LANGUAGE))),
-            ],
-        )
-
-    def _resume(self, arg: str) -> _View:
-        saved = stack_from_json(json.loads(arg))
-        return _View(
-            [self.t(texts.RESUME_HEAD)],
-            [(self.t(texts.YES), _Reset(saved)), (self.t(texts.NO), _Reset((Frame(Kind.HOME),)))],
-        )
-
-    def _regions(self, arg: str) -> _View:
-        return _View(
-            [self.t(texts.REGIONS_HEAD)],
-            [(r.name, _Go(Frame(Kind.DISTRICTS, r.slug))) for r in self.ref.regions.values()],
-            extras=[(self.t(texts.TYPE_OPTION), _Go(Frame(Kind.TYPE)))],
-            typed=functools.partial(_typed, self.ctx),
-        )
-
-    def _type(self, arg: str) -> _View:
-        return _View([self.t(texts.TYPE_HEAD)], typed=functools.partial(_typed, self.ctx))
-
-    def _districts(self, arg: str) -> _View:
-        region = self.ref.regions[arg]
-        whole = (self.t(texts.WHOLE_REGION), _Go(Frame(Kind.CATEGORIES, f"r:{region.slug}")))
-        return _View(
-            [self.t(texts.DISTRICTS_HEAD, region=region.name)],
-            [whole] + [
-                (d.name, _Go(Frame(Kind.CATEGORIES, f"d:{d.slug}")))
-                for d in self.ref.districts_in(region.slug)
-            ],
-            typed=functools.partial(_typed, self.ctx),
-        )
-
-    def _cands(self, arg: str) -> _View:
-        return _View(
-            [self.t(texts.CANDIDATES_HEAD)],
-            [(self.place_label(code), _Go(Frame(Kind.CATEGORIES, code)))
-             for code in arg.split(",")],
-        )
-
-    def _cats(self, arg: str) -> _View:
-        self.place(arg)  # refuse an unknown place
-        cats = self.ref.categories.values()
-        return _View(
-            [self.t(texts.CATEGORIES_HEAD, place=self.place_name(arg))],
-            [(self.t(texts.ALL_JOBS), _Go(Frame(Kind.CONFIRM, f"{arg}:*")))] + [
-                (c.bm if self.lang is Language.BM else c.fr,
-                 _Go(Frame(Kind.CONFIRM, f"{arg}:{c.slug}")))
-                for c in cats
-            ],
-        )
-
-    def _confirm(self, arg: str) -> _View:
-        sub = self.subscription(arg)
-        whats = self.whats(sub)
-        done = texts.end_text([self.t(texts.SUBSCRIBED_END, what=w) for w in whats],
-                              extra=self.t(texts.FREE))
-        effects: tuple[Effect, ...] = (Subscribe(sub),)
-        broader = covering(self.state.subscriptions, sub, self.ref) if self.state.active else None
-        if broader is not None:
-            # Already theirs through a broader subscription: say so, store nothing.
-            done = texts.end_text([self.t(texts.ALREADY_END, what=w)
-                                   for w in self.whats(broader)])
-            effects = ()
-        return _View(
-            [self.t(texts.CONFIRM_HEAD, what=w) for w in whats],
-            [(self.t(texts.YES), _Finish(done, effects)), (self.t(texts.NO), _Back())],
-        )
-
-    def _alerts(self, arg: str) -> _View:
-        subscribe = (self.t(texts.MENU_SUBSCRIBE), _Go(Frame(Kind.REGIONS)))
-        subs = self.state.subscriptions
-        if not subs:
-            return _View([self.t(texts.ALERTS_NONE)], [subscribe])
-        if not self.state.active:
-            back = _Finish(texts.end_text([self.t(texts.ALERTS_RESUMED_END)]), (ResumeAlerts(),))
-            return _View([self.t(texts.ALERTS_STOPPED)],
-                         [(self.t(texts.RESUME_ALERTS_OPTION), back), subscribe])
-        return _View(
-            [self.t(texts.ALERTS_HEAD)],
-            [(self.whats(s)[0], _Go(Frame(Kind.REMOVE, s.code))) for s in subs],
-            extras=[(self.t(texts.STOP_ALL_OPTION), _Go(Frame(Kind.STOP_ALL)))],
-        )
-
-    def _remove(self, arg: str) -> _View:
-        sub = self.subscription(arg)
-        whats = self.whats(sub)
-        done = texts.end_text([self.t(texts.REMOVED_END, what=w) for w in whats])
-        return _View(
-            [self.t(texts.REMOVE_HEAD, what=w) for w in whats],
-            [(self.t(texts.YES), _Finish(done, (Unsubscribe(sub),))), (self.t(texts.NO), _Back())],
-        )
-
-    def _stopall(self, arg: str) -> _View:
-        done = texts.end_text([self.t(texts.STOPPED_END, code=self.ctx.ussd_code)])
-        return _View(
-            [self.t(texts.STOP_HEAD)],
-            [(self.t(texts.YES), _Finish(done, (StopAll(),))), (self.t(texts.NO), _Back())],
-        )
-
-    def _jobs(self, arg: str) -> _View:
-        jobs = self.jobs()
-        if not jobs:
-            return _View([self.t(texts.JOBS_NONE)])
-        return _View([self.t(texts.JOBS_HEAD)],
-                     [(j.label, _Go(Frame(Kind.JOB, j.code))) for j in jobs])
-
-    def _job(self, arg: str) -> _View:
-        job = next((j for j in self.jobs() if j.code == arg), None)
-        if job is None:
-            return _View([self.t(texts.JOB_GONE)])
-        heads = texts.job_detail(self.code, code=job.code, title=job.title,
-                                 organization=job.organization, places=job.places,
-                                 deadline=job.deadline)
-        done = texts.end_text([self.t(texts.JOB_SENT_END, code=job.code)])
-        return _View(heads, [(self.t(texts.JOB_SMS_OPTION), _Finish(done, (SendJob(job.code),)))])
-
-    # -- helpers -----------------------------------------------------------------------------
-
-    def jobs(self) -> tuple[JobView, ...]:
-        if self.state.jobs is None:
-            raise _NeedJobs
-        return self.state.jobs
-
-    def place(self, code: str) -> tuple[str, str]:
-        kind, _, slug = code.partition(":")
-        if kind == "d" and slug in self.ref.districts:
-            return kind, slug
-        if kind == "r" and slug in self.ref.regions:
-            return kind, slug
-        raise ValueError(f"unknown place {code!r}")
-
-    def place_name(self, code: str) -> str:
-        kind, slug = self.place(code)
-        if kind == "d":
-            return self.ref.districts[slug].name
-        return sms_texts.region_name(self.code, self.ref.regions[slug].name)
-
-    def place_label(self, code: str) -> str:
-        kind, slug = self.place(code)
-        if kind == "d":
-            district = self.ref.districts[slug]
-            return f"{district.name} ({self.ref.regions[district.region].name})"
-        return texts.capitalize(self.place_name(code))
-
-    def subscription(self, code: str) -> Subscription:
-        sub = Subscription.from_code(code)
-        self.place(f"{'d' if sub.district else 'r'}:{sub.district or sub.region}")
-        if sub.category is not None and sub.category not in self.ref.categories:
-            raise ValueError(f"unknown category {sub.category!r}")
-        return sub
-
-    def whats(self, sub: Subscription) -> list[str]:
-        lang = self.lang or Language.FR
-        found = self.ctx.names.get((sub, lang))
-        if found is None:
-            found = describe([sub], lang, self.ref) or [sub.code]
-            if len(self.ctx.names) < 10_000:
-                self.ctx.names[sub, lang] = found
-        return found
-
-
-def _typed(ctx: Context, text: str) -> _Action:
-    codes = candidates(text, ctx)
-    if not codes:
-        return _Retry(texts.UNKNOWN_NAME)
-    return _Go(Frame(Kind.CANDIDATES, ",".join(codes)))
-
-
-def candidates(text: str, ctx: Context) -> list[str]:
-    """Place codes ('d:kati', 'r:koulikoro') a typed name may mean, best first."""
-    found = ctx.places.find(text[:MAX_TYPED])
-    codes = [f"d:{h.slug}" for h in found.districts]
-    codes += [f"r:{h.slug}" for h in found.regions]
-    # Offer the whole region too: someone typing "Kati" may want all of Koulikoro.
-    codes += [f"r:{ctx.reference.districts[h.slug].region}" for h in found.districts]
-    if not codes:
-        # Nothing close enough: names that start with what was typed ("bou" -> Bougouni...).
-        typed = key(text[:MAX_TYPED])
-        if len(typed) >= 3:
-            codes = [f"d:{d.slug}" for d in ctx.reference.districts.values()
-                     if key(d.name).startswith(typed)]
-            codes += [f"r:{r.slug}" for r in ctx.reference.regions.values()
-                      if key(r.name).startswith(typed)]
-    return list(dict.fromkeys(codes))[:MAX_CANDIDATES]
