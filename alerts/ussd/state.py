@@ -30,10 +30,8 @@ OPEN_JOBS_FRESH = 5.0
 MAX_CANDIDATES = 6
 #: Only the start of a typed answer is matched: nobody types a paragraph into USSD.
 MAX_TYPED = 60
-#: Bounds on a request: a real session cannot come near them in ~180 s.
-MAX_TEXT = 2000
+#: Answers in one call: a real session cannot come near it in ~180 s.
 MAX_ANSWERS = 100
-MAX_SESSION_ID = 200
 #: Screens kept on the navigation stack ("0" goes back this far).
 MAX_STACK = 20
 #: Built screens kept per process (some thousands: places x categories x languages, plus the
@@ -140,6 +138,22 @@ class JobView:
         code, title, organization, places, deadline, mine = data
         return cls(str(code), str(title), str(organization), tuple(map(str, places)),
                    str(deadline), bool(mine))
+
+
+@dataclass(frozen=True)
+class Call:
+    """A caller's last USSD call as stored: its session, first screen and answers (both JSON),
+    and whether it ended (then it is never offered to continue)."""
+
+    session_id: str
+    first: str
+    answers: str
+    ended: bool
+
+    @classmethod
+    def from_row(cls, row: tuple[str, str, str, bool] | None) -> Call | None:
+        """The store's row (session id, first screen, answers, ended) as a Call."""
+        return None if row is None else cls(*row)
 
 
 @dataclass(frozen=True)

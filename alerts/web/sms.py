@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 from flask import Blueprint, jsonify, request
 
-from alerts.domain.phones import try_normalize
-from alerts.gateways.africastalking import Status, delivery_status
+from alerts.gateways import at_callbacks
+from alerts.gateways.africastalking import Status
+from alerts.gateways.events import FieldProblem
 from alerts.jobs import lifecycle as jobs
 from alerts.ops import metrics
 from alerts.services import StoreError, current_services
@@ -19,28 +19,9 @@ from alerts.web.errors import bad_request
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
 
-INCOMING_FIELDS = ("from", "to", "text", "date", "id")
-DELIVERY_FIELDS = ("id", "status")
-OPT_OUT_FIELDS = ("senderId", "phoneNumber")
 #: A delivery report may only move a message forward.
 _RANK = {"queued": 0, "sending": 1, Status.SENT.value: 2, Status.DELIVERED.value: 3,
          Status.FAILED.value: 3}
-
-
-def _missing(fields: tuple[str, ...]):
-    for name in fields:
-        if name not in request.form:
-            return bad_request(name, "missing")
-    return None
-
-
-def parse_at_date(value: str) -> datetime | None:
-    """AT sends '2017-05-03T06:04:45Z' or '2017-05-03 06:04:45' (and sometimes fractions)."""
-    text = value.strip().replace("Z", "+00:00")
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return None
 
 
 @bp.errorhandler(StoreError)
@@ -53,18 +34,11 @@ def _redis_down(exc: Exception):
 def incoming():
     """One inbound SMS: accepted once per AT id into the inbox; the worker answers it."""
     check_webhook_key()
-    if problem := _missing(INCOMING_FIELDS):
-        return problem
-    form = request.form
-    phone = try_normalize(form["from"])
-    if phone is None:
-        return bad_request("from", "not a valid phone number")
-    if not form["id"].strip():
-        return bad_request("id", "empty")
-    if parse_at_date(form["date"]) is None:
-        return bad_request("date", "expected 2017-05-03T06:04:45Z or 2017-05-03 06:04:45")
-    # One round trip; understanding and answering happen in the worker (alerts/inbox.py).
-    verdict = inbox.accept(current_services(), phone, form["id"], form["text"])
+    sms = at_callbacks.inbound_sms(request.form)
+    if isinstance(sms, FieldProblem):
+        return bad_request(sms.field, sms.problem)
+    # One round trip; understanding and answering happen in the worker (alerts/sms/inbox.py).
+    verdict = inbox.accept(current_services(), sms.phone, sms.message_id, sms.text)
     status = {"duplicate": "duplicate", "ok": "accepted"}.get(verdict, "ignored")
     # Always 200: AT must retry neither a duplicate nor a flood.
     return jsonify({"status": status}), 200
@@ -74,14 +48,13 @@ def incoming():
 def delivery():
     """A delivery report: update that message; unknown or repeated reports still get 200."""
     check_webhook_key()
-    if problem := _missing(DELIVERY_FIELDS):
-        return problem
-    form = request.form
-    status = delivery_status(form["status"])
+    report = at_callbacks.delivery_report(request.form)
+    if isinstance(report, FieldProblem):
+        return bad_request(report.field, report.problem)
+    status, reason = report.status, report.reason
     services = current_services()
     store = services.store
-    ref = store.ref_for_gateway_id(form["id"]) if form["id"] else None
-    reason = form.get("failureReason", "")
+    ref = store.ref_for_gateway_id(report.message_id) if report.message_id else None
     if status is None or ref is None:
         return jsonify({"status": "ignored"}), 200
     # The report acts on the number its message id was sent to, which we recorded; its own
@@ -111,10 +84,8 @@ def delivery():
 def opt_out():
     """The person opted out of our sender ID at the operator: stop them, send nothing."""
     check_webhook_key()
-    if problem := _missing(OPT_OUT_FIELDS):
-        return problem
-    phone = try_normalize(request.form["phoneNumber"])
-    if phone is None:
-        return bad_request("phoneNumber", "not a valid phone number")
-    current_services().store.stop(phone, by=StoppedBy.OPERATOR)
+    event = at_callbacks.opt_out(request.form)
+    if isinstance(event, FieldProblem):
+        return bad_request(event.field, event.problem)
+    current_services().store.stop(event.phone, by=StoppedBy.OPERATOR)
     return jsonify({"status": "stopped"}), 200

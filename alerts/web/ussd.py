@@ -7,7 +7,6 @@ seconds; a caller cut off mid-way who dials again meanwhile is asked whether to 
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import time
@@ -16,7 +15,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from alerts.domain.phones import try_normalize
+from alerts.gateways import at_callbacks
+from alerts.gateways.events import FieldProblem
 from alerts.jobs import lifecycle as jobs
 from alerts.jobs.lifecycle import app_places
 from alerts.ops import metrics
@@ -31,10 +31,9 @@ from alerts.ussd.menu import (
 from alerts.ussd.state import (
     JOBS_SNAPSHOT,
     MAX_ANSWERS,
-    MAX_SESSION_ID,
-    MAX_TEXT,
     OPEN_JOBS_FRESH,
     SESSION_TTL,
+    Call,
     Context,
     Frame,
     JobView,
@@ -61,16 +60,7 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("ussd", __name__, url_prefix="/ussd")
 
-FIELDS = ("sessionId", "serviceCode", "phoneNumber", "text")
-EVENT_FIELDS = ("sessionId", "phoneNumber", "status")
 #: Said when the store is down: the caller gets a sentence rather than the network's error.
-
-
-def _missing(fields: tuple[str, ...]):
-    for name in fields:
-        if name not in request.form:
-            return bad_request(name, "missing")
-    return None
 
 
 def _context() -> Context:
@@ -81,12 +71,6 @@ def _context() -> Context:
         ctx = Context(ref, app_places(ref), current_app.config.get("USSD_CODE") or "*384*22#")
         ext["baara.ussd"] = ctx
     return ctx
-
-
-@functools.lru_cache(maxsize=4096)
-def _normalized(raw: str) -> str | None:
-    # Every answer of a call repeats the number: parse it once per call, not once per screen.
-    return try_normalize(raw) if len(raw) <= 32 else None
 
 
 def _json(data: object) -> str:
@@ -141,15 +125,16 @@ def _snapshot(saved: tuple[str, str] | None, session_id: str, lang: Language
 
 
 def first_screen(
-    state: State, last: tuple[str, str, str, bool] | None, last_jobs: tuple[str, str] | None,
+    state: State, last: Call | None, last_jobs: tuple[str, str] | None,
     ctx: Context,
 ) -> Frame:
     """Where a new call begins: an offer to continue the last call if it was cut off mid-way."""
     home = Frame(Kind.HOME) if state.language else Frame(Kind.LANGUAGE_FIRST)
-    if last is None or last[3] or (answers := _answers(last[2])) is None:
+    if last is None or last.ended or (answers := _answers(last.answers)) is None:
         return home
     lang = state.language or Language.FR
-    then = replace(state, first=_frame(last[1]), jobs=_snapshot(last_jobs, last[0], lang) or ())
+    then = replace(state, first=_frame(last.first),
+                   jobs=_snapshot(last_jobs, last.session_id, lang) or ())
     where = screen(then, answers, ctx)
     if not where.resumable:
         return home
@@ -231,22 +216,13 @@ def _redis_down(exc: Exception):
 def ussd():
     """One USSD step: AT's path of answers in, 'CON ...' or 'END ...' out (text/plain)."""
     check_webhook_key()
-    if problem := _missing(FIELDS):
-        return problem
-    form = request.form
-    phone = _normalized(form["phoneNumber"])
-    if phone is None:
-        return bad_request("phoneNumber", "not a valid phone number")
-    session_id = form["sessionId"].strip()
-    if not 0 < len(session_id) <= MAX_SESSION_ID or not session_id.isprintable():
-        return bad_request("sessionId", f"expected 1 to {MAX_SESSION_ID} printable characters")
-    text = form["text"]
-    if len(text) > MAX_TEXT:
-        return bad_request("text", f"longer than {MAX_TEXT} characters")
-    path = split_path(text)
+    step = at_callbacks.ussd_request(request.form)
+    if isinstance(step, FieldProblem):
+        return bad_request(step.field, step.problem)
+    phone, session_id = step.phone, step.session_id
+    path = split_path(step.text)
     if len(path) > MAX_ANSWERS:
         return bad_request("text", f"more than {MAX_ANSWERS} answers")
-
 
     store = current_services().store
     config = current_app.config
@@ -255,7 +231,7 @@ def ussd():
     # One round trip: the caller, this call's record (moved on to these answers), its jobs;
     # a new call with no earlier one to resume is recorded on the way.
     # Flood control and the request count travel in the same round trip.
-    counted, subscriber, call, saved_jobs = store.ussd_request(
+    counted, subscriber, call_row, saved_jobs = store.ussd_request(
         phone, session_id, answers if path else None, _HOME_JSON, _LANGUAGE_FIRST_JSON,
         SESSION_TTL, limit=config["USSD_RATE_LIMIT"], window=abuse.WINDOW,
         metric=metrics.field("ussd_requests"),
@@ -265,16 +241,17 @@ def ussd():
     )
     if verdict is not abuse.Verdict.OK:
         return _text_reply(texts.TOO_MANY)
+    call = Call.from_row(call_row)
     state = base_state(subscriber)
     lang = state.language or Language.FR
     home = Frame(Kind.HOME) if subscriber else Frame(Kind.LANGUAGE_FIRST)
-    ours = call is not None and call[0] == session_id
+    ours = call is not None and call.session_id == session_id
     # ussd_begin() recorded this call itself when no other call was going on.
-    recorded = ours or (not path and (call is None or call[3]))
+    recorded = ours or (not path and (call is None or call.ended))
     if ours:
         assert call is not None
-        first = _frame(call[1]) or home
-    elif not path and call is not None and not call[3]:
+        first = _frame(call.first) or home
+    elif not path and call is not None and not call.ended:
         first = first_screen(state, call, saved_jobs, ctx)
     else:
         first = home  # a new call, or the record expired or was lost mid-call
@@ -287,7 +264,7 @@ def ussd():
         result = screen(replace(state, jobs=found), path, ctx)
     body = result.body
     # AT asking again for the same answers (it did not get our reply) changes nothing twice.
-    retried = ours and call is not None and (call[2] == answers or call[3])
+    retried = ours and call is not None and (call.answers == answers or call.ended)
     if result.effects and not retried and (replacement := apply_effects(phone, result)):
         body = f"END {replacement}"
     if result.end and not retried:
@@ -303,11 +280,9 @@ def ussd():
 def events():
     """AT's end-of-session notification: a call that ended well leaves nothing to resume."""
     check_webhook_key()
-    if problem := _missing(EVENT_FIELDS):
-        return problem
-    phone = try_normalize(request.form["phoneNumber"])
-    if phone is None:
-        return bad_request("phoneNumber", "not a valid phone number")
-    if request.form["status"] == "Success":
-        current_services().store.drop_ussd_call(phone, request.form["sessionId"].strip())
+    end = at_callbacks.ussd_end(request.form)
+    if isinstance(end, FieldProblem):
+        return bad_request(end.field, end.problem)
+    if end.completed:
+        current_services().store.drop_ussd_call(end.phone, end.session_id)
     return jsonify({"status": "recorded"}), 200
