@@ -14,7 +14,7 @@ and the same two phases in alternating slices (see bench/ussd.py's docstring):
 Three targets are driven in turn: `/sms/incoming` (a mix of the texts people send, each with a
 new AT id, half from known subscribers), `/ussd` (bench/ussd.py's callers walking the menu) and
 the baseline. No RQ worker runs while they do: `/sms/incoming` de-duplicates, counts and appends
-the message to the inbox in one round trip (alerts/inbox.py), and understanding and answering
+the message to the inbox in one round trip (alerts/sms/inbox.py), and understanding and answering
 it is the worker's cost, not the webhook's. That cost is measured last, so it is not hidden: one
 drainer (as `worker.py` runs it) handles the inbox the webhook filled for a few seconds, and its
 messages per second are printed (the replies it queues are left unsent, then discarded).

@@ -25,7 +25,7 @@ from alerts.ops.logs import mask_phones
 
 log = logging.getLogger(__name__)
 
-#: Called with (seconds, "ok"|"error") after every AT request; alerts/metrics.py registers one.
+#: Called with (seconds, "ok"|"error") after every AT request; alerts/web/metrics.py registers one.
 BATCH_OBSERVERS: list[Callable[[float, str], None]] = []
 
 

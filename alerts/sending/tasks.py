@@ -89,7 +89,7 @@ def _send_reply(out_id: str) -> str:
 
 
 def drain_inbox(token: str) -> int:
-    """Handle the inbound SMS waiting in the inbox (alerts/inbox.py), holding its lease."""
+    """Handle the inbound SMS waiting in the inbox (alerts/sms/inbox.py), holding its lease."""
 
     return inbox.drain(current_services(), token)
 

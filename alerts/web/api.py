@@ -52,7 +52,7 @@ def get_subscriber(phone: str):
 @bp.delete("/subscribers/<path:phone>")
 @token_required
 def delete_subscriber(phone: str):
-    """Erase everything Baara holds about a number, wherever it is written (alerts/erasure.py)."""
+    """Erase everything Baara holds about a number, wherever it is written (ops/erasure.py)."""
     services = current_services()
     erased = erasure.erase(services, _phone_or_400(phone))
     if not erased.existed:

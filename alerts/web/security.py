@@ -1,7 +1,8 @@
 """Security headers on every response, a request-body limit (413), trusted proxies, and 503 (never
 500) while Redis is away.
 
-Token checks live in alerts/auth.py (constant time); phone masking in logs in alerts/logs.py.
+Token checks live in alerts/web/auth.py (constant time); phone masking in logs in
+alerts/ops/logs.py.
 """
 
 from __future__ import annotations

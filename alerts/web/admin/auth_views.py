@@ -49,7 +49,7 @@ def account_message(exc: AccountError) -> str:
     return _(template, n=accounts.MIN_PASSWORD) if template else _("Valeur refusée.")
 
 #: A browser someone signed in from gets this signed cookie; it names the account and a random
-#: device id, which then has its own sign-in budget (see alerts/accounts.py).
+#: device id, which then has its own sign-in budget (see alerts/web/accounts.py).
 DEVICE_COOKIE = "baara_device"
 DEVICE_DAYS = 180
 
