@@ -19,7 +19,7 @@ install-prod: ## production: runtime dependencies only (no test or lint tools), 
 	@$(MAKE) --no-print-directory catalogs
 
 run: install ## web + worker + private Redis + simulated gateway (Ctrl-C stops all)
-	@$(PY) -m alerts.devstack
+	@$(PY) -m alerts.ops.devstack
 
 test: install ## every test, against a real redis-server
 	@$(PY) -m pytest $(PYTEST_ARGS)

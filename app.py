@@ -7,14 +7,17 @@ from typing import Any
 
 from flask import Flask
 
+from alerts import services
+from alerts.extract import check_lists
+from alerts.ops import cli, logs
+from alerts.web import admin, api, health, metrics, security, simulated_at, sms, ussd
 from config.organizations import default_organizations
+from config.reference import default_reference, load_reference
+from config.settings import load_settings
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Load config, init extensions, register blueprints and CLI commands."""
-    from config.reference import default_reference, load_reference
-    from config.settings import load_settings
-
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(load_settings(test_config))
     # Reference data is validated at start-up: a broken file stops the app, naming the problem.
@@ -23,34 +26,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         load_reference(Path(folder)) if folder else default_reference()
     )
     default_organizations()  # organizations.yaml too: a name claimed twice stops the app
-    from alerts.extract import check_lists
-
     check_lists(app.extensions["baara.reference"])  # the notice importer's towns and NGOs
-
-    from alerts import logs, security, services
 
     logs.init_app(app)
     security.init_app(app)
     services.init_app(app)
 
-    from alerts import api, health, sms, ussd
-
     app.register_blueprint(health.bp)
     app.register_blueprint(sms.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(ussd.bp)
-    from alerts import metrics
-
     metrics.init_app(app)
     if app.config["SIMULATOR"]:
-        from alerts import simulator
-
-        app.register_blueprint(simulator.at_blueprint)
-    from alerts import cli
+        app.register_blueprint(simulated_at.at_blueprint)
     cli.init_app(app)
     # Admin web, phone simulator page, CSRF (webhooks and API exempt), Babel, `flask admin`.
-    from alerts import admin
-
     admin.init_app(app)
     return app
 

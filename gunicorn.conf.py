@@ -10,8 +10,8 @@ gc.freeze(): a full collection no longer walks them in the middle of a request, 
 import gc
 
 # Access and error lines scrubbed (numbers masked in every encoding, `key=` and tokens redacted);
-# JSON lines when BAARA_ENV=production. See alerts/access_log.py.
-logger_class = "alerts.access_log.AccessLogger"
+# JSON lines when BAARA_ENV=production. See alerts/ops/access_log.py.
+logger_class = "alerts.ops.access_log.AccessLogger"
 
 
 def post_worker_init(worker):

@@ -1,9 +1,9 @@
 """Run an RQ worker, with its scheduler, on Baara's queues: `python worker.py [--burst]`.
 
-The worker also sweeps for alert batches lost with a dead worker (alerts/fanout.py explains
-why RQ alone would take minutes), for inbound SMS left without a drainer (alerts/inbox.py) and
-for replies whose RQ job vanished (alerts/outbox.py): between jobs and, when idle, every few
-seconds.
+The worker also sweeps for alert batches lost with a dead worker (alerts/sending/fanout.py
+explains why RQ alone would take minutes), for inbound SMS left without a drainer
+(alerts/sms/inbox.py) and for replies whose RQ job vanished (alerts/sending/outbox.py): between
+jobs and, when idle, every few seconds.
 
 Redis outages. RQ 3.0's worker quits on the first Redis error outside its dequeue loop (and its
 dequeue backoff grows to a minute); its scheduler process dies with the connection and is only
@@ -31,7 +31,9 @@ from rq import SimpleWorker, Worker
 from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 from rq.scheduler import RQScheduler
 
+from alerts.sending import outbox, sweeper
 from alerts.services import current_services
+from alerts.sms import inbox, relays
 from app import create_app
 
 log = logging.getLogger("worker")
@@ -312,8 +314,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from alerts import fanout, inbox, outbox
-
     app = create_app()
     with app.app_context():
         services = current_services()
@@ -326,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
         worker_class = with_sweeper(Worker if args.fork else SimpleWorker)
         worker = worker_class(queues, connection=services.rq_redis, name=args.name)
         worker.sweep = lambda: {
-            **fanout.sweep(services), **inbox.sweep(services), **outbox.sweep(services)
+            **sweeper.sweep(services), **inbox.sweep(services), **outbox.sweep(services)
         }
         # Each sweep keeps its own pace across workers; this is how often they are asked.
         worker.sweep_every = outbox.sweep_interval(services.config)
@@ -334,8 +334,6 @@ def main(argv: list[str] | None = None) -> int:
         # of it so the next message or sweep starts another drainer at once.
         worker.on_abandon = lambda rq_id: inbox.release(services, rq_id)
         if not args.burst:
-            from alerts import relays
-
             log.info("next relay digest: %s", relays.schedule_digest(services))
         worker.work(burst=args.burst, with_scheduler=True, logging_level="INFO")
     return 0

@@ -17,8 +17,15 @@ from rq.job import Job as RQJob
 from rq.job import JobStatus as RQStatus
 from rq.registry import ScheduledJobRegistry
 
+from alerts.gateways.africastalking import Gateway
 from alerts.store import Retention, Store
 
+#: What a failing Redis raises, for the layers that answer it (503, a polite END, a skipped
+#: gauge) without importing the client library: only the store and this container know Redis.
+StoreError = redis_lib.RedisError
+#: Redis errors that mean "the store is away for now" (down, restarting, loading its AOF, a replica
+#: during a failover), not a bug: callers get 503 and retry, never 500.
+STORE_AWAY = (redis_lib.ConnectionError, redis_lib.TimeoutError, redis_lib.ReadOnlyError)
 
 @dataclass
 class Services:
@@ -34,8 +41,6 @@ class Services:
     def gateway(self):
         """The SMS gateway, built on first use so the app starts without touching AT."""
         if self._gateway is None:
-            from alerts.gateway import Gateway
-
             self._gateway = Gateway.from_config(self.config)
         return self._gateway
 

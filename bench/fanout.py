@@ -74,7 +74,7 @@ def barrier(key: str, timeout: float = 120.0) -> str:
 
 def baseline_send(job_id: str, phone: str) -> str:
     """The naive fan-out: one RQ job per recipient, checking, rendering and sending one SMS."""
-    from alerts import jobs
+    from alerts.jobs import lifecycle as jobs
     from alerts.services import current_services
 
     services = current_services()
@@ -168,7 +168,7 @@ class Bench:
     """The private Redis, the loopback AT server and the in-process app that posts jobs."""
 
     def __init__(self, folder: Path, procs: Processes, delay: float, batch_size: int) -> None:
-        from alerts.devstack import start_redis
+        from alerts.ops.devstack import start_redis
 
         self.folder = folder
         self.procs = procs
@@ -296,7 +296,7 @@ class Bench:
         return resp.get_json()
 
     def fanout_run(self, expected: int, body: dict) -> dict:
-        from alerts import jobs
+        from alerts.jobs import lifecycle as jobs
 
         posted: dict = {}
 
@@ -324,7 +324,7 @@ class Bench:
         code = (
             "import sys\n"
             f"sys.path.insert(0, {str(ROOT)!r})\n"
-            "from alerts.gateway import Gateway\n"
+            "from alerts.gateways.africastalking import Gateway\n"
             f"g = Gateway('baara', 'bench', api_url={self.env['AT_API_URL']!r}, "
             f"batch_size={size})\n"
             "start = int(sys.argv[1])\n"
@@ -342,7 +342,7 @@ class Bench:
     def baseline_run(self, expected: int, body: dict) -> dict:
         from rq import Queue
 
-        from alerts import jobs
+        from alerts.jobs import lifecycle as jobs
 
         posted = self.post_job({**body, "publish": False})
         job = jobs.get_job(posted["id"], services=self.services)

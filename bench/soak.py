@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import redis
 
-    from alerts.devstack import start_redis
+    from alerts.ops.devstack import start_redis
 
     folder = Path(tempfile.mkdtemp(prefix="baara-soak-"))
     procs = Processes()

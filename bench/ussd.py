@@ -249,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
     args = parser.parse_args(argv)
 
-    from alerts.devstack import start_redis
+    from alerts.ops.devstack import start_redis
 
     folder = Path(tempfile.mkdtemp(prefix="baara-bench-ussd-"))
     procs = Processes()

@@ -14,7 +14,7 @@ and the same two phases in alternating slices (see bench/ussd.py's docstring):
 Three targets are driven in turn: `/sms/incoming` (a mix of the texts people send, each with a
 new AT id, half from known subscribers), `/ussd` (bench/ussd.py's callers walking the menu) and
 the baseline. No RQ worker runs while they do: `/sms/incoming` de-duplicates, counts and appends
-the message to the inbox in one round trip (alerts/inbox.py), and understanding and answering
+the message to the inbox in one round trip (alerts/sms/inbox.py), and understanding and answering
 it is the worker's cost, not the webhook's. That cost is measured last, so it is not hidden: one
 drainer (as `worker.py` runs it) handles the inbox the webhook filled for a few seconds, and its
 messages per second are printed (the replies it queues are left unsent, then discarded).
@@ -109,8 +109,8 @@ def drain_rate(redis_url: str, env: dict, seconds: float) -> str:
     """Time one inbox drainer (the worker's part of an inbound SMS) on what the bench left."""
     import secrets
 
-    from alerts import inbox
     from alerts.services import current_services
+    from alerts.sms import inbox
     from alerts.store import INBOX, INBOX_LEASE
     from app import create_app
 
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
     args = parser.parse_args(argv)
 
-    from alerts.devstack import start_redis
+    from alerts.ops.devstack import start_redis
 
     folder = Path(tempfile.mkdtemp(prefix="baara-bench-webhooks-"))
     procs = Processes()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from alerts.text import key
+from alerts.domain.text import key
 
 HERE = Path(__file__).resolve().parent
 ORGANIZATIONS_FILE = "organizations.yaml"

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from alerts.text import key
+from alerts.domain.text import key
 
 HERE = Path(__file__).resolve().parent
 DISTRICTS_FILE = "districts.yaml"

@@ -7,6 +7,7 @@ orthography (ɛ, ɔ, ɲ, ŋ) so a native speaker can review it; the composer der
 
 from __future__ import annotations
 
+import io
 import logging
 from functools import cache
 from pathlib import Path
@@ -37,8 +38,6 @@ def translations(lang: str) -> NullTranslations:
             return Translations(fh, domain="messages")
     # Without `make catalogs` (a fresh checkout run some other way), compile in memory.
     log.warning("catalog %s: no up-to-date .mo, compiling %s in memory", lang, po)
-    import io
-
     with po.open("rb") as fh:
         catalog = read_po(fh, locale=lang if lang != "bm" else "bm")
     buf = io.BytesIO()

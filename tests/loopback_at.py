@@ -22,7 +22,7 @@ if __package__ in (None, ""):  # run as a script: make `alerts` importable
 from flask import Flask, Response, jsonify, request  # noqa: E402
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server  # noqa: E402
 
-from alerts.simulator import SimulatedAT, to_response  # noqa: E402
+from alerts.gateways.simulator import SimulatedAT, to_response  # noqa: E402
 
 
 class _QuietHandler(WSGIRequestHandler):

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from alerts import abuse
+from alerts.sms import abuse
 from alerts.store import VERDICTS, Store
 from messages import sms as texts
 

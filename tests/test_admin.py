@@ -13,11 +13,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from alerts import accounts, erasure, jobs
-from alerts.admin import job_views
-from alerts.admin.dashboard import subscriber_figures
+from alerts.jobs import lifecycle as jobs
+from alerts.ops import erasure
 from alerts.services import current_services
 from alerts.store import Language, Source, Subscription, current_store
+from alerts.web import accounts
+from alerts.web.admin import job_status
+from alerts.web.admin.dashboard import subscriber_figures
 from tests.conftest import PRODUCTION_SECRETS
 
 ADMIN = ("admin@ngo.ml", "admin-password-1")
@@ -476,14 +478,14 @@ def test_progress_splits_delivered_awaiting_failed_and_queued(app) -> None:
     stats = {"status": "published", "matched": 10, "queued": 2, "sent": 7, "delivered": 4,
              "failed": 2, "skipped": 0, "failures_by_reason": {"AbsentSubscriber": 1,
                                                                "InvalidPhoneNumber": 1}}
-    p = job_views.progress(job, stats)
+    p = job_status.progress(job, stats)
     assert (p["handled"], p["percent"], p["done"]) == (8, 80, False)
     # One failed at sending (8 handled - 7 sent); one failed at delivery; 2 await a report.
     assert p["awaiting"] == 2
     widths = {part["key"]: part["width"] for part in p["parts"]}
     assert widths == {"delivered": 40.0, "sent": 20.0, "failed": 20.0, "skipped": 0.0}
     assert p["reasons"][0]["label"] == "Téléphone éteint ou hors réseau"
-    done = job_views.progress(job, {**stats, "queued": 0, "sent": 9})
+    done = job_status.progress(job, {**stats, "queued": 0, "sent": 9})
     assert done["done"] is True and done["percent"] == 100
 
 
@@ -622,7 +624,7 @@ def test_queue_view_lists_queues_and_requeues_failed_jobs(app, admin_client) -> 
 
     sync = current_services().queue("default")
     queue = Queue(sync.name, connection=sync.connection)  # a real, asynchronous one
-    queue.enqueue("alerts.phones.normalize", None, "XX", job_id="broken-1")
+    queue.enqueue("alerts.domain.phones.normalize", None, "XX", job_id="broken-1")
     SimpleWorker([queue], connection=queue.connection).work(burst=True)
     assert "broken-1" in queue.failed_job_registry.get_job_ids()
     page = admin_client.get("/admin/queues").text
@@ -686,7 +688,7 @@ def test_simulator_inbox_shows_what_the_simulated_gateway_delivered(app, client)
 
 
 def test_simulated_gateway_reports_delivery(app, monkeypatch) -> None:
-    from alerts import simulator
+    from alerts.web import simulated_at as simulator
 
     monkeypatch.setattr(simulator, "DELIVERY_DELAY", 0.05)
     st = current_store()

@@ -19,8 +19,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from alerts import accounts, jobs
+from alerts.jobs import lifecycle as jobs
 from alerts.store import Language, Subscription, current_store
+from alerts.web import accounts
 from tests.conftest import ROOT, free_port, work
 from tests.test_admin import ADMIN, job_form, login, make_account, token
 
@@ -427,7 +428,7 @@ def test_cli_asks_again_for_a_weak_password(app, first, why, command) -> None:
     ids=["default-port", "port-taken", "own-redis"],
 )
 def test_make_run_prints_the_exact_admin_command(url, private, expected) -> None:
-    from alerts.devstack import admin_command
+    from alerts.ops.devstack import admin_command
 
     assert expected in admin_command(url, private)
 
@@ -446,7 +447,7 @@ def test_ctrl_c_stops_make_run_cleanly() -> None:
     env = {k: v for k, v in os.environ.items()
            if k not in ("REDIS_URL", "AT_API_KEY", "AT_USERNAME", "BAARA_ENV")}
     env.update(PORT=str(web), REDIS_PORT=str(redis_port))
-    proc = subprocess.Popen([sys.executable, "-m", "alerts.devstack"], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "alerts.ops.devstack"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
     try:

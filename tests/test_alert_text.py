@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from alerts import jobs
+from alerts.jobs import lifecycle as jobs
 from alerts.store import Language, Subscription
 from config.organizations import (
     MAX_SHORT,

@@ -95,7 +95,7 @@ def test_gunicorn_serves_app_against_given_redis(redis, redis_server, at_server)
 def test_worker_burst_sends_queued_reply_and_exits(redis, redis_server, at_server):
     import redis as redis_lib
 
-    from alerts import tasks
+    from alerts.sending import tasks
     from alerts.store import Store
 
     store = Store(redis)
@@ -141,7 +141,7 @@ def test_devstack_stops_everything_on_sigterm():
     env = {k: v for k, v in os.environ.items()
            if k not in ("REDIS_URL", "AT_API_KEY", "AT_USERNAME", "BAARA_ENV")}
     env.update(PORT=str(web), REDIS_PORT=str(redis_port))
-    proc = subprocess.Popen([sys.executable, "-m", "alerts.devstack"], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "alerts.ops.devstack"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     try:

@@ -12,9 +12,10 @@ from datetime import date, timedelta
 import pytest
 import redis as redis_lib
 
-from alerts import backup as backups
-from alerts import jobs, relays
+from alerts.jobs import lifecycle as jobs
+from alerts.ops import backup as backups
 from alerts.services import build_services
+from alerts.sms import relays
 from alerts.store import BackupError, Language, MatchPlace, Store
 from app import create_app
 from config.reference import default_reference

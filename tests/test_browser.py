@@ -47,8 +47,8 @@ def stack(redis_server) -> Iterator[LiveStack]:
     live = LiveStack(redis_server.url, ARTIFACTS / "logs")
     live.start()
     with live.app.app_context():
-        from alerts import accounts
         from alerts.store import Language, Subscription, current_store
+        from alerts.web import accounts
 
         st = current_store()
         accounts.create_account(st, *RECRUITER, role="poster")
@@ -196,7 +196,7 @@ def test_tour_ussd_signup_post_publish_watch_and_receive(stack: LiveStack, page:
 def test_script_in_a_title_stays_text_in_the_browser(stack: LiveStack, page: Page) -> None:
     title = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
     with stack.app.app_context():
-        from alerts import jobs
+        from alerts.jobs import lifecycle as jobs
         from alerts.services import current_services
 
         job, errors = jobs.create_job(current_services(), {

@@ -35,9 +35,10 @@ BLOCKING = {"serious", "critical"}
 def published(stack) -> dict[str, str]:
     """An admin account and one published job whose alerts have left and been reported on."""
     with stack.app.app_context():
-        from alerts import accounts, jobs
+        from alerts.jobs import lifecycle as jobs
         from alerts.services import current_services
         from alerts.store import current_store
+        from alerts.web import accounts
 
         accounts.create_account(current_store(), *ADMIN, role="admin")
         job, errors = jobs.create_job(current_services(), {

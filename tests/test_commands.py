@@ -11,8 +11,9 @@ from typing import NamedTuple
 
 import pytest
 
-from alerts.commands import Command, Intent, Pending, State, detect_language, parse
-from alerts.places import Places
+from alerts.domain.places import Places
+from alerts.sms.commands import Command, Intent, Pending, State, parse
+from alerts.sms.reading import detect_language
 from alerts.store import Language
 
 

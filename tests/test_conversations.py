@@ -17,10 +17,10 @@ from urllib.parse import quote
 
 import pytest
 
-from alerts import relays
-from alerts.commands import Intent, parse, urgent
-from alerts.commands import State as ParseState
-from alerts.places import COMMON_WORDS, Places
+from alerts.domain.places import COMMON_WORDS, Places
+from alerts.sms import relays
+from alerts.sms.commands import Intent, parse, urgent
+from alerts.sms.commands import State as ParseState
 from alerts.store import Store
 from config.reference import default_reference
 from messages import relay as relay_texts

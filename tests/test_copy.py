@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from alerts.text import fold
+from alerts.domain.text import fold
 from config.reference import default_reference
 from messages import sms as sms_texts
 from messages import ussd as ussd_texts

@@ -14,9 +14,12 @@ from urllib.parse import quote
 
 import pytest
 
-from alerts import accounts, erasure, relays, tasks
+from alerts.ops import erasure
+from alerts.sending import tasks
 from alerts.services import current_services
+from alerts.sms import relays
 from alerts.store import Language
+from alerts.web import accounts
 from config.reference import default_reference
 from tests.conftest import work
 from tests.test_admin import login, make_account, token
@@ -363,7 +366,7 @@ def test_a_consent_expiry_job_holds_the_request_id_and_still_lapses_it(
     scheduled = services.queue("default").scheduled_job_registry
     job = services.queue("default").fetch_job(f"consent-{request['id']}")
     assert job is not None and job.id in scheduled.get_job_ids()
-    assert job.func_name == "alerts.tasks.lapse_consent" and job.args == (request["id"],)
+    assert job.func_name == "alerts.sending.tasks.lapse_consent" and job.args == (request["id"],)
     told = len(at_server.messages_to(RELAY))
     if legacy:  # a job queued by the previous release, with the number
         assert tasks.expire_consent(TARGET, request["id"]) == 1

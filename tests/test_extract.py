@@ -20,6 +20,8 @@ from fpdf import FPDF
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from alerts.domain.places import Places
+from alerts.domain.text import key
 from alerts.extract import MAX_TEXT, Doubt, extract
 from alerts.extract.files import FileProblem, UnreadableFile, text_from_file
 from alerts.extract.notice import Notice
@@ -31,9 +33,7 @@ from alerts.extract.where import (
     load_towns,
 )
 from alerts.extract.who import default_organizations, recruiter
-from alerts.jobs import validate
-from alerts.places import Places
-from alerts.text import key
+from alerts.jobs.lifecycle import validate
 from config.reference import District, default_reference
 from tests.fixtures.notices.written import NOTICES, Written, expected_places, render
 from tests.fixtures.seed_jobs import SEEDS

@@ -16,7 +16,8 @@ import pytest
 from rq.job import Job as RQJob
 from rq.registry import ScheduledJobRegistry
 
-from alerts import fanout, jobs
+from alerts.jobs import lifecycle as jobs
+from alerts.sending import fanout, sweeper
 from alerts.services import current_services
 from alerts.store import Language, StoppedBy, Subscription
 from config.reference import default_reference
@@ -364,17 +365,17 @@ def test_the_sweeper_sends_a_lost_batch_again(async_app, at_server):
         rq_job.delete()
     assert store.acquire_fanout_lease(job.id, 1, "a-live-worker", 30)
     # The first look only notes what seems lost: a worker may be just starting it.
-    assert fanout.sweep(services, force=True)["batches"] == 0
-    assert fanout.sweep(services, force=True)["batches"] == 1  # batch 1 is still leased
+    assert sweeper.sweep(services, force=True)["batches"] == 0
+    assert sweeper.sweep(services, force=True)["batches"] == 1  # batch 1 is still leased
     work()
     assert len(at_server.messages) == 4
     store.release_fanout_lease(job.id, 1, "a-live-worker")
-    assert fanout.sweep(services, force=True)["batches"] == 0
-    assert fanout.sweep(services, force=True)["batches"] == 1
+    assert sweeper.sweep(services, force=True)["batches"] == 0
+    assert sweeper.sweep(services, force=True)["batches"] == 1
     work()
     assert received(at_server) == Counter({f"+2237710{i:04d}": 1 for i in range(6)})
     assert store.active_fanouts() == []
-    assert fanout.sweep(services, force=True) == {
+    assert sweeper.sweep(services, force=True) == {
         "published": 0, "planners": 0, "batches": 0, "finished": 0, "dropped": 0}
 
 
@@ -386,8 +387,8 @@ def test_the_sweeper_replaces_a_lost_planner(async_app, at_server):
     rq_job = RQJob.fetch(plan_rq, connection=services.rq_redis)
     services.queue("alerts").remove(rq_job)
     rq_job.delete()
-    assert fanout.sweep(services, force=True)["planners"] == 0
-    assert fanout.sweep(services, force=True)["planners"] == 1
+    assert sweeper.sweep(services, force=True)["planners"] == 0
+    assert sweeper.sweep(services, force=True)["planners"] == 1
     work()
     assert received(at_server) == Counter({"+22377200001": 1})
 
@@ -401,8 +402,8 @@ def test_a_batch_taken_by_a_worker_that_died_before_starting_it_is_sent(async_ap
     queue = services.queue("alerts")
     services.rq_redis.lrem(queue.key, 1, rq_id)
     services.rq_redis.rpush(f"{queue.key}:intermediate", rq_id)
-    fanout.sweep(services, force=True)
-    assert fanout.sweep(services, force=True)["batches"] == 1
+    sweeper.sweep(services, force=True)
+    assert sweeper.sweep(services, force=True)["batches"] == 1
     work()
     assert received(at_server) == Counter({"+22377100000": 1, "+22377100001": 1})
 
@@ -415,8 +416,8 @@ def test_a_scheduled_retry_the_scheduler_forgot_is_taken_over(async_app, at_serv
     rq_job = RQJob.fetch(rq_id, connection=services.rq_redis)
     queue.remove(rq_job)
     queue.schedule_job(rq_job, datetime.now(UTC) - timedelta(minutes=5))  # long overdue
-    fanout.sweep(services, force=True)
-    assert fanout.sweep(services, force=True)["batches"] == 1
+    sweeper.sweep(services, force=True)
+    assert sweeper.sweep(services, force=True)["batches"] == 1
     assert ScheduledJobRegistry(queue=queue).get_job_ids() == []
     work()
     assert len(at_server.messages) == 2
@@ -424,9 +425,9 @@ def test_a_scheduled_retry_the_scheduler_forgot_is_taken_over(async_app, at_serv
 
 def test_a_sweep_runs_once_per_interval_across_workers(async_app):
     services = current_services()
-    assert fanout.sweep(services) == {
+    assert sweeper.sweep(services) == {
         "published": 0, "planners": 0, "batches": 0, "finished": 0, "dropped": 0}
-    assert fanout.sweep(services) == {}  # another worker just swept
+    assert sweeper.sweep(services) == {}  # another worker just swept
 
 
 def test_batch_targets_agrees_with_active_flags(async_app):

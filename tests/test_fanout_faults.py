@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from rq import Worker
 
-from alerts import jobs
+from alerts.jobs import lifecycle as jobs
 from alerts.services import current_services
 from alerts.store import Subscriber, Subscription
 from tests.conftest import ROOT

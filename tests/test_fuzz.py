@@ -20,12 +20,13 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from alerts.commands import Command, Intent, Pending, State, parse
-from alerts.openapi import document
-from alerts.places import Places
+from alerts.domain.places import Places
+from alerts.sms.commands import Command, Intent, Pending, State, parse
 from alerts.store import Language, Subscription
-from alerts.ussd import Context, JobView, screen, split_path
-from alerts.ussd import State as MenuState
+from alerts.ussd.menu import screen, split_path
+from alerts.ussd.state import Context, JobView
+from alerts.ussd.state import State as MenuState
+from alerts.web.openapi import document
 from config.reference import default_reference
 from messages.compose import count_segments, gsm7_length, is_gsm7
 

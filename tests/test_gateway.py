@@ -9,7 +9,7 @@ import socket
 import pytest
 from flask import Flask
 
-from alerts.gateway import (
+from alerts.gateways.africastalking import (
     Gateway,
     GatewayError,
     PermanentGatewayError,
@@ -19,7 +19,8 @@ from alerts.gateway import (
     delivery_status,
     mask_phone,
 )
-from alerts.simulator import SimulatedAT, at_blueprint, segments
+from alerts.gateways.simulator import SimulatedAT, segments
+from alerts.web.simulated_at import at_blueprint
 from tests.loopback_at import LoopbackAT
 
 A, B, C, D, E = "+22376123456", "+22366123457", "+22390123458", "+22350123459", "+22383123450"

@@ -11,8 +11,8 @@ from urllib.parse import quote
 
 import pytest
 
-from alerts import accounts
 from alerts.store import Language, StoppedBy, Subscription, current_store
+from alerts.web import accounts
 from app import create_app
 from tests.conftest import PRODUCTION_SECRETS, RedisServer, app_config
 from tests.test_admin import ADMIN, POSTER, login, make_account, token

@@ -11,8 +11,8 @@ import json
 
 import pytest
 
-from alerts import inbox
 from alerts.services import current_services
+from alerts.sms import inbox
 from alerts.store import INBOX, INBOX_BUSY, INBOX_DEAD, INBOX_LEASE, SEEN_KEEP
 from messages import sms as texts
 from tests.conftest import work

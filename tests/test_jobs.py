@@ -11,8 +11,8 @@ import pytest
 from rq import Queue, SimpleWorker
 from rq.registry import ScheduledJobRegistry
 
-from alerts import jobs
-from alerts.places import Places
+from alerts.domain.places import Places
+from alerts.jobs import lifecycle as jobs
 from alerts.services import current_services
 from alerts.store import Language, StoppedBy, Subscriber, Subscription
 from config.reference import default_reference

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from alerts.logs import mask_phones, redact_secrets, scrub
+from alerts.ops.logs import mask_phones, redact_secrets, scrub
 from tests.conftest import PRODUCTION_SECRETS, ROOT, free_port
 
 #: (text, what must not survive, what must survive)

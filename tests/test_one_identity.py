@@ -15,10 +15,10 @@ from urllib.parse import quote
 
 import pytest
 
-from alerts import relays
-from alerts.gateway import PermanentGatewayError
-from alerts.phones import InvalidPhone, normalize, try_normalize
+from alerts.domain.phones import InvalidPhone, normalize, try_normalize
+from alerts.gateways.africastalking import PermanentGatewayError
 from alerts.services import current_services
+from alerts.sms import relays
 from alerts.store import Language, StoppedBy, Subscription, current_store
 from config.reference import default_reference
 from tests.test_admin import ADMIN, login, make_account, token

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from alerts.openapi import document
+from alerts.web.openapi import document
 
 _METHODS = {"get", "post", "put", "patch", "delete"}
 
@@ -39,7 +39,7 @@ def test_every_api_route_is_described_and_nothing_else(app) -> None:
     served = app_operations(app)
     described = spec_operations(document())
     assert ("put", "/api/relays/{phone}") in served  # the rule conversion works
-    assert served - described == set(), "routes missing from alerts/openapi.py"
+    assert served - described == set(), "routes missing from alerts/web/openapi.py"
     assert described - served == set(), "described operations the app does not serve"
 
 

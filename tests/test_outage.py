@@ -21,8 +21,9 @@ from rq import Worker
 from rq.job import Job as RQJob
 from rq.job import JobStatus as RQStatus
 
-from alerts import inbox, outbox
+from alerts.sending import outbox
 from alerts.services import current_services
+from alerts.sms import inbox
 from alerts.store import INBOX, INBOX_LEASE, OUT_PENDING
 from tests.conftest import RedisServer, app_config, work
 from tests.test_fanout_faults import Workers, wait_for
@@ -119,7 +120,7 @@ def test_a_reply_whose_job_vanished_is_sent_once(app, redis, at_server, lose, la
     assert redis.zscore(OUT_PENDING, out_id) is None
     # Sent: later sweeps leave it alone, and an old copy of its job sends nothing.
     assert sweep_twice(later=3600) == {}
-    current_services().queue("replies").enqueue("alerts.tasks.send_reply", out_id)
+    current_services().queue("replies").enqueue("alerts.sending.tasks.send_reply", out_id)
     work()
     assert len(at_server.messages_to(PHONES[lang])) == 1
 
@@ -311,7 +312,8 @@ def probe_ran(rq_id: str) -> bool:
 def schedule_probe(delay: float) -> str:
     rq_id = f"probe-{next(_sms_ids)}"
     current_services().queue("default").enqueue_in(
-        timedelta(seconds=delay), "alerts.tasks.sweep_fanouts", job_id=rq_id, result_ttl=600)
+        timedelta(seconds=delay), "alerts.sending.tasks.sweep_fanouts", job_id=rq_id,
+        result_ttl=600)
     return rq_id
 
 

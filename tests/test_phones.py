@@ -2,7 +2,7 @@
 
 import pytest
 
-from alerts.phones import InvalidPhone, mask, normalize
+from alerts.domain.phones import InvalidPhone, mask, normalize
 
 
 @pytest.mark.parametrize(
@@ -37,7 +37,7 @@ def test_the_e164_shortcut_agrees_with_the_full_parser():
 
     import phonenumbers
 
-    from alerts.phones import InvalidPhone, normalize
+    from alerts.domain.phones import InvalidPhone, normalize
 
     rng = random.Random(8)
     cases = ["+22376123456", "+22300000000", "+2237612345", "+223761234567", "+12025550123",

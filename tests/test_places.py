@@ -10,8 +10,8 @@ from typing import NamedTuple
 import pytest
 import yaml
 
-from alerts.places import STOP_WORDS, Findings, Hit, Places
-from alerts.text import fold, key, tokens
+from alerts.domain.places import STOP_WORDS, Findings, Hit, Places
+from alerts.domain.text import fold, key, tokens
 from config.reference import District, Region, default_reference, load_reference
 
 CONFIG = Path(__file__).resolve().parent.parent / "config"

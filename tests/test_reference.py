@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from alerts.text import key
+from alerts.domain.text import key
 from config.reference import (
     Category,
     District,

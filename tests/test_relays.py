@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from alerts import relays
-from alerts.relays import Enrollment
+from alerts.sms import relays
+from alerts.sms.relays import Enrollment
 from alerts.store import Language, StoppedBy, Store, Subscription
 from config.reference import default_reference
 from messages.compose import count_segments, is_gsm7
@@ -272,7 +272,7 @@ def test_relay_api_rejects_bad_phone(client, api_headers):
 
 
 def test_weekly_digest_reaches_relays_with_open_jobs_only(client, app, at_server, api_headers):
-    from alerts import tasks
+    from alerts.sending import tasks
 
     client.put("/api/relays/76000001", json={"districts": ["Niono"]}, headers=api_headers)
     client.put("/api/relays/66000003", json={"districts": ["Kayes"]}, headers=api_headers)

@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from alerts.logs import JsonFormatter, mask_phones
-from alerts.security import CONTENT_SECURITY_POLICY
+from alerts.ops.logs import JsonFormatter, mask_phones
+from alerts.web.security import CONTENT_SECURITY_POLICY
 from app import create_app
 from tests.conftest import PRODUCTION_SECRETS
 
@@ -97,7 +97,7 @@ def test_mask_phones(text, masked):
 
 def test_log_records_are_masked_whatever_the_logger(app, caplog):
     caplog.set_level(logging.INFO)
-    logging.getLogger("alerts.tasks").info("reply to %s sent", "+22376123456")
+    logging.getLogger("alerts.sending.tasks").info("reply to %s sent", "+22376123456")
     logging.getLogger("rq.worker").warning("job for 76123456 failed")
     try:
         raise ValueError("bad number +22366123457")
@@ -122,7 +122,7 @@ def test_sms_round_trip_logs_no_full_number(client, caplog):
 def test_json_formatter_writes_one_line_per_event():
     import json
 
-    record = logging.makeLogRecord({"name": "alerts.sms", "levelno": 20, "levelname": "INFO",
+    record = logging.makeLogRecord({"name": "alerts.web.sms", "levelno": 20, "levelname": "INFO",
                                     "msg": "hello %s", "args": ("a\nb",), "job": "12"})
     line = JsonFormatter().format(record)
     assert "\n" not in line

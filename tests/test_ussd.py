@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from alerts.places import Places
+from alerts.domain.places import Places
 from alerts.store import Language, Source, Store, Subscription
-from alerts.ussd import (
+from alerts.ussd.menu import screen, split_path
+from alerts.ussd.state import (
     SESSION_TTL,
     Context,
     Frame,
@@ -25,8 +26,6 @@ from alerts.ussd import (
     StopAll,
     Subscribe,
     Unsubscribe,
-    screen,
-    split_path,
     stack_to_json,
 )
 from config.reference import default_reference

@@ -15,13 +15,13 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from alerts.domain.places import Places
 from alerts.extract.apply import emails_in, find_apply
 from alerts.extract.deadline import find_deadline
 from alerts.extract.notice import Notice
 from alerts.extract.what import find_category, find_positions, find_title
 from alerts.extract.where import Gazetteer, build, default_gazetteer, duty_stations
 from alerts.extract.who import Organization, default_organizations, recruiter
-from alerts.places import Places
 from config.reference import Reference, default_reference
 
 #: Largest notice accepted, in characters (the longest real notices are about 15,000).

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from alerts.text import fold
+from alerts.domain.text import fold
 
 _TAGS = re.compile(r"<[^<>\n]{1,200}>")
 _MD_LINK = re.compile(r"\[([^\]\n]{0,300})\]\(([^)\s]{0,500})\)")

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from text_to_num import text2num
 
+from alerts.domain.places import Places
+from alerts.domain.text import fold, key
 from alerts.extract.notice import Notice, unglue
-from alerts.places import Places
-from alerts.text import fold, key
 
 MAX_TITLE = 90
 OTHER = "other"

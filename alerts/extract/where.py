@@ -18,8 +18,8 @@ from pathlib import Path
 
 import yaml
 
+from alerts.domain.text import fold, key
 from alerts.extract.notice import Notice, clean, unglue
-from alerts.text import fold, key
 from config.reference import Reference, default_reference
 
 GAZETTEER = Path(__file__).resolve().parents[2] / "config" / "gazetteer.yaml"

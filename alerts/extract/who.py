@@ -12,8 +12,8 @@ import functools
 import re
 from dataclasses import dataclass
 
+from alerts.domain.text import fold
 from alerts.extract.notice import Notice
-from alerts.text import fold
 from config.organizations import Organizations
 from config.organizations import default_organizations as default_list
 

@@ -1,0 +1,1 @@
+"""Gateways: Africa's Talking (the only module that knows its fields) and the simulator."""

@@ -1,0 +1,1 @@
+"""Jobs: validation, codes, lifecycle (publish, schedule, close), what subscribers see."""

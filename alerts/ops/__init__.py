@@ -1,0 +1,1 @@
+"""Operations: CLI, dev stack, backups, erasure, logs and metrics."""

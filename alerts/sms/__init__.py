@@ -1,0 +1,1 @@
+"""SMS: the vocabulary, the pure parser, the conversation, the inbox, relays and flood control."""

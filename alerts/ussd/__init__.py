@@ -1,0 +1,1 @@
+"""USSD: the pure menu (screen(state, path)) and the call state."""

@@ -1,0 +1,1 @@
+"""HTTP: thin views (webhooks, API, admin, health), security and authentication."""

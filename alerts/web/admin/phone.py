@@ -1,0 +1,157 @@
+"""The phone simulator page: a trainer texts and dials Baara as any number, and sees what the
+simulated gateway (`alerts/gateways/simulator.py`) took for that number. Development only, or
+signed-in admins with SIMULATOR=1.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+)
+
+from alerts.domain.phones import try_normalize
+from alerts.gateways.simulator import ABSENT_SUFFIX
+from alerts.store import current_store
+from alerts.web.admin.core import current_account, require_login, secure_headers
+
+log = logging.getLogger(__name__)
+
+
+# -- the phone simulator page ----------------------------------------------------------------
+
+phone_blueprint = Blueprint(
+    "simulator", __name__, url_prefix="/simulator", template_folder="templates"
+)
+
+#: The number the simulator starts with (a valid Malian mobile number nobody owns).
+DEMO_PHONE = "+22370000001"
+NETWORK_CODE = "61002"
+
+
+@phone_blueprint.before_request
+def _phone_guard():
+    # Off in production unless SIMULATOR=1, and then for signed-in admins only: the page can
+    # send texts to Baara as any number (a poster could otherwise stop or enroll anyone).
+    if current_app.config.get("BAARA_ENV") == "production":
+        refused = require_login()
+        if refused is not None:
+            return refused
+        account = current_account()
+        if account is None or not account.is_admin:
+            abort(403)
+    return None
+
+
+@phone_blueprint.after_request
+def _phone_headers(response: Response) -> Response:
+    return secure_headers(response)
+
+
+def _phone_arg(raw: str | None) -> str | None:
+    return try_normalize(raw or "")
+
+
+def _json_error(message: str, status: int = 400) -> tuple[Response, int]:
+    return jsonify({"error": message}), status
+
+
+@phone_blueprint.get("", strict_slashes=False)
+def phone_page():
+    """A basic phone: dial the USSD code, text Baara, read what Baara sent to this number."""
+    phone = _phone_arg(request.args.get("phone")) or DEMO_PHONE
+    return render_template(
+        "simulator/phone.html",
+        phone=phone,
+        ussd_code=current_app.config.get("USSD_CODE", ""),
+        shortcode=current_app.config.get("AT_SHORTCODE") or "BAARA",
+        absent_suffix=ABSENT_SUFFIX,
+    )
+
+
+def _forward(path: str, form: dict) -> Response:
+    # Through the real webhook, in-process, exactly as Africa's Talking would call it.
+    key = current_app.config.get("WEBHOOK_TOKEN") or ""
+    client = current_app.test_client()
+    return client.post(path, data=form, query_string={"key": key} if key else None,
+                       environ_base={"REMOTE_ADDR": "127.0.0.1"})
+
+
+@phone_blueprint.post("/sms")
+def phone_sms():
+    """The simulated phone texts Baara: {phone, text} -> /sms/incoming."""
+    data = request.get_json(silent=True) or {}
+    phone = _phone_arg(data.get("phone"))
+    text = str(data.get("text") or "").strip()
+    if phone is None:
+        return _json_error("Numéro de téléphone invalide.")
+    if not text or len(text) > 480:
+        return _json_error("Message vide ou trop long.")
+    answer = _forward(
+        "/sms/incoming",
+        {
+            "from": phone,
+            "to": current_app.config.get("AT_SHORTCODE") or "BAARA",
+            "text": text,
+            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            "id": f"sim-{uuid.uuid4().hex}",
+            "linkId": f"sim-{uuid.uuid4().hex[:12]}",
+        },
+    )
+    if answer.status_code != 200:
+        return _json_error(f"Baara a répondu {answer.status_code}.", 502)
+    return jsonify({"status": "sent"})
+
+
+@phone_blueprint.post("/ussd")
+def phone_ussd():
+    """One USSD step: {phone, session, code, text} -> /ussd; answers {text, end}."""
+    data = request.get_json(silent=True) or {}
+    phone = _phone_arg(data.get("phone"))
+    if phone is None:
+        return _json_error("Numéro de téléphone invalide.")
+    code = str(data.get("code") or "").strip()
+    if code != current_app.config.get("USSD_CODE"):
+        return jsonify({"text": "Code USSD inconnu.", "end": True})
+    session_id = str(data.get("session") or "")[:64] or f"sim-{uuid.uuid4().hex}"
+    answer = _forward(
+        "/ussd",
+        {
+            "sessionId": session_id,
+            "serviceCode": code,
+            "phoneNumber": phone,
+            "text": str(data.get("text") or "")[:182],
+            "networkCode": NETWORK_CODE,
+        },
+    )
+    body = answer.get_data(as_text=True)
+    if answer.status_code != 200 or not body.startswith(("CON ", "END ", "CON\n", "END\n")):
+        return jsonify({"text": "Erreur de connexion ou code MMI invalide.", "end": True,
+                        "status": answer.status_code})
+    return jsonify({"text": body[4:], "end": body.startswith("END"), "session": session_id})
+
+
+@phone_blueprint.get("/inbox")
+def phone_inbox():
+    """What the simulated gateway took for this number, newest first, and whether it arrived."""
+
+    phone = _phone_arg(request.args.get("phone"))
+    if phone is None:
+        return _json_error("Numéro de téléphone invalide.")
+    # The switched-off phone: the network took the messages but never delivered them.
+    delivered = not phone.endswith(ABSENT_SUFFIX)
+    messages = [
+        {"id": m.get("id"), "from": m.get("from") or "BAARA", "text": m.get("message", ""),
+         "at": m.get("at"), "delivered": delivered}
+        for m in current_store().simulated_messages(phone, limit=50)
+    ]
+    return jsonify({"phone": phone, "messages": messages})
