@@ -52,6 +52,8 @@ REDIS_ALLOWED = {
     "alerts.services": "the service container builds the Redis clients and names their errors",
     "alerts.ops.backup": "reads a private redis-server's snapshot over a raw connection",
     "alerts.ops.devstack": "`make run` waits for the Redis it started to answer PING",
+    "worker": "extends RQ's worker and scheduler, which hold their own Redis connections, to "
+    "wait out an outage instead of exiting",
 }
 
 #: Function-local imports allowed, (module, imported module) -> reason.
