@@ -17,8 +17,9 @@ from rq.job import Job as RQJob
 from rq.job import JobStatus as RQStatus
 from rq.registry import ScheduledJobRegistry
 
+from alerts.domain.retention import Retention
 from alerts.gateways.africastalking import Gateway
-from alerts.store import Retention, Store
+from alerts.store import Store
 
 #: What a failing Redis raises, for the layers that answer it (503, a polite END, a skipped
 #: gauge) without importing the client library: only the store and this container know Redis.

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from flask import current_app, has_app_context
 
 from alerts.domain.places import Places
+from alerts.domain.subscribers import MatchPlace, Subscription
 from alerts.services import Services, current_services
-from alerts.store import MatchPlace, Subscription
 from config.organizations import MAX_SHORT, default_organizations
 from config.reference import Reference, default_reference
 from messages import alert as alert_texts

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from alerts.domain.subscribers import Subscriber, Subscription
 from alerts.jobs.model import (
     CODE_DIGITS,
     CODE_PREFIX,
@@ -20,7 +21,6 @@ from alerts.jobs.model import (
     timezone,
 )
 from alerts.services import Services
-from alerts.store import Subscriber, Subscription
 from config.reference import Reference
 from messages import alert as alert_texts
 

@@ -51,13 +51,13 @@ from typing import Any
 from rq import Queue, get_current_job
 
 from alerts.domain.phones import mask
+from alerts.domain.subscribers import StoppedBy
 from alerts.gateways.africastalking import GatewayError, Status
 from alerts.jobs import lifecycle as jobs
 from alerts.ops import metrics
 from alerts.sending.enqueue import PLAN_FANOUT, RESULT_TTL, SEND_BATCH
 from alerts.sending.enqueue import rq_id as _rq_id
 from alerts.services import Services
-from alerts.store import StoppedBy
 from messages.compose import count_segments
 
 log = logging.getLogger(__name__)

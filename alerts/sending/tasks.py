@@ -10,6 +10,7 @@ from typing import TypeVar
 from rq import get_current_job
 
 from alerts.domain.phones import mask
+from alerts.domain.subscribers import StoppedBy
 from alerts.gateways.africastalking import GatewayError, PermanentGatewayError, Status
 from alerts.jobs import lifecycle as jobs
 from alerts.ops import metrics
@@ -17,7 +18,6 @@ from alerts.sending import fanout, sweeper
 from alerts.sending.outbox import enqueue_again, queue_sms
 from alerts.services import STORE_AWAY, Services, current_services
 from alerts.sms import inbox, relays
-from alerts.store import StoppedBy
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -14,6 +14,7 @@ from dataclasses import replace
 
 from alerts.domain.phones import typed_ascii
 from alerts.domain.places import Findings, Hit, Places
+from alerts.domain.subscribers import Language
 from alerts.domain.text import fold
 from alerts.sms import reading
 from alerts.sms.intents import MAX_PARSED, Command, Intent, Pending, State
@@ -57,7 +58,6 @@ from alerts.sms.vocabulary import (
     YES_LEAD,
     YES_WORDS,
 )
-from alerts.store import Language
 
 
 def urgent(text: str) -> Intent | None:

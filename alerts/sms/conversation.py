@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 
 from alerts.domain.phones import try_normalize
 from alerts.domain.places import Places
+from alerts.domain.subscribers import InboundContext, Language, Source, Subscriber, Subscription
 from alerts.jobs import lifecycle as jobs
 from alerts.sms import relays
 from alerts.sms.commands import Command, Intent, Pending, State, consent_answer, parse
 from alerts.sms.subscriptions import covering, describe
-from alerts.store import InboundContext, Language, Source, Store, Subscriber, Subscription
+from alerts.store import Store
 from config.reference import Reference
 from messages import sms as texts
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from alerts.store import Language
+from alerts.domain.subscribers import Language
 
 #: Longer texts are cut before parsing: nobody subscribes in paragraph ten.
 MAX_PARSED = 480

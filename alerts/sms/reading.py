@@ -7,6 +7,7 @@ from __future__ import annotations
 from rapidfuzz.distance import OSA
 
 from alerts.domain.places import Findings, Hit
+from alerts.domain.subscribers import Language
 from alerts.sms.intents import (
     CATEGORY_SCORE,
     LONG_CATEGORY_SCORE,
@@ -46,7 +47,6 @@ from alerts.sms.vocabulary import (
     VOWELS,
     WEAK_MARKERS,
 )
-from alerts.store import Language
 
 
 def detect_language(words: list[str]) -> Language | None:

@@ -19,10 +19,11 @@ from rq.job import Job as RQJob
 
 from alerts.domain.phones import local_form, try_normalize
 from alerts.domain.places import Places
+from alerts.domain.subscribers import Language, Source, Subscriber, Subscription
 from alerts.jobs import lifecycle as jobs
 from alerts.sending.enqueue import RELAY_DIGEST
 from alerts.sms.subscriptions import covering, describe
-from alerts.store import Language, Source, Store, Subscriber, Subscription
+from alerts.store import Store
 from config.reference import District, Reference, Region, default_reference
 from messages import relay as texts
 from messages import sms as sms_texts

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from alerts.store import Language, Subscription
+from alerts.domain.subscribers import Language, Subscription
 from config.reference import Reference
 from messages import sms as texts
 

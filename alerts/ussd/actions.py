@@ -7,7 +7,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from alerts.store import Language
+from alerts.domain.subscribers import Language
 from alerts.ussd.state import (
     Effect,
     Frame,

@@ -34,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from alerts.store import Language
+from alerts.domain.subscribers import Language
 from alerts.ussd.actions import (
     Action,
     Back,

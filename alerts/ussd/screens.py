@@ -6,9 +6,9 @@ from __future__ import annotations
 import functools
 import json
 
+from alerts.domain.subscribers import Language, Subscription
 from alerts.domain.text import key
 from alerts.sms.subscriptions import covering, describe
-from alerts.store import Language, Subscription
 from alerts.ussd.actions import (
     Action,
     Back,

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from alerts.domain.places import Places
-from alerts.store import Language, Subscription
+from alerts.domain.subscribers import Language, Subscription
 from config.reference import Reference
 from messages import ussd as texts
 from messages.alert import display_title

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from alerts.store import Subscriber
+from alerts.domain.subscribers import Subscriber
 
 
 def subscriber_json(sub: Subscriber) -> dict:

@@ -6,6 +6,7 @@ import re
 
 from flask import Blueprint, jsonify, request
 
+from alerts.domain.subscribers import StoppedBy
 from alerts.gateways import at_callbacks
 from alerts.gateways.africastalking import Status
 from alerts.gateways.events import FieldProblem
@@ -13,7 +14,6 @@ from alerts.jobs import lifecycle as jobs
 from alerts.ops import metrics
 from alerts.services import StoreError, current_services
 from alerts.sms import inbox
-from alerts.store import StoppedBy
 from alerts.web.auth import check_webhook_key
 from alerts.web.errors import bad_request
 

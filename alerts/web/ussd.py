@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from alerts.domain.subscribers import Language, Source, Subscriber, Subscription
 from alerts.gateways import at_callbacks
 from alerts.gateways.events import FieldProblem
 from alerts.jobs import lifecycle as jobs
@@ -23,7 +24,6 @@ from alerts.ops import metrics
 from alerts.sending.outbox import queue_sms
 from alerts.services import StoreError, current_services
 from alerts.sms import abuse
-from alerts.store import Language, Source, Subscriber, Subscription
 from alerts.ussd.menu import (
     screen,
     split_path,

@@ -21,11 +21,12 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from alerts.domain.outcomes import AlertOutcome
 from alerts.domain.phones import try_normalize
+from alerts.domain.subscribers import StoppedBy, Subscriber
 from alerts.jobs.lifecycle import Job
 from alerts.ops import erasure
 from alerts.services import current_services
-from alerts.store import AlertOutcome, StoppedBy, Subscriber
 from alerts.web.admin.core import admin_required, audit, bp, local_time, store
 from alerts.web.admin.forms import ConfirmForm, EraseForm, SearchForm
 from alerts.web.admin.job_preview import reason_label
