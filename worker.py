@@ -21,6 +21,7 @@ import argparse
 import contextlib
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -312,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from alerts import fanout, inbox, outbox
+    from alerts import fanout, inbox, outbox, sender
 
     app = create_app()
     with app.app_context():
@@ -337,7 +338,17 @@ def main(argv: list[str] | None = None) -> int:
             from alerts import relays
 
             log.info("next relay digest: %s", relays.schedule_digest(services))
-        worker.work(burst=args.burst, with_scheduler=True, logging_level="INFO")
+        # Replies go beside the RQ loop, many at once, by whichever worker holds the lease.
+        stop = threading.Event()
+        if outbox.pooled(services) and not args.burst:
+            threading.Thread(target=sender.serve, args=(app, services, stop),
+                             name="reply-sender", daemon=True).start()
+        try:
+            worker.work(burst=args.burst, with_scheduler=True, logging_level="INFO")
+        finally:
+            stop.set()
+        if outbox.pooled(services) and args.burst:
+            sender.finish(app, services)
     return 0
 
 

@@ -17,6 +17,7 @@ from rq.job import Job as RQJob
 from rq.job import JobStatus as RQStatus
 from rq.registry import ScheduledJobRegistry
 
+from alerts import throttle
 from alerts.store import Retention, Store
 
 
@@ -36,7 +37,9 @@ class Services:
         if self._gateway is None:
             from alerts.gateway import Gateway
 
-            self._gateway = Gateway.from_config(self.config)
+            gateway = Gateway.from_config(self.config)
+            gateway.throttle = throttle.from_config(self.store.redis, self.config)
+            self._gateway = gateway
         return self._gateway
 
     def queue(self, role: str) -> Queue:

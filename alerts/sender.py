@@ -1,0 +1,149 @@
+"""The reply sender: many replies in flight at once, one sender for the whole deployment.
+
+With REPLY_SENDER=pool (the default) a reply is not an RQ job of its own. `queue_sms` records
+it (listed in `out:pending` by when it is due, as before, marked `rq=pool`). Every worker
+process runs a sender thread (`serve`) beside its RQ loop; the one holding the lease
+`out:sender` drains the due replies through a pool of REPLY_CONCURRENCY threads, each with its
+own keep-alive session to AT, while the others wait for the lease. Each thread sends one reply
+exactly as the old one-job-per-reply path did (`tasks.send_reply`: STOP checked at send time,
+`claim_outgoing` so that only one run sends it, retries with backoff as RQ jobs, delivery ids
+recorded), so throughput is the gateway's latency times the concurrency, not the number of
+worker processes, and no RQ job slot is held: alert batches and the inbox go on beside it.
+
+A sender killed with its worker leaves its lease to expire (SENDER_LEASE seconds), then another
+worker's thread takes over; the reply sweep (alerts/outbox.py) puts back the replies the dead
+one had at the gateway once the fan-out lease has passed, so at most those go twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+from flask import Flask
+
+from alerts import tasks
+from alerts.outbox import POOL
+from alerts.services import Services
+
+log = logging.getLogger(__name__)
+
+LEASE_KEY = "out:sender"
+#: Seconds a sender's lease outlives its last renewal (it renews several times a second).
+SENDER_LEASE = 10
+#: Seconds without a due reply before a sender stops.
+IDLE_SECONDS = 1.0
+#: Seconds between two looks for due replies by a sender thread without the lease.
+POLL_SECONDS = 0.1
+
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('EXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def holder(services: Services) -> str | None:
+    """The token of the sender holding the lease, if any."""
+    return services.store.redis.get(LEASE_KEY)
+
+
+def serve(app: Flask, services: Services, stop: threading.Event) -> None:
+    """A worker's sender thread: whenever replies are due and no sender runs, be it."""
+    token = f"sender-{secrets.token_hex(6)}"
+    while not stop.wait(POLL_SECONDS):
+        try:
+            if _due(services, set(), 1) and services.store.redis.set(
+                    LEASE_KEY, token, nx=True, ex=SENDER_LEASE):
+                drain(app, services, token, stop)
+        except Exception:  # Redis away, most likely: the worker rides it out, so do we
+            log.exception("reply sender %s", token)
+            stop.wait(1.0)
+
+
+def drain(app: Flask, services: Services, token: str,
+          stop: threading.Event | None = None) -> int:
+    """Send due replies with REPLY_CONCURRENCY in flight while holding the lease; how many."""
+    concurrency = int(services.config.get("REPLY_CONCURRENCY") or 64)
+    redis = services.store.redis
+    renew, release = redis.register_script(_RENEW), redis.register_script(_RELEASE)
+    in_flight: dict[str, Future] = {}
+    sent = 0
+    idle_since = time.monotonic()
+    with ThreadPoolExecutor(concurrency, thread_name_prefix="reply") as pool:
+        while renew(keys=[LEASE_KEY], args=[token, SENDER_LEASE]):
+            if stop is not None and stop.is_set():
+                release(keys=[LEASE_KEY], args=[token])
+                break
+            started = 0
+            free = concurrency - len(in_flight)
+            if free > 0:
+                for out_id in _due(services, set(in_flight), free):
+                    in_flight[out_id] = pool.submit(_send, app, out_id)
+                    started += 1
+            if in_flight:
+                done, _ = wait(in_flight.values(), timeout=0.05, return_when=FIRST_COMPLETED)
+                for out_id in [i for i, f in in_flight.items() if f in done]:
+                    del in_flight[out_id]
+                    sent += 1
+            if started or in_flight:
+                idle_since = time.monotonic()
+                continue
+            if time.monotonic() - idle_since < IDLE_SECONDS:
+                time.sleep(0.02)
+                continue
+            release(keys=[LEASE_KEY], args=[token])
+            # Recorded before the release and not seen yet: take the lease back for it.
+            if _due(services, set(), 1) and redis.set(LEASE_KEY, token, nx=True,
+                                                      ex=SENDER_LEASE):
+                idle_since = time.monotonic()
+                continue
+            break
+        else:
+            log.warning("reply sender %s lost its lease; finishing its %d requests",
+                        token, len(in_flight))
+    return sent
+
+
+def _due(services: Services, skip: set[str], limit: int) -> list[str]:
+    """Ids of queued replies due now, oldest first, not in `skip`, at most `limit`."""
+    store = services.store
+    # The head of the list also holds replies being sent (ours and retries run as RQ jobs).
+    ids = [i for i in store.overdue_outgoing(store.now(), limit + len(skip) + 100)
+           if i not in skip]
+    if not ids:
+        return []
+    pipe = store.redis.pipeline(transaction=False)
+    for out_id in ids:
+        pipe.hget(f"out:{out_id}", "status")
+    return [i for i, status in zip(ids, pipe.execute()) if status == "queued"][:limit]
+
+
+def _send(app: Flask, out_id: str) -> str:
+    """One reply, sent the way its own RQ job would send it; never raises."""
+    with app.app_context():
+        try:
+            return tasks.send_reply(out_id)
+        except Exception as exc:  # recorded on the reply by send_reply; the pool goes on
+            log.warning("reply %s not sent: %s", out_id, exc)
+            return "failed"
+
+
+def finish(app: Flask, services: Services, patience: float = 30.0) -> int:
+    """Send what is due now, then return (a --burst worker before it exits); how many."""
+    token = f"sender-{secrets.token_hex(6)}"
+    sent, deadline = 0, time.monotonic() + patience
+    while _due(services, set(), 1) and time.monotonic() < deadline:
+        if services.store.redis.set(LEASE_KEY, token, nx=True, ex=SENDER_LEASE):
+            sent += drain(app, services, token)
+        else:
+            time.sleep(POLL_SECONDS)  # another worker's sender has them
+    return sent

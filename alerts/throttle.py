@@ -1,0 +1,103 @@
+"""The operator's messages-per-second limit on a gateway, shared by every worker via Redis.
+
+A sliding one-second window of what was sent, kept in one sorted set per gateway: an entry per
+request, `<kind>:<messages>:<nonce>` scored by Redis' own clock (TIME, so workers on several
+hosts agree). A request of n recipients counts n. It may go when the window plus n stays within
+the limit; replies are guaranteed their share of each second (AT_REPLY_SHARE) and alerts the
+rest, and whichever kind is not waiting lends its share to the other. So a fan-out of 100,000
+cannot hold a "vous êtes inscrit(e)" back for more than a second, and a burst of replies cannot
+stop a fan-out either: it keeps its share.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import time
+from enum import StrEnum
+
+import redis as redis_lib
+
+#: Longest pause between two tries (ms): a refused sender looks again at least this often.
+MAX_POLL_MS = 100
+
+_TAKE = """
+-- KEYS: window, this kind's waiting flag, the other kind's waiting flag
+-- ARGV: messages, kind, limit per second, this kind's guaranteed share, nonce
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 1000)
+local total, own = 0, 0
+for _, entry in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local kind, count = string.match(entry, '^(%a+):(%d+):')
+  count = tonumber(count)
+  total = total + count
+  if kind == ARGV[2] then own = own + count end
+end
+local n, limit, share = tonumber(ARGV[1]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local lent = redis.call('EXISTS', KEYS[3]) == 0
+if total + n <= limit and (own + n <= share or lent) then
+  redis.call('ZADD', KEYS[1], now, ARGV[2] .. ':' .. n .. ':' .. ARGV[5])
+  redis.call('PEXPIRE', KEYS[1], 2000)
+  return 0
+end
+redis.call('SET', KEYS[2], '1', 'PX', 1000)
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if oldest[2] then return math.max(1, tonumber(oldest[2]) + 1000 - now) end
+return 1
+"""
+
+
+class Kind(StrEnum):
+    """Who a request is for: the two share the gateway's limit."""
+
+    REPLY = "reply"
+    ALERT = "alert"
+
+
+class Throttle:
+    """A per-gateway limit of `rate` messages a second (see the module docstring)."""
+
+    def __init__(self, client: redis_lib.Redis, rate: int, *, reply_share: float = 0.3,
+                 gateway: str = "at") -> None:
+        if rate < 1:
+            raise ValueError("rate must be at least 1")
+        self.client = client
+        self.rate = rate
+        replies = min(rate, max(1, math.ceil(rate * reply_share)))
+        alerts = rate - replies
+        # A limit of 1 a second still has to serve both: each may then use all of it.
+        self.shares = {Kind.REPLY: replies, Kind.ALERT: alerts if alerts >= 1 else rate}
+        self.key = f"tps:{gateway}"
+        self._script = client.register_script(_TAKE)
+
+    def chunk(self, kind: Kind) -> int:
+        """The most recipients one request of `kind` may carry (a request must fit a second)."""
+        return self.shares[kind]
+
+    def take(self, messages: int, kind: Kind) -> float:
+        """Count `messages` against this second if they fit (0.0), else seconds to wait first."""
+        if messages > self.rate:
+            raise ValueError(f"{messages} messages can never fit a limit of {self.rate}/s")
+        other = Kind.ALERT if kind is Kind.REPLY else Kind.REPLY
+        wait_ms = self._script(
+            keys=[self.key, f"{self.key}:waiting:{kind}", f"{self.key}:waiting:{other}"],
+            args=[messages, str(kind), self.rate, self.shares[kind], secrets.token_hex(4)],
+        )
+        return min(int(wait_ms), MAX_POLL_MS) / 1000
+
+    def acquire(self, messages: int, kind: Kind) -> float:
+        """Wait until `messages` may go and count them; the seconds waited."""
+        started = time.monotonic()
+        while (wait := self.take(messages, kind)) > 0:
+            time.sleep(wait)
+        return time.monotonic() - started
+
+
+def from_config(client: redis_lib.Redis, config: dict) -> Throttle | None:
+    """The limit AT_MAX_TPS sets (None when it is 0: unlimited), with AT_REPLY_SHARE."""
+    rate = int(config.get("AT_MAX_TPS") or 0)
+    if rate <= 0:
+        return None
+    share = config.get("AT_REPLY_SHARE")
+    return Throttle(client, rate, reply_share=0.3 if share in (None, "") else float(share))
