@@ -22,6 +22,7 @@ from datetime import timedelta
 
 from alerts import fanout
 from alerts.services import Services, rq_job_waiting, unschedule
+from alerts.store import OUT_PENDING
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +67,10 @@ def queue_sms(
                                   out_id=out_id)
     store.add_history(phone, "out", text, pipe=pipe)
     if pooled(services):
-        # The reply sender's threads take it from out:pending (alerts/sender.py).
+        # The reply sender's threads take it from out:pending (alerts/sender.py), in the
+        # order of this finer score: two replies to one number go in the order written.
         pipe.hset(f"out:{out_id}", "rq", POOL)
+        pipe.zadd(OUT_PENDING, {out_id: store.clock()})
         pipe.execute()
         return out_id
     # Nobody reads a reply's result: result_ttl=0 drops the finished job at once (failures

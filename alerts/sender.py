@@ -75,7 +75,7 @@ def drain(app: Flask, services: Services, token: str,
     concurrency = int(services.config.get("REPLY_CONCURRENCY") or 64)
     redis = services.store.redis
     renew, release = redis.register_script(_RENEW), redis.register_script(_RELEASE)
-    in_flight: dict[str, Future] = {}
+    in_flight: dict[str, tuple[str, Future]] = {}
     sent = 0
     idle_since = time.monotonic()
     with ThreadPoolExecutor(concurrency, thread_name_prefix="reply") as pool:
@@ -86,12 +86,14 @@ def drain(app: Flask, services: Services, token: str,
             started = 0
             free = concurrency - len(in_flight)
             if free > 0:
-                for out_id in _due(services, set(in_flight), free):
-                    in_flight[out_id] = pool.submit(_send, app, out_id)
+                busy = {phone for phone, _ in in_flight.values()}
+                for out_id, phone in _due(services, busy, free).items():
+                    in_flight[out_id] = (phone, pool.submit(_send, app, out_id))
                     started += 1
             if in_flight:
-                done, _ = wait(in_flight.values(), timeout=0.05, return_when=FIRST_COMPLETED)
-                for out_id in [i for i, f in in_flight.items() if f in done]:
+                done, _ = wait([f for _, f in in_flight.values()], timeout=0.05,
+                               return_when=FIRST_COMPLETED)
+                for out_id in [i for i, (_, f) in in_flight.items() if f in done]:
                     del in_flight[out_id]
                     sent += 1
             if started or in_flight:
@@ -113,18 +115,28 @@ def drain(app: Flask, services: Services, token: str,
     return sent
 
 
-def _due(services: Services, skip: set[str], limit: int) -> list[str]:
-    """Ids of queued replies due now, oldest first, not in `skip`, at most `limit`."""
+def _due(services: Services, busy: set[str], limit: int) -> dict[str, str]:
+    """Queued replies due now, oldest first, at most `limit`: {id: phone}. One per number, and
+    none to a number in `busy` (a reply to it is at the gateway): a number's replies go in
+    the order they were written."""
     store = services.store
     # The head of the list also holds replies being sent (ours and retries run as RQ jobs).
-    ids = [i for i in store.overdue_outgoing(store.now(), limit + len(skip) + 100)
-           if i not in skip]
+    ids = store.overdue_outgoing(store.clock(), limit + len(busy) + 100)
     if not ids:
-        return []
+        return {}
     pipe = store.redis.pipeline(transaction=False)
     for out_id in ids:
-        pipe.hget(f"out:{out_id}", "status")
-    return [i for i, status in zip(ids, pipe.execute()) if status == "queued"][:limit]
+        pipe.hmget(f"out:{out_id}", "status", "phone")
+    due: dict[str, str] = {}
+    seen = set(busy)
+    for out_id, (status, phone) in zip(ids, pipe.execute()):
+        if status in ("queued", "sending") and phone not in seen:
+            seen.add(phone)
+            if status == "queued":
+                due[out_id] = phone
+                if len(due) >= limit:
+                    break
+    return due
 
 
 def _send(app: Flask, out_id: str) -> str:
