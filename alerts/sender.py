@@ -18,6 +18,7 @@ one had at the gateway once the fan-out lease has passed, so at most those go tw
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import threading
 import time
@@ -58,7 +59,8 @@ def holder(services: Services) -> str | None:
 
 def serve(app: Flask, services: Services, stop: threading.Event) -> None:
     """A worker's sender thread: whenever replies are due and no sender runs, be it."""
-    token = f"sender-{secrets.token_hex(6)}"
+    # The pid tells an operator (and the kill test) which worker is sending.
+    token = f"sender-{os.getpid()}-{secrets.token_hex(4)}"
     while not stop.wait(POLL_SECONDS):
         try:
             if _due(services, set(), 1) and services.store.redis.set(

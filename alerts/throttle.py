@@ -20,13 +20,16 @@ import redis as redis_lib
 
 #: Longest pause between two tries (ms): a refused sender looks again at least this often.
 MAX_POLL_MS = 100
+#: The window is a little longer than a second: requests reach AT a few milliseconds apart
+#: from when they were counted, and AT must never see more than the limit in any second.
+WINDOW_MS = 1050
 
 _TAKE = """
 -- KEYS: window, this kind's waiting flag, the other kind's waiting flag
--- ARGV: messages, kind, limit per second, this kind's guaranteed share, nonce
+-- ARGV: messages, kind, limit per second, this kind's guaranteed share, nonce, window (ms)
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[6]))
 local total, own = 0, 0
 for _, entry in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local kind, count = string.match(entry, '^(%a+):(%d+):')
@@ -38,12 +41,12 @@ local n, limit, share = tonumber(ARGV[1]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local lent = redis.call('EXISTS', KEYS[3]) == 0
 if total + n <= limit and (own + n <= share or lent) then
   redis.call('ZADD', KEYS[1], now, ARGV[2] .. ':' .. n .. ':' .. ARGV[5])
-  redis.call('PEXPIRE', KEYS[1], 2000)
+  redis.call('PEXPIRE', KEYS[1], 2 * tonumber(ARGV[6]))
   return 0
 end
 redis.call('SET', KEYS[2], '1', 'PX', 1000)
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-if oldest[2] then return math.max(1, tonumber(oldest[2]) + 1000 - now) end
+if oldest[2] then return math.max(1, tonumber(oldest[2]) + tonumber(ARGV[6]) - now) end
 return 1
 """
 
@@ -82,7 +85,8 @@ class Throttle:
         other = Kind.ALERT if kind is Kind.REPLY else Kind.REPLY
         wait_ms = self._script(
             keys=[self.key, f"{self.key}:waiting:{kind}", f"{self.key}:waiting:{other}"],
-            args=[messages, str(kind), self.rate, self.shares[kind], secrets.token_hex(4)],
+            args=[messages, str(kind), self.rate, self.shares[kind], secrets.token_hex(4),
+                  WINDOW_MS],
         )
         return min(int(wait_ms), MAX_POLL_MS) / 1000
 
