@@ -23,6 +23,9 @@ MAX_POLL_MS = 100
 #: The window is a little longer than a second: requests reach AT a few milliseconds apart
 #: from when they were counted, and AT must never see more than the limit in any second.
 WINDOW_MS = 1050
+#: Requests a second a limited kind is cut into (with one request a second, a 50/s limit
+#: and a 35-message share, the rest of each second would stay unused).
+REQUESTS_PER_SECOND = 5
 
 _TAKE = """
 -- KEYS: window, this kind's waiting flag, the other kind's waiting flag
@@ -75,8 +78,9 @@ class Throttle:
         self._script = client.register_script(_TAKE)
 
     def chunk(self, kind: Kind) -> int:
-        """The most recipients one request of `kind` may carry (a request must fit a second)."""
-        return self.shares[kind]
+        """The most recipients one request of `kind` may carry: within its share, and a fifth
+        of the limit, so that a second holds several requests and is filled to the limit."""
+        return min(self.shares[kind], math.ceil(self.rate / REQUESTS_PER_SECOND))
 
     def take(self, messages: int, kind: Kind) -> float:
         """Count `messages` against this second if they fit (0.0), else seconds to wait first."""
