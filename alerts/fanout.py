@@ -49,7 +49,7 @@ from typing import Any
 
 from rq import Queue, get_current_job
 
-from alerts import jobs, metrics
+from alerts import jobs, metrics, throttle
 from alerts.gateway import GatewayError, Status
 from alerts.phones import mask
 from alerts.services import Services, rq_job_waiting, unschedule
@@ -158,7 +158,7 @@ def plan(services: Services, job_id: str) -> dict[str, Any]:
                 text = jobs.alert_text(job, lang, reference=ref, tz=jobs.timezone(config))
                 texts[lang] = (text, count_segments(text).segments)
             store.snapshot_audience(job_id, job.match_places(ref), job.category, texts, ttl)
-        size = int(config.get("AT_BATCH_SIZE") or 500)
+        size = throttle.batch_size(config, int(config.get("AT_BATCH_SIZE") or 500))
         # Cut and enqueue a couple of batches first, so sending starts while we cut the rest.
         limit, batches = 2, 0
         while True:

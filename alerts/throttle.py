@@ -109,3 +109,11 @@ def from_config(client: redis_lib.Redis, config: dict) -> Throttle | None:
         return None
     share = config.get("AT_REPLY_SHARE")
     return Throttle(client, rate, reply_share=0.3 if share in (None, "") else float(share))
+
+
+def batch_size(config: dict, size: int) -> int:
+    """Recipients per fan-out batch under AT_MAX_TPS: at most two seconds of the limit, so a
+    worker is back between batches within seconds (the inbox and retries wait for a free
+    worker) and a batch never outlasts its lease."""
+    rate = int(config.get("AT_MAX_TPS") or 0)
+    return size if rate <= 0 else max(1, min(size, 2 * rate))

@@ -16,7 +16,7 @@ from datetime import datetime
 import pytest
 from flask import current_app
 
-from alerts import jobs, outbox, sender
+from alerts import jobs, outbox, sender, throttle
 from alerts.gateway import Gateway
 from alerts.services import current_services
 from alerts.store import StoppedBy, Subscriber, Subscription
@@ -93,6 +93,13 @@ def test_each_request_fits_its_share_and_a_fifth_of_a_second(redis, rate, share,
     assert (limit.chunk(Kind.REPLY), limit.chunk(Kind.ALERT)) == (replies, alerts)
 
 
+@pytest.mark.parametrize("rate, size, expected", [
+    (0, 1000, 1000), (50, 1000, 100), (50, 60, 60), (1, 1000, 2),
+], ids=["unlimited", "50/s", "small-batches-kept", "1/s"])
+def test_a_limited_fan_out_is_cut_into_batches_of_two_seconds_at_most(rate, size, expected):
+    assert throttle.batch_size({"AT_MAX_TPS": rate}, size) == expected
+
+
 def sliding_max(times: list[float], width: float = 1.0) -> int:
     """The most of `times` that fall within any `width` seconds."""
     times, best, start = sorted(times), 0, 0
@@ -104,7 +111,8 @@ def sliding_max(times: list[float], width: float = 1.0) -> int:
 
 
 def arrivals(at_server) -> list[float]:
-    return [datetime.fromisoformat(m["at"]).timestamp() for m in at_server.messages]
+    """When each message reached AT (its request's arrival, once per recipient)."""
+    return [r["arrived"] for r in list(at_server.received) for _ in r["form"]["to"].split(",")]
 
 
 def test_a_limited_gateway_cuts_batches_to_fit_and_spreads_them(redis, at_server):
