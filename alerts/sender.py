@@ -87,9 +87,10 @@ def drain(app: Flask, services: Services, token: str,
                 break
             started = 0
             free = concurrency - len(in_flight)
-            if free > 0:
+            # Refilled by the quarter, not at every answer: each look reads the list's head.
+            if free >= max(1, concurrency // 4) or not in_flight:
                 busy = {phone for phone, _ in in_flight.values()}
-                for out_id, phone in _due(services, busy, free).items():
+                for out_id, phone in _due(services, busy, free, set(in_flight)).items():
                     in_flight[out_id] = (phone, pool.submit(_send, app, out_id))
                     started += 1
             if in_flight:
@@ -117,13 +118,15 @@ def drain(app: Flask, services: Services, token: str,
     return sent
 
 
-def _due(services: Services, busy: set[str], limit: int) -> dict[str, str]:
+def _due(services: Services, busy: set[str], limit: int,
+         sending: frozenset[str] | set[str] = frozenset()) -> dict[str, str]:
     """Queued replies due now, oldest first, at most `limit`: {id: phone}. One per number, and
     none to a number in `busy` (a reply to it is at the gateway): a number's replies go in
-    the order they were written."""
+    the order they were written. `sending`: ids this sender has at the gateway."""
     store = services.store
     # The head of the list also holds replies being sent (ours and retries run as RQ jobs).
-    ids = store.overdue_outgoing(store.clock(), limit + len(busy) + 100)
+    ids = [i for i in store.overdue_outgoing(store.clock(), limit + len(sending) + 100)
+           if i not in sending]
     if not ids:
         return {}
     pipe = store.redis.pipeline(transaction=False)

@@ -112,8 +112,8 @@ def from_config(client: redis_lib.Redis, config: dict) -> Throttle | None:
 
 
 def batch_size(config: dict, size: int) -> int:
-    """Recipients per fan-out batch under AT_MAX_TPS: at most two seconds of the limit, so a
-    worker is back between batches within seconds (the inbox and retries wait for a free
-    worker) and a batch never outlasts its lease."""
+    """Recipients per fan-out batch under AT_MAX_TPS: about a second of the limit, so a worker
+    is free again between batches within a second or two (the inbox drainer and retries wait
+    for a free worker) and a batch never outlasts its lease."""
     rate = int(config.get("AT_MAX_TPS") or 0)
-    return size if rate <= 0 else max(1, min(size, 2 * rate))
+    return size if rate <= 0 else max(1, min(size, rate))

@@ -94,9 +94,9 @@ def test_each_request_fits_its_share_and_a_fifth_of_a_second(redis, rate, share,
 
 
 @pytest.mark.parametrize("rate, size, expected", [
-    (0, 1000, 1000), (50, 1000, 100), (50, 60, 60), (1, 1000, 2),
+    (0, 1000, 1000), (50, 1000, 50), (50, 30, 30), (1, 1000, 1),
 ], ids=["unlimited", "50/s", "small-batches-kept", "1/s"])
-def test_a_limited_fan_out_is_cut_into_batches_of_two_seconds_at_most(rate, size, expected):
+def test_a_limited_fan_out_is_cut_into_batches_of_a_second_at_most(rate, size, expected):
     assert throttle.batch_size({"AT_MAX_TPS": rate}, size) == expected
 
 
