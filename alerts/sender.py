@@ -27,7 +27,6 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from flask import Flask
 
 from alerts import tasks
-from alerts.outbox import POOL
 from alerts.services import Services
 
 log = logging.getLogger(__name__)
@@ -134,7 +133,7 @@ def _due(services: Services, busy: set[str], limit: int,
         pipe.hmget(f"out:{out_id}", "status", "phone")
     due: dict[str, str] = {}
     seen = set(busy)
-    for out_id, (status, phone) in zip(ids, pipe.execute()):
+    for out_id, (status, phone) in zip(ids, pipe.execute(), strict=True):
         if status in ("queued", "sending") and phone not in seen:
             seen.add(phone)
             if status == "queued":

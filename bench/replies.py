@@ -205,7 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", type=int, default=300, help="texts, one job per reply")
     parser.add_argument("--latency", type=float, default=0.2, help="seconds AT takes to answer")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--tps", type=int, default=50, help="AT_MAX_TPS of the last phase (0: skip)")
+    parser.add_argument("--tps", type=int, default=50,
+                        help="AT_MAX_TPS of the last phase (0: skip it)")
     parser.add_argument("--fanout", type=int, default=2000, help="recipients of that fan-out")
     parser.add_argument("--during", type=int, default=100, help="texts during the fan-out")
     parser.add_argument("--timeout", type=float, default=300)

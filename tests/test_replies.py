@@ -19,7 +19,7 @@ from flask import current_app
 from alerts import jobs, outbox, sender, throttle
 from alerts.gateway import Gateway
 from alerts.services import current_services
-from alerts.store import StoppedBy, Subscriber, Subscription
+from alerts.store import Subscriber, Subscription
 from alerts.throttle import Kind, Throttle
 from tests.conftest import app_config, work
 from tests.test_fanout_faults import Workers, posting, wait_for, worker_up
