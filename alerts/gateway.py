@@ -233,12 +233,13 @@ class Gateway:
         """Base URL the SDK posts to (`<api_url>/messaging`)."""
         return self._sms._baseUrl
 
-    def send_one(self, message: str, phone: str) -> SendResult:
-        """Send one SMS to one phone number."""
-        return self.send(message, [phone], kind=Kind.REPLY)[0]
+    def send_one(self, message: str, phone: str, *, counted: bool = False) -> SendResult:
+        """Send one SMS to one phone number (`counted`: its place under the limit is taken)."""
+        return self.send(message, [phone], kind=Kind.REPLY, counted=counted)[0]
 
     def send(
-        self, message: str, recipients: Sequence[str], *, kind: Kind = Kind.ALERT
+        self, message: str, recipients: Sequence[str], *, kind: Kind = Kind.ALERT,
+        counted: bool = False,
     ) -> list[SendResult]:
         """Send one message to many numbers; one result per recipient, in input order."""
         if isinstance(recipients, str):
@@ -257,7 +258,7 @@ class Gateway:
         batches = range(0, len(phones), size)
         for number, start in enumerate(batches, 1):
             batch = phones[start : start + size]
-            if self.throttle is not None:
+            if self.throttle is not None and not counted:
                 self.throttle.acquire(len(batch), kind)
             started, outcome = time.perf_counter(), "error"
             try:

@@ -62,11 +62,13 @@ def serve(app: Flask, services: Services, stop: threading.Event) -> None:
     token = f"sender-{os.getpid()}-{secrets.token_hex(4)}"
     while not stop.wait(POLL_SECONDS):
         try:
-            if _due(services, set(), 1) and services.store.redis.set(
+            redis = services.store.redis
+            # While another worker sends, one cheap look; the list only when nobody does.
+            if not redis.exists(LEASE_KEY) and _due(services, set(), 1) and redis.set(
                     LEASE_KEY, token, nx=True, ex=SENDER_LEASE):
                 drain(app, services, token, stop)
-        except Exception:  # Redis away, most likely: the worker rides it out, so do we
-            log.exception("reply sender %s", token)
+        except Exception as exc:  # Redis away, most likely: the worker rides it out, so do we
+            log.warning("reply sender %s: %s: %s", token, type(exc).__name__, exc)
             stop.wait(1.0)
 
 
