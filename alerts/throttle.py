@@ -1,6 +1,6 @@
 """The operator's messages-per-second limit on a gateway, shared by every worker via Redis.
 
-A sliding one-second window of what was sent, kept in one sorted set per gateway: an entry per
+A sliding window (a little over a second) of what was sent, one sorted set per gateway: an entry per
 request, `<kind>:<messages>:<nonce>` scored by Redis' own clock (TIME, so workers on several
 hosts agree). A request of n recipients counts n. It may go when the window plus n stays within
 the limit; replies are guaranteed their share of each second (AT_REPLY_SHARE) and alerts the
