@@ -21,6 +21,7 @@ import argparse
 import contextlib
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -31,7 +32,7 @@ from rq import SimpleWorker, Worker
 from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 from rq.scheduler import RQScheduler
 
-from alerts.sending import outbox, sweeper
+from alerts.sending import outbox, sender, sweeper
 from alerts.services import current_services
 from alerts.sms import inbox, relays
 from app import create_app
@@ -335,7 +336,17 @@ def main(argv: list[str] | None = None) -> int:
         worker.on_abandon = lambda rq_id: inbox.release(services, rq_id)
         if not args.burst:
             log.info("next relay digest: %s", relays.schedule_digest(services))
-        worker.work(burst=args.burst, with_scheduler=True, logging_level="INFO")
+        # Replies go beside the RQ loop, many at once, by whichever worker holds the lease.
+        stop = threading.Event()
+        if outbox.pooled(services) and not args.burst:
+            threading.Thread(target=sender.serve, args=(app, services, stop),
+                             name="reply-sender", daemon=True).start()
+        try:
+            worker.work(burst=args.burst, with_scheduler=True, logging_level="INFO")
+        finally:
+            stop.set()
+        if outbox.pooled(services) and args.burst:
+            sender.finish(app, services)
     return 0
 
 

@@ -18,6 +18,7 @@ from rq.job import JobStatus as RQStatus
 from rq.registry import ScheduledJobRegistry
 
 from alerts.domain.retention import Retention
+from alerts.gateways import throttle
 from alerts.gateways.africastalking import Gateway
 from alerts.store import Store
 
@@ -42,7 +43,9 @@ class Services:
     def gateway(self):
         """The SMS gateway, built on first use so the app starts without touching AT."""
         if self._gateway is None:
-            self._gateway = Gateway.from_config(self.config)
+            gateway = Gateway.from_config(self.config)
+            gateway.throttle = throttle.from_config(self.store, self.config)
+            self._gateway = gateway
         return self._gateway
 
     def queue(self, role: str) -> Queue:

@@ -27,6 +27,10 @@ SETTINGS: dict[str, type] = {
     "AT_SHORTCODE": str,
     "AT_API_URL": str,
     "AT_BATCH_SIZE": int,
+    "AT_MAX_TPS": int,
+    "AT_REPLY_SHARE": float,
+    "REPLY_SENDER": str,
+    "REPLY_CONCURRENCY": int,
     "API_TOKEN": str,
     "WEBHOOK_TOKEN": str,
     "QUIET_HOURS": str,
@@ -69,6 +73,14 @@ DEFAULTS: dict[str, Any] = {
     "AT_API_URL": "",
     # Recipients per AT request: fewer requests per fan-out (the SDK's own tests send 999).
     "AT_BATCH_SIZE": 1000,
+    # Messages a second the operator's contract allows on the AT account, shared by every
+    # worker (0: no limit); replies are guaranteed AT_REPLY_SHARE of each second, alerts the rest.
+    "AT_MAX_TPS": 0,
+    "AT_REPLY_SHARE": 0.3,
+    # 'pool': one sender per deployment keeps REPLY_CONCURRENCY gateway requests in flight;
+    # 'job': one RQ job (one blocking request) per reply, the design before issue 16.
+    "REPLY_SENDER": "pool",
+    "REPLY_CONCURRENCY": 64,
     "API_TOKEN": "",
     "WEBHOOK_TOKEN": "",
     "QUIET_HOURS": "21:00-07:00",
@@ -250,6 +262,14 @@ def load_settings(
     _check_sentinels(settings)
     if settings["AT_BATCH_SIZE"] < 1:
         raise ConfigError("AT_BATCH_SIZE must be at least 1")
+    if settings["AT_MAX_TPS"] < 0:
+        raise ConfigError("AT_MAX_TPS must not be negative (0: no limit)")
+    if not 0 < settings["AT_REPLY_SHARE"] < 1:
+        raise ConfigError("AT_REPLY_SHARE must be between 0 and 1")
+    if settings["REPLY_SENDER"] not in ("pool", "job"):
+        raise ConfigError("REPLY_SENDER must be 'pool' or 'job'")
+    if not 1 <= settings["REPLY_CONCURRENCY"] <= 512:
+        raise ConfigError("REPLY_CONCURRENCY must be between 1 and 512")
     for name in (
         "SMS_RATE_LIMIT", "SMS_COOLDOWN", "USSD_RATE_LIMIT", "USSD_COOLDOWN", "BAARA_PROXY_HOPS"
     ):

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 import redis as redis_lib
+from flask import current_app
+
+from alerts.sending import outbox, sender
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -165,6 +168,9 @@ def work() -> None:
     services = current_services()
     queues = [services.queues[role] for role in ("replies", "alerts", "default")]
     SimpleWorker(queues, connection=services.rq_redis).work(burst=True)
+    if outbox.pooled(services):
+        # As `worker.py --burst` does: the reply sender sends what the jobs queued.
+        sender.finish(current_app._get_current_object(), services)
 
 
 @pytest.fixture()

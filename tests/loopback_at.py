@@ -48,7 +48,7 @@ class LoopbackAT:
         self.host = host
         self.port = port
         self.messages: list[dict] = []
-        #: Raw requests as received: {"form": {...}, "headers": {...}}.
+        #: Raw requests as received: {"form": {...}, "headers": {...}, "arrived": epoch s}.
         self.received: list[dict] = []
         #: (http_status, content_type, body) answered next, in order, instead of the simulator.
         self.canned: deque[tuple[int, str, str]] = deque()
@@ -145,9 +145,9 @@ class LoopbackAT:
         def messaging() -> Response:
             with self._changed:
                 self._requests += 1
-                self.received.append(
-                    {"form": request.form.to_dict(), "headers": dict(request.headers)}
-                )
+                # "arrived": when AT would count the request against a TPS limit.
+                self.received.append({"form": request.form.to_dict(),
+                                      "headers": dict(request.headers), "arrived": time.time()})
                 canned = self.canned.popleft() if self.canned else None
             if canned is None:
                 return to_response(*self.sim.handle(request.form, request.headers))

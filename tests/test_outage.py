@@ -41,11 +41,12 @@ PHONES = {"fr": "+22376123456", "bm": "+22366554433"}
 
 @pytest.fixture()
 def app(redis, redis_server, at_server):
-    """The app with real queues; a reply overdue by LEASE seconds is the sweep's business."""
+    """The app with real queues, one RQ job per reply (REPLY_SENDER=job: the pooled sender is
+    tests/test_replies.py's); a reply overdue by LEASE seconds is the sweep's business."""
     from app import create_app
 
     application = create_app(app_config(redis_server, at_server, RQ_SYNC=False,
-                                        FANOUT_LEASE_SECONDS=LEASE))
+                                        FANOUT_LEASE_SECONDS=LEASE, REPLY_SENDER="job"))
     with application.app_context():
         yield application
 
@@ -405,7 +406,7 @@ def test_a_reply_the_gateway_took_while_redis_died_is_recorded_once_redis_is_bac
     from app import create_app
 
     application = create_app(app_config(own_redis, at_server, RQ_SYNC=False,
-                                        FANOUT_LEASE_SECONDS=LEASE))
+                                        FANOUT_LEASE_SECONDS=LEASE, REPLY_SENDER="job"))
     at_server.delay = 0.5  # AT holds the request while Redis dies
 
     def crash_during_the_request() -> None:

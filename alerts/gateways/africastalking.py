@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Mapping, Sequence
@@ -21,6 +22,7 @@ from africastalking.Service import DEFAULT_TIMEOUT_S
 from africastalking.SMS import SMSService
 
 from alerts.domain.phones import mask as mask_phone
+from alerts.gateways.throttle import Kind, Throttle
 from alerts.ops.logs import mask_phones
 
 log = logging.getLogger(__name__)
@@ -157,10 +159,22 @@ class _RawResponseSMSService(SMSService):
         callback: Any = None,
         timeout: Any = DEFAULT_TIMEOUT_S,
     ) -> requests.Response:
-        # Same call as Service.__make_post_request in africastalking 2.0.3.
-        return requests.request(
+        # Same call as Service.__make_post_request in africastalking 2.0.3, on a session of
+        # this thread's: a reply sender's threads each keep their connection to AT alive.
+        return _session().request(
             method, url=url, headers=headers, params=params, data=data, timeout=timeout
         )
+
+
+_local = threading.local()
+
+
+def _session() -> requests.Session:
+    """This thread's keep-alive session to AT."""
+    session = getattr(_local, "session", None)
+    if session is None:
+        session = _local.session = requests.Session()
+    return session
 
 
 class Gateway:
@@ -190,6 +204,8 @@ class Gateway:
         self.sender_id = sender_id or None
         self.batch_size = batch_size
         self.timeout = timeout
+        #: The operator's messages-per-second limit, shared through Redis (None: unlimited).
+        self.throttle: Throttle | None = None
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Gateway:
@@ -217,11 +233,14 @@ class Gateway:
         """Base URL the SDK posts to (`<api_url>/messaging`)."""
         return self._sms._baseUrl
 
-    def send_one(self, message: str, phone: str) -> SendResult:
-        """Send one SMS to one phone number."""
-        return self.send(message, [phone])[0]
+    def send_one(self, message: str, phone: str, *, counted: bool = False) -> SendResult:
+        """Send one SMS to one phone number (`counted`: its place under the limit is taken)."""
+        return self.send(message, [phone], kind=Kind.REPLY, counted=counted)[0]
 
-    def send(self, message: str, recipients: Sequence[str]) -> list[SendResult]:
+    def send(
+        self, message: str, recipients: Sequence[str], *, kind: Kind = Kind.ALERT,
+        counted: bool = False,
+    ) -> list[SendResult]:
         """Send one message to many numbers; one result per recipient, in input order."""
         if isinstance(recipients, str):
             raise TypeError("recipients must be a sequence of phone numbers, not a str")
@@ -233,9 +252,14 @@ class Gateway:
             shown = ", ".join(mask_phone(str(p)) for p in invalid[:5])
             raise PermanentGatewayError(f"invalid phone number(s): {shown}")
         results: list[SendResult] = []
-        batches = range(0, len(phones), self.batch_size)
+        size = self.batch_size
+        if self.throttle is not None:
+            size = min(size, self.throttle.chunk(kind))
+        batches = range(0, len(phones), size)
         for number, start in enumerate(batches, 1):
-            batch = phones[start : start + self.batch_size]
+            batch = phones[start : start + size]
+            if self.throttle is not None and not counted:
+                self.throttle.acquire(len(batch), kind)
             started, outcome = time.perf_counter(), "error"
             try:
                 results.extend(self._send_batch(message, batch, number, len(batches)))

@@ -52,6 +52,7 @@ from rq import Queue, get_current_job
 
 from alerts.domain.phones import mask
 from alerts.domain.subscribers import StoppedBy
+from alerts.gateways import throttle
 from alerts.gateways.africastalking import GatewayError, Status
 from alerts.jobs import lifecycle as jobs
 from alerts.ops import metrics
@@ -143,7 +144,7 @@ def plan(services: Services, job_id: str) -> dict[str, Any]:
                 text = jobs.alert_text(job, lang, reference=ref, tz=jobs.timezone(config))
                 texts[lang] = (text, count_segments(text).segments)
             store.snapshot_audience(job_id, job.match_places(ref), job.category, texts, ttl)
-        size = int(config.get("AT_BATCH_SIZE") or 500)
+        size = throttle.batch_size(config, int(config.get("AT_BATCH_SIZE") or 500))
         # Cut and enqueue a couple of batches first, so sending starts while we cut the rest.
         limit, batches = 2, 0
         while True:

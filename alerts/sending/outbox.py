@@ -29,6 +29,14 @@ log = logging.getLogger(__name__)
 
 #: How many overdue replies one sweep looks at.
 SWEEP_BATCH = 500
+#: A reply's `rq` field when the reply sender (alerts/sending/sender.py) sends it, not an RQ job.
+POOL = "pool"
+
+
+def pooled(services: Services) -> bool:
+    """Whether replies go through the reply sender (REPLY_SENDER=pool, with a real queue)."""
+    return (services.config.get("REPLY_SENDER") or POOL) == POOL and services.queue(
+        "replies").is_async
 
 
 def queue_sms(
@@ -54,9 +62,15 @@ def queue_sms(
     # One round trip: record, history and job in a MULTI on RQ's (non-decoding) connection.
     pipe = services.rq_redis.pipeline()
     pipe.multi()
+    by_sender = pooled(services)
     out_id = store.new_outgoing(phone, text, kind=kind, force=force, pipe=pipe,
-                                  out_id=out_id)
+                                  out_id=out_id, rq=POOL if by_sender else None)
     store.add_history(phone, "out", text, pipe=pipe)
+    if by_sender:
+        # The reply sender's threads take it from the pending list (alerts/sending/sender.py),
+        # in the order written: two replies to one number leave in that order.
+        pipe.execute()
+        return out_id
     # Nobody reads a reply's result: result_ttl=0 drops the finished job at once (failures
     # are still kept for failure_ttl).
     queue.enqueue_call(
@@ -118,6 +132,8 @@ def sweep(services: Services, *, now: float | None = None, force: bool = False) 
             store.forget_pending_outgoing(out_id)  # erased, expired, or sent meanwhile
             continue
         rq_id = out.get("rq") or f"reply-{out_id}"
+        if status == "queued" and rq_id == POOL and pooled(services):
+            continue  # every worker's sender thread looks for it (alerts/sending/sender.py)
         if status == "queued" and rq_job_waiting(services, "replies", rq_id, lease, now):
             continue
         if status == "sending" and int(out.get("claimed") or 0) > now - lease:

@@ -12,6 +12,7 @@ from rq import get_current_job
 from alerts.domain.phones import mask
 from alerts.domain.subscribers import StoppedBy
 from alerts.gateways.africastalking import GatewayError, PermanentGatewayError, Status
+from alerts.gateways.throttle import Kind
 from alerts.jobs import lifecycle as jobs
 from alerts.ops import metrics
 from alerts.sending import fanout, sweeper
@@ -49,6 +50,12 @@ def _send_reply(out_id: str) -> str:
     if out["status"] not in ("queued",):
         return out["status"]  # already handled by an earlier run of this job
     phone = out["phone"]
+    limit = services.gateway.throttle
+    if limit is not None:
+        # Before STOP is checked and the reply claimed: a reply waiting for its place under
+        # AT_MAX_TPS is not at the gateway yet (the sweep must not take a long wait for a dead
+        # sender), and a STOP sent meanwhile still holds it back.
+        limit.acquire(1, Kind.REPLY)
     if out.get("force") != "1":
         sub = store.get_subscriber(phone)
         if sub is not None and not sub.active:
@@ -60,7 +67,7 @@ def _send_reply(out_id: str) -> str:
     # From here on the reply may have left: what the gateway said is recorded even if Redis
     # goes away meanwhile, else the sweep would take the reply for lost and send it again.
     try:
-        result = services.gateway.send_one(out["text"], phone)
+        result = services.gateway.send_one(out["text"], phone, counted=limit is not None)
     except GatewayError as exc:
         why = str(exc)
         if exc.retryable and attempts <= len(REPLY_BACKOFF):

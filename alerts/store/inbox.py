@@ -136,7 +136,7 @@ class InboxStore(StoreBase):
     def release_inbox_lease(self, token: str) -> bool:
         """Drop the drainer lease if `token` still holds it (its busy item goes back to the
         inbox when the next drainer starts)."""
-        return bool(self.script("release_inbox")((keys.INBOX_LEASE,), (token,)))
+        return bool(self.script("release_lease")((keys.INBOX_LEASE,), (token,)))
 
     def suspect_drainer(self, token: str, ttl: int) -> bool:
         """Note that the drainer holding the inbox lease looks lost; True if it already did

@@ -20,6 +20,7 @@
                                       RECORD_DAYS (30)
     out:pending                       zset: ids of replies not sent yet, by when they are due
                                       (what the reply sweep looks at; alerts/sending/outbox.py)
+    out:sender                        the worker whose reply sender holds the lease (seconds)
     out:sweep                         who swept for lost replies last (expires after an interval)
     out:suspect:{id}                  the RQ job a reply sweep found missing, to act on a second
                                       look (a few sweep intervals)
@@ -76,6 +77,9 @@
     muted:{kind}:{phone}              a number ignored after sending too much; cool-down seconds
     restore:state                     hash: the backup a `flask restore` loads, running|done
     urgent:sms:{phone}:{stop|start}   STOPs / STARTs let past flood control this cool-down
+    tps:{gateway}                     zset: the gateway's last second of requests,
+                                      '{kind}:{messages}:{nonce}' by Redis' clock (AT_MAX_TPS)
+    tps:{gateway}:waiting:{kind}      a reply or alert waits for room in that window (1 s)
     metrics:count                     hash: cross-process counters for /metrics
                                       ('{name}|{label}|...' -> value)
     metrics:hist                      hash: cross-process histograms ('{name}|{le}' -> count,
@@ -98,6 +102,7 @@ INBOX_DEAD = "inbox:sms:dead"
 INBOX_LEASE = "inbox:sms:lease"
 INBOX_SUSPECT = "inbox:sms:suspect"
 OUT_PENDING = "out:pending"
+OUT_SENDER = "out:sender"
 RELAYS = "relays"
 SIMULATED = "sim:sms"
 ACCOUNTS = "adm:accts"
@@ -265,3 +270,13 @@ def urgent(phone: str, what: str) -> str:
 def outgoing_suspect(out_id: str) -> str:
     """A reply the sweep found without its RQ job, to act on at the second look."""
     return f"out:suspect:{out_id}"
+
+
+def tps(gateway: str) -> str:
+    """A gateway's sliding window of requests sent, for its messages-per-second limit."""
+    return f"tps:{gateway}"
+
+
+def tps_waiting(gateway: str, kind: str) -> str:
+    """Set while a reply or an alert waits for room under the gateway's limit."""
+    return f"tps:{gateway}:waiting:{kind}"

@@ -24,6 +24,7 @@ class OutboxStore(StoreBase):
         force: bool = False,
         pipe=None,
         out_id: str | None = None,
+        rq: str | None = None,
     ) -> str:
         """Record a reply to send; returns its id (queued on pipe if given, else written now)."""
         now = self.now()
@@ -43,11 +44,13 @@ class OutboxStore(StoreBase):
                 "status": "queued",
                 "created": now,
                 "attempts": 0,
+                **({"rq": rq} if rq else {}),
             },
         )
         pipe.expire(keys.outgoing(out_id), self.retention.records)
         # Listed until it leaves, so a reply whose RQ job vanishes is found again (sweep).
-        pipe.zadd(keys.OUT_PENDING, {out_id: now})
+        # Scored by the exact clock: replies to one number are sent in the order written.
+        pipe.zadd(keys.OUT_PENDING, {out_id: self.clock()})
         # Indexed by phone so erasing a subscriber erases the texts we sent them too.
         pipe.lpush(keys.outgoing_ids(phone), out_id)
         pipe.ltrim(keys.outgoing_ids(phone), 0, 199)
@@ -96,6 +99,29 @@ class OutboxStore(StoreBase):
         """Put a reply stuck in 'sending' since before `claimed_before` back to 'queued'."""
         script = self.script("reclaim_outgoing")
         return bool(script(keys=[keys.outgoing(out_id)], args=[claimed_before]))
+
+    def outgoing_states(self, out_ids: list[str]) -> list[tuple[str | None, str | None]]:
+        """(status, phone) of each reply, in one round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        for out_id in out_ids:
+            pipe.hmget(keys.outgoing(out_id), "status", "phone")
+        return [(status, phone) for status, phone in pipe.execute()]
+
+    def sender_holder(self) -> str | None:
+        """The token of the reply sender holding the lease, if any."""
+        return self.redis.get(keys.OUT_SENDER)
+
+    def take_sender_lease(self, token: str, ttl: int) -> bool:
+        """Become the reply sender for ttl seconds, if nobody is."""
+        return bool(self.redis.set(keys.OUT_SENDER, token, nx=True, ex=ttl))
+
+    def renew_sender_lease(self, token: str, ttl: int) -> bool:
+        """Keep the reply sender's lease another ttl seconds, if it is still ours."""
+        return bool(self.script("renew_lease")(keys=[keys.OUT_SENDER], args=[token, ttl]))
+
+    def release_sender_lease(self, token: str) -> None:
+        """Give the reply sender's lease back, if it is still ours."""
+        self.script("release_lease")(keys=[keys.OUT_SENDER], args=[token])
 
     def link_gateway_id(self, gateway_id: str, ref: str, ttl: int | None = None) -> None:
         """Remember what a gateway message id is for, to route its delivery reports."""

@@ -20,6 +20,7 @@ from alerts.store.metrics import MetricsStore
 from alerts.store.outbox import OutboxStore
 from alerts.store.relays import RelaysStore
 from alerts.store.subscribers import SubscribersStore
+from alerts.store.throttle import ThrottleStore
 from alerts.store.ussd import UssdStore
 
 
@@ -38,5 +39,6 @@ class Store(
     AccountsStore,
     AuditStore,
     MetricsStore,
+    ThrottleStore,
 ):
     """Baara's data in Redis. Takes a client created with decode_responses=True."""

@@ -1,0 +1,91 @@
+"""The operator's messages-per-second limit on a gateway, shared by every worker via Redis.
+
+A sliding window (a little over a second) of what was sent, one sorted set per gateway: an entry per
+request, `<kind>:<messages>:<nonce>` scored by Redis' own clock (TIME, so workers on several
+hosts agree). A request of n recipients counts n. It may go when the window plus n stays within
+the limit; replies are guaranteed their share of each second (AT_REPLY_SHARE) and alerts the
+rest, and whichever kind is not waiting lends its share to the other. So a fan-out of 100,000
+cannot hold a "vous êtes inscrit(e)" back for more than a second, and a burst of replies cannot
+stop a fan-out either: it keeps its share.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from enum import StrEnum
+
+from alerts.store import Store
+
+#: Longest pause between two tries (ms): a refused sender looks again at least this often.
+MAX_POLL_MS = 100
+#: The window is a little longer than a second: requests reach AT a few milliseconds apart
+#: from when they were counted, and AT must never see more than the limit in any second.
+WINDOW_MS = 1050
+#: Requests a second a limited kind is cut into (with one request a second, a 50/s limit
+#: and a 35-message share, the rest of each second would stay unused).
+REQUESTS_PER_SECOND = 5
+
+
+
+class Kind(StrEnum):
+    """Who a request is for: the two share the gateway's limit."""
+
+    REPLY = "reply"
+    ALERT = "alert"
+
+
+class Throttle:
+    """A per-gateway limit of `rate` messages a second (see the module docstring)."""
+
+    def __init__(self, store: Store, rate: int, *, reply_share: float = 0.3,
+                 gateway: str = "at") -> None:
+        if rate < 1:
+            raise ValueError("rate must be at least 1")
+        self.store = store
+        self.rate = rate
+        replies = min(rate, max(1, math.ceil(rate * reply_share)))
+        alerts = rate - replies
+        # A limit of 1 a second still has to serve both: each may then use all of it.
+        self.shares = {Kind.REPLY: replies, Kind.ALERT: alerts if alerts >= 1 else rate}
+        self.gateway = gateway
+
+    def chunk(self, kind: Kind) -> int:
+        """The most recipients one request of `kind` may carry: within its share, and a fifth
+        of the limit, so that a second holds several requests and is filled to the limit."""
+        return min(self.shares[kind], math.ceil(self.rate / REQUESTS_PER_SECOND))
+
+    def take(self, messages: int, kind: Kind) -> float:
+        """Count `messages` against this second if they fit (0.0), else seconds to wait first."""
+        if messages > self.rate:
+            raise ValueError(f"{messages} messages can never fit a limit of {self.rate}/s")
+        other = Kind.ALERT if kind is Kind.REPLY else Kind.REPLY
+        wait_ms = self.store.take_throughput(
+            self.gateway, str(kind), str(other), messages, limit=self.rate,
+            share=self.shares[kind], window_ms=WINDOW_MS,
+        )
+        return min(int(wait_ms), MAX_POLL_MS) / 1000
+
+    def acquire(self, messages: int, kind: Kind) -> float:
+        """Wait until `messages` may go and count them; the seconds waited."""
+        started = time.monotonic()
+        while (wait := self.take(messages, kind)) > 0:
+            time.sleep(wait)
+        return time.monotonic() - started
+
+
+def from_config(store: Store, config: dict) -> Throttle | None:
+    """The limit AT_MAX_TPS sets (None when it is 0: unlimited), with AT_REPLY_SHARE."""
+    rate = int(config.get("AT_MAX_TPS") or 0)
+    if rate <= 0:
+        return None
+    share = config.get("AT_REPLY_SHARE")
+    return Throttle(store, rate, reply_share=0.3 if share in (None, "") else float(share))
+
+
+def batch_size(config: dict, size: int) -> int:
+    """Recipients per fan-out batch under AT_MAX_TPS: about a second of the limit, so a worker
+    is free again between batches within a second or two (the inbox drainer and retries wait
+    for a free worker) and a batch never outlasts its lease."""
+    rate = int(config.get("AT_MAX_TPS") or 0)
+    return size if rate <= 0 else max(1, min(size, rate))
