@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Mapping, Sequence
@@ -19,9 +18,9 @@ from typing import Any
 
 import requests
 from africastalking.Service import DEFAULT_TIMEOUT_S
-from africastalking.SMS import SMSService
 
 from alerts.domain.phones import mask as mask_phone
+from alerts.gateways.at_http import RawResponseSMSService
 from alerts.gateways.throttle import Kind, Throttle
 from alerts.ops.logs import mask_phones
 
@@ -140,43 +139,6 @@ class PermanentGatewayError(GatewayError):
     retryable = False
 
 
-class _RawResponseSMSService(SMSService):
-    """The SDK's SMSService, handing back the raw requests.Response.
-
-    SMSService.send validates numbers, builds the form and headers, then calls
-    `_make_request`, which raises `AfricasTalkingException(body)` on any non-2xx and so loses
-    the HTTP status we need to tell 5xx from 4xx. Its `callback` mode does not help either: it
-    wraps the response the same way, and runs in a thread where network errors are lost.
-    """
-
-    def _make_request(
-        self,
-        url: str,
-        method: str,
-        headers: Mapping[str, str],
-        data: Any,
-        params: Any,
-        callback: Any = None,
-        timeout: Any = DEFAULT_TIMEOUT_S,
-    ) -> requests.Response:
-        # Same call as Service.__make_post_request in africastalking 2.0.3, on a session of
-        # this thread's: a reply sender's threads each keep their connection to AT alive.
-        return _session().request(
-            method, url=url, headers=headers, params=params, data=data, timeout=timeout
-        )
-
-
-_local = threading.local()
-
-
-def _session() -> requests.Session:
-    """This thread's keep-alive session to AT."""
-    session = getattr(_local, "session", None)
-    if session is None:
-        session = _local.session = requests.Session()
-    return session
-
-
 class Gateway:
     """Sends SMS through Africa's Talking with the official SDK."""
 
@@ -195,7 +157,7 @@ class Gateway:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         try:
-            self._sms = _RawResponseSMSService(username, api_key)
+            self._sms = RawResponseSMSService(username, api_key)
         except RuntimeError as exc:  # the SDK's way of refusing non-str credentials
             raise PermanentGatewayError(str(exc)) from exc
         if api_url:
