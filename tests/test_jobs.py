@@ -17,6 +17,7 @@ from alerts.services import current_services
 from alerts.store import Language, StoppedBy, Subscriber, Subscription
 from config.reference import default_reference
 from messages.compose import count_segments, is_gsm7
+from messages.errors import english
 from tests.conftest import app_config
 from tests.fixtures.seed_jobs import SEEDS, seed_job
 
@@ -119,7 +120,7 @@ def test_validation_names_each_invalid_field(changes, fields):
 
 def test_unknown_place_is_named_in_the_error():
     _, errors = jobs.validate(body(districts=["Niono", "Nionoo"]), REF, PLACES, BAMAKO)
-    assert errors["districts"] == "unknown district or region: Nionoo"
+    assert english(errors["districts"]) == "unknown district or region: Nionoo"
 
 
 @pytest.mark.parametrize(

@@ -31,22 +31,7 @@ from alerts.web.admin.core import (
     store,
 )
 from alerts.web.admin.forms import AccountForm, ConfirmForm, LoginForm, PasswordForm
-from messages.catalog import N_
-
-#: Why an account could not be made or changed, by AccountError code.
-ACCOUNT_ERRORS = {
-    "bad_email": N_("Adresse e-mail invalide."),
-    "short_password": N_("Le mot de passe doit compter au moins %(n)s caractères."),
-    "password_spaces": N_("Le mot de passe ne doit pas commencer ni finir par un espace."),
-    "exists": N_("Un compte existe déjà pour cette adresse."),
-    "unknown": N_("Compte inconnu."),
-}
-
-
-def account_message(exc: AccountError) -> str:
-    """The French wording of an AccountError, from its code."""
-    template = ACCOUNT_ERRORS.get(exc.code)
-    return _(template, n=accounts.MIN_PASSWORD) if template else _("Valeur refusée.")
+from messages.errors import french
 
 #: A browser someone signed in from gets this signed cookie; it names the account and a random
 #: device id, which then has its own sign-in budget (see alerts/web/accounts.py).
@@ -148,7 +133,7 @@ def password():
             try:
                 accounts.set_password(store(), account.email, form.password.data or "")
             except AccountError as exc:
-                form.password.errors = [account_message(exc)]
+                form.password.errors = [french(exc.error)]
             else:
                 updated = accounts.get_account(store(), account.email)
                 assert updated is not None
@@ -172,8 +157,8 @@ def accounts_page():
                 temporary=True,
             )
         except AccountError as exc:
-            field = form.email if exc.code in ("bad_email", "exists") else form.password
-            field.errors = [account_message(exc)]
+            field = form.email if exc.error.field == "email" else form.password
+            field.errors = [french(exc.error)]
         else:
             audit("account_created", account=created.email, role=created.role.value)
             flash(_("Compte créé : %(email)s", email=created.email), "success")
