@@ -19,6 +19,7 @@ from alerts.sms.relays import MAX_RELAY_PLACES, resolve_places
 from alerts.web import accounts
 from alerts.web.accounts import AccountError
 from alerts.web.admin.job_status import schedule, schedule_problem
+from config.settings import Settings
 from messages.catalog import gettext
 from messages.errors import ENGLISH, FRENCH, english, french
 from tests.test_admin import job_form, token
@@ -218,9 +219,8 @@ def test_stateful_refusals_return_codes(app) -> None:
 
 
 def test_quiet_hours_refusal_returns_a_code() -> None:
-    quiet = {"QUIET_HOURS_PARSED": ((0, 0), (23, 59)), "TIMEZONE": "Africa/Bamako"}
-    now = NOW
-    problem = jobs._publish_problem(quiet, int(now) + 60, now)
+    quiet = Settings(quiet_hours="00:00-23:59")
+    problem = jobs._publish_problem(quiet, int(NOW) + 60, NOW)
     assert problem["deadline"].code is C.DEADLINE_IN_QUIET_HOURS
     assert "heures de silence" in french(problem["deadline"])
 

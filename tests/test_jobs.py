@@ -16,6 +16,7 @@ from alerts.jobs import lifecycle as jobs
 from alerts.services import current_services
 from alerts.store import Language, StoppedBy, Subscriber, Subscription
 from config.reference import default_reference
+from config.settings import Settings
 from messages.compose import count_segments, is_gsm7
 from messages.errors import english
 from tests.conftest import app_config
@@ -282,8 +283,8 @@ def at(local: str, tz: str = "Africa/Bamako") -> float:
     ],
 )
 def test_quiet_until(quiet, now, ends):
-    config = {"QUIET_HOURS_PARSED": quiet, "TIMEZONE": "Africa/Bamako"}
-    got = jobs.quiet_until(config, at(now))
+    window = "-".join(f"{h:02d}:{m:02d}" for h, m in quiet) if quiet else ""
+    got = jobs.quiet_until(Settings(quiet_hours=window), at(now))
     assert got == (datetime.fromtimestamp(at(ends), UTC) if ends else None)
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import fields
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -69,6 +69,7 @@ from alerts.jobs.validation import (
 )
 from alerts.sending import enqueue
 from alerts.services import Services
+from config.settings import Settings
 from messages import alert as alert_texts
 from messages.compose import TooLong
 
@@ -155,13 +156,13 @@ def list_jobs(
     return [Job.from_record(d) for d in services.store.load_jobs(ids) if d]
 
 
-def quiet_until(config: Mapping[str, Any], now: float) -> datetime | None:
+def quiet_until(settings: Settings, now: float) -> datetime | None:
     """When the quiet hours in progress end (aware UTC datetime), or None outside them."""
-    quiet = config.get("QUIET_HOURS_PARSED")
+    quiet = settings.quiet_hours_parsed
     if not quiet:
         return None
     (h1, m1), (h2, m2) = quiet
-    tz = timezone(config)
+    tz = settings.zone
     local = datetime.fromtimestamp(now, tz)
     minutes = local.hour * 60 + local.minute
     start, end = h1 * 60 + m1, h2 * 60 + m2
@@ -180,12 +181,12 @@ _CHANGED: FieldErrors = {"status": FieldError("status", ErrorCode.CHANGED_MEANWH
 _NO_SUCH_JOB: FieldErrors = {"id": FieldError("id", ErrorCode.NO_SUCH_JOB)}
 
 
-def _publish_problem(config: Mapping[str, Any], deadline: int, now: float) -> FieldErrors:
+def _publish_problem(settings: Settings, deadline: int, now: float) -> FieldErrors:
     if deadline <= now:
         return {"deadline": FieldError("deadline", ErrorCode.DEADLINE_PASSED)}
-    ends = quiet_until(config, now)
+    ends = quiet_until(settings, now)
     if ends is not None and deadline <= ends.timestamp():
-        local = ends.astimezone(timezone(config)).strftime("%Hh%M")
+        local = ends.astimezone(settings.zone).strftime("%Hh%M")
         return {"deadline": FieldError("deadline", ErrorCode.DEADLINE_IN_QUIET_HOURS,
                                        {"end": local})}
     return {}
@@ -198,12 +199,12 @@ def create_job(
     store = services.store
     ref = current_reference()
     now = store.now() if now is None else now
-    tz = timezone(services.config)
+    tz = services.settings.zone
     draft, errors = validate(payload, ref, app_places(ref), tz, now=now)
     if draft is None:
         return None, errors
     wants_publish = payload.get("publish") is True
-    if wants_publish and (problem := _publish_problem(services.config, draft.deadline, now)):
+    if wants_publish and (problem := _publish_problem(services.settings, draft.deadline, now)):
         return None, problem
     job_id = store.next_job_id()
     code = claim_code(services, job_id, draft.deadline + CODE_KEEP_AFTER_DEADLINE)
@@ -259,10 +260,10 @@ def publish(
     if job.status in FINAL:
         return job, {
             "status": FieldError("status", ErrorCode.CANNOT_PUBLISH, {"status": job.status.value})}
-    if problem := _publish_problem(services.config, job.deadline, now):
+    if problem := _publish_problem(services.settings, job.deadline, now):
         return job, problem
     stamp = int(now)
-    ends = quiet_until(services.config, now)
+    ends = quiet_until(services.settings, now)
     allowed = [JobStatus.DRAFT, JobStatus.SCHEDULED, JobStatus.PUBLISHED]
     if ends is not None:
         if job.status is JobStatus.PUBLISHED:

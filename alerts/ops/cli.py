@@ -16,7 +16,7 @@ from alerts.extract.files import UnreadableFile, text_from_file
 from alerts.jobs import lifecycle as jobs
 from alerts.ops import backup as backups
 from alerts.sending import sweeper
-from alerts.services import current_services
+from alerts.services import current_services, current_settings
 from alerts.store import BackupError
 from messages.errors import english, english_all
 
@@ -62,7 +62,7 @@ def import_(file: Path, draft: bool) -> None:
     if len(text) > MAX_TEXT:
         raise click.ClickException(f"{file}: the notice is over {MAX_TEXT} characters")
     ref = current_app.extensions["baara.reference"]
-    found = extract(text, tz=jobs.timezone(current_app.config), now=datetime.now(UTC),
+    found = extract(text, tz=current_settings().zone, now=datetime.now(UTC),
                     reference=ref)
     fields = found.to_json(ref)
     if not draft:
@@ -151,7 +151,7 @@ def backup(file: Path, with_queues: bool, live: bool, keep_rdb: bool) -> None:
     """Save a point-in-time snapshot of every Baara key to FILE (JSON lines; .gz compresses)."""
     services = current_services()
     try:
-        report = backups.backup(services.store, services.config["REDIS_URL"], file,
+        report = backups.backup(services.store, services.settings.redis_url, file,
                                 include_queues=with_queues, live=live, keep_rdb=keep_rdb)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None

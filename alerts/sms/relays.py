@@ -320,12 +320,12 @@ def parse_schedule(value: str) -> tuple[int, int, int]:
 def schedule_digest(services, *, after_run: bool = False) -> datetime:
     """Make sure the next weekly digest is scheduled (idempotent: one job id per week)."""
 
-    config = services.config
-    weekday, hour, minute = parse_schedule(config["RELAY_DIGEST"])
+    settings = services.settings
+    weekday, hour, minute = parse_schedule(settings.relay_digest)
     now = datetime.fromtimestamp(services.store.now(), ZoneInfo("UTC"))
     if after_run:
         now += timedelta(minutes=1)
-    when = next_digest_time(now, weekday, hour, minute, config["TIMEZONE"])
+    when = next_digest_time(now, weekday, hour, minute, settings.timezone)
     job_id = f"relay-digest-{when:%Y%m%d%H%M}"
     queue = services.queue("default")
 

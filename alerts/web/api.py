@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -122,7 +121,7 @@ def extract_job():
     text, error = notice_text(payload.get("text"), MAX_TEXT)
     if error:
         return _fields_400({"text": error})
-    tz = ZoneInfo(current_app.config.get("TIMEZONE") or "Africa/Bamako")
+    tz = current_services().settings.zone
     ref = current_app.extensions["baara.reference"]
     found = extract(text, tz=tz, now=datetime.now(UTC), reference=ref)
     return jsonify(found.to_json(ref))
@@ -139,7 +138,7 @@ def list_jobs():
         return _fields_400({"offset": FieldError("offset", ErrorCode.PAGING_NOT_NUMBERS)})
     services = current_services()
     ref = current_app.extensions["baara.reference"]
-    tz = jobs.timezone(services.config)
+    tz = services.settings.zone
     found = jobs.list_jobs(services=services, offset=int(offset), limit=min(int(limit), 200))
     return jsonify(
         {"jobs": [j.to_json(ref, tz) for j in found], "total": services.store.count_jobs()}

@@ -19,6 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeTimedSerializer
 
+from alerts.services import current_settings
 from alerts.web import accounts
 from alerts.web.accounts import AccountError, Role, TooManyAttempts
 from alerts.web.admin.core import (
@@ -61,7 +62,7 @@ def _remember_device(response: Response, email: str, device: str | None) -> Resp
     value = _devices().dumps({"e": email, "d": device or secrets.token_urlsafe(12)})
     response.set_cookie(
         DEVICE_COOKIE, value, max_age=DEVICE_DAYS * 86400, path="/admin", httponly=True,
-        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")), samesite="Lax",
+        secure=current_settings().production, samesite="Lax",
     )
     return response
 

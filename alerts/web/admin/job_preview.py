@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from alerts.domain.errors import ErrorCode, FieldError
 from alerts.jobs import lifecycle as jobs
 from alerts.jobs.lifecycle import Job, JobDraft, JobStatus
+from alerts.services import current_settings
 from alerts.web.admin.core import number, store
 from config.reference import Reference
 from messages.alert import TITLE_CHARS
@@ -88,7 +89,7 @@ def _reference() -> Reference:
 
 
 def _tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config.get("TIMEZONE") or "Africa/Bamako")
+    return current_settings().zone
 
 
 def form_payload(data: Any) -> dict[str, Any]:
@@ -161,8 +162,8 @@ def preview(payload: dict[str, Any], now: float | None = None) -> dict[str, Any]
     if reach_known and draft is not None:
         counts = store().count_audience(draft.match_places(ref), draft.category)
         audience = {lang.value: n for lang, n in counts.items()}
-    price = float(current_app.config.get("SMS_PRICE", 0))
-    currency = current_app.config.get("SMS_CURRENCY", "XOF")
+    price = current_settings().sms_price
+    currency = current_settings().sms_currency
     languages = []
     total_cost = 0.0
     too_long = ""

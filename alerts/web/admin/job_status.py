@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app
+from flask import abort
 from flask_babel import gettext as _
 
 from alerts.domain.errors import ErrorCode, FieldError, FieldErrors
 from alerts.jobs import lifecycle as jobs
 from alerts.jobs.lifecycle import FINAL, Job, JobStatus
-from alerts.services import Services, current_services
+from alerts.services import Services, current_services, current_settings
 from alerts.web.admin.core import current_account, local_time, number, store
 from alerts.web.admin.job_preview import (
     STATUS_LABELS,
@@ -123,7 +123,7 @@ def progress(job: Job, stats: dict[str, Any]) -> dict[str, Any]:
         return round(100 * n / matched, 2) if matched else 0.0
 
     reasons = sorted(stats.get("failures_by_reason", {}).items(), key=lambda kv: -kv[1])
-    currency = current_app.config.get("SMS_CURRENCY", "XOF")
+    currency = current_settings().sms_currency
     return {
         "status": status.value,
         "status_label": _(STATUS_LABELS.get(status, status.value)),

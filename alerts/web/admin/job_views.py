@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from alerts.domain.errors import FieldErrors
 from alerts.jobs import lifecycle as jobs
 from alerts.jobs.lifecycle import FINAL, Job, JobStatus
-from alerts.services import current_services
+from alerts.services import current_services, current_settings
 from alerts.web.admin.core import audit, bp, current_account, store
 from alerts.web.admin.forms import ConfirmForm, JobForm, ScheduleForm, choice
 from alerts.web.admin.job_preview import (
@@ -68,7 +68,7 @@ def _render_form(form: JobForm, status: int = 200, preview_data: dict | None = N
         chosen_regions=set(form.regions.data or []),
         preview=preview_data or preview(form_payload(request.form if request.method == "POST"
                                                      else _form_as_multidict(form))),
-        quiet_hours=current_app.config.get("QUIET_HOURS", ""),
+        quiet_hours=current_settings().quiet_hours,
         schedule_min=schedule_min(_tz(), store().now()),
         doubts=imported.get("doubts", {}),
         imported=imported.get("imported", False),
