@@ -11,6 +11,7 @@ from datetime import date, timedelta
 import pytest
 
 from alerts.domain.errors import ErrorCode, FieldError
+from alerts.domain.phones import InvalidPhone, normalize
 from alerts.extract import MAX_TEXT
 from alerts.extract.files import UnreadableFile, notice_text, text_from_file
 from alerts.jobs import lifecycle as jobs
@@ -189,6 +190,25 @@ def test_passwords_return_codes(password, code) -> None:
     assert str(refused.value) == french(refused.value.error)  # the shell's French
 
 
+PHONE_ROWS = {
+    "empty": ("  ", C.PHONE_EMPTY),
+    "words-fr": ("mon numéro", C.NOT_A_PHONE),
+    "words-bm": ("n ka nimɔrɔ", C.NOT_A_PHONE),
+    "too-short": ("7612", C.INVALID_PHONE),
+}
+
+
+@pytest.mark.parametrize(("raw", "code"), PHONE_ROWS.values(), ids=PHONE_ROWS.keys())
+def test_phones_return_codes(client, api_headers, raw, code) -> None:
+    with pytest.raises(InvalidPhone) as refused:
+        normalize(raw)
+    assert refused.value.error.code is code and french(refused.value.error) == "Numéro invalide."
+    if raw.strip():
+        answer = client.get(f"/api/subscribers/{raw}", headers=api_headers)
+        assert answer.status_code == 400
+        assert answer.get_json()["detail"] == f"phone: {english(refused.value.error)}"
+
+
 def test_bad_email_returns_a_code() -> None:
     with pytest.raises(AccountError) as refused:
         accounts.normalize_email("pas-une-adresse")
@@ -233,6 +253,7 @@ REACHED = (
     | {code for _n, _d, code in FILE_ROWS.values()}
     | {code for _a, _d, code in SCHEDULE_ROWS.values()}
     | {code for _p, code in PASSWORD_ROWS.values()}
+    | {code for _r, code in PHONE_ROWS.values()}
     | {C.BAD_EMAIL, C.NO_SUCH_JOB, C.CANNOT_PUBLISH, C.ALREADY_FINAL, C.SCHEDULE_NOT_DRAFT,
        C.UNKNOWN_ACCOUNT, C.ACCOUNT_EXISTS, C.DEADLINE_IN_QUIET_HOURS,
        C.PAGING_NOT_NUMBERS}  # the last: test_api_words_codes_in_english

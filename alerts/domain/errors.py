@@ -64,6 +64,10 @@ class ErrorCode(StrEnum):
     FILE_TOO_LARGE = "file_too_large"
     FILE_UNREADABLE = "file_unreadable"
     FILE_EMPTY = "file_empty"
+    # -- phone numbers
+    PHONE_EMPTY = "phone_empty"
+    NOT_A_PHONE = "not_a_phone"  # params: value
+    INVALID_PHONE = "invalid_phone"  # params: value (a number no operator gives out)
     # -- accounts
     BAD_EMAIL = "bad_email"
     SHORT_PASSWORD = "short_password"  # params: min

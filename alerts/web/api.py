@@ -24,7 +24,7 @@ from alerts.web import accounts
 from alerts.web.auth import token_required
 from alerts.web.openapi import document
 from alerts.web.shapes import relay_json, subscriber_json
-from messages.errors import english_all
+from messages.errors import english, english_all
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -38,7 +38,7 @@ def _phone_or_400(raw: str) -> str:
     try:
         return normalize(raw)
     except InvalidPhone as exc:
-        abort(400, description=f"phone: {exc}")
+        abort(400, description=f"phone: {english(exc.error)}")
 
 
 @bp.get("/subscribers/<path:phone>")
