@@ -19,25 +19,27 @@ from config.settings import load_settings
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Load config, init extensions, register blueprints and CLI commands."""
     app = Flask(__name__, instance_relative_config=True)
-    app.config.from_mapping(load_settings(test_config))
+    settings = load_settings(test_config)
+    # app.config holds Flask's own keys; Baara's code reads the typed settings in its services.
+    app.config.from_mapping(settings.flask_config())
+    services.init_app(app, settings)
     # Reference data is validated at start-up: a broken file stops the app, naming the problem.
-    folder = app.config.get("REFERENCE_DIR")
+    folder = settings.reference_dir
     app.extensions["baara.reference"] = (
         load_reference(Path(folder)) if folder else default_reference()
     )
     default_organizations()  # organizations.yaml too: a name claimed twice stops the app
     check_lists(app.extensions["baara.reference"])  # the notice importer's towns and NGOs
 
-    logs.init_app(app)
+    logs.init_app(app, settings)
     security.init_app(app)
-    services.init_app(app)
 
     app.register_blueprint(health.bp)
     app.register_blueprint(sms.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(ussd.bp)
     metrics.init_app(app)
-    if app.config["SIMULATOR"]:
+    if settings.simulator:
         app.register_blueprint(simulated_at.at_blueprint)
     cli.init_app(app)
     # Admin web, phone simulator page, CSRF (webhooks and API exempt), Babel, `flask admin`.

@@ -330,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
             **sweeper.sweep(services), **inbox.sweep(services), **outbox.sweep(services)
         }
         # Each sweep keeps its own pace across workers; this is how often they are asked.
-        worker.sweep_every = outbox.sweep_interval(services.config)
+        worker.sweep_every = outbox.sweep_interval(services.settings)
         # A drainer given up during an outage holds the inbox lease for a minute more: let go
         # of it so the next message or sweep starts another drainer at once.
         worker.on_abandon = lambda rq_id: inbox.release(services, rq_id)

@@ -21,6 +21,7 @@ from alerts.domain.retention import Retention
 from alerts.gateways import throttle
 from alerts.gateways.africastalking import Gateway
 from alerts.store import Store
+from config.settings import Settings
 
 #: What a failing Redis raises, for the layers that answer it (503, a polite END, a skipped
 #: gauge) without importing the client library: only the store and this container know Redis.
@@ -33,7 +34,7 @@ STORE_AWAY = (redis_lib.ConnectionError, redis_lib.TimeoutError, redis_lib.ReadO
 class Services:
     """What a request or a job needs, built once per app."""
 
-    config: dict[str, Any]
+    settings: Settings
     store: Store
     rq_redis: redis_lib.Redis
     queues: dict[str, Queue]
@@ -43,8 +44,8 @@ class Services:
     def gateway(self):
         """The SMS gateway, built on first use so the app starts without touching AT."""
         if self._gateway is None:
-            gateway = Gateway.from_config(self.config)
-            gateway.throttle = throttle.from_config(self.store, self.config)
+            gateway = Gateway.from_settings(self.settings)
+            gateway.throttle = throttle.from_settings(self.store, self.settings)
             self._gateway = gateway
         return self._gateway
 
@@ -53,7 +54,7 @@ class Services:
         return self.queues[role]
 
 
-def sentinel_addresses(value: str | None) -> list[tuple[str, int]]:
+def sentinel_addresses(value: str) -> list[tuple[str, int]]:
     """'host:port,host:port' (REDIS_SENTINELS) -> [(host, port), ...]; empty -> []."""
     addresses = []
     for item in (value or "").split(","):
@@ -63,12 +64,12 @@ def sentinel_addresses(value: str | None) -> list[tuple[str, int]]:
     return addresses
 
 
-def redis_clients(config: dict[str, Any]) -> tuple[redis_lib.Redis, redis_lib.Redis]:
+def redis_clients(settings: Settings) -> tuple[redis_lib.Redis, redis_lib.Redis]:
     """Two clients for Baara's Redis, (decoding, binary): at REDIS_URL, or, with
     REDIS_SENTINELS, at whichever server the sentinels name master of REDIS_SENTINEL_MASTER
     (REDIS_URL then gives only the database number, user and password)."""
-    url = config["REDIS_URL"]
-    sentinels = sentinel_addresses(config.get("REDIS_SENTINELS"))
+    url = settings.redis_url
+    sentinels = sentinel_addresses(settings.redis_sentinels)
     if not sentinels:
         return (redis_lib.Redis.from_url(url, decode_responses=True, health_check_interval=30),
                 redis_lib.Redis.from_url(url, health_check_interval=30))
@@ -79,37 +80,46 @@ def redis_clients(config: dict[str, Any]) -> tuple[redis_lib.Redis, redis_lib.Re
     # Short timeouts towards the sentinels: a dead one is skipped for the next in the list.
     sentinel = Sentinel(sentinels, socket_timeout=1.0, socket_connect_timeout=1.0,
                         sentinel_kwargs={"socket_timeout": 1.0, "socket_connect_timeout": 1.0})
-    master = config["REDIS_SENTINEL_MASTER"]
+    master = settings.redis_sentinel_master
     # socket_connect_timeout: a primary that died with its machine must not hang a request.
     common = {"db": db, "health_check_interval": 30, "socket_connect_timeout": 2.0, **auth}
     return (sentinel.master_for(master, decode_responses=True, **common),
             sentinel.master_for(master, **common))
 
 
-def build_services(config: dict[str, Any]) -> Services:
+def build_services(settings: Settings) -> Services:
     """Connections and queues for one app (no network traffic yet)."""
     # RQ stores pickled payloads, so it needs a connection that does not decode.
-    text_redis, rq_redis = redis_clients(config)
-    store = Store(text_redis, retention=Retention.from_config(config))
-    names = config["QUEUES"]
+    text_redis, rq_redis = redis_clients(settings)
+    store = Store(text_redis, retention=Retention.from_settings(settings))
     roles = ("replies", "alerts", "default")
     queues = {
-        role: Queue(name, connection=rq_redis, is_async=not config.get("RQ_SYNC", False))
-        for role, name in zip(roles, names, strict=True)
+        role: Queue(name, connection=rq_redis, is_async=not settings.rq_sync)
+        for role, name in zip(roles, settings.queues, strict=True)
     }
-    return Services(config=config, store=store, rq_redis=rq_redis, queues=queues)
+    return Services(settings=settings, store=store, rq_redis=rq_redis, queues=queues)
 
 
-def init_app(app: Flask) -> Services:
-    """Attach Baara's services to an app."""
-    services = build_services(app.config)
+def init_app(app: Flask, settings: Settings) -> Services:
+    """Attach Baara's services, built from these settings, to an app."""
+    services = build_services(settings)
     app.extensions["baara"] = services
     return services
+
+
+def services_of(app: Flask) -> Services:
+    """The services of this app (before or outside a request)."""
+    return app.extensions["baara"]
 
 
 def current_services() -> Services:
     """The services of the running app."""
     return current_app.extensions["baara"]
+
+
+def current_settings() -> Settings:
+    """The settings of the running app."""
+    return current_services().settings
 
 
 def rq_job_waiting(

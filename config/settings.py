@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass, fields
+from dataclasses import field as dataclass_field
+from typing import Any, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -13,106 +15,148 @@ class ConfigError(RuntimeError):
     """A setting is missing or malformed; the message names it."""
 
 
-#: Every setting Baara reads from the environment, with its type.
-SETTINGS: dict[str, type] = {
-    "BAARA_ENV": str,
-    "REDIS_URL": str,
-    "REDIS_SENTINELS": str,
-    "REDIS_SENTINEL_MASTER": str,
-    "REDIS_REPLICA_WAIT_MS": int,
-    "SECRET_KEY": str,
-    "AT_USERNAME": str,
-    "AT_API_KEY": str,
-    "AT_SENDER_ID": str,
-    "AT_SHORTCODE": str,
-    "AT_API_URL": str,
-    "AT_BATCH_SIZE": int,
-    "AT_MAX_TPS": int,
-    "AT_REPLY_SHARE": float,
-    "REPLY_SENDER": str,
-    "REPLY_CONCURRENCY": int,
-    "API_TOKEN": str,
-    "WEBHOOK_TOKEN": str,
-    "QUIET_HOURS": str,
-    "TIMEZONE": str,
-    "SMS_PRICE": float,
-    "SMS_CURRENCY": str,
-    "PORT": int,
-    "SIMULATOR": bool,
-    "USSD_CODE": str,
-    "RELAY_DIGEST": str,
-    "FANOUT_LEASE_SECONDS": int,
-    "SMS_RATE_LIMIT": int,
-    "SMS_COOLDOWN": int,
-    "USSD_RATE_LIMIT": int,
-    "USSD_COOLDOWN": int,
-    "MAX_CONTENT_LENGTH": int,
-    "BAARA_PROXY_HOPS": int,
-    "HISTORY_DAYS": float,
-    "RECORD_DAYS": float,
-    "DELIVERY_REF_DAYS": float,
-    "SEEN_DAYS": float,
-}
+def _setting(default: Any, *, env: bool = True) -> Any:
+    """A field of Settings; env=False: set by tests and tools, never read from the environment."""
+    return dataclass_field(default=default, metadata={"env": env})
 
-#: Safe for production: no secret has a default here.
-DEFAULTS: dict[str, Any] = {
-    "BAARA_ENV": "development",
-    "REDIS_URL": "redis://127.0.0.1:6379/0",
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Every setting, typed, once: defaults here, then the environment, then a test's dict.
+
+    Modules read `services.settings.timezone` (lower-case attributes); `settings["TIMEZONE"]`
+    reads by the environment's name (and `{**settings}` gives the dict a test can pass again).
+    Production has no default for a secret: load_settings refuses to start without them.
+    """
+
+    # -- where Baara runs
+    baara_env: str = _setting("development")
+    port: int = _setting(5000)
+    simulator: bool | None = _setting(None)  # None: on in development, off in production
+    # Reverse proxies in front of the web app whose X-Forwarded-* headers we trust (0: none).
+    baara_proxy_hops: int = _setting(0)
+    # Largest request body, bytes: AT callbacks are well under 2 KiB, admin forms a few KiB.
+    max_content_length: int = _setting(64 * 1024)
+
+    # -- Redis
+    redis_url: str = _setting("redis://127.0.0.1:6379/0")
     # Redis Sentinel: 'host:port,...' of the sentinels and the name they monitor Baara's
     # primary under; then REDIS_URL gives only the database, user and password.
-    "REDIS_SENTINELS": "",
-    "REDIS_SENTINEL_MASTER": "",
+    redis_sentinels: str = _setting("")
+    redis_sentinel_master: str = _setting("")
     # When the primary has replicas: how long (ms) an inbound SMS and a reply's claim wait for
     # one replica to hold them (WAIT 1 n), so a failover does not lose them; 0 turns it off.
-    "REDIS_REPLICA_WAIT_MS": 100,
-    "SECRET_KEY": "",
-    "AT_USERNAME": "",
-    "AT_API_KEY": "",
-    "AT_SENDER_ID": "",
-    "AT_SHORTCODE": "",
-    "AT_API_URL": "",
+    redis_replica_wait_ms: int = _setting(100)
+
+    # -- secrets (no default: development fills in public values, production refuses to start)
+    secret_key: str = _setting("")
+    api_token: str = _setting("")
+    webhook_token: str = _setting("")
+
+    # -- Africa's Talking
+    at_username: str = _setting("")
+    at_api_key: str = _setting("")
+    at_sender_id: str = _setting("")
+    at_shortcode: str = _setting("")
+    at_api_url: str = _setting("")
     # Recipients per AT request: fewer requests per fan-out (the SDK's own tests send 999).
-    "AT_BATCH_SIZE": 1000,
+    at_batch_size: int = _setting(1000)
     # Messages a second the operator's contract allows on the AT account, shared by every
     # worker (0: no limit); replies are guaranteed AT_REPLY_SHARE of each second, alerts the rest.
-    "AT_MAX_TPS": 0,
-    "AT_REPLY_SHARE": 0.3,
+    at_max_tps: int = _setting(0)
+    at_reply_share: float = _setting(0.3)
     # 'pool': one sender per deployment keeps REPLY_CONCURRENCY gateway requests in flight;
     # 'job': one RQ job (one blocking request) per reply, the design before issue 16.
-    "REPLY_SENDER": "pool",
-    "REPLY_CONCURRENCY": 64,
-    "API_TOKEN": "",
-    "WEBHOOK_TOKEN": "",
-    "QUIET_HOURS": "21:00-07:00",
-    "TIMEZONE": "Africa/Bamako",
-    "SMS_PRICE": 25.0,
-    "SMS_CURRENCY": "XOF",
-    "PORT": 5000,
-    "SIMULATOR": None,  # None: on in development, off in production
-    "USSD_CODE": "*384*22#",
+    reply_sender: str = _setting("pool")
+    reply_concurrency: int = _setting(64)
+
+    # -- time, money and the menu
+    quiet_hours: str = _setting("21:00-07:00")
+    timezone: str = _setting("Africa/Bamako")
+    sms_price: float = _setting(25.0)
+    sms_currency: str = _setting("XOF")
+    ussd_code: str = _setting("*384*22#")
     # Day and local time of the relays' weekly digest; must fall outside QUIET_HOURS.
-    "RELAY_DIGEST": "mon 09:00",
+    relay_digest: str = _setting("mon 09:00")
+
+    # -- sending
     # How long a worker holds an alert batch; longer than any AT request (SDK timeout ~12 s).
-    "FANOUT_LEASE_SECONDS": 30,
+    fanout_lease_seconds: int = _setting(30)
+
+    # -- flood control
     # Inbound SMS a number may send a minute before it is answered once and then ignored for
     # SMS_COOLDOWN seconds (0 turns it off).
-    "SMS_RATE_LIMIT": 10,
-    "SMS_COOLDOWN": 600,
+    sms_rate_limit: int = _setting(10)
+    sms_cooldown: int = _setting(600)
     # A walk through the menu is ~8 requests; 40 a minute is far past any person's pace.
-    "USSD_RATE_LIMIT": 40,
-    "USSD_COOLDOWN": 300,
-    # Largest request body, bytes: AT callbacks are well under 2 KiB, admin forms a few KiB.
-    "MAX_CONTENT_LENGTH": 64 * 1024,
-    # Reverse proxies in front of the web app whose X-Forwarded-* headers we trust (0: none).
-    "BAARA_PROXY_HOPS": 0,
-    # Retention of the records each message leaves (fractions allowed): a number's history
+    ussd_rate_limit: int = _setting(40)
+    ussd_cooldown: int = _setting(300)
+
+    # -- retention of the records each message leaves (fractions allowed): a number's history
     # (also capped at 30 lines), reply records, the delivery-report refs of replies, and the
     # AT ids remembered against callback retries (also capped at 50 per number).
-    "HISTORY_DAYS": 90.0,
-    "RECORD_DAYS": 30.0,
-    "DELIVERY_REF_DAYS": 14.0,
-    "SEEN_DAYS": 7.0,
+    history_days: float = _setting(90.0)
+    record_days: float = _setting(30.0)
+    delivery_ref_days: float = _setting(14.0)
+    seen_days: float = _setting(7.0)
+
+    # -- set by tests and tools, never by the environment
+    testing: bool = _setting(False, env=False)
+    rq_sync: bool = _setting(False, env=False)  # run RQ jobs inline, in the caller
+    queues: tuple[str, str, str] = _setting(
+        ("baara-replies", "baara-alerts", "baara-default"), env=False)
+    reference_dir: str = _setting("", env=False)  # another config/ folder's reference data
+
+    @property
+    def production(self) -> bool:
+        """BAARA_ENV is production."""
+        return self.baara_env == "production"
+
+    @property
+    def quiet_hours_parsed(self) -> tuple[tuple[int, int], tuple[int, int]] | None:
+        """QUIET_HOURS as ((21, 0), (7, 0)); None when empty."""
+        return parse_quiet_hours(self.quiet_hours)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """TIMEZONE as a ZoneInfo."""
+        return ZoneInfo(self.timezone)
+
+    def flask_config(self) -> dict[str, Any]:
+        """Flask's own keys (app.config): its secret, body limit, test mode and cookies."""
+        return {
+            "SECRET_KEY": self.secret_key,
+            "MAX_CONTENT_LENGTH": self.max_content_length,
+            "TESTING": self.testing,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": self.production,
+        }
+
+    def keys(self) -> list[str]:
+        """The settings' environment names (so `{**settings}` is a dict load_settings takes)."""
+        return [name.upper() for name in _FIELDS]
+
+    def __getitem__(self, name: str) -> Any:
+        """A setting by its environment name ('TIMEZONE'), or a Flask key flask_config() gives."""
+        if name.lower() in _FIELDS:
+            return getattr(self, name.lower())
+        if name == "QUIET_HOURS_PARSED":
+            return self.quiet_hours_parsed
+        if name in (flask := self.flask_config()):
+            return flask[name]
+        raise KeyError(name)
+
+
+_FIELDS = {f.name: f for f in fields(Settings)}
+_KINDS: dict[str, Any] = get_type_hints(Settings)
+#: Every setting Baara reads from the environment, with its type.
+SETTINGS: dict[str, type] = {
+    name.upper(): (bool if _KINDS[name] == bool | None else _KINDS[name])
+    for name, f in _FIELDS.items() if f.metadata["env"]
 }
+#: The defaults, by environment name (safe for production: no secret has one).
+DEFAULTS: dict[str, Any] = {name.upper(): f.default for name, f in _FIELDS.items()}
 
 #: Local-only values so `make run` works with no configuration at all.
 DEVELOPMENT_DEFAULTS: dict[str, Any] = {
@@ -130,12 +174,14 @@ MIN_SECRET_LENGTH = 32
 PUBLIC_VALUES = {"SECRET_KEY": {"dev-only-secret-key"}, "API_TOKEN": {"dev-api-token"},
                  "AT_API_KEY": {"simulated"}}
 
-QUEUES = ("baara-replies", "baara-alerts", "baara-default")
+QUEUES: tuple[str, str, str] = DEFAULTS["QUEUES"]
 
 _QUIET = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)-([01]?\d|2[0-3]):([0-5]\d)$")
 
 
 def _coerce(name: str, value: Any, kind: type) -> Any:
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
     if not isinstance(value, str) or kind is str:
         return value
     value = value.strip()
@@ -218,17 +264,22 @@ def _check_sentinels(settings: dict[str, Any]) -> None:
 
 def load_settings(
     overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
-) -> dict[str, Any]:
-    """Defaults, then the environment, then overrides; checked."""
+) -> Settings:
+    """Defaults, then the environment, then overrides (by environment name); checked, frozen."""
     environ = os.environ if environ is None else environ
     overrides = dict(overrides or {})
+    unknown = sorted(name for name in overrides if name not in DEFAULTS)
+    if unknown:
+        raise ConfigError("unknown setting(s): " + ", ".join(unknown))
     settings: dict[str, Any] = dict(DEFAULTS)
     for name, kind in SETTINGS.items():
         if name in environ:
             settings[name] = _coerce(name, environ[name], kind)
     for name, value in overrides.items():
-        kind = SETTINGS.get(name)
-        settings[name] = _coerce(name, value, kind) if kind else value
+        settings[name] = _coerce(name, value, SETTINGS[name]) if name in SETTINGS else value
+    settings["QUEUES"] = tuple(settings["QUEUES"])
+    settings["TESTING"] = bool(settings["TESTING"])
+    settings["RQ_SYNC"] = bool(settings["RQ_SYNC"])
 
     env = settings["BAARA_ENV"]
     if env not in ("development", "production"):
@@ -282,16 +333,9 @@ def load_settings(
             raise ConfigError(f"{name} must be at least one second (in days)")
     if settings["SMS_PRICE"] < 0:
         raise ConfigError("SMS_PRICE must not be negative")
-    settings["QUIET_HOURS_PARSED"] = parse_quiet_hours(settings["QUIET_HOURS"])
-    _check_digest(settings["RELAY_DIGEST"], settings["QUIET_HOURS_PARSED"])
+    _check_digest(settings["RELAY_DIGEST"], parse_quiet_hours(settings["QUIET_HOURS"]))
     try:
         ZoneInfo(settings["TIMEZONE"])
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"TIMEZONE is not a known time zone: {settings['TIMEZONE']!r}") from None
-
-    settings["QUEUES"] = list(overrides.get("QUEUES", QUEUES))
-    settings["TESTING"] = bool(overrides.get("TESTING", False))
-    settings["SESSION_COOKIE_HTTPONLY"] = True
-    settings["SESSION_COOKIE_SAMESITE"] = "Lax"
-    settings["SESSION_COOKIE_SECURE"] = production
-    return settings
+    return Settings(**{name.lower(): value for name, value in settings.items()})

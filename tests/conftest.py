@@ -173,6 +173,17 @@ def work() -> None:
         sender.finish(current_app._get_current_object(), services)
 
 
+def change_settings(app, **changes):
+    """Run on with some of a test app's settings changed (by environment name), checked as at
+    start-up; the new frozen Settings replace the services' (returned, for a rebuild)."""
+    from alerts.services import services_of
+    from config.settings import load_settings
+
+    services = services_of(app)
+    services.settings = load_settings({**services.settings, **changes}, environ={})
+    return services.settings
+
+
 @pytest.fixture()
 def client(app):
     """A test client for the app."""

@@ -7,9 +7,11 @@ from datetime import date, timedelta
 
 import pytest
 
+from alerts.services import services_of
 from alerts.sms import abuse
 from alerts.store import VERDICTS, Store
 from messages import sms as texts
+from tests.conftest import change_settings
 
 PHONE = "+22376123456"
 SOON = (date.today() + timedelta(days=20)).isoformat()
@@ -86,7 +88,7 @@ def test_mute_expires_after_the_cooldown(redis):
 
 
 def test_flooding_number_is_answered_once_then_ignored(app, client, at_server):
-    limit = app.config["SMS_RATE_LIMIT"]
+    limit = services_of(app).settings.sms_rate_limit
     assert limit == 10
     for _ in range(limit):
         assert sms(client, "AIDE")["status"] == "accepted"
@@ -115,7 +117,7 @@ def test_too_many_answer_in_bamanankan_and_fits_one_sms(app, client, at_server):
         assert is_gsm7(text) and count_segments(text).segments == 1
     assert texts.too_many("bm") != texts.too_many("fr")
     sms(client, "LANGUE BM")
-    app.config["SMS_RATE_LIMIT"] = 1
+    change_settings(app, SMS_RATE_LIMIT=1)
     sms(client, "AIDE")
     assert at_server.messages_to(PHONE)[-1]["message"] == texts.too_many("bm")
 
@@ -123,7 +125,7 @@ def test_too_many_answer_in_bamanankan_and_fits_one_sms(app, client, at_server):
 def test_a_stopped_number_gets_no_flood_answer(app, client, at_server):
     sms(client, "STOP")
     before = len(at_server.messages_to(PHONE))
-    app.config["SMS_RATE_LIMIT"] = 1
+    change_settings(app, SMS_RATE_LIMIT=1)
     sms(client, "AIDE")
     assert len(at_server.messages_to(PHONE)) == before
 
@@ -163,7 +165,7 @@ def test_an_outsider_can_only_ever_get_answers_itself(app, client, at_server, ap
     })
     assert job.status_code == 201, job.get_json()
     at_server.clear()
-    app.config["SMS_RATE_LIMIT"] = 0  # this test is about content, not volume
+    change_settings(app, SMS_RATE_LIMIT=0)  # this test is about content, not volume
     for text in TRICKY:
         sms(client, text, OUTSIDER)
     recipients = {m["to"] for m in at_server.messages}

@@ -15,7 +15,7 @@ import pytest
 
 from alerts.jobs import lifecycle as jobs
 from alerts.ops import erasure
-from alerts.services import current_services
+from alerts.services import current_services, services_of
 from alerts.store import Language, Source, Subscription, current_store
 from alerts.web import accounts
 from alerts.web.admin import job_status
@@ -671,7 +671,8 @@ def test_simulator_texts_and_dials_through_the_real_webhooks(app, client, at_ser
     assert current_store().get_subscriber(A).subscriptions == (Subscription(district="niono"),)
     assert at_server.messages_to(A)  # the confirmation left through the gateway
     first = client.post("/simulator/ussd", headers={"X-CSRFToken": csrf}, json={
-        "phone": B, "session": "t1", "code": app.config["USSD_CODE"], "text": ""}).get_json()
+        "phone": B, "session": "t1", "code": services_of(app).settings.ussd_code,
+        "text": ""}).get_json()
     assert first["end"] is False and "Bamanankan" in first["text"]
     wrong = client.post("/simulator/ussd", headers={"X-CSRFToken": csrf}, json={
         "phone": B, "session": "t2", "code": "*123#", "text": ""}).get_json()

@@ -14,7 +14,7 @@ import redis as redis_lib
 
 from alerts.jobs import lifecycle as jobs
 from alerts.ops import backup as backups
-from alerts.services import build_services
+from alerts.services import build_services, services_of
 from alerts.sms import relays
 from alerts.store import BackupError, Language, MatchPlace, Store
 from app import create_app
@@ -88,9 +88,8 @@ def test_backup_restores_everything_into_an_empty_redis(
     assert saved.exit_code == 0, saved.output
     assert "keys saved" in saved.output
 
-    restored_app = create_app({**app.config, "REDIS_URL": second_redis.url,
-                               "QUEUES": app.config["QUEUES"]})
-    services = build_services(restored_app.config)
+    restored_app = create_app({**services_of(app).settings, "REDIS_URL": second_redis.url})
+    services = build_services(services_of(restored_app).settings)
     assert services.store.redis.dbsize() == 0
     # The CLI runs in the current app context if there is one: give it the restored app's.
     with restored_app.app_context():
@@ -156,7 +155,7 @@ def test_backup_is_one_instant_while_writers_keep_writing(app, redis, second_red
     writes = itertools.count()
 
     def writer() -> None:
-        client = redis_lib.Redis.from_url(app.config["REDIS_URL"])
+        client = redis_lib.Redis.from_url(services_of(app).settings.redis_url)
         rng = random.Random(7)
         while not stop.is_set():
             name = rng.choice(pairs)
@@ -236,7 +235,7 @@ def test_restore_is_idempotent_and_resumes_after_stopping_halfway(
     assert 0 < target.redis.dbsize() < count
     people = store.figures()["subscribers"]
     # The second run is not refused: it finishes the job, keeping what is there.
-    second_app = create_app({**app.config, "REDIS_URL": second_redis.url})
+    second_app = create_app({**services_of(app).settings, "REDIS_URL": second_redis.url})
     with second_app.app_context():
         resumed = second_app.test_cli_runner().invoke(args=["restore", str(path)])
         assert resumed.exit_code == 0, resumed.output
@@ -258,7 +257,7 @@ def test_live_backup_is_labelled_and_a_refused_snapshot_says_what_to_do(
     saved = app.test_cli_runner().invoke(args=["backup", "--live", str(path)])
     assert saved.exit_code == 0 and "not point-in-time" in saved.output
     assert Store.backup_header(path)["snapshot"] is False
-    nowhere = create_app({**app.config, "REDIS_URL": "redis://127.0.0.1:1/0"})
+    nowhere = create_app({**services_of(app).settings, "REDIS_URL": "redis://127.0.0.1:1/0"})
     with nowhere.app_context():
         failed = nowhere.test_cli_runner().invoke(args=["backup", str(tmp_path / "x.jsonl")])
     assert failed.exit_code != 0 and "Redis does not answer" in failed.output

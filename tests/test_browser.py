@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from alerts.services import services_of
 from tests.conftest import ROOT
 
 CHROMIUM = os.environ.get("BAARA_CHROMIUM", "/usr/bin/chromium")
@@ -132,7 +133,7 @@ def test_tour_ussd_signup_post_publish_watch_and_receive(stack: LiveStack, page:
         # 1. A subscriber signs up by USSD on the phone simulator.
         page.goto(f"{stack.url}/simulator?phone={USSD_PHONE}")
         page.get_by_role("button", name="Composer (USSD)").click()
-        page.fill("#dial-input", stack.app.config["USSD_CODE"])
+        page.fill("#dial-input", services_of(stack.app).settings.ussd_code)
         page.get_by_role("button", name="Appeler").click()
         ussd_pick(page, "Francais")
         ussd_pick(page, "M'inscrire")

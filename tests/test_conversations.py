@@ -28,6 +28,7 @@ from messages import sms as texts
 from messages import ussd as ussd_texts
 from messages.catalog import gettext
 from messages.compose import count_segments, is_gsm7, to_gsm7
+from tests.conftest import change_settings
 from tests.test_sms import fragments, is_reply
 from tests.test_ussd import call
 
@@ -151,7 +152,7 @@ def test_stop_wins_in_any_state(client, at_server, api_headers, text, lang, wher
 @pytest.mark.parametrize("text", [t for t, _ in STOP_TEXTS.values()], ids=list(STOP_TEXTS))
 def test_stop_wins_while_muted_by_flood_control(app, client, at_server, api_headers,
                                                text) -> None:
-    app.config["SMS_RATE_LIMIT"] = 2
+    change_settings(app, SMS_RATE_LIMIT=2)
     send(client, at_server, "Niono")
     send(client, at_server, "AIDE")
     assert replied(send(client, at_server, "AIDE"), texts.TOO_MANY, "fr")
@@ -164,7 +165,7 @@ def test_stop_wins_while_muted_by_flood_control(app, client, at_server, api_head
 @pytest.mark.parametrize("text", ["START", "strat", "REPRENDRE", "daminɛ"])
 def test_start_gets_through_flood_control_a_few_times(app, client, at_server, api_headers,
                                                       text) -> None:
-    app.config["SMS_RATE_LIMIT"] = 1
+    change_settings(app, SMS_RATE_LIMIT=1)
     send(client, at_server, "Niono")
     assert replied(send(client, at_server, "AIDE"), texts.TOO_MANY, "fr")
     assert incoming(client, "STOP") == {"status": "accepted"}
@@ -180,7 +181,7 @@ def test_start_gets_through_flood_control_a_few_times(app, client, at_server, ap
 
 def test_a_flood_of_partial_stops_buys_a_bounded_number_of_replies(app, client, at_server,
                                                                     api_headers) -> None:
-    app.config["SMS_RATE_LIMIT"] = 1
+    change_settings(app, SMS_RATE_LIMIT=1)
     send(client, at_server, "Niono Kati")
     assert replied(send(client, at_server, "AIDE"), texts.TOO_MANY, "fr")
     verdicts = [incoming(client, "STOP MACINA")["status"] for _ in range(12)]

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from flask import current_app
 from rq.job import Job as RQJob
 from rq.registry import ScheduledJobRegistry
 
@@ -22,7 +23,7 @@ from alerts.services import current_services
 from alerts.store import Language, StoppedBy, Subscription
 from config.reference import default_reference
 from messages.compose import count_segments, is_gsm7
-from tests.conftest import app_config, work
+from tests.conftest import app_config, change_settings, work
 from tests.fixtures.seed_jobs import REACHES, SEEDS, seed_job
 
 REF = default_reference()
@@ -215,7 +216,7 @@ def test_a_batch_run_again_sends_nothing_more(app, store, at_server):
 
 def test_http_errors_are_retried_and_everyone_gets_one_alert(app, store, at_server):
     services = current_services()
-    services.config["AT_BATCH_SIZE"] = 3  # before the gateway is built: it reads it once
+    change_settings(current_app, AT_BATCH_SIZE=3)  # before the gateway is built: it reads it once
     phones = [f"+2237670{i:04d}" for i in range(20)]
     for phone in phones:
         store.subscribe(phone, [d("niono")])
@@ -334,7 +335,8 @@ def test_no_alert_after_the_deadline(async_app, at_server):
 def test_batches_wait_for_the_end_of_quiet_hours(async_app, at_server):
     services = current_services()
     job = planned_job(4)
-    services.config["QUIET_HOURS_PARSED"] = ((0, 0), (23, 59))  # quiet nearly all day
+    # Quiet nearly all day (the relays' digest moves to the one minute left).
+    change_settings(current_app, QUIET_HOURS="00:00-23:59", RELAY_DIGEST="mon 23:59")
     noon = datetime.combine(date.today() + timedelta(days=1), time(12), ZoneInfo("Africa/Bamako"))
     services.store.clock = noon.timestamp
     work()

@@ -16,12 +16,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from flask import current_app
 from rq import Worker
 
 from alerts.jobs import lifecycle as jobs
 from alerts.services import current_services
 from alerts.store import Subscriber, Subscription
-from tests.conftest import ROOT
+from tests.conftest import ROOT, change_settings
 
 SOON = (date.today() + timedelta(days=20)).isoformat()
 LEASE = 2  # seconds: how soon a dead worker's batch is given to another one
@@ -172,7 +173,7 @@ def test_an_at_server_failing_one_request_in_five_still_alerts_everyone_once(
     fault_app, at_server
 ):
     workers = fault_app
-    current_services().config["AT_BATCH_SIZE"] = 100
+    change_settings(current_app, AT_BATCH_SIZE=100)
     workers.env["AT_BATCH_SIZE"] = "100"
     phones = subscribers(1200)  # 12 requests: the 5th and 10th answer HTTP 500
     at_server.fail_every = 5

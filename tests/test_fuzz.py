@@ -29,6 +29,7 @@ from alerts.ussd.state import State as MenuState
 from alerts.web.openapi import document
 from config.reference import default_reference
 from messages.compose import count_segments, gsm7_length, is_gsm7
+from tests.conftest import change_settings
 
 PLACES = Places.default()
 CTX = Context(default_reference(), PLACES, "*384*22#")
@@ -338,10 +339,9 @@ class Garbage:
 
 def test_ten_thousand_generated_requests_give_no_server_error(app, client) -> None:
     # Real sends are not what this measures: replies are queued, not delivered inline.
-    app.config["RQ_SYNC"] = False
     from alerts import services
 
-    services.init_app(app)
+    services.init_app(app, change_settings(app, RQ_SYNC=False))
     garbage = Garbage(seed=8)
     statuses: dict[int, int] = {}
     failures: list[str] = []

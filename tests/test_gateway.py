@@ -21,6 +21,7 @@ from alerts.gateways.africastalking import (
 )
 from alerts.gateways.simulator import SimulatedAT, segments
 from alerts.web.simulated_at import at_blueprint
+from config.settings import Settings
 from tests.loopback_at import LoopbackAT
 
 A, B, C, D, E = "+22376123456", "+22366123457", "+22390123458", "+22350123459", "+22383123450"
@@ -359,30 +360,29 @@ def test_logs_mask_phone_numbers(at_server: LoopbackAT, caplog: pytest.LogCaptur
     assert "22376123450" not in str(invalid.value)
 
 
-def test_from_config() -> None:
-    gw = Gateway.from_config(
-        {"AT_USERNAME": "baara", "AT_API_KEY": "k", "AT_SENDER_ID": "", "AT_BATCH_SIZE": 500,
-         "AT_API_URL": "http://127.0.0.1:8001/version1/"}
-    )
+def test_from_settings() -> None:
+    gw = Gateway.from_settings(Settings(
+        at_username="baara", at_api_key="k", at_sender_id="", at_batch_size=500,
+        at_api_url="http://127.0.0.1:8001/version1/"))
     assert (gw.username, gw.sender_id, gw.batch_size) == ("baara", None, 500)
     assert gw.api_url == "http://127.0.0.1:8001/version1"
-    assert Gateway.from_config({"AT_USERNAME": "u", "AT_API_KEY": "k"}).api_url == (
+    assert Gateway.from_settings(Settings(at_username="u", at_api_key="k")).api_url == (
         "https://api.africastalking.com/version1"
     )
-    assert Gateway.from_config({"AT_USERNAME": "sandbox", "AT_API_KEY": "k"}).api_url == (
+    assert Gateway.from_settings(Settings(at_username="sandbox", at_api_key="k")).api_url == (
         "https://api.sandbox.africastalking.com/version1"
     )
 
 
 @pytest.mark.parametrize(
-    "config",
-    [{}, {"AT_USERNAME": "baara"}, {"AT_USERNAME": "baara", "AT_API_KEY": ""},
-     {"AT_USERNAME": "baara", "AT_API_KEY": "k", "AT_BATCH_SIZE": 0}],
-    ids=["empty", "no-key", "empty-key", "zero-batch"],
+    "settings",
+    [Settings(), Settings(at_username="baara"),
+     Settings(at_username="baara", at_api_key="k", at_batch_size=0)],
+    ids=["empty", "no-key", "zero-batch"],
 )
-def test_from_config_refuses_missing_settings(config: dict) -> None:
+def test_from_settings_refuses_missing_settings(settings: Settings) -> None:
     with pytest.raises(PermanentGatewayError):
-        Gateway.from_config(config)
+        Gateway.from_settings(settings)
 
 
 def test_simulator_blueprint_answers_exact_json_content_type() -> None:

@@ -15,7 +15,7 @@ from alerts.services import current_services
 from alerts.sms import inbox
 from alerts.store import INBOX, INBOX_BUSY, INBOX_DEAD, INBOX_LEASE, SEEN_KEEP
 from messages import sms as texts
-from tests.conftest import work
+from tests.conftest import change_settings, work
 
 PHONE = "+22376123456"
 OTHER = "+22366554433"
@@ -167,7 +167,7 @@ def test_storage_trouble_leaves_the_message_for_the_next_drainer(app, client, at
 
 
 def test_a_flood_gets_one_answer_in_the_numbers_language(app, client, at_server):
-    app.config["SMS_RATE_LIMIT"] = 2
+    change_settings(app, SMS_RATE_LIMIT=2)
     sms(client, "LANGUE BM")
     verdicts = [sms(client, "AIDE")["status"] for _ in range(4)]
     assert verdicts == ["accepted", "ignored", "ignored", "ignored"]
@@ -187,7 +187,7 @@ def test_retries_of_an_id_are_acknowledged_and_dropped(app, client, at_server, r
 
 
 def test_remembered_ids_are_capped_per_number(app, client, at_server, redis):
-    app.config["SMS_RATE_LIMIT"] = 0
+    change_settings(app, SMS_RATE_LIMIT=0)
     for n in range(SEEN_KEEP + 10):
         sms(client, "?", at_id=f"ATXid_cap_{n}")
     assert redis.zcard(f"seen:sms:{PHONE}") == SEEN_KEEP

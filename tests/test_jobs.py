@@ -16,7 +16,9 @@ from alerts.jobs import lifecycle as jobs
 from alerts.services import current_services
 from alerts.store import Language, StoppedBy, Subscriber, Subscription
 from config.reference import default_reference
+from config.settings import Settings
 from messages.compose import count_segments, is_gsm7
+from messages.errors import english
 from tests.conftest import app_config
 from tests.fixtures.seed_jobs import SEEDS, seed_job
 
@@ -119,7 +121,7 @@ def test_validation_names_each_invalid_field(changes, fields):
 
 def test_unknown_place_is_named_in_the_error():
     _, errors = jobs.validate(body(districts=["Niono", "Nionoo"]), REF, PLACES, BAMAKO)
-    assert errors["districts"] == "unknown district or region: Nionoo"
+    assert english(errors["districts"]) == "unknown district or region: Nionoo"
 
 
 @pytest.mark.parametrize(
@@ -281,8 +283,8 @@ def at(local: str, tz: str = "Africa/Bamako") -> float:
     ],
 )
 def test_quiet_until(quiet, now, ends):
-    config = {"QUIET_HOURS_PARSED": quiet, "TIMEZONE": "Africa/Bamako"}
-    got = jobs.quiet_until(config, at(now))
+    window = "-".join(f"{h:02d}:{m:02d}" for h, m in quiet) if quiet else ""
+    got = jobs.quiet_until(Settings(quiet_hours=window), at(now))
     assert got == (datetime.fromtimestamp(at(ends), UTC) if ends else None)
 
 

@@ -7,6 +7,8 @@ from datetime import date, timedelta
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from alerts.services import services_of
+
 SOON = (date.today() + timedelta(days=20)).isoformat()
 _ids = itertools.count(1)
 
@@ -58,7 +60,8 @@ def test_metrics_after_an_sms_round_trip_and_a_fanout(app, client, at_server, ap
     assert got[("baara_jobs_open", ())] == 1
     assert got[("baara_sms_inbox", (("state", "waiting"),))] == 0  # RQ inline: all handled
     assert got[("baara_sms_inbox", (("state", "dead"),))] == 0
-    assert ("baara_queue_jobs", (("queue", app.config["QUEUES"][0]), ("state", "queued"))) in got
+    queue = services_of(app).settings.queues[0]
+    assert ("baara_queue_jobs", (("queue", queue), ("state", "queued"))) in got
     ok_count = got[("baara_gateway_latency_seconds_count", (("result", "ok"),))]
     assert ok_count >= 5  # four replies and one alert batch
     assert got[("baara_gateway_latency_seconds_sum", (("result", "ok"),))] > 0

@@ -23,6 +23,7 @@ from alerts.jobs import lifecycle as jobs
 from alerts.sending import outbox, sender
 from alerts.services import current_services
 from alerts.store import Store, Subscriber, Subscription
+from config.settings import load_settings
 from tests.conftest import app_config, work
 from tests.test_fanout_faults import Workers, posting, wait_for, worker_up
 
@@ -99,7 +100,8 @@ def test_each_request_fits_its_share_and_a_fifth_of_a_second(redis, rate, share,
     (0, 1000, 1000), (50, 1000, 50), (50, 30, 30), (1, 1000, 1),
 ], ids=["unlimited", "50/s", "small-batches-kept", "1/s"])
 def test_a_limited_fan_out_is_cut_into_batches_of_a_second_at_most(rate, size, expected):
-    assert throttle.batch_size({"AT_MAX_TPS": rate}, size) == expected
+    settings = load_settings({"AT_MAX_TPS": rate}, environ={})
+    assert throttle.batch_size(settings, size) == expected
 
 
 def sliding_max(times: list[float], width: float = 1.0) -> int:

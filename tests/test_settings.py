@@ -1,9 +1,20 @@
 """Settings: defaults, environment overrides, production refusals."""
 
+import dataclasses
+import re
+
 import pytest
 
-from config.settings import ConfigError, load_settings, parse_quiet_hours
-from tests.conftest import PRODUCTION_SECRETS
+from config.settings import (
+    DEFAULTS,
+    REQUIRED_IN_PRODUCTION,
+    SETTINGS,
+    ConfigError,
+    Settings,
+    load_settings,
+    parse_quiet_hours,
+)
+from tests.conftest import PRODUCTION_SECRETS, ROOT
 
 PROD_OK = {"BAARA_ENV": "production", **PRODUCTION_SECRETS}
 
@@ -117,3 +128,91 @@ def test_malformed_settings_are_named(env, name):
 )
 def test_quiet_hours(text, expected):
     assert parse_quiet_hours(text) == expected
+
+
+# -- the typed, frozen object ---------------------------------------------------------------------
+
+TYPES = {
+    "baara_env": str, "port": int, "simulator": bool, "max_content_length": int,
+    "redis_replica_wait_ms": int, "at_batch_size": int, "sms_price": float, "timezone": str,
+    "history_days": float, "seen_days": float, "sms_rate_limit": int, "testing": bool,
+    "queues": tuple,
+}
+
+
+@pytest.mark.parametrize(("name", "kind"), TYPES.items(), ids=TYPES.keys())
+def test_each_setting_has_its_type(name, kind):
+    s = load_settings({"HISTORY_DAYS": 2, "SMS_PRICE": "30"},
+                      environ={"PORT": "5001", "SEEN_DAYS": "0.5", "SIMULATOR": "off"})
+    assert type(getattr(s, name)) is kind
+
+
+def test_the_settings_are_frozen():
+    s = load_settings(environ={})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.timezone = "UTC"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("name", ["NOPE", "QUIET_HOURS_PARSED", "TIMEZONES", "TIMEZONE ",
+                                  "timezone", "WTF_CSRF_ENABLED"],
+                         ids=["made-up", "derived", "misspelt", "trailing-space", "lower-case",
+                              "flask-extension-key"])
+def test_an_unknown_setting_is_refused_by_name(name):
+    with pytest.raises(ConfigError, match="unknown setting"):
+        load_settings({name: "x"}, environ={})
+
+
+@pytest.mark.parametrize(
+    ("environ", "name", "expected"),
+    [({"SMS_COOLDOWN": "30"}, "sms_cooldown", 30),
+     ({"HISTORY_DAYS": "0.5"}, "history_days", 0.5),
+     ({"SIMULATOR": "0"}, "simulator", False),
+     ({"SIMULATOR": "yes"}, "simulator", True),
+     ({"TIMEZONE": "UTC"}, "timezone", "UTC"),
+     ({"QUIET_HOURS": ""}, "quiet_hours_parsed", None),
+     ({"USSD_CODE": "*123#"}, "ussd_code", "*123#")],
+    ids=["int", "float", "bool-off", "bool-on", "str", "derived-quiet", "ussd-code"],
+)
+def test_the_environment_overrides_a_default(environ, name, expected):
+    assert getattr(load_settings(environ=environ), name) == expected
+
+
+@pytest.mark.parametrize("name", ["TESTING", "RQ_SYNC", "QUEUES", "REFERENCE_DIR"])
+def test_tool_settings_are_not_read_from_the_environment(name):
+    assert name not in SETTINGS
+    assert load_settings(environ={name: "1"})[name] == DEFAULTS[name]
+
+
+def test_a_settings_dict_round_trips():
+    s = load_settings({"SMS_PRICE": 30, "QUIET_HOURS": ""}, environ={})
+    assert load_settings({**s}, environ={}) == s
+    assert s["SMS_PRICE"] == s.sms_price == 30.0 and s.zone.key == "Africa/Bamako"
+
+
+def test_one_default_each_and_no_secret_default():
+    assert Settings().secret_key == Settings().api_token == Settings().webhook_token == ""
+    assert Settings().timezone == "Africa/Bamako" and Settings().at_batch_size == 1000
+    # The defaults live in config/settings.py only: no module repeats them as a fallback, and
+    # none reads a Baara setting from a dict (app.config holds Flask's own keys only).
+    flask_keys = set(Settings().flask_config())
+    baara = "|".join(name for name in DEFAULTS if name not in flask_keys)
+    from_dict = re.compile(rf"""config(\.get\(|\[)["']({baara})["']""")
+    for path in [*(ROOT / "alerts").rglob("*.py"), ROOT / "app.py", ROOT / "worker.py"]:
+        text = path.read_text(encoding="utf-8")
+        assert "Africa/Bamako" not in text, path
+        assert not from_dict.search(text), (path, from_dict.search(text))
+
+
+@pytest.mark.parametrize("missing", REQUIRED_IN_PRODUCTION)
+def test_production_has_no_default_for_a_secret(missing):
+    env = {k: v for k, v in PROD_OK.items() if k != missing}
+    with pytest.raises(ConfigError, match=missing):
+        load_settings(environ=env)
+    assert load_settings(environ=PROD_OK).production is True
+
+
+def test_flask_gets_only_its_own_keys():
+    flask = load_settings(environ=PROD_OK).flask_config()
+    assert set(flask) == {"SECRET_KEY", "MAX_CONTENT_LENGTH", "TESTING", "SESSION_COOKIE_HTTPONLY",
+                          "SESSION_COOKIE_SAMESITE", "SESSION_COOKIE_SECURE"}
+    assert flask["SESSION_COOKIE_SECURE"] is True

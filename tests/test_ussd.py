@@ -32,6 +32,7 @@ from config.reference import default_reference
 from messages import ussd as ussd_texts
 from messages.catalog import gettext
 from messages.compose import gsm7_length, is_gsm7, to_gsm7
+from tests.conftest import change_settings
 
 CTX = Context(default_reference(), Places.default(), "*384*22#")
 PHONE = "+22376123456"
@@ -527,7 +528,7 @@ def test_events_missing_field_is_400_naming_it(client):
 
 
 def test_webhook_token_is_checked(app, client):
-    app.config["WEBHOOK_TOKEN"] = "s3cret"
+    change_settings(app, WEBHOOK_TOKEN="s3cret")
     data = {"sessionId": "s", "serviceCode": "*384*22#", "phoneNumber": PHONE, "text": ""}
     assert client.post("/ussd", data=data).status_code == 403
     assert client.post("/ussd?key=wrong", data=data).status_code == 403
@@ -714,7 +715,7 @@ def test_every_place_and_category_fits(lang):
 def test_a_flooding_caller_is_answered_end_then_ignored(app, client):
     from messages import ussd as ussd_texts
 
-    app.config["USSD_RATE_LIMIT"] = 5
+    change_settings(app, USSD_RATE_LIMIT=5)
     phone = "+22376999001"
     bodies = []
     for i in range(8):

@@ -13,9 +13,15 @@ import unicodedata
 
 import phonenumbers
 
+from alerts.domain.errors import ErrorCode, FieldError
+
 
 class InvalidPhone(ValueError):
-    """The text is not a valid phone number."""
+    """The text is not a valid phone number: `error` says why, as data."""
+
+    def __init__(self, code: ErrorCode, raw: str = "") -> None:
+        super().__init__(code.value)
+        self.error = FieldError("phone", code, {"value": raw[:40]} if raw else {})
 
 
 #: Africa's Talking sends E.164; such a number skips text parsing (validity is still checked).
@@ -73,13 +79,13 @@ def normalize(raw: str, region: str = "ML") -> str:
     """'76 12 34 56', '0022376123456', '+223 76-12-34-56' -> '+22376123456'."""
     text = (raw or "").strip()
     if not text:
-        raise InvalidPhone("empty phone number")
+        raise InvalidPhone(ErrorCode.PHONE_EMPTY)
     ascii_text = ascii_digits(text)
     if ascii_text is None:
-        raise InvalidPhone(f"not a phone number: {raw!r}")
+        raise InvalidPhone(ErrorCode.NOT_A_PHONE, raw)
     text = ascii_text.strip()
     if not text:
-        raise InvalidPhone("empty phone number")
+        raise InvalidPhone(ErrorCode.PHONE_EMPTY)
     if text[0] == "+" and (fast := _e164_fast(text)) is not None:
         return fast
     if text.startswith("00"):
@@ -87,9 +93,9 @@ def normalize(raw: str, region: str = "ML") -> str:
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
-        raise InvalidPhone(f"not a phone number: {raw!r}") from exc
+        raise InvalidPhone(ErrorCode.NOT_A_PHONE, raw) from exc
     if not phonenumbers.is_valid_number(number):
-        raise InvalidPhone(f"not a valid phone number: {raw!r}")
+        raise InvalidPhone(ErrorCode.INVALID_PHONE, raw)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

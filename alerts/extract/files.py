@@ -12,6 +12,8 @@ from docx.table import Table
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
+from alerts.domain.errors import ErrorCode, FieldError
+
 #: Uploads larger than this are refused before reading (a notice's .docx or .pdf is far smaller).
 MAX_FILE_BYTES = 5 * 1024 * 1024
 SUFFIXES = (".txt", ".docx", ".pdf")
@@ -32,6 +34,32 @@ class UnreadableFile(ValueError):
     def __init__(self, problem: FileProblem) -> None:
         super().__init__(problem.value)
         self.problem = problem
+        self.error = FieldError("notice_file", _FILE_ERRORS[problem])
+
+
+_FILE_ERRORS = {
+    FileProblem.TYPE: ErrorCode.FILE_TYPE,
+    FileProblem.TOO_LARGE: ErrorCode.FILE_TOO_LARGE,
+    FileProblem.UNREADABLE: ErrorCode.FILE_UNREADABLE,
+    FileProblem.EMPTY: ErrorCode.FILE_EMPTY,
+}
+
+
+def notice_text(value: object, max_text: int, field: str = "text"
+                ) -> tuple[str, FieldError | None]:
+    """A notice to read, or why it is refused (missing, empty, too long, not valid text)."""
+    if not isinstance(value, str):
+        code = ErrorCode.NOTICE_REQUIRED if value is None else ErrorCode.NOT_TEXT
+        return "", FieldError(field, code)
+    if not value.strip():
+        return "", FieldError(field, ErrorCode.NOTICE_EMPTY)
+    if len(value) > max_text:
+        return "", FieldError(field, ErrorCode.NOTICE_TOO_LONG, {"max": max_text})
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates from JSON escapes such as "\\ud800"
+        return "", FieldError(field, ErrorCode.INVALID_TEXT)
+    return value, None
 
 
 def text_from_file(filename: str, data: bytes) -> str:

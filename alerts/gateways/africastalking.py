@@ -23,6 +23,7 @@ from alerts.domain.phones import mask as mask_phone
 from alerts.gateways.at_http import RawResponseSMSService
 from alerts.gateways.throttle import Kind, Throttle
 from alerts.ops.logs import mask_phones
+from config.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -170,24 +171,20 @@ class Gateway:
         self.throttle: Throttle | None = None
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> Gateway:
+    def from_settings(cls, settings: Settings) -> Gateway:
         """Gateway from AT_USERNAME, AT_API_KEY, AT_SENDER_ID, AT_API_URL and AT_BATCH_SIZE."""
-        missing = [k for k in ("AT_USERNAME", "AT_API_KEY") if not config.get(k)]
+        missing = [name for name, value in (("AT_USERNAME", settings.at_username),
+                                            ("AT_API_KEY", settings.at_api_key)) if not value]
         if missing:
             raise PermanentGatewayError("missing configuration: " + ", ".join(missing))
-        try:
-            raw = config.get("AT_BATCH_SIZE")
-            batch_size = 100 if raw in (None, "") else int(raw)
-        except (TypeError, ValueError) as exc:
-            raise PermanentGatewayError("AT_BATCH_SIZE must be an integer") from exc
-        if batch_size < 1:
+        if settings.at_batch_size < 1:
             raise PermanentGatewayError("AT_BATCH_SIZE must be at least 1")
         return cls(
-            config["AT_USERNAME"],
-            config["AT_API_KEY"],
-            sender_id=config.get("AT_SENDER_ID") or None,
-            api_url=config.get("AT_API_URL") or None,
-            batch_size=batch_size,
+            settings.at_username,
+            settings.at_api_key,
+            sender_id=settings.at_sender_id or None,
+            api_url=settings.at_api_url or None,
+            batch_size=settings.at_batch_size,
         )
 
     @property

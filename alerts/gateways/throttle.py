@@ -16,6 +16,7 @@ import time
 from enum import StrEnum
 
 from alerts.store import Store
+from config.settings import Settings
 
 #: Longest pause between two tries (ms): a refused sender looks again at least this often.
 MAX_POLL_MS = 100
@@ -74,18 +75,16 @@ class Throttle:
         return time.monotonic() - started
 
 
-def from_config(store: Store, config: dict) -> Throttle | None:
+def from_settings(store: Store, settings: Settings) -> Throttle | None:
     """The limit AT_MAX_TPS sets (None when it is 0: unlimited), with AT_REPLY_SHARE."""
-    rate = int(config.get("AT_MAX_TPS") or 0)
-    if rate <= 0:
+    if settings.at_max_tps <= 0:
         return None
-    share = config.get("AT_REPLY_SHARE")
-    return Throttle(store, rate, reply_share=0.3 if share in (None, "") else float(share))
+    return Throttle(store, settings.at_max_tps, reply_share=settings.at_reply_share)
 
 
-def batch_size(config: dict, size: int) -> int:
+def batch_size(settings: Settings, size: int) -> int:
     """Recipients per fan-out batch under AT_MAX_TPS: about a second of the limit, so a worker
     is free again between batches within a second or two (the inbox drainer and retries wait
     for a free worker) and a batch never outlasts its lease."""
-    rate = int(config.get("AT_MAX_TPS") or 0)
+    rate = settings.at_max_tps
     return size if rate <= 0 else max(1, min(size, rate))

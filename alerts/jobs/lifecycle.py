@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import fields
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from alerts.domain.errors import ErrorCode, FieldError, FieldErrors
 from alerts.gateways.africastalking import Status, delivery_status
 from alerts.jobs.model import (
     CODE_DIGITS,
@@ -68,6 +69,7 @@ from alerts.jobs.validation import (
 )
 from alerts.sending import enqueue
 from alerts.services import Services
+from config.settings import Settings
 from messages import alert as alert_texts
 from messages.compose import TooLong
 
@@ -154,13 +156,13 @@ def list_jobs(
     return [Job.from_record(d) for d in services.store.load_jobs(ids) if d]
 
 
-def quiet_until(config: Mapping[str, Any], now: float) -> datetime | None:
+def quiet_until(settings: Settings, now: float) -> datetime | None:
     """When the quiet hours in progress end (aware UTC datetime), or None outside them."""
-    quiet = config.get("QUIET_HOURS_PARSED")
+    quiet = settings.quiet_hours_parsed
     if not quiet:
         return None
     (h1, m1), (h2, m2) = quiet
-    tz = timezone(config)
+    tz = settings.zone
     local = datetime.fromtimestamp(now, tz)
     minutes = local.hour * 60 + local.minute
     start, end = h1 * 60 + m1, h2 * 60 + m2
@@ -175,29 +177,34 @@ def quiet_until(config: Mapping[str, Any], now: float) -> datetime | None:
     return ends.astimezone(UTC)
 
 
-def _publish_problem(config: Mapping[str, Any], deadline: int, now: float) -> dict[str, str]:
+_CHANGED: FieldErrors = {"status": FieldError("status", ErrorCode.CHANGED_MEANWHILE)}
+_NO_SUCH_JOB: FieldErrors = {"id": FieldError("id", ErrorCode.NO_SUCH_JOB)}
+
+
+def _publish_problem(settings: Settings, deadline: int, now: float) -> FieldErrors:
     if deadline <= now:
-        return {"deadline": "the deadline has passed: a job is never alerted after it"}
-    ends = quiet_until(config, now)
+        return {"deadline": FieldError("deadline", ErrorCode.DEADLINE_PASSED)}
+    ends = quiet_until(settings, now)
     if ends is not None and deadline <= ends.timestamp():
-        local = ends.astimezone(timezone(config)).strftime("%Hh%M")
-        return {"deadline": f"passes before quiet hours end at {local}: nobody could be alerted"}
+        local = ends.astimezone(settings.zone).strftime("%Hh%M")
+        return {"deadline": FieldError("deadline", ErrorCode.DEADLINE_IN_QUIET_HOURS,
+                                       {"end": local})}
     return {}
 
 
 def create_job(
     services: Services, payload: Any, created_by: str = "api", *, now: float | None = None
-) -> tuple[Job | None, dict[str, str]]:
+) -> tuple[Job | None, FieldErrors]:
     """Validate, store as a draft, and publish when payload["publish"] is true."""
     store = services.store
     ref = current_reference()
     now = store.now() if now is None else now
-    tz = timezone(services.config)
+    tz = services.settings.zone
     draft, errors = validate(payload, ref, app_places(ref), tz, now=now)
     if draft is None:
         return None, errors
     wants_publish = payload.get("publish") is True
-    if wants_publish and (problem := _publish_problem(services.config, draft.deadline, now)):
+    if wants_publish and (problem := _publish_problem(services.settings, draft.deadline, now)):
         return None, problem
     job_id = store.next_job_id()
     code = claim_code(services, job_id, draft.deadline + CODE_KEEP_AFTER_DEADLINE)
@@ -212,10 +219,8 @@ def create_job(
             alert_text(job, lang, reference=ref, tz=tz)
             info_text(job, lang, reference=ref, tz=tz)
     except TooLong:
-        return None, {"title": f"too long to fit an SMS with the organization, places and "
-                               f"deadline: shorten the title (the SMS shows at most "
-                               f"{alert_texts.TITLE_CHARS} characters of it) or give a shorter "
-                               f"organization_short"}
+        return None, {"title": FieldError("title", ErrorCode.TOO_LONG_FOR_SMS,
+                                          {"chars": alert_texts.TITLE_CHARS})}
     store.save_job(job_id, job.to_record(), stamp)
     if wants_publish:
         return publish(services, job_id, now=now)
@@ -225,12 +230,12 @@ def create_job(
 
 def schedule_at(
     services: Services, job: Job, at: int, *, now: int, allowed: Sequence[JobStatus]
-) -> tuple[Job | None, dict[str, str]]:
+) -> tuple[Job | None, FieldErrors]:
     """Publish `job` later, at `at` (epoch seconds), through RQ's scheduler."""
     change = {"status": JobStatus.SCHEDULED.value, "scheduled_for": str(at),
               "updated_at": str(now)}
     if services.store.update_job(job.id, change, from_status=list(allowed)) is None:
-        return get_job(job.id, services=services), {"status": "changed meanwhile, try again"}
+        return get_job(job.id, services=services), dict(_CHANGED)
     services.store.set_job_scheduled(job.id, at)
     services.queue("alerts").enqueue_at(
         datetime.fromtimestamp(at, UTC), enqueue.PUBLISH_SCHEDULED, job.id,
@@ -241,7 +246,7 @@ def schedule_at(
 
 def publish(
     services: Services, job_id: str, *, now: float | None = None
-) -> tuple[Job | None, dict[str, str]]:
+) -> tuple[Job | None, FieldErrors]:
     """Publish a job: alerts leave now, or when the quiet hours end; twice is harmless.
 
     Refused (with the field at fault) when the job is closed, cancelled or past its deadline.
@@ -251,13 +256,14 @@ def publish(
     now = store.now() if now is None else now
     job = get_job(job_id, services=services)
     if job is None:
-        return None, {"id": "no such job"}
+        return None, dict(_NO_SUCH_JOB)
     if job.status in FINAL:
-        return job, {"status": f"a {job.status.value} job cannot be published"}
-    if problem := _publish_problem(services.config, job.deadline, now):
+        return job, {
+            "status": FieldError("status", ErrorCode.CANNOT_PUBLISH, {"status": job.status.value})}
+    if problem := _publish_problem(services.settings, job.deadline, now):
         return job, problem
     stamp = int(now)
-    ends = quiet_until(services.config, now)
+    ends = quiet_until(services.settings, now)
     allowed = [JobStatus.DRAFT, JobStatus.SCHEDULED, JobStatus.PUBLISHED]
     if ends is not None:
         if job.status is JobStatus.PUBLISHED:
@@ -269,7 +275,7 @@ def publish(
     if not job.published_at:
         change["published_at"] = str(stamp)
     if store.update_job(job.id, change, from_status=allowed) is None:
-        return get_job(job.id, services=services), {"status": "changed meanwhile, try again"}
+        return get_job(job.id, services=services), dict(_CHANGED)
     store.set_job_scheduled(job.id, None)
     published = get_job(job.id, services=services)
     assert published is not None
@@ -281,20 +287,21 @@ def publish(
 
 def _finish(
     services: Services, job_id: str, status: JobStatus, now: float | None
-) -> tuple[Job | None, dict[str, str]]:
+) -> tuple[Job | None, FieldErrors]:
     store = services.store
     stamp = int(store.now() if now is None else now)
     job = get_job(job_id, services=services)
     if job is None:
-        return None, {"id": "no such job"}
+        return None, dict(_NO_SUCH_JOB)
     if job.status in FINAL:
         if job.status is status:
             return job, {}
-        return job, {"status": f"the job is already {job.status.value}"}
+        return job, {
+            "status": FieldError("status", ErrorCode.ALREADY_FINAL, {"status": job.status.value})}
     allowed = [s for s in JobStatus if s not in FINAL]
     change = {"status": status.value, "closed_at": str(stamp), "updated_at": str(stamp)}
     if store.update_job(job.id, change, from_status=allowed) is None:
-        return get_job(job.id, services=services), {"status": "changed meanwhile, try again"}
+        return get_job(job.id, services=services), dict(_CHANGED)
     store.set_job_open(job.id, None)
     store.set_job_scheduled(job.id, None)
     # Batches still queued see the status and stop; the sweeper drops the rest.
@@ -303,14 +310,14 @@ def _finish(
 
 def close(
     services: Services, job_id: str, *, now: float | None = None
-) -> tuple[Job | None, dict[str, str]]:
+) -> tuple[Job | None, FieldErrors]:
     """Stop taking applications and stop any sending still under way."""
     return _finish(services, job_id, JobStatus.CLOSED, now)
 
 
 def cancel(
     services: Services, job_id: str, *, now: float | None = None
-) -> tuple[Job | None, dict[str, str]]:
+) -> tuple[Job | None, FieldErrors]:
     """Withdraw a posting: nothing more is sent for it."""
     return _finish(services, job_id, JobStatus.CANCELLED, now)
 

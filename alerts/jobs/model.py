@@ -16,9 +16,10 @@ from flask import current_app, has_app_context
 
 from alerts.domain.places import Places
 from alerts.domain.subscribers import MatchPlace, Subscription
-from alerts.services import Services, current_services
+from alerts.services import Services, current_services, current_settings
 from config.organizations import MAX_SHORT, default_organizations
 from config.reference import Reference, default_reference
+from config.settings import Settings
 from messages import alert as alert_texts
 
 CODE_PREFIX = "J"
@@ -279,11 +280,11 @@ def app_places(ref: Reference) -> Places:
     return Places.default() if ref is default_reference() else Places(ref)
 
 
-def timezone(config: Mapping[str, Any] | None = None) -> ZoneInfo:
-    """TIMEZONE of this config (default: the running app's), as a ZoneInfo."""
-    if config is None and has_app_context():
-        config = current_app.config
-    return ZoneInfo((config or {}).get("TIMEZONE") or "Africa/Bamako")
+def timezone(settings: Settings | None = None) -> ZoneInfo:
+    """TIMEZONE of these settings (default: the running app's, else the defaults'), a ZoneInfo."""
+    if settings is None:
+        settings = current_settings() if has_app_context() else Settings()
+    return settings.zone
 
 
 def normalize_code(code: str) -> str:

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from alerts.domain.errors import ErrorCode, FieldError, FieldErrors, refuse
 from alerts.domain.places import Places
 from alerts.jobs.model import (
     CONTROL,
@@ -29,17 +30,17 @@ from config.reference import District, Reference, Region
 # -- validation ---------------------------------------------------------------------------
 
 
-def _text(value: Any, name: str, max_len: int, errors: dict[str, str]) -> str:
+def _text(value: Any, name: str, max_len: int, errors: FieldErrors, part: str = "") -> str:
     if not isinstance(value, str):
-        errors[name] = "required, a text" if value is None else "must be a text"
+        refuse(errors, name, ErrorCode.REQUIRED if value is None else ErrorCode.NOT_TEXT, part)
         return ""
     cleaned = SPACES.sub(" ", CONTROL.sub(" ", value)).strip()
     if not _encodable(cleaned):
-        errors[name] = "contains characters that are not valid text"
+        refuse(errors, name, ErrorCode.INVALID_TEXT, part)
     elif not cleaned:
-        errors[name] = "must not be empty"
+        refuse(errors, name, ErrorCode.EMPTY, part)
     elif len(cleaned) > max_len:
-        errors[name] = f"at most {max_len} characters"
+        refuse(errors, name, ErrorCode.TOO_LONG, part, max=max_len)
     return cleaned
 
 
@@ -51,16 +52,24 @@ def _encodable(text: str) -> bool:
     return True
 
 
+class BadDeadline(ValueError):
+    """A deadline refused: `error` says why, as data."""
+
+    def __init__(self, code: ErrorCode, **params: str | int) -> None:
+        super().__init__(code.value)
+        self.error = FieldError("deadline", code, params)
+
+
 def parse_deadline(value: Any, tz: ZoneInfo, now: float) -> tuple[int, bool]:
-    """ISO 8601 date or date-time -> (epoch seconds, has a time); ValueError says what's wrong.
+    """ISO 8601 date or date-time -> (epoch seconds, has a time); BadDeadline says what's wrong.
 
     A naive time is in tz; a bare date means the end of that day (23:59) in tz.
     """
     if not isinstance(value, str) or not value.strip():
-        raise ValueError("required, an ISO 8601 date or date and time, e.g. 2025-06-16T17:00")
+        raise BadDeadline(ErrorCode.DEADLINE_REQUIRED)
     text = value.strip()
     if len(text) > 40:
-        raise ValueError("not an ISO 8601 date or date and time")
+        raise BadDeadline(ErrorCode.NOT_A_DATE, value=text[:40])
     try:
         if DATE_ONLY.fullmatch(text):
             moment = datetime.combine(date.fromisoformat(text), time(23, 59), tz)
@@ -72,17 +81,15 @@ def parse_deadline(value: Any, tz: ZoneInfo, now: float) -> tuple[int, bool]:
             has_time = True
         stamp = int(moment.timestamp())
     except (ValueError, OverflowError, OSError):
-        raise ValueError(
-            f"not an ISO 8601 date or date and time: {text!r} (e.g. 2025-06-16T17:00)"
-        ) from None
+        raise BadDeadline(ErrorCode.NOT_A_DATE, value=text) from None
     if stamp <= now:
-        raise ValueError("the deadline has passed")
+        raise BadDeadline(ErrorCode.DEADLINE_PASSED)
     if stamp > now + MAX_DEADLINE_AHEAD:
-        raise ValueError("more than a year away")
+        raise BadDeadline(ErrorCode.DEADLINE_TOO_FAR)
     return stamp, has_time
 
 
-def _apply(value: Any, errors: dict[str, str]) -> Apply:
+def _apply(value: Any, errors: FieldErrors) -> Apply:
     if isinstance(value, str):
         text = _text(value, "apply", MAX_APPLY_FIELD, errors)
         if "apply" in errors:  # never run the email pattern over a huge text (quadratic)
@@ -90,42 +97,38 @@ def _apply(value: Any, errors: dict[str, str]) -> Apply:
         found = EMAIL.search(text)
         return Apply(email=found.group(0) if found else "", text=text)
     if not isinstance(value, dict):
-        errors["apply"] = (
-            "required: how to apply, a text or an object with email, phone, office, subject, text"
-        )
+        refuse(errors, "apply", ErrorCode.APPLY_REQUIRED)
         return Apply()
     known = ("email", "phone", "office", "subject", "text")
     unknown = sorted(str(k) for k in value if k not in known)
     if unknown:
-        errors["apply"] = f"unknown field(s): {', '.join(unknown)[:100]}"
+        refuse(errors, "apply", ErrorCode.UNKNOWN_FIELDS, names=", ".join(unknown)[:100])
         return Apply()
     given: dict[str, str] = {}
     for name in known:
         raw = value.get(name)
         if raw is None or raw == "":
             continue
-        local: dict[str, str] = {}
-        given[name] = _text(raw, name, MAX_APPLY_FIELD, local)
-        if local:
-            errors["apply"] = f"{name}: {local[name]}"
+        given[name] = _text(raw, "apply", MAX_APPLY_FIELD, errors, part=name)
+        if "apply" in errors:
             return Apply()
     if given.get("email") and not EMAIL.fullmatch(given["email"]):
-        errors["apply"] = f"email: not an email address: {given['email'][:60]!r}"
+        refuse(errors, "apply", ErrorCode.NOT_AN_EMAIL, "email", value=given["email"][:60])
         return Apply()
     result = Apply(**given)
     if not result.short():
-        errors["apply"] = "give at least one of email, phone, office or text"
+        refuse(errors, "apply", ErrorCode.NO_WAY_TO_APPLY)
     return result
 
 
 def _places_field(
-    value: Any, ref: Reference, places: Places, errors: dict[str, str]
+    value: Any, ref: Reference, places: Places, errors: FieldErrors
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if not isinstance(value, list) or not value:
-        errors["districts"] = "required: a list of district or region names, e.g. [\"Niono\"]"
+        refuse(errors, "districts", ErrorCode.PLACES_REQUIRED)
         return (), ()
     if len(value) > MAX_PLACES:
-        errors["districts"] = f"at most {MAX_PLACES} places"
+        refuse(errors, "districts", ErrorCode.TOO_MANY_PLACES, max=MAX_PLACES)
         return (), ()
     districts: list[str] = []
     regions: list[str] = []
@@ -142,7 +145,7 @@ def _places_field(
         else:
             unknown.append(item.strip())
     if unknown:
-        errors["districts"] = "unknown district or region: " + ", ".join(unknown)
+        refuse(errors, "districts", ErrorCode.UNKNOWN_PLACE, names=", ".join(unknown))
         return (), ()
     # A district inside a region already posted adds nobody.
     covered = set(regions)
@@ -150,41 +153,38 @@ def _places_field(
     return tuple(districts), tuple(dict.fromkeys(regions))
 
 
-def _organization_short(value: Any, errors: dict[str, str]) -> str:
+def _organization_short(value: Any, errors: FieldErrors) -> str:
     """The short name given ('' when none: JobDraft.short_name looks it up)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return ""
-    local: dict[str, str] = {}
-    short = _text(value, "organization_short", MAX_ORGANIZATION_SHORT, local)
-    if local:
-        errors.update(local)
-    elif not any(ch.isalnum() for ch in short):
-        errors["organization_short"] = "must contain a letter or a digit"
+    short = _text(value, "organization_short", MAX_ORGANIZATION_SHORT, errors)
+    if "organization_short" not in errors and not any(ch.isalnum() for ch in short):
+        refuse(errors, "organization_short", ErrorCode.NO_LETTER_OR_DIGIT)
     return short
 
 
-def _positions(value: Any, errors: dict[str, str]) -> int:
+def _positions(value: Any, errors: FieldErrors) -> int:
     if value is None:
         return 1
     if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 6:
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int):
-        errors["positions"] = "must be a whole number"
+        refuse(errors, "positions", ErrorCode.NOT_WHOLE_NUMBER)
         return 1
     if not 1 <= value <= MAX_POSITIONS:
-        errors["positions"] = f"must be between 1 and {MAX_POSITIONS}"
+        refuse(errors, "positions", ErrorCode.OUT_OF_RANGE, min=1, max=MAX_POSITIONS)
         return 1
     return value
 
 
 def validate(
     payload: Any, reference: Reference, places: Places, tz: ZoneInfo, *, now: float | None = None
-) -> tuple[JobDraft | None, dict[str, str]]:
+) -> tuple[JobDraft | None, FieldErrors]:
     """Check a posting as the API and the CLI receive it; errors name each invalid field."""
     if not isinstance(payload, dict):
-        return None, {"body": "must be a JSON object"}
+        return None, {"body": FieldError("body", ErrorCode.NOT_JSON_OBJECT)}
     now = datetime.now(UTC).timestamp() if now is None else now
-    errors: dict[str, str] = {}
+    errors: FieldErrors = {}
     title = _text(payload.get("title"), "title", MAX_TITLE, errors)
     organization = _text(payload.get("organization"), "organization", MAX_ORGANIZATION, errors)
     organization_short = _organization_short(payload.get("organization_short"), errors)
@@ -192,9 +192,9 @@ def validate(
     category = ""
     raw_category = payload.get("category")
     if not isinstance(raw_category, str) or not raw_category.strip():
-        errors["category"] = "required: a category slug or name, e.g. \"nurse\" or \"Infirmier\""
+        refuse(errors, "category", ErrorCode.CATEGORY_REQUIRED)
     elif len(raw_category) > 100 or (found := places.resolve_category(raw_category)) is None:
-        errors["category"] = f"unknown category: {raw_category.strip()[:60]}"
+        refuse(errors, "category", ErrorCode.UNKNOWN_CATEGORY, name=raw_category.strip()[:60])
     else:
         category = found.slug
 
@@ -203,8 +203,8 @@ def validate(
     deadline, has_time = 0, True
     try:
         deadline, has_time = parse_deadline(payload.get("deadline"), tz, now)
-    except ValueError as exc:
-        errors["deadline"] = str(exc)
+    except BadDeadline as exc:
+        errors["deadline"] = exc.error
     apply = _apply(payload.get("apply"), errors)
 
     source_url = payload.get("source_url")
@@ -216,9 +216,9 @@ def validate(
         or not _encodable(source_url)
         or not re.fullmatch(r"https?://\S+", source_url.strip())
     ):
-        errors["source_url"] = "must be an http:// or https:// address"
+        refuse(errors, "source_url", ErrorCode.NOT_HTTP_URL)
     if "publish" in payload and not isinstance(payload["publish"], bool):
-        errors["publish"] = "must be true or false"
+        refuse(errors, "publish", ErrorCode.NOT_BOOLEAN)
 
     if errors:
         return None, errors

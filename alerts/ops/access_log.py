@@ -14,6 +14,7 @@ from typing import Any
 from gunicorn.glogging import Logger
 
 from alerts.ops.logs import JsonFormatter, scrub
+from config.settings import DEFAULTS
 
 #: Atoms that carry what the caller sent (URL, referer); headers ({…}i) are scrubbed too.
 _CALLER_ATOMS = ("r", "U", "q", "f", "a", "u")
@@ -21,7 +22,8 @@ _CALLER_ATOMS = ("r", "U", "q", "f", "a", "u")
 
 def production() -> bool:
     """True when this process runs with BAARA_ENV=production (JSON lines)."""
-    return os.environ.get("BAARA_ENV", "development") == "production"
+    # gunicorn's own process reads the one setting it needs, before any app (and its checks).
+    return os.environ.get("BAARA_ENV", DEFAULTS["BAARA_ENV"]) == "production"
 
 
 class AccessLogger(Logger):

@@ -10,19 +10,21 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from alerts.domain.errors import FieldErrors
 from alerts.extract import MAX_TEXT, extract
 from alerts.extract.files import UnreadableFile, text_from_file
 from alerts.jobs import lifecycle as jobs
 from alerts.ops import backup as backups
 from alerts.sending import sweeper
-from alerts.services import current_services
+from alerts.services import current_services, current_settings
 from alerts.store import BackupError
+from messages.errors import english, english_all
 
 jobs_cli = AppGroup("jobs", help="Job postings and their alerts.")
 
 
-def _fail(errors: dict[str, str]) -> None:
-    detail = "; ".join(f"{name}: {problem}" for name, problem in errors.items())
+def _fail(errors: FieldErrors) -> None:
+    detail = "; ".join(f"{name}: {problem}" for name, problem in english_all(errors).items())
     raise click.ClickException(f"invalid job: {detail}")
 
 
@@ -47,15 +49,6 @@ def post(file: Path, publish: bool | None) -> None:
     click.echo(f"id={job.id} code={job.code} status={stats['status']} matched={stats['matched']}")
 
 
-#: Why a file gives no text, as `flask jobs import` says it.
-FILE_PROBLEMS = {
-    "type": "only .txt, .docx and .pdf files can be read",
-    "too_large": "the file is over 5 MB",
-    "unreadable": "the file is damaged, encrypted or not what its name says",
-    "empty": "the file holds no text (a scanned PDF needs OCR first)",
-}
-
-
 @jobs_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--draft", is_flag=True,
@@ -65,11 +58,11 @@ def import_(file: Path, draft: bool) -> None:
     try:
         text = text_from_file(file.name, file.read_bytes())
     except UnreadableFile as exc:
-        raise click.ClickException(f"{file}: {FILE_PROBLEMS[exc.problem.value]}") from None
+        raise click.ClickException(f"{file}: {english(exc.error)}") from None
     if len(text) > MAX_TEXT:
         raise click.ClickException(f"{file}: the notice is over {MAX_TEXT} characters")
     ref = current_app.extensions["baara.reference"]
-    found = extract(text, tz=jobs.timezone(current_app.config), now=datetime.now(UTC),
+    found = extract(text, tz=current_settings().zone, now=datetime.now(UTC),
                     reference=ref)
     fields = found.to_json(ref)
     if not draft:
@@ -158,7 +151,7 @@ def backup(file: Path, with_queues: bool, live: bool, keep_rdb: bool) -> None:
     """Save a point-in-time snapshot of every Baara key to FILE (JSON lines; .gz compresses)."""
     services = current_services()
     try:
-        report = backups.backup(services.store, services.config["REDIS_URL"], file,
+        report = backups.backup(services.store, services.settings.redis_url, file,
                                 include_queues=with_queues, live=live, keep_rdb=keep_rdb)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import redis
 
+from config.settings import DEFAULTS
+
 ROOT = Path(__file__).resolve().parents[2]
 INSTANCE = ROOT / "instance"
 
@@ -77,7 +79,7 @@ def start_redis(folder: Path, port: int) -> subprocess.Popen:
     raise SystemExit("redis-server did not answer within 20 s")
 
 
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+DEFAULT_REDIS_URL = DEFAULTS["REDIS_URL"]
 
 
 def admin_command(redis_url: str, private: bool) -> str:
@@ -102,7 +104,7 @@ def main() -> int:
         env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
         print(f"baara: private Redis on port {port}, AOF in {INSTANCE / 'redis'}", flush=True)
     # honcho hands each process its own PORT, so the web port travels under another name.
-    env.setdefault("WEB_PORT", env.get("PORT", "5000"))
+    env.setdefault("WEB_PORT", env.get("PORT", str(DEFAULTS["PORT"])))
     if not env.get("AT_API_KEY"):
         env.setdefault("AT_API_URL", f"http://127.0.0.1:{env['WEB_PORT']}/simulator/at/version1")
         print(

@@ -82,7 +82,7 @@ def audit_token(secret: str, phone: str) -> str:
 def erase(services: Services, phone: str) -> Erasure:
     """Erase an E.164 number everywhere; the caller records the erasure under `token`."""
     store = services.store
-    token = audit_token(services.config["SECRET_KEY"], phone)
+    token = audit_token(services.settings.secret_key, phone)
     existed = store.erase_subscriber(phone)
     deleted, redacted = store.scrub_number(
         phone, number_parts(phone)[1], lua_patterns(phone), mask=MASK, audit_mask=token

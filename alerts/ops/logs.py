@@ -16,6 +16,8 @@ from typing import Any
 
 from flask import Flask
 
+from config.settings import Settings
+
 # A run of 8 to 15 digits (any script), maybe after '+' (or its URL encoding %2B), maybe with
 # single separators: space, dot, dash, no-break space, or their URL encodings; '+' between digits
 # is a space in a URL-encoded form. Which runs are phone numbers is decided by _mask_run.
@@ -169,6 +171,6 @@ def configure(production: bool, level: int = logging.INFO) -> None:
     root.setLevel(level)
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, settings: Settings) -> None:
     """Configure logging for this process from the app's BAARA_ENV."""
-    configure(app.config["BAARA_ENV"] == "production")
+    configure(settings.production)

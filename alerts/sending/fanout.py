@@ -59,6 +59,7 @@ from alerts.ops import metrics
 from alerts.sending.enqueue import PLAN_FANOUT, RESULT_TTL, SEND_BATCH
 from alerts.sending.enqueue import rq_id as _rq_id
 from alerts.services import Services
+from config.settings import Settings
 from messages.compose import count_segments
 
 log = logging.getLogger(__name__)
@@ -66,24 +67,19 @@ log = logging.getLogger(__name__)
 #: Seconds before each new attempt at the recipients the gateway could not take yet.
 ALERT_BACKOFF = (2, 10, 60, 300, 900, 1800)
 #: Lease on a batch; must outlast one AT request (SDK timeouts 3.05 + 9.05 s) and its record.
-DEFAULT_LEASE = 30
 MAX_SWEEPS = 5
 KEEP_AFTER_DEADLINE = 30 * 24 * 3600
 _REASON = re.compile(r"[^A-Za-z0-9_]")
 
 
-def lease_seconds(config: dict[str, Any]) -> int:
-    """FANOUT_LEASE_SECONDS from the config (settings read it from the environment), else 30."""
-    raw = config.get("FANOUT_LEASE_SECONDS")
-    try:
-        return max(1, int(raw)) if raw else DEFAULT_LEASE
-    except ValueError:
-        return DEFAULT_LEASE
+def lease_seconds(settings: Settings) -> int:
+    """How long a worker holds an alert batch (FANOUT_LEASE_SECONDS), at least a second."""
+    return max(1, settings.fanout_lease_seconds)
 
 
-def sweep_interval(config: dict[str, Any]) -> float:
+def sweep_interval(settings: Settings) -> float:
     """How often some worker looks for lost batches: a third of the lease."""
-    return max(0.5, lease_seconds(config) / 3)
+    return max(0.5, lease_seconds(settings) / 3)
 
 
 def _reason(text: str | None) -> str:
@@ -119,9 +115,9 @@ def _progress(**values: Any) -> None:
 def plan(services: Services, job_id: str) -> dict[str, Any]:
     """Match, batch and enqueue a published job's alerts (idempotent; see module docstring)."""
     store = services.store
-    config = services.config
+    settings = services.settings
     token = secrets.token_hex(8)
-    if not store.acquire_fanout_lease(job_id, "plan", token, lease_seconds(config)):
+    if not store.acquire_fanout_lease(job_id, "plan", token, lease_seconds(settings)):
         return {"result": "busy"}
     try:
         job = jobs.get_job(job_id, services=services)
@@ -132,7 +128,7 @@ def plan(services: Services, job_id: str) -> dict[str, Any]:
         plan_rec = store.fanout_plan(job_id)
         if plan_rec.get("state") != "pending":
             return {"result": "already planned"}
-        ends = jobs.quiet_until(config, now)
+        ends = jobs.quiet_until(settings, now)
         if ends is not None:
             _later(services, job_id, "plan", ends, PLAN_FANOUT, job_id)
             return {"result": "deferred", "until": ends.isoformat()}
@@ -141,10 +137,10 @@ def plan(services: Services, job_id: str) -> dict[str, Any]:
         if plan_rec.get("cut") != "1":  # else a planner died half-way: carry on from its cut
             texts = {}
             for lang in ("fr", "bm"):
-                text = jobs.alert_text(job, lang, reference=ref, tz=jobs.timezone(config))
+                text = jobs.alert_text(job, lang, reference=ref, tz=settings.zone)
                 texts[lang] = (text, count_segments(text).segments)
             store.snapshot_audience(job_id, job.match_places(ref), job.category, texts, ttl)
-        size = throttle.batch_size(config, int(config.get("AT_BATCH_SIZE") or 500))
+        size = throttle.batch_size(settings, settings.at_batch_size)
         # Cut and enqueue a couple of batches first, so sending starts while we cut the rest.
         limit, batches = 2, 0
         while True:
@@ -153,7 +149,7 @@ def plan(services: Services, job_id: str) -> dict[str, Any]:
             batches += len(numbers)
             if finished:
                 break
-            store.renew_fanout_lease(job_id, "plan", token, lease_seconds(config))
+            store.renew_fanout_lease(job_id, "plan", token, lease_seconds(settings))
             limit = 20
         matched = int(store.alert_stats(job_id).get("people") or 0)
         if plan_rec.get("cut") != "1":
@@ -227,7 +223,7 @@ def send_batch(services: Services, job_id: str, n: int) -> dict[str, Any]:
         store.forget_fanout(job_id)
         return {"result": "missing"}
     token = secrets.token_hex(8)
-    if not store.acquire_fanout_lease(job_id, n, token, lease_seconds(services.config)):
+    if not store.acquire_fanout_lease(job_id, n, token, lease_seconds(services.settings)):
         return {"result": "busy"}  # another run of this batch is sending right now
     try:
         # Read under the lease: what an earlier run recorded is final.
@@ -251,7 +247,7 @@ def _send_leased(
 ) -> tuple[dict[str, Any], float | None, GatewayError | None]:
     """The body of send_batch, run while holding the batch's lease."""
     store = services.store
-    config = services.config
+    settings = services.settings
     job_id = job.id
     now = store.now()
     ttl = _ttl(job, now)
@@ -261,7 +257,7 @@ def _send_leased(
         done = store.record_alerts(job_id, n, rows, segments=0, price=0, finish=True, ttl=ttl)
         metrics.count_alerts(services, {("skipped", stop): done["skipped"]})
         return {"result": stop, "skipped": len(rows)}, None, None
-    ends = jobs.quiet_until(config, now)
+    ends = jobs.quiet_until(settings, now)
     if ends is not None:
         _later(services, job_id, n, ends, SEND_BATCH, job_id, n)
         return {"result": "deferred", "until": ends.isoformat()}, None, None
@@ -313,7 +309,7 @@ def _send_leased(
         rows += [(p, "f", why, "", "") for p, why in retry.items()]
         retry = {}
     counts = store.record_alerts(
-        job_id, n, rows, segments=segments, price=float(config.get("SMS_PRICE") or 0),
+        job_id, n, rows, segments=segments, price=settings.sms_price,
         finish=not retry and batch_error is None, ttl=ttl,
     )
     metrics.count_alerts(services, _outcomes(rows, counts))

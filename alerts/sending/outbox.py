@@ -24,6 +24,7 @@ from alerts.sending import fanout
 from alerts.sending.enqueue import LAPSE_CONSENT, SEND_REPLY
 from alerts.services import Services, rq_job_waiting, unschedule
 from alerts.sms.relays import CONSENT_TTL
+from config.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ POOL = "pool"
 
 def pooled(services: Services) -> bool:
     """Whether replies go through the reply sender (REPLY_SENDER=pool, with a real queue)."""
-    return (services.config.get("REPLY_SENDER") or POOL) == POOL and services.queue(
+    return services.settings.reply_sender == POOL and services.queue(
         "replies").is_async
 
 
@@ -109,20 +110,20 @@ def enqueue_again(services: Services, out_id: str, *, delay: float = 0, attempts
     return rq_id
 
 
-def sweep_interval(config: dict) -> float:
+def sweep_interval(settings: Settings) -> float:
     """How often some worker looks for lost replies (and a lost inbox drainer): at most 3 s,
     so that the answers to SMS accepted before an outage or failover follow within seconds."""
-    return min(fanout.sweep_interval(config), 3.0)
+    return min(fanout.sweep_interval(settings), 3.0)
 
 
 def sweep(services: Services, *, now: float | None = None, force: bool = False) -> dict[str, int]:
     """Enqueue again the replies whose RQ job vanished (module docstring); what it did."""
     store = services.store
-    interval = sweep_interval(services.config)
+    interval = sweep_interval(services.settings)
     if not force and not store.sweep_due(interval, "out"):
         return {}
     now = store.now() if now is None else now
-    lease = fanout.lease_seconds(services.config)
+    lease = fanout.lease_seconds(services.settings)
     swept = 0
     # Overdue by a sweep interval: a healthy reply leaves within a second of falling due.
     for out_id in store.overdue_outgoing(now - interval, SWEEP_BATCH):

@@ -62,7 +62,7 @@ def serve(app: Flask, services: Services, stop: threading.Event) -> None:
 def drain(app: Flask, services: Services, token: str,
           stop: threading.Event | None = None) -> int:
     """Send due replies with REPLY_CONCURRENCY in flight while holding the lease; how many."""
-    concurrency = int(services.config.get("REPLY_CONCURRENCY") or 64)
+    concurrency = services.settings.reply_concurrency
     store = services.store
     in_flight: dict[str, tuple[str, Future]] = {}
     sent = 0

@@ -25,7 +25,7 @@ def _waiting(services: Services, rq_id: str | None, lease: int, now: float) -> b
 
 def _lost(services: Services, job_id: str, n: int | str, rq_id: str | None) -> bool:
     """True when batch n (or 'plan') looked lost at the previous sweep too, same RQ job."""
-    interval = sweep_interval(services.config)
+    interval = sweep_interval(services.settings)
     return services.store.suspect_fanout(job_id, n, rq_id or "-", int(interval * 3) + 1)
 
 
@@ -37,11 +37,11 @@ def _take_over(services: Services, rq_id: str | None) -> None:
 def sweep(services: Services, *, now: float | None = None, force: bool = False) -> dict[str, int]:
     """Re-enqueue lost planners and batches, and late quiet-hours publications."""
     store = services.store
-    config = services.config
-    if not force and not store.sweep_due(sweep_interval(config)):
+    settings = services.settings
+    if not force and not store.sweep_due(sweep_interval(settings)):
         return {}
     now = store.now() if now is None else now
-    lease = lease_seconds(config)
+    lease = lease_seconds(settings)
     report = {"published": 0, "planners": 0, "batches": 0, "finished": 0, "dropped": 0}
     for job_id in store.scheduled_job_ids(int(now - lease)):
         job = jobs.get_job(job_id, services=services)

@@ -62,17 +62,17 @@ METRIC_FIELDS = {v: metrics.field("sms_inbound", verdict=v) for v in VERDICTS}
 
 def accept(services: Services, phone: str, at_id: str, text: str) -> str:
     """The webhook's part: one round trip, plus an enqueue when no drainer is running."""
-    config = services.config
+    settings = services.settings
     store = services.store
     token = f"inbox-{secrets.token_hex(8)}"
     item = json.dumps({"id": at_id, "phone": phone, "text": text[:TEXT_KEEP],
                        "at": store.now()}, ensure_ascii=False, separators=(",", ":"))
     # STOP and START are never swallowed by flood control (misspelt ones included).
     asks = urgent(text)
-    wait_ms = config.get("REDIS_REPLICA_WAIT_MS", 0)
+    wait_ms = settings.redis_replica_wait_ms
     verdict, wanted, replicated = store.accept_sms(
-        phone, at_id, item, limit=config["SMS_RATE_LIMIT"], window=abuse.WINDOW,
-        cooldown=config["SMS_COOLDOWN"], lease_token=token, lease_ttl=LEASE_SECONDS,
+        phone, at_id, item, limit=settings.sms_rate_limit, window=abuse.WINDOW,
+        cooldown=settings.sms_cooldown, lease_token=token, lease_ttl=LEASE_SECONDS,
         metric_fields=METRIC_FIELDS, urgent=asks.value if asks else "",
         urgent_cap=URGENT_CAPS.get(asks, 0) if asks else 0,
         wait_ms=wait_ms if wait_ms and store.has_replica() else 0,
@@ -173,11 +173,11 @@ def sweep(services: Services) -> dict[str, int]:
     if store.claim_idle_inbox(token, LEASE_SECONDS):
         start_drainer(services, token)
         return {"inbox_drainers": 1}
-    interval = sweep_interval(services.config)
+    interval = sweep_interval(services.settings)
     if not store.sweep_due(interval, "inbox"):
         return {}
     holder = store.inbox_lease_holder()
-    lease = fanout.lease_seconds(services.config)
+    lease = fanout.lease_seconds(services.settings)
     if (holder is None
             or rq_job_waiting(services, "replies", holder, lease, store.now())
             or not store.suspect_drainer(holder, int(interval * 3) + 1)):

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from rq.job import Job as RQJob
 
+from alerts.domain.errors import ErrorCode, FieldError
 from alerts.domain.phones import local_form, try_normalize
 from alerts.domain.places import Places
 from alerts.domain.subscribers import Language, Source, Subscriber, Subscription
@@ -66,29 +67,13 @@ class Outbound:
 MAX_RELAY_PLACES = 100
 
 
-class PlacesProblem(StrEnum):
-    """Why a relay's list of places was refused; each surface words it in its own language."""
-
-    EMPTY = "empty"
-    TOO_MANY = "too_many"
-    UNKNOWN = "unknown"
-
-
-@dataclass(frozen=True)
-class PlacesError:
-    """A refused list of places: the problem and the name at fault (for UNKNOWN)."""
-
-    code: PlacesProblem
-    name: str = ""
-
-
 def resolve_places(names: object, ref: Reference, places: Places
-                   ) -> tuple[list[str], PlacesError | None]:
+                   ) -> tuple[list[str], FieldError | None]:
     """District slugs from names, slugs or whole regions (pure); or the error, as data."""
     if not isinstance(names, list) or not names:
-        return [], PlacesError(PlacesProblem.EMPTY)
+        return [], FieldError("districts", ErrorCode.NO_PLACES)
     if len(names) > MAX_RELAY_PLACES:
-        return [], PlacesError(PlacesProblem.TOO_MANY)
+        return [], FieldError("districts", ErrorCode.TOO_MANY_PLACES, {"max": MAX_RELAY_PLACES})
     slugs: list[str] = []
     for name in names:
         place = places.resolve_place(name) if isinstance(name, str) and len(name) < 100 else None
@@ -97,7 +82,7 @@ def resolve_places(names: object, ref: Reference, places: Places
         elif isinstance(place, Region):
             slugs.extend(d.slug for d in ref.districts_in(place.slug))
         else:
-            return [], PlacesError(PlacesProblem.UNKNOWN, str(name)[:60])
+            return [], FieldError("districts", ErrorCode.UNKNOWN_PLACE, {"names": str(name)[:60]})
     return list(dict.fromkeys(slugs)), None
 
 
@@ -335,12 +320,12 @@ def parse_schedule(value: str) -> tuple[int, int, int]:
 def schedule_digest(services, *, after_run: bool = False) -> datetime:
     """Make sure the next weekly digest is scheduled (idempotent: one job id per week)."""
 
-    config = services.config
-    weekday, hour, minute = parse_schedule(config["RELAY_DIGEST"])
+    settings = services.settings
+    weekday, hour, minute = parse_schedule(settings.relay_digest)
     now = datetime.fromtimestamp(services.store.now(), ZoneInfo("UTC"))
     if after_run:
         now += timedelta(minutes=1)
-    when = next_digest_time(now, weekday, hour, minute, config["TIMEZONE"])
+    when = next_digest_time(now, weekday, hour, minute, settings.timezone)
     job_id = f"relay-digest-{when:%Y%m%d%H%M}"
     queue = services.queue("default")
 

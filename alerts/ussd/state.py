@@ -15,6 +15,7 @@ from typing import Any
 from alerts.domain.places import Places
 from alerts.domain.subscribers import Language, Subscription
 from config.reference import Reference
+from config.settings import DEFAULTS
 from messages import ussd as texts
 from messages.alert import display_title
 
@@ -176,7 +177,7 @@ class Context:
 
     reference: Reference
     places: Places
-    ussd_code: str = "*384*22#"
+    ussd_code: str = DEFAULTS["USSD_CODE"]
     #: Names of subscriptions per language, computed once (they only depend on `reference`).
     names: dict = field(default_factory=dict, compare=False, repr=False)
     #: Screens already built, by frame, language and what else they show (see _Walk.view).

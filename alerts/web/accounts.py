@@ -21,7 +21,9 @@ from functools import cache
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from alerts.domain.errors import ErrorCode, FieldError
 from alerts.store import Store
+from messages.errors import french
 
 MIN_PASSWORD = 10
 #: Failed sign-ins allowed within WINDOW seconds: per (account, address), per (account, trusted
@@ -44,12 +46,12 @@ class Role(StrEnum):
 
 
 class AccountError(ValueError):
-    """An account cannot be created or changed: `code` says why (the admin web words it from its
-    catalog); the message is the shell's French wording."""
+    """An account cannot be created or changed: `error` says why, as data; the message is its
+    French wording (the admin web and its shell speak French)."""
 
-    def __init__(self, message: str, code: str = "") -> None:
-        super().__init__(message)
-        self.code = code
+    def __init__(self, field: str, code: ErrorCode, **params: str | int) -> None:
+        self.error = FieldError(field, code, params)
+        super().__init__(french(self.error))
 
 
 class TooManyAttempts(Exception):
@@ -81,18 +83,16 @@ def normalize_email(raw: str) -> str:
     """Trimmed, lower-case email; AccountError when it does not look like one."""
     email = (raw or "").strip().lower()
     if len(email) > 254 or not _EMAIL.match(email):
-        raise AccountError("Adresse e-mail invalide.", "bad_email")
+        raise AccountError("email", ErrorCode.BAD_EMAIL)
     return email
 
 
 def check_password(password: str) -> None:
     """AccountError when a new password is too weak to protect subscribers' phone numbers."""
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"Le mot de passe doit compter au moins {MIN_PASSWORD} caractères.",
-                           "short_password")
+        raise AccountError("password", ErrorCode.SHORT_PASSWORD, min=MIN_PASSWORD)
     if password.strip() != password or not password.strip():
-        raise AccountError("Le mot de passe ne doit pas commencer ni finir par un espace.",
-                           "password_spaces")
+        raise AccountError("password", ErrorCode.PASSWORD_SPACES)
 
 
 def _from_record(email: str, data: dict) -> Account:
@@ -124,7 +124,7 @@ def create_account(
     email = normalize_email(email)
     check_password(password)
     if store.get_account(email):
-        raise AccountError("Un compte existe déjà pour cette adresse.", "exists")
+        raise AccountError("email", ErrorCode.ACCOUNT_EXISTS)
     store.save_account(
         email,
         {"hash": generate_password_hash(password), "role": Role(role).value,
@@ -139,7 +139,7 @@ def set_password(store: Store, email: str, password: str) -> None:
     """Change a password; every open session of the account ends."""
     data = store.get_account(email)
     if not data:
-        raise AccountError("Compte inconnu.", "unknown")
+        raise AccountError("email", ErrorCode.UNKNOWN_ACCOUNT)
     check_password(password)
     store.save_account(
         email, {"hash": generate_password_hash(password), "gen": _new_nonce(), "must_change": 0}
@@ -150,7 +150,7 @@ def set_role(store: Store, email: str, role: Role | str) -> None:
     """Change an account's role; every open session of the account ends (sign in again)."""
     data = store.get_account(email)
     if not data:
-        raise AccountError("Compte inconnu.", "unknown")
+        raise AccountError("email", ErrorCode.UNKNOWN_ACCOUNT)
     if data.get("role") != Role(role).value:
         # A session keeps the rights it signed in with, never more or less: a demoted admin is
         # out at once rather than on some later check.

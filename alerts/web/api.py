@@ -4,25 +4,27 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from alerts.domain.errors import ErrorCode, FieldError, FieldErrors
 from alerts.domain.phones import InvalidPhone, normalize
 from alerts.extract import MAX_TEXT, extract
+from alerts.extract.files import notice_text
 from alerts.jobs import lifecycle as jobs
 from alerts.jobs.lifecycle import app_places
 from alerts.ops import erasure
 from alerts.sending.outbox import queue_sms
 from alerts.services import current_services
 from alerts.sms import relays
-from alerts.sms.relays import PlacesProblem, resolve_places
+from alerts.sms.relays import resolve_places
 from alerts.store import current_store
 from alerts.web import accounts
 from alerts.web.auth import token_required
 from alerts.web.openapi import document
 from alerts.web.shapes import relay_json, subscriber_json
+from messages.errors import english, english_all
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -36,7 +38,7 @@ def _phone_or_400(raw: str) -> str:
     try:
         return normalize(raw)
     except InvalidPhone as exc:
-        abort(400, description=f"phone: {exc}")
+        abort(400, description=f"phone: {english(exc.error)}")
 
 
 @bp.get("/subscribers/<path:phone>")
@@ -73,12 +75,13 @@ def _job_body():
     except (ValueError, RecursionError):
         payload = None
     if not isinstance(payload, dict):
-        return None, _fields_400({"body": "must be a JSON object"})
+        return None, _fields_400({"body": FieldError("body", ErrorCode.NOT_JSON_OBJECT)})
     return payload, None
 
 
-def _fields_400(fields: dict[str, str]):
-    return jsonify({"error": "Bad Request", "fields": fields}), 400
+def _fields_400(errors: FieldErrors):
+    """400 naming each refused field, worded in English."""
+    return jsonify({"error": "Bad Request", "fields": english_all(errors)}), 400
 
 
 def _job_or_404(job_id: str):
@@ -115,28 +118,13 @@ def extract_job():
     payload, problem = _job_body()
     if problem is not None:
         return problem
-    text, error = notice_text(payload.get("text"))
+    text, error = notice_text(payload.get("text"), MAX_TEXT)
     if error:
         return _fields_400({"text": error})
-    tz = ZoneInfo(current_app.config.get("TIMEZONE") or "Africa/Bamako")
+    tz = current_services().settings.zone
     ref = current_app.extensions["baara.reference"]
     found = extract(text, tz=tz, now=datetime.now(UTC), reference=ref)
     return jsonify(found.to_json(ref))
-
-
-def notice_text(value: object) -> tuple[str, str | None]:
-    """The notice of an extract request, or why it is refused (empty, too long, not text)."""
-    if not isinstance(value, str):
-        return "", "required: the notice's text, a string" if value is None else "must be a string"
-    if not value.strip():
-        return "", "must not be empty"
-    if len(value) > MAX_TEXT:
-        return "", f"at most {MAX_TEXT} characters"
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates from JSON escapes such as "\\ud800"
-        return "", "contains characters that are not valid text"
-    return value, None
 
 
 @bp.get("/jobs")
@@ -147,10 +135,10 @@ def list_jobs():
     offset = request.args.get("offset", "0")
     limit = request.args.get("limit", "50")
     if not offset.isdigit() or not limit.isdigit() or len(offset) > 9 or len(limit) > 9:
-        return _fields_400({"offset": "offset and limit must be whole numbers"})
+        return _fields_400({"offset": FieldError("offset", ErrorCode.PAGING_NOT_NUMBERS)})
     services = current_services()
     ref = current_app.extensions["baara.reference"]
-    tz = jobs.timezone(services.config)
+    tz = services.settings.zone
     found = jobs.list_jobs(services=services, offset=int(offset), limit=min(int(limit), 200))
     return jsonify(
         {"jobs": [j.to_json(ref, tz) for j in found], "total": services.store.count_jobs()}
@@ -171,7 +159,7 @@ def _finish_job(job_id: str, action: str):
     services = current_services()
     job, errors = getattr(jobs, action)(services, job.id)
     if errors:
-        return jsonify({"error": "Conflict", "fields": errors}), 409
+        return jsonify({"error": "Conflict", "fields": english_all(errors)}), 409
     return jsonify(jobs.job_stats(services, job.id))
 
 
@@ -198,7 +186,7 @@ def publish_job(job_id: str):
     services = current_services()
     job, errors = jobs.publish(services, job.id)
     if errors:
-        return jsonify({"error": "Conflict", "fields": errors}), 409
+        return jsonify({"error": "Conflict", "fields": english_all(errors)}), 409
     return jsonify(jobs.job_stats(services, job.id))
 
 
@@ -209,15 +197,10 @@ def publish_job(job_id: str):
 RELAY_NAME_MAX = 40
 
 
-def resolve_districts(names: object) -> tuple[list[str], str | None]:
+def resolve_districts(names: object) -> tuple[list[str], FieldError | None]:
     """District slugs from names, slugs or whole regions; or an error naming the bad one."""
     ref = current_app.extensions["baara.reference"]
-    slugs, error = resolve_places(names, ref, app_places(ref))
-    if error is None:
-        return slugs, None
-    if error.code is PlacesProblem.UNKNOWN:
-        return [], f"unknown district or region: {error.name}"
-    return [], "must be a non-empty list of districts or regions"
+    return resolve_places(names, ref, app_places(ref))
 
 
 @bp.get("/relays")
@@ -240,8 +223,11 @@ def put_relay(phone: str):
     if error:
         return _fields_400({"districts": error})
     name = payload.get("name")
-    if name is not None and (not isinstance(name, str) or len(name.strip()) > RELAY_NAME_MAX):
-        return _fields_400({"name": f"a text of at most {RELAY_NAME_MAX} characters"})
+    if name is not None and not isinstance(name, str):
+        return _fields_400({"name": FieldError("name", ErrorCode.NOT_TEXT)})
+    if isinstance(name, str) and len(name.strip()) > RELAY_NAME_MAX:
+        return _fields_400({"name": FieldError("name", ErrorCode.TOO_LONG,
+                                               {"max": RELAY_NAME_MAX})})
     services = current_services()
     existed = services.store.get_relay(number) is not None
     out = relays.approve(services.store, current_app.extensions["baara.reference"], number,

@@ -6,7 +6,9 @@ import hmac
 from collections.abc import Callable
 from functools import wraps
 
-from flask import abort, current_app, request
+from flask import abort, request
+
+from alerts.services import current_settings
 
 
 def _same(given: str, expected: str) -> bool:
@@ -19,7 +21,7 @@ def token_required(view: Callable) -> Callable:
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        expected = current_app.config["API_TOKEN"]
+        expected = current_settings().api_token
         header = request.headers.get("Authorization", "")
         scheme, _, given = header.partition(" ")
         if not expected or scheme.lower() != "bearer" or not _same(given.strip(), expected):
@@ -31,6 +33,6 @@ def token_required(view: Callable) -> Callable:
 
 def check_webhook_key() -> None:
     """With WEBHOOK_TOKEN set, refuse an AT callback without the right ?key= (403)."""
-    expected = current_app.config.get("WEBHOOK_TOKEN")
+    expected = current_settings().webhook_token
     if expected and not _same(request.args.get("key", ""), expected):
         abort(403)

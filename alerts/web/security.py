@@ -12,7 +12,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from alerts.services import STORE_AWAY
+from alerts.services import STORE_AWAY, services_of
 
 #: No inline script or style anywhere (the admin and simulator load everything from /static).
 CONTENT_SECURITY_POLICY = (
@@ -84,13 +84,14 @@ def _store_away(exc: Exception):
 
 def init_app(app: Flask) -> None:
     """Headers on every response, MAX_CONTENT_LENGTH with a JSON 413, ProxyFix if configured."""
-    production = app.config["BAARA_ENV"] == "production"
+    settings = services_of(app).settings
+    production = settings.production
     app.after_request(_headers(production))
     app.session_interface = CookieSessions()
     app.register_error_handler(RequestEntityTooLarge, _too_large)
     for away in STORE_AWAY:
         app.register_error_handler(away, _store_away)
-    hops = int(app.config.get("BAARA_PROXY_HOPS") or 0)
+    hops = settings.baara_proxy_hops
     if hops:
         # Trust exactly that many proxies: more would let a client forge its address (and
         # dodge the admin's per-address sign-in limits) with its own X-Forwarded-For.

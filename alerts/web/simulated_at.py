@@ -19,6 +19,7 @@ from flask import (
 )
 
 from alerts.gateways.simulator import ABSENT_SUFFIX, SimulatedAT, to_response
+from alerts.services import services_of
 from alerts.store import current_store
 
 log = logging.getLogger(__name__)
@@ -41,8 +42,8 @@ def _simulated_at() -> SimulatedAT:
                 # the simulated gateway "deliver" texts (and delivery reports) as Baara.
                 sim = app.extensions[_EXTENSION] = SimulatedAT(
                     _record_in_store,
-                    api_key=app.config.get("AT_API_KEY") or None,
-                    username=app.config.get("AT_USERNAME") or None,
+                    api_key=services_of(app).settings.at_api_key or None,
+                    username=services_of(app).settings.at_username or None,
                 )
     return sim
 
@@ -75,7 +76,7 @@ def _report_deliveries(app: Flask, recipients: list[dict]) -> None:
 
     def deliver() -> None:
         client = app.test_client()
-        key = app.config.get("WEBHOOK_TOKEN") or ""
+        key = services_of(app).settings.webhook_token
         pending = list(accepted)
         # The sender links the gateway id to its alert just after our answer: retry briefly.
         for _ in range(10):

@@ -11,7 +11,6 @@ import json
 import logging
 import time
 from dataclasses import replace
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
@@ -22,7 +21,7 @@ from alerts.jobs import lifecycle as jobs
 from alerts.jobs.lifecycle import app_places
 from alerts.ops import metrics
 from alerts.sending.outbox import queue_sms
-from alerts.services import StoreError, current_services
+from alerts.services import StoreError, current_services, current_settings
 from alerts.sms import abuse
 from alerts.ussd.menu import (
     screen,
@@ -68,7 +67,7 @@ def _context() -> Context:
     ctx = ext.get("baara.ussd")
     ref = ext["baara.reference"]
     if ctx is None or ctx.reference is not ref:
-        ctx = Context(ref, app_places(ref), current_app.config.get("USSD_CODE") or "*384*22#")
+        ctx = Context(ref, app_places(ref), current_settings().ussd_code)
         ext["baara.ussd"] = ctx
     return ctx
 
@@ -145,7 +144,7 @@ def load_jobs(subscriber: Subscriber | None, lang: Language) -> tuple[JobView, .
     """Open jobs, newest first: those the subscriber's alerts cover, then the others."""
 
     ref = current_app.extensions["baara.reference"]
-    tz = ZoneInfo(current_app.config.get("TIMEZONE") or "Africa/Bamako")
+    tz = current_settings().zone
     found = _open_jobs(ref)
     subs = subscriber.subscriptions if subscriber else ()
     mine = [j for j in found if any(j.covers(s, ref) for s in subs)]
@@ -225,7 +224,7 @@ def ussd():
         return bad_request("text", f"more than {MAX_ANSWERS} answers")
 
     store = current_services().store
-    config = current_app.config
+    settings = current_settings()
     ctx = _context()
     answers = _json(path)
     # One round trip: the caller, this call's record (moved on to these answers), its jobs;
@@ -233,11 +232,11 @@ def ussd():
     # Flood control and the request count travel in the same round trip.
     counted, subscriber, call_row, saved_jobs = store.ussd_request(
         phone, session_id, answers if path else None, _HOME_JSON, _LANGUAGE_FIRST_JSON,
-        SESSION_TTL, limit=config["USSD_RATE_LIMIT"], window=abuse.WINDOW,
+        SESSION_TTL, limit=settings.ussd_rate_limit, window=abuse.WINDOW,
         metric=metrics.field("ussd_requests"),
     )
     verdict = abuse.judge(
-        store, "ussd", phone, counted, config["USSD_RATE_LIMIT"], config["USSD_COOLDOWN"]
+        store, "ussd", phone, counted, settings.ussd_rate_limit, settings.ussd_cooldown
     )
     if verdict is not abuse.Verdict.OK:
         return _text_reply(texts.TOO_MANY)

@@ -12,6 +12,7 @@ from flask import Flask, g, jsonify, render_template, request
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from alerts.services import services_of
 from alerts.web.admin import (  # noqa: F401  (importing attaches the views to the blueprint)
     auth_views,
     dashboard,
@@ -34,7 +35,7 @@ TRANSLATIONS = Path(__file__).resolve().parents[3] / "messages" / "translations"
 def init_app(app: Flask) -> None:
     """Register the admin and simulator blueprints, CSRF protection, Babel and `flask admin`."""
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "fr")
-    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config.get("TIMEZONE", "UTC"))
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", services_of(app).settings.timezone)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     # A recruiter on a slow line may take long over a posting: the token lives with the session.
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", 12 * 3600)
@@ -66,6 +67,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(405, unmatched_page)
     app.register_blueprint(assets)
     app.register_blueprint(bp)
-    if app.config.get("SIMULATOR"):
+    if services_of(app).settings.simulator:
         app.register_blueprint(phone.phone_blueprint)
     app.cli.add_command(admin_cli)

@@ -19,6 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeTimedSerializer
 
+from alerts.services import current_settings
 from alerts.web import accounts
 from alerts.web.accounts import AccountError, Role, TooManyAttempts
 from alerts.web.admin.core import (
@@ -31,22 +32,7 @@ from alerts.web.admin.core import (
     store,
 )
 from alerts.web.admin.forms import AccountForm, ConfirmForm, LoginForm, PasswordForm
-from messages.catalog import N_
-
-#: Why an account could not be made or changed, by AccountError code.
-ACCOUNT_ERRORS = {
-    "bad_email": N_("Adresse e-mail invalide."),
-    "short_password": N_("Le mot de passe doit compter au moins %(n)s caractères."),
-    "password_spaces": N_("Le mot de passe ne doit pas commencer ni finir par un espace."),
-    "exists": N_("Un compte existe déjà pour cette adresse."),
-    "unknown": N_("Compte inconnu."),
-}
-
-
-def account_message(exc: AccountError) -> str:
-    """The French wording of an AccountError, from its code."""
-    template = ACCOUNT_ERRORS.get(exc.code)
-    return _(template, n=accounts.MIN_PASSWORD) if template else _("Valeur refusée.")
+from messages.errors import french
 
 #: A browser someone signed in from gets this signed cookie; it names the account and a random
 #: device id, which then has its own sign-in budget (see alerts/web/accounts.py).
@@ -76,7 +62,7 @@ def _remember_device(response: Response, email: str, device: str | None) -> Resp
     value = _devices().dumps({"e": email, "d": device or secrets.token_urlsafe(12)})
     response.set_cookie(
         DEVICE_COOKIE, value, max_age=DEVICE_DAYS * 86400, path="/admin", httponly=True,
-        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")), samesite="Lax",
+        secure=current_settings().production, samesite="Lax",
     )
     return response
 
@@ -148,7 +134,7 @@ def password():
             try:
                 accounts.set_password(store(), account.email, form.password.data or "")
             except AccountError as exc:
-                form.password.errors = [account_message(exc)]
+                form.password.errors = [french(exc.error)]
             else:
                 updated = accounts.get_account(store(), account.email)
                 assert updated is not None
@@ -172,8 +158,8 @@ def accounts_page():
                 temporary=True,
             )
         except AccountError as exc:
-            field = form.email if exc.code in ("bad_email", "exists") else form.password
-            field.errors = [account_message(exc)]
+            field = form.email if exc.error.field == "email" else form.password
+            field.errors = [french(exc.error)]
         else:
             audit("account_created", account=created.email, role=created.role.value)
             flash(_("Compte créé : %(email)s", email=created.email), "success")

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -22,6 +21,7 @@ from flask import (
 )
 from flask_wtf.csrf import CSRFError
 
+from alerts.services import current_settings
 from alerts.store import Store, current_store
 from alerts.web import accounts
 from alerts.web.accounts import Account
@@ -170,7 +170,7 @@ def local_time(epoch: int | float | str | None, fmt: str = "%d/%m/%Y %H:%M") -> 
     """An epoch time in the configured time zone, for display ('' for none)."""
     if epoch in (None, "", 0, "0"):
         return ""
-    zone = ZoneInfo(current_app.config.get("TIMEZONE", "Africa/Bamako"))
+    zone = current_settings().zone
     return datetime.fromtimestamp(float(epoch), UTC).astimezone(zone).strftime(fmt)
 
 
@@ -184,7 +184,8 @@ def number(value: float | int | None, decimals: int = 0) -> str:
 
 @assets.app_context_processor
 def _template_globals() -> dict[str, Any]:
-    return {"current_account": current_account}
+    # The simulator's menu link: settings are not in app.config (that holds Flask's own keys).
+    return {"current_account": current_account, "simulator_on": current_settings().simulator}
 
 
 @assets.app_template_filter("when")

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, render_template
 
 from alerts.jobs import lifecycle as jobs
-from alerts.services import current_services
+from alerts.services import current_services, current_settings
 from alerts.store import Store
 from alerts.web.admin.charts import bar_chart, column_chart
 from alerts.web.admin.core import bp, current_account, number, store
@@ -103,7 +103,7 @@ def alert_figures(limit: int = 500) -> dict[str, Any]:
     rows = []
     weekly: Counter[str] = Counter()
     totals = Counter()
-    tz = ZoneInfo(current_app.config.get("TIMEZONE", "Africa/Bamako"))
+    tz = current_settings().zone
     for job in jobs.list_jobs(services=services, limit=limit):
         if account is not None and not account.is_admin and job.created_by != account.email:
             continue
@@ -146,7 +146,7 @@ def _cached_subscribers() -> dict[str, Any]:
     hit = cache.get("subscribers")
     if hit and now - hit[0] < CACHE_SECONDS:
         return hit[1]
-    tz = ZoneInfo(current_app.config.get("TIMEZONE", "Africa/Bamako"))
+    tz = current_settings().zone
     figures = subscriber_figures(store(), current_app.extensions["baara.reference"], tz, now)
     cache["subscribers"] = (now, figures)
     return figures
@@ -162,7 +162,7 @@ def dashboard():
         "admin/dashboard.html",
         subs=subs,
         alerts=alerts,
-        currency=current_app.config.get("SMS_CURRENCY", "XOF"),
+        currency=current_settings().sms_currency,
         district_chart=bar_chart([(f"{n}", v) for n, _, v in top]),
         category_chart=bar_chart([(n, v) for n, v in subs["categories"]]),
         growth_chart=column_chart(subs["growth"]),

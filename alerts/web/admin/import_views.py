@@ -14,12 +14,13 @@ from flask import current_app, request
 from flask_babel import gettext as _
 
 from alerts.extract import MAX_TEXT, Doubt, Extraction, extract
-from alerts.extract.files import MAX_FILE_BYTES, UnreadableFile, text_from_file
+from alerts.extract.files import MAX_FILE_BYTES, UnreadableFile, notice_text, text_from_file
 from alerts.web.admin.core import bp
 from alerts.web.admin.forms import JobForm
 from alerts.web.admin.job_preview import _tz, form_payload, preview
 from alerts.web.admin.job_views import _choices, _render_form
 from messages.catalog import N_
+from messages.errors import french
 
 #: A .docx or .pdf notice is far larger than MAX_CONTENT_LENGTH's JSON bodies.
 IMPORT_MAX_BYTES = MAX_FILE_BYTES + 64 * 1024
@@ -30,12 +31,6 @@ DOUBTS = {
                         "À vérifier."),
     Doubt.UNSURE: N_("Lu dans l'annonce sans certitude : à vérifier."),
     Doubt.PASSED: N_("La date limite de l'annonce est déjà passée : corrigez-la ou renoncez."),
-}
-FILE_PROBLEMS = {
-    "type": N_("Seuls les fichiers .txt, .docx et .pdf peuvent être lus."),
-    "too_large": N_("Fichier trop lourd (5 Mo au plus)."),
-    "unreadable": N_("Fichier illisible : abîmé, protégé ou d'un autre type que son nom."),
-    "empty": N_("Aucun texte dans ce fichier (un PDF scanné ?) : copiez-collez le texte."),
 }
 #: Form controls that carry each extracted field's flag.
 FORM_FIELD = {"deadline": "deadline_date", "apply": "apply_email"}
@@ -55,14 +50,11 @@ def notice_from_request() -> tuple[str, str | None]:
         try:
             text = text_from_file(upload.filename, upload.read(MAX_FILE_BYTES + 1))
         except UnreadableFile as exc:
-            return "", _(FILE_PROBLEMS[exc.problem.value])
+            return "", french(exc.error)
     else:
         text = request.form.get("notice_text", "")
-    if not text.strip():
-        return "", _("Collez le texte de l'annonce ou choisissez un fichier.")
-    if len(text) > MAX_TEXT:
-        return "", _("Annonce trop longue (%(n)s caractères au plus).", n=MAX_TEXT)
-    return text, None
+    text, error = notice_text(text, MAX_TEXT, "notice_text")
+    return (text, None) if error is None else ("", french(error))
 
 
 def fill(form: JobForm, found: Extraction) -> None:

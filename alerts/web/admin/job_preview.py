@@ -3,7 +3,6 @@ the alert as subscribers will read it, its length and cost."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,12 +11,16 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import gettext as _
 
+from alerts.domain.errors import ErrorCode, FieldError
 from alerts.jobs import lifecycle as jobs
 from alerts.jobs.lifecycle import Job, JobDraft, JobStatus
+from alerts.services import current_settings
 from alerts.web.admin.core import number, store
 from config.reference import Reference
+from messages.alert import TITLE_CHARS
 from messages.catalog import N_
 from messages.compose import TooLong, count_segments
+from messages.errors import french
 
 #: Stands in for the code a posting gets when it is saved (same length as a real one).
 PREVIEW_CODE = "J???"
@@ -30,42 +33,6 @@ _PLACEHOLDERS = {
 }
 _DATE_PLACEHOLDER = "jj/mm/aaaa"
 _PLACE_PLACEHOLDER = "[lieu]"
-
-#: jobs.validate() speaks English to the API; the admin web shows French.
-_FRENCH = [
-    (r"must not be empty|required, a text|must be a text", N_("Champ obligatoire.")),
-    (r"contains characters that are not valid text",
-     N_("Contient des caractères qui ne sont pas du texte.")),
-    (r"at most (\d+) characters", N_("%(n)s caractères au plus.")),
-    (r"required: a category.*", N_("Choisissez une catégorie.")),
-    (r"unknown category: (.*)", N_("Catégorie inconnue : %(n)s")),
-    (r"required: a list of district.*", N_("Choisissez au moins un district ou une région.")),
-    (r"at most (\d+) places", N_("%(n)s lieux au plus.")),
-    (r"unknown district or region: (.*)", N_("District ou région inconnu : %(n)s")),
-    (r"must be a whole number", N_("Nombre entier attendu.")),
-    (r"must be between 1 and (\d+)", N_("Entre 1 et %(n)s.")),
-    (r"required, an ISO 8601 date.*", N_("Indiquez la date limite.")),
-    (r"not an ISO 8601 date.*", N_("Date ou heure invalide.")),
-    (r"the deadline has passed.*", N_("La date limite est déjà passée.")),
-    (r"more than a year away", N_("La date limite est à plus d'un an.")),
-    (r"passes before quiet hours end at (\S+): .*",
-     N_("La date limite tombe avant la fin des heures de silence (%(n)s) : personne ne "
-        "serait alerté.")),
-    (r"give at least one of .*",
-     N_("Indiquez au moins un moyen de postuler : e-mail, téléphone, bureau ou texte.")),
-    (r"email: not an email address.*", N_("Adresse e-mail invalide.")),
-    (r"\w+: at most (\d+) characters", N_("%(n)s caractères au plus.")),
-    (r"must contain a letter or a digit", N_("Au moins une lettre ou un chiffre.")),
-    (r"must be an http:// or https:// address", N_("Adresse web invalide (http:// ou https://).")),
-    (r"too long to fit an SMS.*",
-     N_("Trop long pour tenir dans un SMS avec les autres champs : raccourcissez l'intitulé "
-        "ou l'organisation.")),
-    (r"a \w+ job cannot be published",
-     N_("Cette offre est fermée ou annulée : elle ne peut plus être publiée.")),
-    (r"the job is already \w+", N_("Cette offre est déjà fermée ou annulée.")),
-    (r"changed meanwhile, try again", N_("L'offre a changé entre-temps : réessayez.")),
-    (r"no such job", N_("Offre introuvable.")),
-]
 
 #: Gateway and delivery-report failure reasons, as a recruiter would say them.
 REASONS = {
@@ -117,32 +84,12 @@ STATUS_LABELS = {
 }
 
 
-#: Why a publication time was refused, by code (the view words them in French).
-SCHEDULE_ERRORS = {
-    "missing": N_("Indiquez la date et l'heure d'envoi."),
-    "not_draft": N_("Seule une offre en brouillon peut être programmée."),
-    "past": N_("Ce moment est déjà passé : choisissez une heure à venir."),
-    "after_deadline": N_("L'envoi doit précéder la date limite."),
-}
-
-
-def french(message: str) -> str:
-    """The French wording of a jobs.validate() error or a SCHEDULE_ERRORS code; never English."""
-    if message in SCHEDULE_ERRORS:
-        return _(SCHEDULE_ERRORS[message])
-    for pattern, template in _FRENCH:
-        m = re.fullmatch(pattern, message.strip(), flags=re.S)
-        if m:
-            return _(template, n=m.group(1) if m.groups() else "")
-    return _("Valeur refusée.")
-
-
 def _reference() -> Reference:
     return current_app.extensions["baara.reference"]
 
 
 def _tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config.get("TIMEZONE") or "Africa/Bamako")
+    return current_settings().zone
 
 
 def form_payload(data: Any) -> dict[str, Any]:
@@ -215,8 +162,8 @@ def preview(payload: dict[str, Any], now: float | None = None) -> dict[str, Any]
     if reach_known and draft is not None:
         counts = store().count_audience(draft.match_places(ref), draft.category)
         audience = {lang.value: n for lang, n in counts.items()}
-    price = float(current_app.config.get("SMS_PRICE", 0))
-    currency = current_app.config.get("SMS_CURRENCY", "XOF")
+    price = current_settings().sms_price
+    currency = current_settings().sms_currency
     languages = []
     total_cost = 0.0
     too_long = ""
@@ -251,7 +198,8 @@ def preview(payload: dict[str, Any], now: float | None = None) -> dict[str, Any]
             }
         )
     if too_long:
-        errors = {**errors, "title": "too long to fit an SMS with the other fields"}
+        errors = {**errors, "title": FieldError("title", ErrorCode.TOO_LONG_FOR_SMS,
+                                                {"chars": TITLE_CHARS})}
     reach = sum(audience.values()) if reach_known else None
     return {
         "complete": not errors,

@@ -7,12 +7,13 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app
+from flask import abort
 from flask_babel import gettext as _
 
+from alerts.domain.errors import ErrorCode, FieldError, FieldErrors
 from alerts.jobs import lifecycle as jobs
 from alerts.jobs.lifecycle import FINAL, Job, JobStatus
-from alerts.services import Services, current_services
+from alerts.services import Services, current_services, current_settings
 from alerts.web.admin.core import current_account, local_time, number, store
 from alerts.web.admin.job_preview import (
     STATUS_LABELS,
@@ -48,27 +49,27 @@ def _job_or_404(job_id: str) -> Job:
 SCHEDULE_GRACE = 60
 
 
-def schedule_problem(at: int | None, now: float, deadline: int | None) -> str | None:
-    """The SCHEDULE_ERRORS code for publishing at `at`, or None when it can be done."""
+def schedule_problem(at: int | None, now: float, deadline: int | None) -> FieldError | None:
+    """Why `schedule_at` cannot be `at` (epoch seconds), or None when it can be done."""
     if at is None:
-        return "missing"
+        return FieldError("schedule_at", ErrorCode.SCHEDULE_MISSING)
     if at < now - SCHEDULE_GRACE:
-        return "past"
+        return FieldError("schedule_at", ErrorCode.SCHEDULE_PAST)
     if deadline is not None and at >= deadline:
-        return "after_deadline"
+        return FieldError("schedule_at", ErrorCode.SCHEDULE_AFTER_DEADLINE)
     return None
 
 
 def schedule(services: Services, job_id: str, at: int | None, now: float | None = None
-             ) -> tuple[Job | None, dict[str, str]]:
+             ) -> tuple[Job | None, FieldErrors]:
     """Publish a draft later, at `at` (epoch seconds): the same path quiet hours take."""
     store_ = services.store
     now = store_.now() if now is None else now
     job = jobs.get_job(job_id, services=services)
     if job is None:
-        return None, {"id": "no such job"}
+        return None, {"id": FieldError("id", ErrorCode.NO_SUCH_JOB)}
     if job.status not in (JobStatus.DRAFT, JobStatus.SCHEDULED):
-        return job, {"schedule_at": "not_draft"}
+        return job, {"schedule_at": FieldError("schedule_at", ErrorCode.SCHEDULE_NOT_DRAFT)}
     if problem := schedule_problem(at, now, job.deadline):
         return job, {"schedule_at": problem}
     assert at is not None
@@ -122,7 +123,7 @@ def progress(job: Job, stats: dict[str, Any]) -> dict[str, Any]:
         return round(100 * n / matched, 2) if matched else 0.0
 
     reasons = sorted(stats.get("failures_by_reason", {}).items(), key=lambda kv: -kv[1])
-    currency = current_app.config.get("SMS_CURRENCY", "XOF")
+    currency = current_settings().sms_currency
     return {
         "status": status.value,
         "status_label": _(STATUS_LABELS.get(status, status.value)),

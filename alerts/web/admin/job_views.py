@@ -9,12 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from alerts.domain.errors import FieldErrors
 from alerts.jobs import lifecycle as jobs
 from alerts.jobs.lifecycle import FINAL, Job, JobStatus
-from alerts.services import current_services
+from alerts.services import current_services, current_settings
 from alerts.web.admin.core import audit, bp, current_account, store
 from alerts.web.admin.forms import ConfirmForm, JobForm, ScheduleForm, choice
 from alerts.web.admin.job_preview import (
@@ -23,7 +24,6 @@ from alerts.web.admin.job_preview import (
     _reference,
     _tz,
     form_payload,
-    french,
     preview,
 )
 from alerts.web.admin.job_status import (
@@ -38,6 +38,7 @@ from alerts.web.admin.job_status import (
     timeline,
 )
 from messages.compose import count_segments
+from messages.errors import french
 
 # -- views ---------------------------------------------------------------------------------
 
@@ -67,7 +68,7 @@ def _render_form(form: JobForm, status: int = 200, preview_data: dict | None = N
         chosen_regions=set(form.regions.data or []),
         preview=preview_data or preview(form_payload(request.form if request.method == "POST"
                                                      else _form_as_multidict(form))),
-        quiet_hours=current_app.config.get("QUIET_HOURS", ""),
+        quiet_hours=current_settings().quiet_hours,
         schedule_min=schedule_min(_tz(), store().now()),
         doubts=imported.get("doubts", {}),
         imported=imported.get("imported", False),
@@ -107,10 +108,10 @@ def _prefill(form: JobForm, job: Job) -> None:
 _FIELD_OF = {"deadline": "deadline_date", "apply": "apply_email", "schedule_at": "schedule_at"}
 
 
-def _show_errors(form: JobForm, errors: dict[str, str]) -> None:
-    for name, message in errors.items():
+def _show_errors(form: JobForm, errors: FieldErrors) -> None:
+    for name, error in errors.items():
         field = getattr(form, _FIELD_OF.get(name, name), None)
-        text = french(message)
+        text = french(error)
         if field is not None and hasattr(field, "errors"):
             field.errors = [*list(field.errors or []), text]
         else:
@@ -159,7 +160,7 @@ def job_new():
                                         now=store().now())
         when = schedule_problem(at, store().now(), draft.deadline if draft else None)
         if when:
-            problems = {**problems, "schedule_at": when}
+            problems = {**problems, when.field: when}
         if problems:
             _show_errors(form, problems)
             return _render_form(form, 400)
@@ -175,15 +176,15 @@ def job_new():
     if action == "schedule" and at is not None:
         _scheduled, problems = schedule(services, job.id, at)
         if problems:  # only a race (the clock or the job moved meanwhile) gets here
-            for message in problems.values():
+            for error in problems.values():
                 flash(_("Offre enregistrée en brouillon, non programmée : %(why)s",
-                        why=french(message)), "error")
+                        why=french(error)), "error")
         else:
             audit("job_scheduled", job=job.id, at=at)
             flash(_("Offre %(code)s programmée.", code=job.code), "success")
     elif errors:
-        for message in errors.values():
-            flash(french(message), "error")
+        for error in errors.values():
+            flash(french(error), "error")
     elif job.status is JobStatus.SCHEDULED:
         flash(_("Heures de silence en cours : les alertes partiront à leur fin."), "info")
     elif job.status is JobStatus.PUBLISHED:
@@ -236,10 +237,10 @@ def job_progress(job_id: str):
                     "timeline": timeline(job)})
 
 
-def _after(job: Job, errors: dict[str, str], done_message: str, action: str):
+def _after(job: Job, errors: FieldErrors, done_message: str, action: str):
     if errors:
-        for message in errors.values():
-            flash(french(message), "error")
+        for error in errors.values():
+            flash(french(error), "error")
     else:
         audit(action, job=job.id, code=job.code)
         flash(done_message, "success")

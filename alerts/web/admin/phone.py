@@ -21,6 +21,7 @@ from flask import (
 
 from alerts.domain.phones import try_normalize
 from alerts.gateways.simulator import ABSENT_SUFFIX
+from alerts.services import current_settings
 from alerts.store import current_store
 from alerts.web.admin.core import current_account, require_login, secure_headers
 
@@ -36,13 +37,15 @@ phone_blueprint = Blueprint(
 #: The number the simulator starts with (a valid Malian mobile number nobody owns).
 DEMO_PHONE = "+22370000001"
 NETWORK_CODE = "61002"
+#: The short code the phone simulator texts when AT_SHORTCODE is not set.
+SIMULATED_SHORTCODE = "BAARA"
 
 
 @phone_blueprint.before_request
 def _phone_guard():
     # Off in production unless SIMULATOR=1, and then for signed-in admins only: the page can
     # send texts to Baara as any number (a poster could otherwise stop or enroll anyone).
-    if current_app.config.get("BAARA_ENV") == "production":
+    if current_settings().production:
         refused = require_login()
         if refused is not None:
             return refused
@@ -72,15 +75,15 @@ def phone_page():
     return render_template(
         "simulator/phone.html",
         phone=phone,
-        ussd_code=current_app.config.get("USSD_CODE", ""),
-        shortcode=current_app.config.get("AT_SHORTCODE") or "BAARA",
+        ussd_code=current_settings().ussd_code,
+        shortcode=current_settings().at_shortcode or SIMULATED_SHORTCODE,
         absent_suffix=ABSENT_SUFFIX,
     )
 
 
 def _forward(path: str, form: dict) -> Response:
     # Through the real webhook, in-process, exactly as Africa's Talking would call it.
-    key = current_app.config.get("WEBHOOK_TOKEN") or ""
+    key = current_settings().webhook_token
     client = current_app.test_client()
     return client.post(path, data=form, query_string={"key": key} if key else None,
                        environ_base={"REMOTE_ADDR": "127.0.0.1"})
@@ -100,7 +103,7 @@ def phone_sms():
         "/sms/incoming",
         {
             "from": phone,
-            "to": current_app.config.get("AT_SHORTCODE") or "BAARA",
+            "to": current_settings().at_shortcode or SIMULATED_SHORTCODE,
             "text": text,
             "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
             "id": f"sim-{uuid.uuid4().hex}",
@@ -120,7 +123,7 @@ def phone_ussd():
     if phone is None:
         return _json_error("Numéro de téléphone invalide.")
     code = str(data.get("code") or "").strip()
-    if code != current_app.config.get("USSD_CODE"):
+    if code != current_settings().ussd_code:
         return jsonify({"text": "Code USSD inconnu.", "end": True})
     session_id = str(data.get("session") or "")[:64] or f"sim-{uuid.uuid4().hex}"
     answer = _forward(

@@ -10,23 +10,10 @@ from alerts.jobs.lifecycle import app_places
 from alerts.sending.outbox import queue_sms
 from alerts.services import current_services
 from alerts.sms import relays
-from alerts.sms.relays import PlacesError, PlacesProblem
 from alerts.web.admin.core import admin_required, audit, bp, store
 from alerts.web.admin.forms import ConfirmForm, RelayForm
 from alerts.web.shapes import relay_json
-from messages.catalog import N_
-
-#: A refused list of places, in French (the API words the same codes in English).
-PLACES_PROBLEMS = {
-    PlacesProblem.EMPTY: N_("Indiquez au moins un district ou une région."),
-    PlacesProblem.TOO_MANY: N_("%(n)s lieux au plus."),
-    PlacesProblem.UNKNOWN: N_("District ou région inconnu : %(name)s"),
-}
-
-
-def places_message(error: PlacesError) -> str:
-    """The French wording of a relay places error, from its code."""
-    return _(PLACES_PROBLEMS[error.code], n=relays.MAX_RELAY_PLACES, name=error.name)
+from messages.errors import french
 
 
 @bp.route("/relays", methods=["GET", "POST"])
@@ -42,7 +29,7 @@ def relays_page():
         if phone is None:
             form.phone.errors.append(_("Numéro invalide."))
         elif error:
-            form.districts.errors.append(places_message(error))
+            form.districts.errors.append(french(error))
         else:
             services = current_services()
             name = (form.name.data or "").strip()

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from flask import (
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -26,7 +25,7 @@ from alerts.domain.phones import try_normalize
 from alerts.domain.subscribers import StoppedBy, Subscriber
 from alerts.jobs.lifecycle import Job
 from alerts.ops import erasure
-from alerts.services import current_services
+from alerts.services import current_services, current_settings
 from alerts.web.admin.core import admin_required, audit, bp, local_time, store
 from alerts.web.admin.forms import ConfirmForm, EraseForm, SearchForm
 from alerts.web.admin.job_preview import reason_label
@@ -78,7 +77,7 @@ def _page(sub: Subscriber, erase_form: EraseForm, status: int = 200):
         alerts=alert_rows(sub.phone),
         stop_form=ConfirmForm(),
         erase_form=erase_form,
-        simulator=current_app.config.get("SIMULATOR"),
+        simulator=current_settings().simulator,
     ), status
 
 
