@@ -215,8 +215,8 @@ def load_settings(
         if name in environ:
             settings[name] = _coerce(name, environ[name], kind)
     for name, value in overrides.items():
-        kind = SETTINGS.get(name)
-        settings[name] = _coerce(name, value, kind) if kind else value
+        known = SETTINGS.get(name)
+        settings[name] = _coerce(name, value, known) if known else value
 
     env = settings["BAARA_ENV"]
     if env not in ("development", "production"):

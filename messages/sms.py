@@ -202,7 +202,7 @@ def offers(lang: str, items: Sequence[str]) -> str:
     """Newest open jobs by code and title: as many as fit in one segment."""
     if not items:
         return compose([_t(OFFERS_NONE, lang)])
-    parts: list[Part] = []
+    parts: list[str] = []
     for count in range(len(items), 0, -1):
         parts.append(_t(OFFERS, lang, items="; ".join(items[:count])))
     head = Part(parts[0], shorter=tuple(parts[1:]), priority=5)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from typing import cast
 
 import alerts.store.keys as keys
 from alerts.store.base import StoreBase
@@ -81,7 +82,8 @@ class OutboxStore(StoreBase):
 
     def overdue_outgoing(self, due_before: float, limit: int = 500) -> list[str]:
         """Ids of replies that should have left before `due_before`, oldest first."""
-        return self.redis.zrangebyscore(keys.OUT_PENDING, "-inf", due_before, start=0, num=limit)
+        due = self.redis.zrangebyscore(keys.OUT_PENDING, "-inf", due_before, start=0, num=limit)
+        return cast(list[str], due)
 
     def forget_pending_outgoing(self, out_id: str) -> None:
         """Take a reply off the pending list (its record is gone or final)."""
@@ -103,7 +105,7 @@ class OutboxStore(StoreBase):
 
     def ref_for_gateway_id(self, gateway_id: str) -> str | None:
         """'out:<id>' or 'alert:<job>:<phone>' for a gateway message id, or None."""
-        return self.redis.get(keys.gateway_ref(gateway_id))
+        return cast(str | None, self.redis.get(keys.gateway_ref(gateway_id)))
 
     def record_simulated(self, message: dict) -> None:
         """Keep a message the simulated gateway accepted, for the phone simulator."""

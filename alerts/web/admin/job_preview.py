@@ -217,7 +217,7 @@ def preview(payload: dict[str, Any], now: float | None = None) -> dict[str, Any]
         audience = {lang.value: n for lang, n in counts.items()}
     price = float(current_app.config.get("SMS_PRICE", 0))
     currency = current_app.config.get("SMS_CURRENCY", "XOF")
-    languages = []
+    languages: list[dict[str, Any]] = []
     total_cost = 0.0
     too_long = ""
     for lang, label in LANGUAGES:
