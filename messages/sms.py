@@ -76,7 +76,6 @@ TOO_MANY = N_("Baara : trop de messages. Réessayez dans quelques minutes.")
 
 WHOLE_REGION = N_("toute la région de {name}")
 WHOLE_MALI = N_("tout le Mali")
-ALL_CATEGORIES = N_("toutes les offres")
 PLACE_AND_CATEGORIES = N_("{places} ({categories})")
 AND_MORE = N_("{first} et {count} autres")
 
@@ -247,7 +246,3 @@ def whole_mali(lang: str) -> str:
     """'tout le Mali': every region."""
     return _t(WHOLE_MALI, lang)
 
-
-def all_categories(lang: str) -> str:
-    """'toutes les offres'."""
-    return _t(ALL_CATEGORIES, lang)

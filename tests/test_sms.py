@@ -858,10 +858,6 @@ def _renders(lang: str) -> Iterator[tuple[str, str]]:
     )
 
 
-def _ids_for(lang: str) -> list[str]:
-    return [name for name, _ in _renders(lang)]
-
-
 @pytest.mark.parametrize("lang", ["fr", "bm"])
 def test_every_reply_is_one_gsm7_segment_in_its_language(lang: str) -> None:
     for name, text in _renders(lang):

@@ -333,9 +333,6 @@ WHO_FILLERS = words_of(
 WHOLE_MALI_ALONE = words_of("tout", "toutes", "tous", "bɛɛ", "yɔrɔ bɛɛ", "all", "partout")
 CODE = re.compile(r"^j-?([0-9a-hj-km-np-z]{3,5})$")
 CODE_PART = re.compile(r"^[0-9a-hj-km-np-z]{3,5}$")
-# Digits and spaces of any script (\d, \s), dashes of any script too: alerts/domain/phones.py makes
-# them ASCII, so a number is one person however it was typed.
-PHONE_LIKE = re.compile(r"(?:\+|00)?\d[\d\s.\-\u2010-\u2015\u2212]{6,16}\d")
 #: Codes are made of 2-9 and letters other than i, l, o (jobs.py), so "12345" is not one.
 BARE_CODE = re.compile(r"^[2-9a-hj-km-np-z]{3,5}$")
 #: Fewest digits in a group of number-like words that reads as a phone number, right or wrong.
