@@ -15,6 +15,10 @@ def words_of(*phrases: str) -> frozenset[str]:
     return frozenset(" ".join(w for w in re.split(r"[\s']+", fold(p)) if w) for p in phrases)
 
 
+# Word lists, packed many phrases a line: `ruff format` would give each its own line and
+# quadruple the module, so it leaves them as written.
+# fmt: off
+
 # -- command vocabularies (folded; multi-word entries are phrases) ----------------------------
 
 STOP_WORDS = words_of(
@@ -340,3 +344,4 @@ PHONE_DIGITS = 5
 PHONE_CHARS = re.compile(r"^[+(]?[0-9oOlI().\-]*[0-9][0-9a-zA-Z().\-]*[,;:]?$")
 INFO_WORDS = words_of("info", "infos", "information", "details", "detail", "détails", "code")
 VOWELS = frozenset("aeuy")
+# fmt: on
