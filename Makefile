@@ -26,8 +26,8 @@ test: install ## every test, against a real redis-server
 
 lint: install ## ruff (rules, then formatting) and mypy, all from the locked dev dependencies
 	@$(VENV)/bin/ruff check .
-	@$(VENV)/bin/ruff format --check .
 	@$(VENV)/bin/mypy
+	@$(VENV)/bin/ruff format --check .
 
 format: install
 	@$(VENV)/bin/ruff format .
