@@ -24,8 +24,9 @@ run: install ## web + worker + private Redis + simulated gateway (Ctrl-C stops a
 test: install ## every test, against a real redis-server
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: install
+lint: install ## ruff (rules, then formatting) and mypy, all from the locked dev dependencies
 	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/mypy
 	@$(VENV)/bin/ruff format --check .
 
 format: install

@@ -151,7 +151,7 @@ def with_sweeper(base: type[Worker] | type[SimpleWorker]) -> type:
     Redis outages instead of exiting."""
 
     class SweepingWorker(base):  # type: ignore[misc, valid-type]
-        sweep: Callable[[], object] | None = None
+        sweep: Callable[[], dict[str, int]] | None = None
         #: Called with the id of a job given up because Redis went away, once it is back.
         on_abandon: Callable[[str], object] | None = None
         sweep_every: float = 10.0
@@ -238,7 +238,7 @@ def with_sweeper(base: type[Worker] | type[SimpleWorker]) -> type:
                 # A long outage lets the worker's key expire: register again to be seen.
                 if not self.connection.hexists(self.key, "birth"):
                     self.register_birth()
-            except (*REDIS_DOWN, ValueError) as again:
+            except REDIS_DOWN + (ValueError,) as again:
                 log.warning("worker %s: not registered again: %s", self.name, again)
 
         def bootstrap(self, *args: Any, **kwargs: Any) -> None:

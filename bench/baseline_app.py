@@ -8,6 +8,7 @@ as a share of it.
 from __future__ import annotations
 
 import os
+from typing import cast
 
 import redis
 from flask import Flask, Response, request
@@ -20,7 +21,7 @@ _redis = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:637
 @app.post("/ussd")
 def ussd() -> Response:
     """Read the form as the menu does, make one Redis round trip, answer a CON screen."""
-    seen = _redis.get(f"bench:{request.form.get('sessionId', '')}")
+    seen = cast(str | None, _redis.get(f"bench:{request.form.get('sessionId', '')}"))
     return Response(f"CON ok {seen or ''}", mimetype="text/plain")
 
 

@@ -30,6 +30,7 @@ import urllib.request
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as a script: make `alerts` importable
@@ -57,7 +58,7 @@ def barrier(key: str, timeout: float = 120.0) -> str:
     store = services.store
     store.redis.rpush(f"{key}:ready", os.getpid())
     popped = store.redis.blpop([f"{key}:go"], timeout=timeout)
-    message = popped[1] if popped else "go"
+    message = cast(str, popped[1]) if popped else "go"  # the store's client decodes replies
     if message.startswith("after:"):
         job_id = message.split(":", 1)[1]
         alerts = services.queue("alerts")
@@ -122,6 +123,7 @@ def make_subscribers(ref, start: int, count: int, kind: str):
         phone = f"+2236{start + i:07d}"
         lang = Language.BM if i % 4 == 0 else Language.FR
         k = i % 10
+        subs: tuple[Subscription, ...]
         if kind == "sikasso":  # the 100k run: posted to the whole Sikasso region, nurses
             d = sikasso[i % len(sikasso)]
             if k < 5:

@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as a script: make `alerts` importable
     sys.path.insert(0, str(ROOT))
 
+from alerts.ops.devstack import start_redis  # noqa: E402
 from bench.processes import Processes, free_port  # noqa: E402
 from bench.ussd import start_gunicorn  # noqa: E402
 from tests.loopback_at import LoopbackAT  # noqa: E402
@@ -109,8 +110,6 @@ class Stack:
     """Redis, gunicorn and workers for one phase, on top of the shared loopback AT."""
 
     def __init__(self, folder: Path, at: LoopbackAT, workers: int, **settings: str) -> None:
-        from alerts.devstack import start_redis
-
         self.procs = Processes()
         redis_port, self.port = free_port(), free_port()
         self.procs.procs.append(start_redis(folder / "redis", redis_port))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -190,7 +190,7 @@ def _rows(data: dict[str, Any], section: str, filename: str) -> list[dict[str, A
     return rows
 
 
-def _check_row(row: dict[str, Any], fields: dict[str, type], kind: str, filename: str) -> None:
+def _check_row(row: dict[str, Any], fields: Mapping[str, type], kind: str, filename: str) -> None:
     label = f"{kind} {row.get('slug')!r}"
     if set(row) != set(fields):
         missing = sorted(set(fields) - set(row))
@@ -199,18 +199,18 @@ def _check_row(row: dict[str, Any], fields: dict[str, type], kind: str, filename
             f"{label} in {filename}: missing fields {missing}, unknown fields {extra}"
         )
     for field, typ in fields.items():
-        value = row[field]
+        value: Any = row[field]
         # YAML turns bare no/yes/on/off into booleans and 1 into an int: reject, don't coerce.
         if not isinstance(value, typ):
             raise ReferenceDataError(
                 f"{label} in {filename}: {field} must be {typ.__name__}, "
                 f"got {type(value).__name__} {value!r}"
             )
-        if typ is list and not all(isinstance(v, str) and v.strip() for v in value):
+        if isinstance(value, list) and not all(isinstance(v, str) and v.strip() for v in value):
             raise ReferenceDataError(
                 f"{label} in {filename}: every entry of {field} must be a non-empty string"
             )
-        if typ is str and not value.strip():
+        if isinstance(value, str) and not value.strip():
             raise ReferenceDataError(f"{label} in {filename}: {field} is empty")
     if not _SLUG.match(row["slug"]):
         raise ReferenceDataError(f"{label} in {filename}: slug must be lowercase ascii kebab-case")

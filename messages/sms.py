@@ -76,7 +76,6 @@ TOO_MANY = N_("Baara : trop de messages. Réessayez dans quelques minutes.")
 
 WHOLE_REGION = N_("toute la région de {name}")
 WHOLE_MALI = N_("tout le Mali")
-ALL_CATEGORIES = N_("toutes les offres")
 PLACE_AND_CATEGORIES = N_("{places} ({categories})")
 AND_MORE = N_("{first} et {count} autres")
 
@@ -202,7 +201,7 @@ def offers(lang: str, items: Sequence[str]) -> str:
     """Newest open jobs by code and title: as many as fit in one segment."""
     if not items:
         return compose([_t(OFFERS_NONE, lang)])
-    parts: list[Part] = []
+    parts: list[str] = []
     for count in range(len(items), 0, -1):
         parts.append(_t(OFFERS, lang, items="; ".join(items[:count])))
     head = Part(parts[0], shorter=tuple(parts[1:]), priority=5)
@@ -247,7 +246,3 @@ def whole_mali(lang: str) -> str:
     """'tout le Mali': every region."""
     return _t(WHOLE_MALI, lang)
 
-
-def all_categories(lang: str) -> str:
-    """'toutes les offres'."""
-    return _t(ALL_CATEGORIES, lang)

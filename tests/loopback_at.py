@@ -150,7 +150,7 @@ class LoopbackAT:
                                       "headers": dict(request.headers), "arrived": time.time()})
                 canned = self.canned.popleft() if self.canned else None
             if canned is None:
-                return to_response(*self.sim.handle(request.form, request.headers))
+                return to_response(*self.sim.handle(request.form, dict(request.headers)))
             if self.delay > 0:
                 time.sleep(self.delay)
             status, content_type, body = canned

@@ -12,19 +12,11 @@ from alerts.sms import abuse
 from alerts.store import VERDICTS, Store
 from messages import sms as texts
 from tests.conftest import change_settings
+from tests.support.drivers import sms
 
 PHONE = "+22376123456"
 SOON = (date.today() + timedelta(days=20)).isoformat()
 _ids = itertools.count(1)
-
-
-def sms(client, text: str, phone: str = PHONE):
-    response = client.post("/sms/incoming", data={
-        "from": phone, "to": "38422", "text": text, "date": "2026-11-23 10:00:00",
-        "id": f"abuse-{next(_ids)}",
-    })
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return response.get_json()
 
 
 class Clock:
@@ -91,11 +83,11 @@ def test_flooding_number_is_answered_once_then_ignored(app, client, at_server):
     limit = services_of(app).settings.sms_rate_limit
     assert limit == 10
     for _ in range(limit):
-        assert sms(client, "AIDE")["status"] == "accepted"
+        assert sms(client, PHONE, "AIDE").json["status"] == "accepted"
     assert len(at_server.messages_to(PHONE)) == limit
-    assert sms(client, "AIDE") == {"status": "ignored"}
+    assert sms(client, PHONE, "AIDE").json == {"status": "ignored"}
     for _ in range(5):
-        assert sms(client, "NIONO") == {"status": "ignored"}
+        assert sms(client, PHONE, "NIONO").json == {"status": "ignored"}
     got = [m["message"] for m in at_server.messages_to(PHONE)]
     assert len(got) == limit + 1
     assert got[-1] == texts.too_many("fr")
@@ -105,7 +97,7 @@ def test_flooding_number_is_answered_once_then_ignored(app, client, at_server):
     store.redis.delete(f"muted:sms:{PHONE}")
     for key in store.redis.scan_iter(f"rate:sms:{PHONE}:*"):
         store.redis.delete(key)
-    assert sms(client, "NIONO")["status"] == "accepted"
+    assert sms(client, PHONE, "NIONO").json["status"] == "accepted"
     assert store.get_subscriber(PHONE) is not None
 
 
@@ -116,17 +108,17 @@ def test_too_many_answer_in_bamanankan_and_fits_one_sms(app, client, at_server):
         text = texts.too_many(lang)
         assert is_gsm7(text) and count_segments(text).segments == 1
     assert texts.too_many("bm") != texts.too_many("fr")
-    sms(client, "LANGUE BM")
+    sms(client, PHONE, "LANGUE BM")
     change_settings(app, SMS_RATE_LIMIT=1)
-    sms(client, "AIDE")
+    sms(client, PHONE, "AIDE")
     assert at_server.messages_to(PHONE)[-1]["message"] == texts.too_many("bm")
 
 
 def test_a_stopped_number_gets_no_flood_answer(app, client, at_server):
-    sms(client, "STOP")
+    sms(client, PHONE, "STOP")
     before = len(at_server.messages_to(PHONE))
     change_settings(app, SMS_RATE_LIMIT=1)
-    sms(client, "AIDE")
+    sms(client, PHONE, "AIDE")
     assert len(at_server.messages_to(PHONE)) == before
 
 
@@ -167,7 +159,7 @@ def test_an_outsider_can_only_ever_get_answers_itself(app, client, at_server, ap
     at_server.clear()
     change_settings(app, SMS_RATE_LIMIT=0)  # this test is about content, not volume
     for text in TRICKY:
-        sms(client, text, OUTSIDER)
+        sms(client, OUTSIDER, text)
     recipients = {m["to"] for m in at_server.messages}
     assert recipients == {OUTSIDER}
     assert len(at_server.messages_to(OUTSIDER)) >= len(TRICKY) - 2

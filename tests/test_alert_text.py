@@ -27,6 +27,7 @@ from messages import alert
 from messages import ussd as ussd_texts
 from messages.compose import count_segments, is_gsm7, to_gsm7
 from tests.fixtures.seed_jobs import SEEDS, seed_job
+from tests.support.drivers import call, sms
 from tests.test_admin import ADMIN, job_form, login, make_account, token
 
 BAMAKO = ZoneInfo("Africa/Bamako")
@@ -355,44 +356,13 @@ OWN = {
 }
 
 
-def sms(client, at_server, text: str, phone: str = PHONE) -> str:
+def reply_to(client, at_server, phone: str, text: str) -> str:
     """Send one SMS to the webhook; the one reply it produced."""
     before = len(at_server.messages_to(phone))
-    response = client.post(
-        "/sms/incoming",
-        data={
-            "from": phone,
-            "to": "36030",
-            "text": text,
-            "date": "2026-05-03T06:04:45Z",
-            "id": f"ATXid_alert_{text}_{before}",
-            "linkId": "",
-            "networkCode": "61001",
-        },
-    )
-    assert response.status_code == 200
+    sms(client, phone, text, date="2026-05-03T06:04:45Z", linkId="")
     after = at_server.messages_to(phone)
     assert len(after) == before + 1, after[before:]
     return after[-1]["message"]
-
-
-def ussd(client, *answers: str, phone: str = PHONE) -> list[str]:
-    """A USSD call answering each screen in turn; every screen's body."""
-    bodies = []
-    for n in range(len(answers) + 1):
-        response = client.post(
-            "/ussd",
-            data={
-                "sessionId": "alert-text",
-                "serviceCode": "*384*22#",
-                "phoneNumber": phone,
-                "networkCode": "61001",
-                "text": "*".join(answers[:n]),
-            },
-        )
-        assert response.status_code == 200
-        bodies.append(response.get_data(as_text=True))
-    return bodies
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -412,13 +382,13 @@ def test_one_title_everywhere_and_own_district_first(
     (sent,) = [m["message"] for m in at_server.messages_to(PHONE)]
     assert f" {title} - " in sent and f"INFO {code}" in sent
 
-    offers = sms(client, at_server, "OFFRES")
+    offers = reply_to(client, at_server, PHONE, "OFFRES")
     assert f"{code} {title}, {own}" in offers, offers
-    info = sms(client, at_server, f"INFO {code}")
+    info = reply_to(client, at_server, PHONE, f"INFO {code}")
     assert info.startswith(f"{code} {title} - "), info
     assert count_segments(info).segments <= 2
 
-    home, jobs_list, detail = ussd(client, "3", "1")
+    home, jobs_list, detail = call(client, "alert-text", PHONE, "3", "1")
     label = f"{title}, {own}"
     assert f"1 {label if len(label) <= ussd_texts.OPTION_CHARS else title}\n" in jobs_list
     assert detail.startswith(f"CON {code} {title} - "), detail

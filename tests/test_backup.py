@@ -20,6 +20,7 @@ from alerts.store import BackupError, Language, MatchPlace, Store
 from app import create_app
 from config.reference import default_reference
 from tests.conftest import RedisServer
+from tests.support.drivers import sms
 
 SOON = (date.today() + timedelta(days=20)).isoformat()
 PEOPLE = {
@@ -28,15 +29,6 @@ PEOPLE = {
     "+22376000013": "n b'a fɛ baara sɔrɔ Kati",
 }
 RELAY, TARGET = "+22376000021", "+22376000022"
-_ids = itertools.count(1)
-
-
-def sms(client, phone: str, text: str) -> None:
-    response = client.post("/sms/incoming", data={
-        "from": phone, "to": "38422", "text": text, "date": "2026-11-23 10:00:00",
-        "id": f"bk-{next(_ids)}",
-    })
-    assert response.status_code == 200
 
 
 @pytest.fixture()

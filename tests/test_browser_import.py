@@ -47,8 +47,11 @@ def test_paste_a_notice_and_the_form_fills_itself(stack: LiveStack, page: Page) 
         assert page.console_errors == []  # type: ignore[attr-defined]
 
 
-def test_upload_flags_unsure_fields_then_saves_a_draft(stack: LiveStack, page: Page,  # noqa: F811
-                                                       tmp_path) -> None:
+def test_upload_flags_unsure_fields_then_saves_a_draft(
+    stack: LiveStack,  # noqa: F811
+    page: Page,  # noqa: F811
+    tmp_path,
+) -> None:
     notice = ("Avis de recrutement\n\nNous recrutons un chauffeur pour nos activités. "
               "Envoyez votre CV à recrutement@exemple.org.")
     path = tmp_path / "annonce.docx"

@@ -10,7 +10,6 @@ key word the reply must carry (a place name, "STOP").
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 from urllib.parse import quote
@@ -29,22 +28,13 @@ from messages import ussd as ussd_texts
 from messages.catalog import gettext
 from messages.compose import count_segments, is_gsm7, to_gsm7
 from tests.conftest import change_settings
+from tests.support.drivers import sms
 from tests.test_sms import fragments, is_reply
 from tests.test_ussd import call
 
 PHONE = "+22376123456"
 RELAY, TARGET = "+22376000001", "+22376000002"
-_ids = itertools.count(1)
 ALL_REGIONS = {f"r:{r}:*" for r in default_reference().regions}
-
-
-def incoming(client, text: str, phone: str = PHONE) -> dict:
-    response = client.post("/sms/incoming", data={
-        "from": phone, "to": "38422", "text": text, "date": "2026-11-23 10:00:00",
-        "id": f"conv-{next(_ids)}",
-    })
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return response.get_json()
 
 
 def replies(at_server, phone: str = PHONE) -> list[str]:
@@ -54,7 +44,7 @@ def replies(at_server, phone: str = PHONE) -> list[str]:
 def send(client, at_server, text: str, phone: str = PHONE) -> str | None:
     """Send one text; the one reply it produced (one GSM-7 segment), or None for silence."""
     before = len(replies(at_server, phone))
-    incoming(client, text, phone)
+    sms(client, phone, text)
     after = replies(at_server, phone)
     assert len(after) - before <= 1, after[before:]
     if len(after) == before:
@@ -156,8 +146,8 @@ def test_stop_wins_while_muted_by_flood_control(app, client, at_server, api_head
     send(client, at_server, "Niono")
     send(client, at_server, "AIDE")
     assert replied(send(client, at_server, "AIDE"), texts.TOO_MANY, "fr")
-    assert incoming(client, "LISTE") == {"status": "ignored"}  # muted
-    assert incoming(client, text) == {"status": "accepted"}
+    assert sms(client, PHONE, "LISTE").json == {"status": "ignored"}  # muted
+    assert sms(client, PHONE, text).json == {"status": "accepted"}
     assert replied(replies(at_server)[-1], texts.STOPPED, "fr")
     assert state(client, api_headers)[0] == "stopped"
 
@@ -168,14 +158,14 @@ def test_start_gets_through_flood_control_a_few_times(app, client, at_server, ap
     change_settings(app, SMS_RATE_LIMIT=1)
     send(client, at_server, "Niono")
     assert replied(send(client, at_server, "AIDE"), texts.TOO_MANY, "fr")
-    assert incoming(client, "STOP") == {"status": "accepted"}
-    assert incoming(client, text) == {"status": "accepted"}
+    assert sms(client, PHONE, "STOP").json == {"status": "accepted"}
+    assert sms(client, PHONE, text).json == {"status": "accepted"}
     assert state(client, api_headers) == ("active", {"d:niono:*"})
     # STOP/START ping-pong cannot buy replies without end: START is let through 3 times.
     verdicts = []
     for _ in range(3):
-        incoming(client, "STOP")
-        verdicts.append(incoming(client, "START")["status"])
+        sms(client, PHONE, "STOP")
+        verdicts.append(sms(client, PHONE, "START").json["status"])
     assert verdicts == ["accepted", "accepted", "ignored"]
 
 
@@ -184,7 +174,7 @@ def test_a_flood_of_partial_stops_buys_a_bounded_number_of_replies(app, client, 
     change_settings(app, SMS_RATE_LIMIT=1)
     send(client, at_server, "Niono Kati")
     assert replied(send(client, at_server, "AIDE"), texts.TOO_MANY, "fr")
-    verdicts = [incoming(client, "STOP MACINA")["status"] for _ in range(12)]
+    verdicts = [sms(client, PHONE, "STOP MACINA").json["status"] for _ in range(12)]
     assert verdicts == ["accepted"] * 10 + ["ignored"] * 2
     assert len(replies(at_server)) == 2 + 10
     assert state(client, api_headers) == ("active", {"d:niono:*", "d:kati:*"})
@@ -194,7 +184,7 @@ def test_a_flood_of_partial_stops_buys_a_bounded_number_of_replies(app, client, 
 def test_stop_wins_in_a_relay_consent(app, client, at_server, api_headers, text, lang) -> None:
     store: Store = app.extensions["baara"].store
     relays.approve(store, default_reference(), RELAY, ["niono"])
-    incoming(client, "INSCRIRE 76 00 00 02 NIONO", phone=RELAY)
+    sms(client, RELAY, "INSCRIRE 76 00 00 02 NIONO")
     assert len(replies(at_server, TARGET)) == 1  # the question
     reply = send(client, at_server, text, phone=TARGET)
     # A stranger is answered in the language the words are in (French when they don't say).
@@ -371,7 +361,7 @@ def job_code(client, api_headers) -> str:
 def test_code_without_its_j(client, at_server, job_code, template) -> None:
     digits = job_code[1:]
     before = len(replies(at_server))
-    incoming(client, template.format(digits=digits))
+    sms(client, PHONE, template.format(digits=digits))
     got = replies(at_server)[before:]
     assert len(got) == 1 and job_code in got[0] and "Infirmier" in got[0], got
     assert count_segments(got[0]).segments <= 2
@@ -440,7 +430,7 @@ def test_the_consent_sms_names_the_relay_as_people_know_it(
     client, at_server, store, name, shown
 ) -> None:
     relays.approve(store, default_reference(), RELAY, ["niono"], name=name or None)
-    incoming(client, "INSCRIRE 76 00 00 02 NIONO MOBILISATEUR", phone=RELAY)
+    sms(client, RELAY, "INSCRIRE 76 00 00 02 NIONO MOBILISATEUR")
     (question,) = replies(at_server, TARGET)
     assert shown in question and "+223" not in question
     assert is_gsm7(question) and count_segments(question).segments <= 2
@@ -472,7 +462,7 @@ def test_a_relay_name_too_long_for_the_answer_gives_way_to_the_number(
 ) -> None:
     relays.approve(store, default_reference(), RELAY, ["niono"], name="Moussa Diarra, ASC du "
                    "CSCom de Siribala")
-    incoming(client, "INSCRIRE 76 00 00 02 NIONO", phone=RELAY)
+    sms(client, RELAY, "INSCRIRE 76 00 00 02 NIONO")
     reply = send(client, at_server, "c'est qui ?" if lang == "fr" else "jɔn don?", phone=TARGET)
     assert replied(reply, relay_texts.CONSENT_WHO, lang) and "76 00 00 01" in reply, reply
 
@@ -482,7 +472,7 @@ def test_a_target_asking_who_it_is_is_told(
     client, at_server, api_headers, store, text, lang
 ) -> None:
     relays.approve(store, default_reference(), RELAY, ["niono"], name="Awa Traoré")
-    incoming(client, "INSCRIRE 76 00 00 02 NIONO", phone=RELAY)
+    sms(client, RELAY, "INSCRIRE 76 00 00 02 NIONO")
     reply = send(client, at_server, text, phone=TARGET)
     assert replied(reply, relay_texts.CONSENT_WHO, lang), reply
     assert "Awa Traoré" in reply and "76 00 00 01" in reply
@@ -496,7 +486,7 @@ def test_a_target_asking_who_it_is_is_told(
 def test_a_refusal_gets_one_short_acknowledgement(
     client, at_server, api_headers, store, relay, text, lang
 ) -> None:
-    incoming(client, "INSCRIRE 76 00 00 02 NIONO", phone=RELAY)
+    sms(client, RELAY, "INSCRIRE 76 00 00 02 NIONO")
     reply = send(client, at_server, text, phone=TARGET)
     assert replied(reply, relay_texts.CONSENT_DECLINED, lang), reply
     assert len(reply) <= 60

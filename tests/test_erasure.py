@@ -8,7 +8,6 @@ inbox, simulated SMS) and then reads the whole database with tests/traces.py.
 
 from __future__ import annotations
 
-import itertools
 from datetime import date, timedelta
 from urllib.parse import quote
 
@@ -22,6 +21,7 @@ from alerts.store import Language
 from alerts.web import accounts
 from config.reference import default_reference
 from tests.conftest import work
+from tests.support.drivers import deliver, sms, ussd
 from tests.test_admin import login, make_account, token
 from tests.traces import mentions, national_digits, number_traces
 
@@ -30,7 +30,6 @@ RELAY, RELAY2 = "+22376000021", "+22376000031"
 OTHER = "+22366000041"
 ADMIN = ("admin@ngo.ml", "admin-password-1")
 SOON = (date.today() + timedelta(days=20)).isoformat()
-_ids = itertools.count(1)
 
 #: What the person texts, per language: the same life in French and in Bamanankan.
 SPEECH = {
@@ -52,35 +51,10 @@ def app(redis, redis_server, at_server):
         yield application
 
 
-def sms(client, phone: str, text: str) -> None:
-    response = client.post("/sms/incoming", data={
-        "from": phone, "to": "38422", "text": text, "date": "2026-11-23 10:00:00",
-        "id": f"ATXid_erase_{next(_ids)}",
-    })
-    assert response.status_code == 200, response.get_data(as_text=True)
-
-
 def talk(client, phone: str, text: str) -> None:
     """An SMS, answered by the worker."""
     sms(client, phone, text)
     work()
-
-
-def ussd(client, session: str, text: str) -> str:
-    response = client.post("/ussd", data={
-        "sessionId": session, "serviceCode": "*384*22#", "phoneNumber": TARGET,
-        "networkCode": "61001", "text": text,
-    })
-    assert response.status_code == 200
-    return response.get_data(as_text=True)
-
-
-def deliver(client, message: dict) -> None:
-    response = client.post("/sms/delivery", data={
-        "id": message["id"], "status": "Success", "phoneNumber": message["to"],
-        "networkCode": "61001",
-    })
-    assert response.status_code == 200
 
 
 def seed_a_life(app, client, at_server, api_headers, lang: str) -> dict:
@@ -111,8 +85,8 @@ def seed_a_life(app, client, at_server, api_headers, lang: str) -> dict:
     talk(client, TARGET, f"INFO {code}")
     for message in at_server.messages_to(TARGET):
         deliver(client, message)
-    ussd(client, "erase-s1", "")
-    ussd(client, "erase-s1", "1")
+    ussd(client, "erase-s1", TARGET, "")
+    ussd(client, "erase-s1", TARGET, "1")
     # An admin stops the number (audited with the full number), the person starts again.
     make_account(*ADMIN)
     admin = app.test_client()

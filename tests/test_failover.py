@@ -21,7 +21,8 @@ from alerts.services import current_services, redis_clients, sentinel_addresses
 from alerts.store import Language
 from config.settings import ConfigError, load_settings
 from tests.sentinel_stack import MASTER, SentinelStack
-from tests.test_fanout_faults import Workers, wait_for
+from tests.support.drivers import wait_for
+from tests.test_fanout_faults import Workers
 from tests.test_outage import logs, probe_ran, schedule_probe, workers_up
 
 _ids = itertools.count()

@@ -25,6 +25,7 @@ from config.reference import default_reference
 from messages.compose import count_segments, is_gsm7
 from tests.conftest import app_config, change_settings, work
 from tests.fixtures.seed_jobs import REACHES, SEEDS, seed_job
+from tests.support.drivers import deliver
 
 REF = default_reference()
 SOON = (date.today() + timedelta(days=20)).isoformat()
@@ -152,15 +153,6 @@ def test_each_seed_posting_reaches_its_districts(client, api_headers, store, at_
 # -- figures and delivery reports -----------------------------------------------------------
 
 
-def delivery(client, message: dict, status: str, reason: str = ""):
-    data = {"id": message["id"], "status": status, "phoneNumber": message["to"],
-            "networkCode": "61001"}
-    if reason:
-        data["failureReason"] = reason
-    resp = client.post("/sms/delivery", data=data)
-    assert resp.status_code == 200, resp.get_data(as_text=True)
-
-
 def test_figures_match_the_gateway_and_delivery_reports(client, api_headers, store, at_server):
     phones = [f"+2237650{i:04d}" for i in range(6)]
     for phone in phones:
@@ -169,13 +161,13 @@ def test_figures_match_the_gateway_and_delivery_reports(client, api_headers, sto
     posted = publish(client, api_headers)
     assert set(received(at_server)) == set(phones[:5])
     by_phone = {m["to"]: m for m in at_server.messages}
-    delivery(client, by_phone[phones[0]], "Success")
-    delivery(client, by_phone[phones[0]], "Success")  # AT retries its callbacks
-    delivery(client, by_phone[phones[1]], "Buffered")
-    delivery(client, by_phone[phones[1]], "Success")
-    delivery(client, by_phone[phones[2]], "Failed", "AbsentSubscriber")
-    delivery(client, by_phone[phones[2]], "Success")  # late and contradictory: ignored
-    delivery(client, by_phone[phones[3]], "Sent")
+    deliver(client, by_phone[phones[0]], "Success")
+    deliver(client, by_phone[phones[0]], "Success")  # AT retries its callbacks
+    deliver(client, by_phone[phones[1]], "Buffered")
+    deliver(client, by_phone[phones[1]], "Success")
+    deliver(client, by_phone[phones[2]], "Failed", "AbsentSubscriber")
+    deliver(client, by_phone[phones[2]], "Success")  # late and contradictory: ignored
+    deliver(client, by_phone[phones[3]], "Sent")
     figures = stats(client, api_headers, posted["id"])
     assert {k: figures[k] for k in ("matched", "queued", "sent", "delivered", "failed")} == {
         "matched": 6, "queued": 0, "sent": 5, "delivered": 2, "failed": 2,

@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
@@ -23,6 +22,7 @@ from alerts.jobs import lifecycle as jobs
 from alerts.services import current_services
 from alerts.store import Subscriber, Subscription
 from tests.conftest import ROOT, change_settings
+from tests.support.drivers import wait_for
 
 SOON = (date.today() + timedelta(days=20)).isoformat()
 LEASE = 2  # seconds: how soon a dead worker's batch is given to another one
@@ -34,15 +34,6 @@ def posting() -> dict:
         "districts": ["Niono"], "positions": 3, "deadline": f"{SOON}T17:00",
         "apply": "recrutement@mali.alima.ngo", "publish": True,
     }
-
-
-def wait_for(check, timeout: float, what: str, step: float = 0.05) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(step)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 class Workers:

@@ -15,6 +15,7 @@ from alerts.store import Language, StoppedBy, Subscription, current_store
 from alerts.web import accounts
 from app import create_app
 from tests.conftest import PRODUCTION_SECRETS, RedisServer, app_config
+from tests.support.drivers import sms
 from tests.test_admin import ADMIN, POSTER, login, make_account, token
 from tests.test_fanout import posting
 
@@ -26,8 +27,7 @@ SIM_AT = "/simulator/at/version1/messaging"
 
 
 def _reply_to_a(client, at_server) -> str:
-    client.post("/sms/incoming", data={"from": A, "to": "38422", "text": "NIONO",
-                                       "date": "2026-11-23 10:00:00", "id": "dr-1"})
+    sms(client, A, "NIONO", at_id="dr-1")
     (sent,) = at_server.messages_to(A)
     return sent["id"]
 

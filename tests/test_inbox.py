@@ -6,7 +6,6 @@ SimpleWorker runs them, so what the webhook alone did can be seen before the wor
 
 from __future__ import annotations
 
-import itertools
 import json
 
 import pytest
@@ -16,10 +15,10 @@ from alerts.sms import inbox
 from alerts.store import INBOX, INBOX_BUSY, INBOX_DEAD, INBOX_LEASE, SEEN_KEEP
 from messages import sms as texts
 from tests.conftest import change_settings, work
+from tests.support.drivers import sms
 
 PHONE = "+22376123456"
 OTHER = "+22366554433"
-_ids = itertools.count()
 
 
 @pytest.fixture()
@@ -33,15 +32,6 @@ def app(redis, redis_server, at_server):
         yield application
 
 
-def sms(client, text: str, phone: str = PHONE, at_id: str | None = None) -> dict:
-    response = client.post("/sms/incoming", data={
-        "from": phone, "to": "36030", "text": text, "date": "2026-11-23 10:00:00",
-        "id": at_id or f"ATXid_inbox_{next(_ids)}",
-    })
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return response.json
-
-
 def replies(at_server, phone: str = PHONE) -> list[str]:
     return [m["message"] for m in at_server.messages_to(phone)]
 
@@ -53,8 +43,8 @@ def drainers() -> list:
 
 def test_the_webhook_only_acknowledges_and_one_drainer_answers_all(app, client, at_server,
                                                                    redis):
-    assert sms(client, "Niono") == {"status": "accepted"}
-    assert sms(client, "Kati", phone=OTHER) == {"status": "accepted"}
+    assert sms(client, PHONE, "Niono").json == {"status": "accepted"}
+    assert sms(client, OTHER, "Kati").json == {"status": "accepted"}
     assert redis.llen(INBOX) == 2
     assert replies(at_server) == []  # nothing understood or sent by the webhook
     assert current_services().store.get_subscriber(PHONE) is None
@@ -66,7 +56,7 @@ def test_the_webhook_only_acknowledges_and_one_drainer_answers_all(app, client, 
     assert current_services().store.get_subscriber(PHONE).subscriptions
     assert (redis.llen(INBOX), redis.llen(INBOX_BUSY), redis.exists(INBOX_LEASE)) == (0, 0, 0)
     # Once the drainer has let go, the next message starts a new one.
-    sms(client, "AIDE")
+    sms(client, PHONE, "AIDE")
     assert len(drainers()) == 1
     work()
     assert len(replies(at_server)) == 2
@@ -74,7 +64,7 @@ def test_the_webhook_only_acknowledges_and_one_drainer_answers_all(app, client, 
 
 def test_messages_from_one_number_are_handled_in_order(app, client, at_server, api_headers):
     for text in ("Niono", "Kati", "STOP"):
-        sms(client, text)
+        sms(client, PHONE, text)
     work()
     got = client.get(f"/api/subscribers/{PHONE}", headers=api_headers).json
     assert got["status"] == "stopped"
@@ -88,7 +78,7 @@ def test_a_long_backlog_is_handed_over_to_fresh_jobs(app, client, at_server, red
     monkeypatch.setattr(inbox, "DRAIN_MESSAGES", 3)
     phones = [f"+2237600{n:04d}" for n in range(8)]
     for phone in phones:
-        sms(client, "Niono", phone=phone)
+        sms(client, phone, "Niono")
     assert len(drainers()) == 1
     work()  # 3 + 3 + 2: each job enqueues its successor with the lease
     assert all(len(replies(at_server, p)) == 1 for p in phones)
@@ -97,7 +87,7 @@ def test_a_long_backlog_is_handed_over_to_fresh_jobs(app, client, at_server, red
 
 def test_a_dead_drainers_message_is_answered_once_by_the_next(app, client, at_server, redis):
     services = current_services()
-    sms(client, "Niono")
+    sms(client, PHONE, "Niono")
     token = redis.get(INBOX_LEASE)
     # A drainer takes the message, handles it (its reply is queued), then dies before
     # marking it done: the item stays in busy and the lease expires.
@@ -117,7 +107,7 @@ def test_a_dead_drainers_message_is_answered_once_by_the_next(app, client, at_se
 
 
 def test_a_drainer_that_lost_its_lease_stops(app, client, at_server, redis):
-    sms(client, "Niono")
+    sms(client, PHONE, "Niono")
     redis.set(INBOX_LEASE, "someone-else")
     assert inbox.drain(current_services(), drainers()[0].id) == 0
     assert redis.llen(INBOX) == 1  # left for the lease holder
@@ -128,8 +118,8 @@ def test_a_message_that_breaks_the_handler_is_set_aside(app, client, at_server, 
     def broken(*args, **kwargs):
         raise ValueError("bug")
 
-    sms(client, "Niono")
-    sms(client, "Kati", phone=OTHER)
+    sms(client, PHONE, "Niono")
+    sms(client, OTHER, "Kati")
     monkeypatch.setattr(inbox, "respond", broken)
     real_handle = inbox.handle
 
@@ -151,7 +141,7 @@ def test_storage_trouble_leaves_the_message_for_the_next_drainer(app, client, at
                                                                  redis, monkeypatch):
     import redis as redis_lib
 
-    sms(client, "Niono")
+    sms(client, PHONE, "Niono")
 
     def down(*args, **kwargs):
         raise redis_lib.ConnectionError("gone")
@@ -168,8 +158,8 @@ def test_storage_trouble_leaves_the_message_for_the_next_drainer(app, client, at
 
 def test_a_flood_gets_one_answer_in_the_numbers_language(app, client, at_server):
     change_settings(app, SMS_RATE_LIMIT=2)
-    sms(client, "LANGUE BM")
-    verdicts = [sms(client, "AIDE")["status"] for _ in range(4)]
+    sms(client, PHONE, "LANGUE BM")
+    verdicts = [sms(client, PHONE, "AIDE").json["status"] for _ in range(4)]
     assert verdicts == ["accepted", "ignored", "ignored", "ignored"]
     work()
     assert replies(at_server)[-1] == texts.too_many("bm")
@@ -178,18 +168,19 @@ def test_a_flood_gets_one_answer_in_the_numbers_language(app, client, at_server)
 
 def test_retries_of_an_id_are_acknowledged_and_dropped(app, client, at_server, redis):
     for _ in range(3):
-        sms(client, "Niono", at_id="ATXid_retried")
+        sms(client, PHONE, "Niono", at_id="ATXid_retried")
     assert redis.llen(INBOX) == 1
     work()
     assert len(replies(at_server)) == 1
     # The same id from another number is another message (ids are remembered per number).
-    assert sms(client, "Niono", phone=OTHER, at_id="ATXid_retried") == {"status": "accepted"}
+    assert sms(client, OTHER, "Niono", at_id="ATXid_retried").json == {"status": "accepted"}
 
 
 def test_remembered_ids_are_capped_per_number(app, client, at_server, redis):
     change_settings(app, SMS_RATE_LIMIT=0)
     for n in range(SEEN_KEEP + 10):
-        sms(client, "?", at_id=f"ATXid_cap_{n}")
+        sms(client, PHONE, "?", at_id=f"ATXid_cap_{n}")
     assert redis.zcard(f"seen:sms:{PHONE}") == SEEN_KEEP
     assert 0 < redis.ttl(f"seen:sms:{PHONE}") <= 7 * 24 * 3600
-    assert sms(client, "?", at_id=f"ATXid_cap_{SEEN_KEEP + 9}") == {"status": "duplicate"}
+    again = sms(client, PHONE, "?", at_id=f"ATXid_cap_{SEEN_KEEP + 9}")
+    assert again.json == {"status": "duplicate"}

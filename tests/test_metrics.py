@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import itertools
 from datetime import date, timedelta
 
 from prometheus_client.parser import text_string_to_metric_families
 
 from alerts.services import services_of
+from tests.support.drivers import sms
 
 SOON = (date.today() + timedelta(days=20)).isoformat()
-_ids = itertools.count(1)
-
-
-def sms(client, phone: str, text: str) -> None:
-    response = client.post("/sms/incoming", data={
-        "from": phone, "to": "38422", "text": text, "date": "2026-11-23 10:00:00",
-        "id": f"met-{next(_ids)}",
-    })
-    assert response.status_code == 200
 
 
 def samples(client, headers) -> dict[tuple[str, tuple], float]:

@@ -21,6 +21,7 @@ from alerts.services import current_services
 from alerts.sms import relays
 from alerts.store import Language, StoppedBy, Subscription, current_store
 from config.reference import default_reference
+from tests.support.drivers import sms
 from tests.test_admin import ADMIN, login, make_account, token
 
 A = "+22376123456"
@@ -65,12 +66,6 @@ def everything_ascii(redis) -> None:
             assert all(m.isascii() for m in redis.zrange(key, 0, -1)), key
 
 
-def sms(client, phone: str, text: str):
-    return client.post("/sms/incoming", data={
-        "from": phone, "to": "38422", "text": text, "date": "2026-11-23 10:00:00",
-        "id": f"uni-{next(_ids)}"})
-
-
 # -- the parser itself -----------------------------------------------------------------------
 
 
@@ -109,8 +104,8 @@ def test_sms_webhook_a_stopped_number_stays_one_person(
 
 @pytest.mark.parametrize("raw", NOT_A_NUMBER)
 def test_sms_webhook_refuses_a_lookalike_sender(app, client, redis, at_server, raw):
-    answer = sms(client, raw, "NIONO")
-    assert answer.status_code == 400 and answer.json["field"] == "from"
+    answer = sms(client, raw, "NIONO", expect=400)
+    assert answer.json["field"] == "from"
     assert at_server.messages == []
     everything_ascii(redis)
 

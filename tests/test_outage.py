@@ -26,7 +26,8 @@ from alerts.services import current_services
 from alerts.sms import inbox
 from alerts.store import INBOX, INBOX_LEASE, OUT_PENDING
 from tests.conftest import RedisServer, app_config, work
-from tests.test_fanout_faults import Workers, wait_for
+from tests.support.drivers import sms, wait_for
+from tests.test_fanout_faults import Workers
 from worker import RidingScheduler
 
 LEASE = 3  # FANOUT_LEASE_SECONDS here: a reply overdue by more than this is looked at
@@ -276,10 +277,7 @@ _sms_ids = itertools.count()
 
 def inbound(client, phone: str, text: str) -> bool:
     """One SMS through the webhook; True when acknowledged (AT will not send it again)."""
-    response = client.post("/sms/incoming", data={
-        "from": phone, "to": "36030", "text": text, "date": "2026-11-23 10:00:00",
-        "id": f"ATXid_outage_{next(_sms_ids)}",
-    })
+    response = sms(client, phone, text, expect=None)
     return response.status_code == 200 and response.json["status"] == "accepted"
 
 

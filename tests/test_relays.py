@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from rq.registry import ScheduledJobRegistry
 
+from alerts.services import current_services
 from alerts.sms import relays
 from alerts.sms.relays import Enrollment
 from alerts.store import Language, StoppedBy, Store, Subscription
 from config.reference import default_reference
 from messages.compose import count_segments, is_gsm7
+from tests.support.drivers import sms
 
 RELAY, TARGET, OTHER = "+22376000001", "+22376000002", "+22366000003"
 NIONO = [Subscription(district="niono", category="community-mobilizer")]
@@ -138,18 +141,6 @@ def test_next_digest_time(now, expected):
 
 
 # -- end to end: SMS webhook -> relay flow -> loopback AT server -------------------------------
-
-_ids = iter(range(10**9))
-
-
-def sms(client, phone: str, text: str):
-    response = client.post(
-        "/sms/incoming",
-        data={"from": phone, "to": "38422", "text": text, "date": "2026-11-23 10:00:00",
-              "id": f"relay-{next(_ids)}"},
-    )
-    assert response.status_code == 200
-    return response
 
 
 def texts_to(at_server, phone: str) -> list[str]:
@@ -290,3 +281,13 @@ def test_weekly_digest_reaches_relays_with_open_jobs_only(client, app, at_server
     assert len(digest) == 1 and "Mobilisateur" in digest[0]
     assert is_gsm7(digest[0]) and count_segments(digest[0]).segments <= 2
     assert len(texts_to(at_server, OTHER)) == before_other  # Kayes has no open job
+
+
+@pytest.mark.parametrize("calls", [1, 2, 5], ids=["once", "twice", "five-times"])
+def test_the_next_digest_is_scheduled_once_however_often_it_is_asked_for(app, calls: int) -> None:
+    services = current_services()
+    whens = {relays.schedule_digest(services) for _ in range(calls)}
+    assert len(whens) == 1
+    registry = ScheduledJobRegistry(queue=services.queue("default"))
+    digests = [i for i in registry.get_job_ids() if i.startswith("relay-digest-")]
+    assert digests == [f"relay-digest-{whens.pop():%Y%m%d%H%M}"]

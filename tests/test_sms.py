@@ -20,6 +20,7 @@ from messages import relay as relay_texts
 from messages import sms as texts
 from messages.catalog import gettext
 from messages.compose import count_segments, is_gsm7, to_gsm7
+from tests.support.drivers import sms
 from tests.traces import number_traces
 
 PHONE = "+22376123456"
@@ -30,21 +31,6 @@ _ids = itertools.count(1)
 # -- helpers ------------------------------------------------------------------------------
 
 
-def incoming(client, text: str, phone: str = PHONE, **fields: str):
-    """POST one inbound SMS as Africa's Talking does (form-encoded)."""
-    data = {
-        "from": phone,
-        "to": "36030",
-        "text": text,
-        "date": "2026-05-03T06:04:45Z",
-        "id": f"ATXid_in_{next(_ids)}",
-        "linkId": "",
-        "networkCode": "61001",
-    }
-    data.update(fields)
-    return client.post("/sms/incoming", data=data)
-
-
 def replies(at_server, phone: str = PHONE) -> list[str]:
     return [m["message"] for m in at_server.messages_to(phone)]
 
@@ -52,7 +38,7 @@ def replies(at_server, phone: str = PHONE) -> list[str]:
 def send(client, at_server, text: str, phone: str = PHONE) -> str | None:
     """Send one text; return the one reply it produced, or None when Baara stayed silent."""
     before = len(replies(at_server, phone))
-    response = incoming(client, text, phone)
+    response = sms(client, phone, text, expect=None)
     assert response.status_code == 200, response.get_data(as_text=True)
     after = replies(at_server, phone)
     assert len(after) - before <= 1, after[before:]
@@ -409,7 +395,7 @@ def test_api_region_and_all_categories(client, at_server, api_headers) -> None:
 
 @pytest.mark.parametrize("sender", ["76123456", "0022376123456", "+223 76 12 34 56"])
 def test_sender_in_any_form_is_one_subscriber(client, at_server, api_headers, sender) -> None:
-    response = incoming(client, "Niono", phone=sender)
+    response = sms(client, sender, "Niono", expect=None)
     assert response.status_code == 200
     assert subscriptions(client, api_headers) == {"d:niono:*"}
     assert len(replies(at_server, PHONE)) == 1
@@ -472,7 +458,7 @@ def test_delete_then_the_number_starts_afresh(client, at_server, api_headers) ->
 
 def test_same_id_three_times_gives_one_reply(client, at_server, api_headers) -> None:
     for _ in range(3):
-        response = incoming(client, "Niono", id="ATXid_same")
+        response = sms(client, PHONE, "Niono", expect=None, at_id="ATXid_same")
         assert response.status_code == 200
     assert len(replies(at_server)) == 1
     assert subscriptions(client, api_headers) == {"d:niono:*"}
@@ -481,19 +467,19 @@ def test_same_id_three_times_gives_one_reply(client, at_server, api_headers) -> 
 def test_same_id_for_stop_gives_one_confirmation(client, at_server) -> None:
     send(client, at_server, "Niono")
     for _ in range(3):
-        assert incoming(client, "STOP", id="ATXid_stop").status_code == 200
+        assert sms(client, PHONE, "STOP", expect=None, at_id="ATXid_stop").status_code == 200
     assert len(replies(at_server)) == 2
 
 
 def test_acknowledges_then_the_inbox_answers(client, at_server) -> None:
-    response = incoming(client, "Niono")
+    response = sms(client, PHONE, "Niono", expect=None)
     assert response.status_code == 200
     assert response.is_json
     assert response.json == {"status": "accepted"}
     assert len(replies(at_server)) == 1  # tests run RQ inline: the drainer has answered
-    assert incoming(client, "Niono").json == {"status": "accepted"}  # a new id
-    again = incoming(client, "Niono", id="ATXid_twice")
-    assert (again.json, incoming(client, "x", id="ATXid_twice").json) == (
+    assert sms(client, PHONE, "Niono", expect=None).json == {"status": "accepted"}  # a new id
+    again = sms(client, PHONE, "Niono", expect=None, at_id="ATXid_twice")
+    assert (again.json, sms(client, PHONE, "x", expect=None, at_id="ATXid_twice").json) == (
         {"status": "accepted"}, {"status": "duplicate"})
 
 
@@ -515,13 +501,13 @@ def test_missing_field_is_400_naming_it(client, at_server, missing: str) -> None
      "2026-05-03 06:04:45.123456", "2026-05-03T06:04:45+00:00", " 2026-05-03 06:04:45 "],
 )
 def test_both_at_date_formats(client, at_server, date: str) -> None:
-    assert incoming(client, "Niono", date=date).status_code == 200
+    assert sms(client, PHONE, "Niono", expect=None, date=date).status_code == 200
     assert len(replies(at_server)) == 1
 
 
 @pytest.mark.parametrize("date", ["", "yesterday", "03/05/2026", "2026-13-45 99:99:99", "0"])
 def test_bad_date_is_400(client, at_server, date: str) -> None:
-    response = incoming(client, "Niono", date=date)
+    response = sms(client, PHONE, "Niono", expect=None, date=date)
     assert response.status_code == 400
     assert response.json["field"] == "date"
     assert at_server.messages == []
@@ -529,7 +515,7 @@ def test_bad_date_is_400(client, at_server, date: str) -> None:
 
 @pytest.mark.parametrize("sender", ["", "abc", "123", "+1", "Orange"])
 def test_bad_sender_is_400(client, at_server, sender: str) -> None:
-    response = incoming(client, "Niono", phone=sender)
+    response = sms(client, sender, "Niono", expect=None)
     assert response.status_code == 400
     assert response.json["field"] == "from"
 
@@ -761,7 +747,7 @@ def test_other_methods_are_not_5xx(client, method: str, path: str) -> None:
      "<script>alert(1)</script>", "' OR 1=1 --", "\u202e", "niono\u0000kati", "\r\n" * 100],
 )
 def test_no_5xx_for_odd_texts(client, at_server, text: str) -> None:
-    assert incoming(client, text).status_code == 200
+    assert sms(client, PHONE, text, expect=None).status_code == 200
     for message in at_server.messages:
         assert_one_segment(message["message"])
 
@@ -856,10 +842,6 @@ def _renders(lang: str) -> Iterator[tuple[str, str]]:
         places=LONG_PLACES, deadline="31/12/2026 17h00", deadline_short="31/12 17h00",
         apply="Envoyer CV et lettre de motivation à recrutement@exemple.org " * 5,
     )
-
-
-def _ids_for(lang: str) -> list[str]:
-    return [name for name, _ in _renders(lang)]
 
 
 @pytest.mark.parametrize("lang", ["fr", "bm"])

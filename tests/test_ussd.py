@@ -33,6 +33,7 @@ from messages import ussd as ussd_texts
 from messages.catalog import gettext
 from messages.compose import gsm7_length, is_gsm7, to_gsm7
 from tests.conftest import change_settings
+from tests.support.drivers import next_id, ussd_form
 
 CTX = Context(default_reference(), Places.default(), "*384*22#")
 PHONE = "+22376123456"
@@ -339,16 +340,12 @@ def test_store_call_records(redis):
 
 # -- the webhook -------------------------------------------------------------------------
 
-_ids = itertools.count(1)
 
 
 def dial(client, text: str = "", *, phone: str = PHONE, session: str | None = None,
          query: str = "") -> str:
-    response = client.post(
-        f"/ussd{query}",
-        data={"sessionId": session or f"ATUid_{next(_ids)}", "serviceCode": "*384*22#",
-              "phoneNumber": phone, "networkCode": "61001", "text": text},
-    )
+    form = ussd_form(session or next_id("ATUid"), phone, text)
+    response = client.post(f"/ussd{query}", data=form)
     assert response.status_code == 200, response.data
     assert response.mimetype == "text/plain"
     body = response.get_data(as_text=True)

@@ -143,9 +143,9 @@ def recruiter(
         best = max(scores, key=lambda s: scores[s])
         return Recruiter(by_short[best].name, scores[best] >= 5)
     for pattern in (_ACRONYM, _SUBJECT, _ONG):
-        m = pattern.search(text)
-        if m:
-            return Recruiter(m.group(0).strip(" .\n") if pattern is _ONG else m.group("name"),
+        hit = pattern.search(text)
+        if hit:
+            return Recruiter(hit.group(0).strip(" .\n") if pattern is _ONG else hit.group("name"),
                              False)
     for line in notice.lines[:3]:
         words = [fold(w) for w in line.text.split()]

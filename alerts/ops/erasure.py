@@ -20,6 +20,7 @@ import re
 import unicodedata
 import zlib
 from dataclasses import dataclass
+from typing import cast
 
 import phonenumbers
 from rq.exceptions import NoSuchJobError
@@ -106,7 +107,7 @@ def _drop_rq_jobs(services: Services, pattern: re.Pattern[bytes]) -> int:
         job_id = key[len(b"rq:job:"):]
         if b":" in job_id or raw.type(key) != b"hash":
             continue
-        for value in raw.hvals(key):
+        for value in cast(list[bytes], raw.hvals(key)):  # the RQ client returns bytes
             if any(pattern.search(fold_digits(v)) for v in (value, _inflate(value))):
                 found.append(job_id.decode())
                 break

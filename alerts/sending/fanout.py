@@ -253,10 +253,10 @@ def _send_leased(
     ttl = _ttl(job, now)
     pending = [p for p, c in zip(phones, codes, strict=True) if c != "h"]
     if (stop := _stop_reason(job, now)) is not None:
-        rows = [(p, "x", stop, "", "") for p in pending]
-        done = store.record_alerts(job_id, n, rows, segments=0, price=0, finish=True, ttl=ttl)
+        skipped = [(p, "x", stop, "", "") for p in pending]
+        done = store.record_alerts(job_id, n, skipped, segments=0, price=0, finish=True, ttl=ttl)
         metrics.count_alerts(services, {("skipped", stop): done["skipped"]})
-        return {"result": stop, "skipped": len(rows)}, None, None
+        return {"result": stop, "skipped": len(skipped)}, None, None
     ends = jobs.quiet_until(settings, now)
     if ends is not None:
         _later(services, job_id, n, ends, SEND_BATCH, job_id, n)

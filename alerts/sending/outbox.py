@@ -129,7 +129,7 @@ def sweep(services: Services, *, now: float | None = None, force: bool = False) 
     for out_id in store.overdue_outgoing(now - interval, SWEEP_BATCH):
         out = store.get_outgoing(out_id)
         status = (out or {}).get("status")
-        if status not in ("queued", "sending"):
+        if out is None or status not in ("queued", "sending"):
             store.forget_pending_outgoing(out_id)  # erased, expired, or sent meanwhile
             continue
         rq_id = out.get("rq") or f"reply-{out_id}"

@@ -118,7 +118,7 @@ def _due(services: Services, busy: set[str], limit: int,
     due: dict[str, str] = {}
     seen = set(busy)
     for out_id, (status, phone) in zip(ids, store.outgoing_states(ids), strict=True):
-        if status in ("queued", "sending") and phone not in seen:
+        if phone is not None and status in ("queued", "sending") and phone not in seen:
             seen.add(phone)
             if status == "queued":
                 due[out_id] = phone

@@ -59,9 +59,9 @@ def sweep(services: Services, *, now: float | None = None, force: bool = False) 
                     and not _waiting(services, planner, lease, now)
                     and _lost(services, job_id, "plan", planner)):
                 _take_over(services, planner)
-                rq_id = _rq_id("plan", job_id)
-                store.set_fanout_rq_id(job_id, "plan", rq_id)
-                services.queue("alerts").enqueue(PLAN_FANOUT, job_id, job_id=rq_id,
+                plan_rq_id = _rq_id("plan", job_id)
+                store.set_fanout_rq_id(job_id, "plan", plan_rq_id)
+                services.queue("alerts").enqueue(PLAN_FANOUT, job_id, job_id=plan_rq_id,
                                                  result_ttl=RESULT_TTL)
                 report["planners"] += 1
         elif state != "planned":

@@ -8,6 +8,7 @@ RELAY_DAILY_LIMIT requests a day.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from rq.job import Job as RQJob
+from rq.exceptions import DuplicateJobError
 
 from alerts.domain.errors import ErrorCode, FieldError
 from alerts.domain.phones import local_form, try_normalize
@@ -329,6 +330,8 @@ def schedule_digest(services, *, after_run: bool = False) -> datetime:
     job_id = f"relay-digest-{when:%Y%m%d%H%M}"
     queue = services.queue("default")
 
-    if not RQJob.exists(job_id, connection=services.rq_redis):
-        queue.enqueue_at(when, RELAY_DIGEST, job_id=job_id)
+    # RQ's unique scheduling checks and schedules in one script: two workers finishing the
+    # same digest at once cannot both schedule the next (a check, then a schedule, could).
+    with contextlib.suppress(DuplicateJobError):
+        queue.enqueue_at(when, RELAY_DIGEST, job_id=job_id, unique=True)
     return when

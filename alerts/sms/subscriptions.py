@@ -31,14 +31,14 @@ def describe(subs: Sequence[Subscription], lang: Language, ref: Reference) -> li
         return []
     named = {cats: _place_names(places, lang, ref) for cats, places in groups.items()}
     if len(named) == 1:
-        (cats, places), = named.items()
-        return texts.what_variants(places, [_category_name(c, lang, ref) for c in cats], lang.value)
+        (cats, names), = named.items()
+        return texts.what_variants(names, [_category_name(c, lang, ref) for c in cats], lang.value)
     # Several groups: name each with its categories, then fall back to places only.
     full = "; ".join(
-        texts.what_variants(places, [_category_name(c, lang, ref) for c in cats], lang.value)[0]
-        for cats, places in named.items()
+        texts.what_variants(names, [_category_name(c, lang, ref) for c in cats], lang.value)[0]
+        for cats, names in named.items()
     )
-    all_places = [p for places in named.values() for p in places]
+    all_places = [p for names in named.values() for p in names]
     return [full, *texts.what_variants(list(dict.fromkeys(all_places)), [], lang.value)]
 
 
@@ -50,7 +50,7 @@ def _place_names(places: Sequence[Subscription], lang: Language, ref: Reference)
     for p in places:
         if p.district:
             names.append(ref.districts[p.district].name)
-        elif not whole:
+        elif not whole and p.region:
             names.append(texts.region_name(lang.value, ref.regions[p.region].name))
     return names
 

@@ -15,6 +15,10 @@ def words_of(*phrases: str) -> frozenset[str]:
     return frozenset(" ".join(w for w in re.split(r"[\s']+", fold(p)) if w) for p in phrases)
 
 
+# Word lists, packed many phrases a line: `ruff format` would give each its own line and
+# quadruple the module, so it leaves them as written.
+# fmt: off
+
 # -- command vocabularies (folded; multi-word entries are phrases) ----------------------------
 
 STOP_WORDS = words_of(
@@ -333,9 +337,6 @@ WHO_FILLERS = words_of(
 WHOLE_MALI_ALONE = words_of("tout", "toutes", "tous", "bɛɛ", "yɔrɔ bɛɛ", "all", "partout")
 CODE = re.compile(r"^j-?([0-9a-hj-km-np-z]{3,5})$")
 CODE_PART = re.compile(r"^[0-9a-hj-km-np-z]{3,5}$")
-# Digits and spaces of any script (\d, \s), dashes of any script too: alerts/domain/phones.py makes
-# them ASCII, so a number is one person however it was typed.
-PHONE_LIKE = re.compile(r"(?:\+|00)?\d[\d\s.\-\u2010-\u2015\u2212]{6,16}\d")
 #: Codes are made of 2-9 and letters other than i, l, o (jobs.py), so "12345" is not one.
 BARE_CODE = re.compile(r"^[2-9a-hj-km-np-z]{3,5}$")
 #: Fewest digits in a group of number-like words that reads as a phone number, right or wrong.
@@ -343,3 +344,4 @@ PHONE_DIGITS = 5
 PHONE_CHARS = re.compile(r"^[+(]?[0-9oOlI().\-]*[0-9][0-9a-zA-Z().\-]*[,;:]?$")
 INFO_WORDS = words_of("info", "infos", "information", "details", "detail", "détails", "code")
 VOWELS = frozenset("aeuy")
+# fmt: on

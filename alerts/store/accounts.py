@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import cast
 
 import alerts.store.keys as keys
 from alerts.store.base import StoreBase
@@ -24,7 +25,7 @@ class AccountsStore(StoreBase):
 
     def account_emails(self) -> list[str]:
         """Every admin account's email, sorted."""
-        return sorted(self.redis.smembers(keys.ACCOUNTS))
+        return sorted(cast(set[str], self.redis.smembers(keys.ACCOUNTS)))
 
     def delete_account(self, email: str) -> bool:
         """Remove an admin account (its sessions die with it: they are checked against it)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import alerts.store.keys as keys
 from alerts.store.relays import RelaysStore
@@ -19,7 +20,7 @@ class ErasureStore(SubscribersStore, RelaysStore):
         """
         existed = self.get_subscriber(phone) is not None
         self.update_subscriber(phone, lambda old: None)
-        out_ids = self.redis.lrange(keys.outgoing_ids(phone), 0, -1)
+        out_ids = cast(list[str], self.redis.lrange(keys.outgoing_ids(phone), 0, -1))
         pipe = self.redis.pipeline(transaction=False)
         for out_id in out_ids:
             pipe.hget(keys.outgoing(out_id), "gateway_id")
@@ -49,9 +50,9 @@ class ErasureStore(SubscribersStore, RelaysStore):
         existed = self.delete_relay(phone) or existed
         pipe = self.redis.pipeline(transaction=False)
         # Per-job send records and relays' refusal marks name the number too.
-        for job_id in self.redis.zrange(keys.JOBS_ALL, 0, -1):
+        for job_id in cast(list[str], self.redis.zrange(keys.JOBS_ALL, 0, -1)):
             pipe.hdel(keys.fan(job_id, "st"), phone)
-        for relay in self.redis.smembers(keys.RELAYS):
+        for relay in cast(set[str], self.redis.smembers(keys.RELAYS)):
             pipe.srem(keys.refused(relay), phone)
         existed = any(pipe.execute()) or existed
         return existed

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
+
+from redis.typing import EncodableT, FieldT
 
 import alerts.store.keys as keys
 from alerts.domain.outcomes import AlertOutcome, AlertRecord
@@ -37,10 +40,10 @@ class FanoutStore(SubscribersStore):
                 keys.fan(job_id, f"m:{lang.value}"), self.match_keys(places, category, lang)
             )
             pipe.expire(keys.fan(job_id, f"m:{lang.value}"), ttl)
-        mapping: dict[str, str | int] = {"cut": 1}
-        for lang, (text, segments) in texts.items():
-            mapping[f"text:{lang}"] = text
-            mapping[f"seg:{lang}"] = segments
+        mapping: dict[FieldT, EncodableT] = {"cut": 1}
+        for code, (text, segments) in texts.items():
+            mapping[f"text:{code}"] = text
+            mapping[f"seg:{code}"] = segments
         pipe.hset(keys.fan(job_id, "plan"), mapping=mapping)
         pipe.expire(keys.fan(job_id, "plan"), ttl)
         return sum(pipe.execute()[0 : 2 * len(Language) : 2])
@@ -81,7 +84,7 @@ class FanoutStore(SubscribersStore):
 
     def fanout_plan(self, job_id: str) -> dict[str, str]:
         """The fan-out's plan record: state (pending|planned|done), batches, texts, rq ids."""
-        return self.redis.hgetall(keys.fan(job_id, "plan"))
+        return cast(dict[str, str], self.redis.hgetall(keys.fan(job_id, "plan")))
 
     def fanout_request(self, job_id: str, rq_id: str) -> bool:
         """Ask for a (new) plan unless one is sending; True when the planner should run."""
@@ -100,7 +103,8 @@ class FanoutStore(SubscribersStore):
         """The RQ job currently in charge of each batch."""
         if not numbers:
             return []
-        return self.redis.hmget(keys.fan(job_id, "rq"), [str(n) for n in numbers])
+        ids = self.redis.hmget(keys.fan(job_id, "rq"), [str(n) for n in numbers])
+        return cast(list[str | None], ids)
 
     def set_fanout_rq_ids(self, job_id: str, rq_ids: dict[int, str], ttl: int) -> None:
         """Record the RQ jobs that carry these batches."""
@@ -240,7 +244,7 @@ class FanoutStore(SubscribersStore):
 
     def active_fanouts(self) -> list[str]:
         """Jobs with a fan-out planned or under way."""
-        return sorted(self.redis.smembers(keys.FAN_ACTIVE))
+        return sorted(cast(set[str], self.redis.smembers(keys.FAN_ACTIVE)))
 
     def forget_fanout(self, job_id: str) -> None:
         """Take a job off the active fan-outs (it was deleted or can no longer send)."""
@@ -281,7 +285,7 @@ class FanoutStore(SubscribersStore):
 
     def alert_history(self, phone: str) -> list[AlertRecord]:
         """The alerts sent to a number, newest job first: outcome, reason and times."""
-        raw = self.redis.hgetall(keys.alert_history(phone))
+        raw = cast(dict[str, str], self.redis.hgetall(keys.alert_history(phone)))
         records = []
         for job_id, value in raw.items():
             outcome, reason, sent_at, report_at = (value.split("|") + ["", "", "", ""])[:4]

@@ -58,7 +58,7 @@ class InboxStore(StoreBase):
             keys.METRICS_COUNT,
             keys.urgent(phone, urgent or "-"),
         )
-        args = (
+        args: tuple[str | int | float, ...] = (
             ident,
             self.now(),
             self.retention.seen,

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Sequence
+from typing import cast
+
+from redis.typing import EncodableT, FieldT
 
 import alerts.store.keys as keys
 from alerts.domain.subscribers import Language, MatchPlace
@@ -29,12 +32,13 @@ class JobsStore(SubscribersStore):
 
     def job_id_for_code(self, code: str) -> str | None:
         """The job a code belongs to, or None."""
-        return self.redis.get(keys.job_code(code))
+        return cast(str | None, self.redis.get(keys.job_code(code)))
 
     def save_job(self, job_id: str, fields: dict[str, str], created_at: int) -> None:
         """Write a job record and list it."""
         pipe = self.redis.pipeline()
-        pipe.hset(keys.job(job_id), mapping=fields)
+        mapping: dict[FieldT, EncodableT] = {k: v for k, v in fields.items()}
+        pipe.hset(keys.job(job_id), mapping=mapping)
         pipe.zadd(keys.JOBS_ALL, {job_id: created_at})
         pipe.execute()
 
@@ -67,7 +71,7 @@ class JobsStore(SubscribersStore):
 
     def job_ids(self, offset: int = 0, limit: int = 50) -> list[str]:
         """Job ids, newest first."""
-        return self.redis.zrevrange(keys.JOBS_ALL, offset, offset + limit - 1)
+        return cast(list[str], self.redis.zrevrange(keys.JOBS_ALL, offset, offset + limit - 1))
 
     def count_jobs(self) -> int:
         """How many jobs exist."""
@@ -82,7 +86,7 @@ class JobsStore(SubscribersStore):
 
     def open_job_ids(self) -> list[str]:
         """Published jobs, newest first (some may have passed their deadline)."""
-        return self.redis.zrevrange(keys.JOBS_OPEN, 0, -1)
+        return cast(list[str], self.redis.zrevrange(keys.JOBS_OPEN, 0, -1))
 
     def set_job_scheduled(self, job_id: str, at: int | None) -> None:
         """Remember a job waiting for the end of quiet hours (None: forget it)."""
@@ -93,7 +97,7 @@ class JobsStore(SubscribersStore):
 
     def scheduled_job_ids(self, due_before: int) -> list[str]:
         """Jobs whose publication was due before this time."""
-        return self.redis.zrangebyscore(keys.JOBS_SCHEDULED, "-inf", due_before)
+        return cast(list[str], self.redis.zrangebyscore(keys.JOBS_SCHEDULED, "-inf", due_before))
 
     def count_matches(self, job_id: str, places: Sequence[MatchPlace], category: str) -> int:
         """How many active subscribers match a posting right now (server side, no transfer)."""

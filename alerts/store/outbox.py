@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from typing import cast
 
 import alerts.store.keys as keys
 from alerts.store.base import StoreBase
@@ -84,7 +85,8 @@ class OutboxStore(StoreBase):
 
     def overdue_outgoing(self, due_before: float, limit: int = 500) -> list[str]:
         """Ids of replies that should have left before `due_before`, oldest first."""
-        return self.redis.zrangebyscore(keys.OUT_PENDING, "-inf", due_before, start=0, num=limit)
+        due = self.redis.zrangebyscore(keys.OUT_PENDING, "-inf", due_before, start=0, num=limit)
+        return cast(list[str], due)
 
     def forget_pending_outgoing(self, out_id: str) -> None:
         """Take a reply off the pending list (its record is gone or final)."""
@@ -109,7 +111,7 @@ class OutboxStore(StoreBase):
 
     def sender_holder(self) -> str | None:
         """The token of the reply sender holding the lease, if any."""
-        return self.redis.get(keys.OUT_SENDER)
+        return cast(str | None, self.redis.get(keys.OUT_SENDER))
 
     def take_sender_lease(self, token: str, ttl: int) -> bool:
         """Become the reply sender for ttl seconds, if nobody is."""
@@ -129,7 +131,7 @@ class OutboxStore(StoreBase):
 
     def ref_for_gateway_id(self, gateway_id: str) -> str | None:
         """'out:<id>' or 'alert:<job>:<phone>' for a gateway message id, or None."""
-        return self.redis.get(keys.gateway_ref(gateway_id))
+        return cast(str | None, self.redis.get(keys.gateway_ref(gateway_id)))
 
     def record_simulated(self, message: dict) -> None:
         """Keep a message the simulated gateway accepted, for the phone simulator."""

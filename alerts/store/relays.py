@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
+
+from redis.typing import EncodableT, FieldT
 
 import alerts.store.keys as keys
 from alerts.store.base import StoreBase
@@ -19,7 +22,7 @@ class RelaysStore(StoreBase):
         `name` is how the people it enrolls know the relay; None keeps the one it has.
         """
         key = keys.relay(phone)
-        fields = {"districts": ",".join(districts), "status": status}
+        fields: dict[FieldT, EncodableT] = {"districts": ",".join(districts), "status": status}
         if name is not None:
             fields["name"] = name
         pipe = self.redis.pipeline()
@@ -31,7 +34,7 @@ class RelaysStore(StoreBase):
 
     def get_relay(self, phone: str) -> dict | None:
         """A relay's record with districts as a list and figures as ints, or None."""
-        data = self.redis.hgetall(keys.relay(phone))
+        data = cast(dict[str, str], self.redis.hgetall(keys.relay(phone)))
         if not data:
             return None
         figures = ("asked", "enrolled", "refused", "expired")
@@ -53,7 +56,8 @@ class RelaysStore(StoreBase):
 
     def relays(self) -> list[dict]:
         """Every relay, approved and pending."""
-        return [r for p in sorted(self.redis.smembers(keys.RELAYS)) if (r := self.get_relay(p))]
+        phones = cast(set[str], self.redis.smembers(keys.RELAYS))
+        return [r for p in sorted(phones) if (r := self.get_relay(p))]
 
     def count_relay(self, phone: str, figure: str) -> None:
         """Add one to a relay's figure: asked, enrolled, refused or expired."""
@@ -90,7 +94,7 @@ class RelaysStore(StoreBase):
 
     def consent_target(self, request_id: str) -> str | None:
         """The number a consent request was sent to, while the request is kept."""
-        return self.redis.get(keys.consent_id(request_id))
+        return cast(str | None, self.redis.get(keys.consent_id(request_id)))
 
     def get_consent(self, target: str) -> dict | None:
         """The pending consent request for a number, if any."""

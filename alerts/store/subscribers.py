@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
+from typing import cast
 
 import redis as redis_lib
 
@@ -76,7 +77,7 @@ class SubscribersStore(StoreBase):
     def get_subscriber(self, phone: str) -> Subscriber | None:
         """The subscriber with this E.164 phone, or None."""
         key, fld = keys.subscriber(phone)
-        packed = self.redis.hget(key, fld)
+        packed = cast(str | None, self.redis.hget(key, fld))
         return unpack(phone, packed) if packed else None
 
     def update_subscriber(
@@ -92,7 +93,7 @@ class SubscribersStore(StoreBase):
             while True:
                 try:
                     pipe.watch(key)
-                    packed = pipe.hget(key, fld)
+                    packed = cast(str | None, pipe.hget(key, fld))
                     old = unpack(phone, packed) if packed else None
                     new = change(old)
                     if new is not None:
@@ -211,8 +212,9 @@ class SubscribersStore(StoreBase):
 
     def iter_subscribers(self, batch: int = 500) -> Iterator[Subscriber]:
         """Every subscriber, in no particular order (SCAN, so safe on a live server)."""
+        key: str
         for key in self.redis.scan_iter(match=keys.SUBSCRIBER_PATTERN, count=batch):
-            for fld, packed in self.redis.hgetall(key).items():
+            for fld, packed in cast(dict[str, str], self.redis.hgetall(key)).items():
                 yield unpack(keys.phone_of(key, fld), packed)
 
     def seed_subscribers(self, subscribers: Iterable[Subscriber], chunk: int = 2000) -> int:

@@ -30,11 +30,13 @@ from alerts.ussd.state import (
     Kind,
     ResumeAlerts,
     SendJob,
+    State,
     StopAll,
     Subscribe,
     Unsubscribe,
     stack_from_json,
 )
+from config.reference import Reference
 from messages import sms as sms_texts
 from messages import ussd as texts
 from messages.compose import to_gsm7
@@ -42,6 +44,17 @@ from messages.compose import to_gsm7
 
 class Screens:
     """The screens of the menu; the walk (`menu._Walk`) provides state, context and wording."""
+
+    # What the walk provides, declared so the screens type-check on their own.
+    state: State
+    ctx: Context
+    ref: Reference
+    lang: Language | None
+    code: str
+
+    def t(self, msgid: str, **values: object) -> str:
+        """The message `msgid` in the walk's language; the walk defines it."""
+        raise NotImplementedError
 
     def _lang0(self, arg: str) -> View:
         return View(
@@ -86,7 +99,9 @@ class Screens:
 
     def _districts(self, arg: str) -> View:
         region = self.ref.regions[arg]
-        whole = (self.t(texts.WHOLE_REGION), GoTo(Frame(Kind.CATEGORIES, f"r:{region.slug}")))
+        whole: tuple[str, Action] = (
+            self.t(texts.WHOLE_REGION), GoTo(Frame(Kind.CATEGORIES, f"r:{region.slug}"))
+        )
         return View(
             [self.t(texts.DISTRICTS_HEAD, region=region.name)],
             [whole] + [
@@ -106,9 +121,10 @@ class Screens:
     def _cats(self, arg: str) -> View:
         self.place(arg)  # refuse an unknown place
         cats = self.ref.categories.values()
+        every: tuple[str, Action] = (self.t(texts.ALL_JOBS), GoTo(Frame(Kind.CONFIRM, f"{arg}:*")))
         return View(
             [self.t(texts.CATEGORIES_HEAD, place=self.place_name(arg))],
-            [(self.t(texts.ALL_JOBS), GoTo(Frame(Kind.CONFIRM, f"{arg}:*")))] + [
+            [every] + [
                 (c.bm if self.lang is Language.BM else c.fr,
                  GoTo(Frame(Kind.CONFIRM, f"{arg}:{c.slug}")))
                 for c in cats

@@ -184,7 +184,7 @@ def publish_job(job_id: str):
 
     job = _job_or_404(job_id)
     services = current_services()
-    job, errors = jobs.publish(services, job.id)
+    _, errors = jobs.publish(services, job.id)
     if errors:
         return jsonify({"error": "Conflict", "fields": english_all(errors)}), 409
     return jsonify(jobs.job_stats(services, job.id))
@@ -234,7 +234,9 @@ def put_relay(phone: str):
                          districts, name=name.strip() if isinstance(name, str) else None)
     for target, text, force in out.messages:
         queue_sms(services, target, text, kind="relay", force=force)
-    return jsonify(relay_json(services.store.get_relay(number))), 200 if existed else 201
+    relay = services.store.get_relay(number)
+    assert relay is not None  # approve() has just written it
+    return jsonify(relay_json(relay)), 200 if existed else 201
 
 
 @bp.delete("/relays/<path:phone>")

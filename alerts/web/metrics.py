@@ -49,12 +49,12 @@ class RedisCollector(Collector):
         store = self.services.store
         counters, histograms = store.metrics()
         for name, (text, labels) in counting.COUNTERS.items():
-            family = CounterMetricFamily(f"baara_{name}", text, labels=list(labels))
+            counter = CounterMetricFamily(f"baara_{name}", text, labels=list(labels))
             for fieldname, value in sorted(counters.items()):
                 parts = fieldname.split(counting.SEP)
                 if parts[0] == name and len(parts) == len(labels) + 1:
-                    family.add_metric(parts[1:], float(value))
-            yield family
+                    counter.add_metric(parts[1:], float(value))
+            yield counter
         for name, (text, labels) in counting.HISTOGRAMS.items():
             family = HistogramMetricFamily(f"baara_{name}", text, labels=list(labels))
             series: dict[tuple[str, ...], dict[str, float]] = {}

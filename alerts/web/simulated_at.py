@@ -55,7 +55,8 @@ def _record_in_store(message: dict) -> None:
 @at_blueprint.post("/simulator/at/version1/messaging")
 def messaging() -> Response:
     """Simulated AT send endpoint: the development gateway's AT_API_URL points here."""
-    status, body = _simulated_at().handle(request.form, request.headers)
+    # A plain dict: the simulator looks header names up without regard to case itself.
+    status, body = _simulated_at().handle(request.form, dict(request.headers.items()))
     if status == 201 and isinstance(body, dict):
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         _report_deliveries(app, body["SMSMessageData"]["Recipients"])

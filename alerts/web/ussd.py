@@ -7,6 +7,7 @@ seconds; a caller cut off mid-way who dials again meanwhile is asked whether to 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -175,6 +176,11 @@ def _open_jobs(ref: Reference) -> list:
     return found
 
 
+def _with_language(phone: str, language: Language, old: Subscriber | None) -> Subscriber:
+    """The record with this language; a first call creates it, from USSD whatever comes next."""
+    return replace(old or Subscriber(phone=phone, source=Source.USSD), language=language)
+
+
 def apply_effects(phone: str, result: Screen) -> str | None:
     """Apply the menu's effects to the store; returns a replacement END text if one failed."""
 
@@ -193,8 +199,7 @@ def apply_effects(phone: str, result: Screen) -> str | None:
                 store.resume(phone)
             case SetLanguage(language=new):
                 # A first call creates the record: it came from USSD, whatever happens next.
-                store.update_subscriber(phone, lambda old, new=new: replace(
-                    old or Subscriber(phone=phone, source=Source.USSD), language=new))
+                store.update_subscriber(phone, functools.partial(_with_language, phone, new))
             case SendJob(code=code):
                 job = jobs.find_open_job(code)
                 if job is None:

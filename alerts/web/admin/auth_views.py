@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 
 from flask import (
-    Response,
     abort,
     current_app,
     flash,
@@ -18,6 +17,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeTimedSerializer
+from werkzeug.wrappers import Response as BaseResponse
 
 from alerts.services import current_settings
 from alerts.web import accounts
@@ -58,7 +58,7 @@ def trusted_device(email: str) -> str | None:
     return str(data.get("d") or "") or None
 
 
-def _remember_device(response: Response, email: str, device: str | None) -> Response:
+def _remember_device(response: BaseResponse, email: str, device: str | None) -> BaseResponse:
     value = _devices().dumps({"e": email, "d": device or secrets.token_urlsafe(12)})
     response.set_cookie(
         DEVICE_COOKIE, value, max_age=DEVICE_DAYS * 86400, path="/admin", httponly=True,

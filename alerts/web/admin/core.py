@@ -19,6 +19,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 
 from alerts.services import current_settings
@@ -71,18 +72,18 @@ def wants_json() -> bool:
     return request.is_json or best == "application/json"
 
 
-def require_login() -> Response | None:
+def require_login() -> ResponseReturnValue | None:
     """401 (JSON) or a redirect to the sign-in page when nobody is signed in."""
     if current_account() is not None:
         return None
     if wants_json():
-        return jsonify({"error": "Unauthorized", "detail": "sign in first"}), 401  # type: ignore[return-value]
+        return jsonify({"error": "Unauthorized", "detail": "sign in first"}), 401
     target = request.full_path.rstrip("?") if request.method == "GET" else None
     return redirect(url_for("admin.login", next=target))
 
 
 @bp.before_request
-def _guard() -> Response | None:
+def _guard() -> ResponseReturnValue | None:
     # Sign-in is checked before CSRF so a stranger always gets 302/401, never a hint.
     if request.endpoint not in PUBLIC_ENDPOINTS:
         refused = require_login()
@@ -92,7 +93,7 @@ def _guard() -> Response | None:
         if (account is not None and account.must_change_password
                 and request.endpoint not in TEMPORARY_PASSWORD_ENDPOINTS):
             if wants_json():
-                return jsonify({"error": "Forbidden", "detail": "change your password first"}), 403  # type: ignore[return-value]
+                return jsonify({"error": "Forbidden", "detail": "change your password first"}), 403
             return redirect(url_for("admin.password"))
     if current_app.config.get("WTF_CSRF_ENABLED", True):
         current_app.extensions["csrf"].protect()

@@ -54,7 +54,7 @@ def subscriber_figures(st: Store, reference: Any, tz: ZoneInfo, now: float) -> d
 
     this_week = _week_start(datetime.fromtimestamp(now, tz))
     starts = [this_week - timedelta(weeks=WEEKS - 1 - i) for i in range(WEEKS)]
-    weekly = Counter()
+    weekly: Counter[int] = Counter()
     before = 0
     first = starts[0].timestamp()
     for stamp in created:
@@ -102,7 +102,7 @@ def alert_figures(limit: int = 500) -> dict[str, Any]:
     account = current_account()
     rows = []
     weekly: Counter[str] = Counter()
-    totals = Counter()
+    totals: Counter[str] = Counter()
     tz = current_settings().zone
     for job in jobs.list_jobs(services=services, limit=limit):
         if account is not None and not account.is_admin and job.created_by != account.email:

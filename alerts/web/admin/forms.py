@@ -23,7 +23,7 @@ from alerts.web.accounts import MIN_PASSWORD, Role
 try:  # WTForms 3.3 deprecates (value, label) tuples for choices
     from wtforms.fields.choices import SelectChoice
 except ImportError:  # pragma: no cover - older WTForms
-    SelectChoice = None  # type: ignore[assignment,misc]
+    SelectChoice = None
 
 
 def choice(value: str, label: object) -> object:

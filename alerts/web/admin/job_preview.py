@@ -164,7 +164,7 @@ def preview(payload: dict[str, Any], now: float | None = None) -> dict[str, Any]
         audience = {lang.value: n for lang, n in counts.items()}
     price = current_settings().sms_price
     currency = current_settings().sms_currency
-    languages = []
+    languages: list[dict[str, Any]] = []
     total_cost = 0.0
     too_long = ""
     for lang, label in LANGUAGES:

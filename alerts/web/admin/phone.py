@@ -18,6 +18,7 @@ from flask import (
     render_template,
     request,
 )
+from werkzeug.test import TestResponse
 
 from alerts.domain.phones import try_normalize
 from alerts.gateways.simulator import ABSENT_SUFFIX
@@ -81,7 +82,7 @@ def phone_page():
     )
 
 
-def _forward(path: str, form: dict) -> Response:
+def _forward(path: str, form: dict) -> TestResponse:
     # Through the real webhook, in-process, exactly as Africa's Talking would call it.
     key = current_settings().webhook_token
     client = current_app.test_client()

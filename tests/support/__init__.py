@@ -1,0 +1,1 @@
+"""What several test files share: the driver that speaks to Baara as Africa's Talking does."""
