@@ -19,6 +19,9 @@ from rq.registry import ScheduledJobRegistry
 
 from alerts.domain.retention import Retention
 from alerts.gateways.africastalking import Gateway
+from alerts.gateways.orange import OrangeGateway
+from alerts.gateways.routing import Router, build_router
+from alerts.gateways.smsgate import SMSGateGateway
 from alerts.store import Store
 
 #: What a failing Redis raises, for the layers that answer it (503, a polite END, a skipped
@@ -39,10 +42,16 @@ class Services:
     _gateway: Any = field(default=None, repr=False)
 
     @property
-    def gateway(self):
-        """The SMS gateway, built on first use so the app starts without touching AT."""
+    def gateway(self) -> Router:
+        """The SMS gateways of GATEWAYS behind one router, built on first use (no traffic)."""
         if self._gateway is None:
-            self._gateway = Gateway.from_config(self.config)
+            config = self.config
+            factories = {
+                "africastalking": lambda: Gateway.from_config(config),
+                "orange": lambda: OrangeGateway.from_config(config),
+                "smsgate": lambda: SMSGateGateway.from_config(config),
+            }
+            self._gateway = build_router(config, factories, self.store)
         return self._gateway
 
     def queue(self, role: str) -> Queue:

@@ -27,6 +27,23 @@ SETTINGS: dict[str, type] = {
     "AT_SHORTCODE": str,
     "AT_API_URL": str,
     "AT_BATCH_SIZE": int,
+    # Issue 17: gateways beside AT (one contiguous block; README "Gateways").
+    "GATEWAYS": str,
+    "GATEWAY_ROUTES": str,
+    "GATEWAY_COOLDOWN": float,
+    "GATEWAY_FAILURES": int,
+    "ORANGE_API_URL": str,
+    "ORANGE_CLIENT_ID": str,
+    "ORANGE_CLIENT_SECRET": str,
+    "ORANGE_SENDER_ADDRESS": str,
+    "ORANGE_SENDER_NAME": str,
+    "ORANGE_NOTIFY_URL": str,
+    "ORANGE_PRICE": float,
+    "SMSGATE_URL": str,
+    "SMSGATE_LOGIN": str,
+    "SMSGATE_PASSWORD": str,
+    "SMSGATE_SIGNING_KEY": str,
+    "SMSGATE_PRICE": float,
     "API_TOKEN": str,
     "WEBHOOK_TOKEN": str,
     "QUIET_HOURS": str,
@@ -69,6 +86,25 @@ DEFAULTS: dict[str, Any] = {
     "AT_API_URL": "",
     # Recipients per AT request: fewer requests per fan-out (the SDK's own tests send 999).
     "AT_BATCH_SIZE": 1000,
+    # Issue 17: enabled gateways in failover order (the first is the default route), routes
+    # by operator, the circuit breaker (consecutive failures that open it, cool-down seconds).
+    "GATEWAYS": "africastalking",
+    "GATEWAY_ROUTES": "",
+    "GATEWAY_COOLDOWN": 60.0,
+    "GATEWAY_FAILURES": 3,
+    "ORANGE_API_URL": "https://api.orange.com",
+    "ORANGE_CLIENT_ID": "",
+    "ORANGE_CLIENT_SECRET": "",
+    "ORANGE_SENDER_ADDRESS": "",
+    "ORANGE_SENDER_NAME": "",
+    # Where Orange posts delivery receipts (https://.../orange/delivery?key=WEBHOOK_TOKEN).
+    "ORANGE_NOTIFY_URL": "",
+    "ORANGE_PRICE": 0.0,  # per SMS, SMS_CURRENCY; 0: SMS_PRICE
+    "SMSGATE_URL": "https://api.sms-gate.app/3rdparty/v1",
+    "SMSGATE_LOGIN": "",
+    "SMSGATE_PASSWORD": "",
+    "SMSGATE_SIGNING_KEY": "",
+    "SMSGATE_PRICE": 0.0,
     "API_TOKEN": "",
     "WEBHOOK_TOKEN": "",
     "QUIET_HOURS": "21:00-07:00",
@@ -204,6 +240,20 @@ def _check_sentinels(settings: dict[str, Any]) -> None:
         raise ConfigError("REDIS_REPLICA_WAIT_MS must not be negative")
 
 
+def _check_gateways(settings: dict[str, Any]) -> None:
+    """GATEWAYS and GATEWAY_ROUTES name known gateways and operators (issue 17)."""
+    known = ("africastalking", "orange", "smsgate")
+    names = [n.strip().lower() for n in settings["GATEWAYS"].split(",") if n.strip()]
+    if not names or any(n not in known for n in names) or len(set(names)) != len(names):
+        raise ConfigError(f"GATEWAYS must list some of {', '.join(known)} once each")
+    for pair in (p.strip() for p in settings["GATEWAY_ROUTES"].split(",") if p.strip()):
+        operator, _, gateway = (x.strip().lower() for x in pair.partition("="))
+        if operator not in ("orange", "moov", "telecel") or gateway not in names:
+            raise ConfigError(f"GATEWAY_ROUTES: {pair!r} is not operator=enabled gateway")
+    if settings["GATEWAY_FAILURES"] < 1 or settings["GATEWAY_COOLDOWN"] < 0:
+        raise ConfigError("GATEWAY_FAILURES must be at least 1, GATEWAY_COOLDOWN not negative")
+
+
 def load_settings(
     overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
@@ -248,6 +298,7 @@ def load_settings(
         settings["SIMULATOR"] = not production
 
     _check_sentinels(settings)
+    _check_gateways(settings)
     if settings["AT_BATCH_SIZE"] < 1:
         raise ConfigError("AT_BATCH_SIZE must be at least 1")
     for name in (
