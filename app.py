@@ -10,7 +10,7 @@ from flask import Flask
 from alerts import services
 from alerts.extract import check_lists
 from alerts.ops import cli, logs
-from alerts.web import admin, api, health, metrics, security, simulated_at, sms, ussd
+from alerts.web import admin, api, gateways, health, metrics, security, simulated_at, sms, ussd
 from config.organizations import default_organizations
 from config.reference import default_reference, load_reference
 from config.settings import load_settings
@@ -34,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(health.bp)
     app.register_blueprint(sms.bp)
+    app.register_blueprint(gateways.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(ussd.bp)
     metrics.init_app(app)
