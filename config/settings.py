@@ -32,6 +32,7 @@ SETTINGS: dict[str, type] = {
     "GATEWAY_ROUTES": str,
     "GATEWAY_COOLDOWN": float,
     "GATEWAY_FAILURES": int,
+    "GATEWAY_TIMEOUT": float,
     "ORANGE_API_URL": str,
     "ORANGE_CLIENT_ID": str,
     "ORANGE_CLIENT_SECRET": str,
@@ -92,6 +93,8 @@ DEFAULTS: dict[str, Any] = {
     "GATEWAY_ROUTES": "",
     "GATEWAY_COOLDOWN": 60.0,
     "GATEWAY_FAILURES": 3,
+    # Seconds Orange and SMSGate get to answer one request before it counts as a failure.
+    "GATEWAY_TIMEOUT": 15.0,
     "ORANGE_API_URL": "https://api.orange.com",
     "ORANGE_CLIENT_ID": "",
     "ORANGE_CLIENT_SECRET": "",
@@ -252,6 +255,8 @@ def _check_gateways(settings: dict[str, Any]) -> None:
             raise ConfigError(f"GATEWAY_ROUTES: {pair!r} is not operator=enabled gateway")
     if settings["GATEWAY_FAILURES"] < 1 or settings["GATEWAY_COOLDOWN"] < 0:
         raise ConfigError("GATEWAY_FAILURES must be at least 1, GATEWAY_COOLDOWN not negative")
+    if settings["GATEWAY_TIMEOUT"] <= 0:
+        raise ConfigError("GATEWAY_TIMEOUT must be positive")
 
 
 def load_settings(

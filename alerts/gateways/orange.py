@@ -62,6 +62,10 @@ SEND_ERRORS: dict[int, tuple[bool, str]] = {
 }
 
 
+def _seconds(config: Mapping[str, Any]) -> float:
+    return float(config.get("GATEWAY_TIMEOUT") or TIMEOUT[1])
+
+
 def delivery_status(word: str) -> Status | None:
     """Baara status for an Orange deliveryStatus, or None for a word we do not know."""
     return DELIVERY_STATUSES.get(word)
@@ -108,6 +112,7 @@ class OrangeGateway:
             config.get("ORANGE_SENDER_ADDRESS") or "",
             sender_name=config.get("ORANGE_SENDER_NAME") or "",
             notify_url=config.get("ORANGE_NOTIFY_URL") or "",
+            timeout=(min(5.0, _seconds(config)), _seconds(config)),
         )
 
     def _fetch_token(self) -> str:
@@ -174,7 +179,8 @@ class OrangeGateway:
         request["receiptRequest"] = {"callbackData": ref}
         if self.notify_url:
             request["receiptRequest"]["notifyURL"] = self.notify_url
-        url = f"{self.api_url}/smsmessaging/v1/outbound/{quote(self.sender_address, safe='')}/requests"
+        sender = quote(self.sender_address, safe="")
+        url = f"{self.api_url}/smsmessaging/v1/outbound/{sender}/requests"
         response = self._post(url, body, fresh=False)
         if response.status_code == 401:
             response = self._post(url, body, fresh=True)

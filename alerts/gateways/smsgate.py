@@ -89,7 +89,9 @@ class SMSGateGateway:
         self, url: str, login: str, password: str, *, timeout: tuple[float, float] = TIMEOUT
     ) -> None:
         if not url or not password:
-            raise PermanentGatewayError("SMSGate needs SMSGATE_URL, SMSGATE_LOGIN, SMSGATE_PASSWORD")
+            raise PermanentGatewayError(
+                "SMSGate needs SMSGATE_URL, SMSGATE_LOGIN and SMSGATE_PASSWORD"
+            )
         self.url = url.rstrip("/")
         self._http = RequestsHttpClient(_TimeoutSession(timeout))
         self._client = sg_client.APIClient(login or None, password, base_url=self.url,
@@ -98,8 +100,9 @@ class SMSGateGateway:
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> SMSGateGateway:
         """SMSGateGateway from the SMSGATE_* settings."""
+        seconds = float(config.get("GATEWAY_TIMEOUT") or TIMEOUT[1])
         return cls(config.get("SMSGATE_URL") or "", config.get("SMSGATE_LOGIN") or "",
-                   config.get("SMSGATE_PASSWORD") or "")
+                   config.get("SMSGATE_PASSWORD") or "", timeout=(min(5.0, seconds), seconds))
 
     def send_one(self, message: str, phone: str) -> SendResult:
         """Send one SMS to one phone number."""

@@ -58,7 +58,8 @@ class GatewaysStore(StoreBase):
             row: dict[str, float | str] = {f: float(stats.get(f, 0)) for f in FIGURES}
             row["state"] = "down" if ttl and ttl > 0 else "up"
             row["cooldown_left"] = round(ttl / 1000, 1) if ttl and ttl > 0 else 0.0
-            row["error_rate"] = round(row["errors"] / row["requests"], 3) if row["requests"] else 0.0
+            asked = float(row["requests"])
+            row["error_rate"] = round(float(row["errors"]) / asked, 3) if asked else 0.0
             figures[name] = row
         return figures
 
