@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
@@ -20,7 +21,7 @@ from rq.registry import ScheduledJobRegistry
 from alerts.domain.retention import Retention
 from alerts.gateways.africastalking import Gateway
 from alerts.gateways.orange import OrangeGateway
-from alerts.gateways.routing import Router, build_router
+from alerts.gateways.routing import Router, Sender, build_router
 from alerts.gateways.smsgate import SMSGateGateway
 from alerts.store import Store
 
@@ -46,7 +47,7 @@ class Services:
         """The SMS gateways of GATEWAYS behind one router, built on first use (no traffic)."""
         if self._gateway is None:
             config = self.config
-            factories = {
+            factories: dict[str, Callable[[], Sender]] = {
                 "africastalking": lambda: Gateway.from_config(config),
                 "orange": lambda: OrangeGateway.from_config(config),
                 "smsgate": lambda: SMSGateGateway.from_config(config),

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the gateway fixtures are shared with tests/test_routing.py by import)
 """Inbound SMS and delivery reports from Orange and SMSGate, handled as AT's are.
 
 SMSGate's signed webhooks (POST /smsgate/events) land in the same inbox (deduped by the event's

@@ -156,7 +156,7 @@ def sign(key: str, body: bytes, timestamp: str) -> str:
 
 
 def signature_problem(
-    key: str, body: bytes, headers: Mapping[str, str], now: float | None = None
+    key: str, body: bytes, headers: Mapping[str, str] | Any, now: float | None = None
 ) -> FieldProblem | None:
     """Why a webhook's signature is not SMSGate's with our key, or None when it is."""
     if not key:

@@ -69,4 +69,5 @@ class GatewaysStore(StoreBase):
 
     def last_gateway(self, phone: str) -> str | None:
         """The gateway the person last wrote to us through."""
-        return self.redis.get(keys.last_gateway(phone))
+        name = self.redis.get(keys.last_gateway(phone))
+        return str(name) if name else None
