@@ -249,3 +249,20 @@ def test_every_gateway_down_keeps_the_alert_for_a_retry(
     # Nobody reached, nobody dropped: after the retries it is failed only once they ran out.
     assert figures["sent"] == 0
     assert figures["queued"] + figures["failed"] == 1
+
+
+def test_metrics_show_each_gateway_state_errors_throughput_and_cost(
+    gw_app, client, api_headers, at_server, orange_server, smsgate_server
+):
+    smsgate_server.fail = "5xx"
+    subscribe_all()
+    publish(client, api_headers)
+    text = client.get("/metrics", headers=api_headers).get_data(as_text=True)
+    lines = dict(line.rsplit(" ", 1) for line in text.splitlines()
+                 if line.startswith("baara_gateway_"))
+    assert float(lines['baara_gateway_messages_total{gateway="orange",result="sent"}']) == 4
+    assert float(lines['baara_gateway_cost_total{gateway="orange"}']) == 4 * 25.0
+    assert float(lines['baara_gateway_requests_total{gateway="smsgate",outcome="error"}']) >= 1
+    at_sent = 'baara_gateway_messages_total{gateway="africastalking",result="sent"}'
+    assert float(lines[at_sent]) == 7
+    assert lines['baara_gateway_up{gateway="orange"}'] == "1.0"
