@@ -259,6 +259,23 @@ def _check_gateways(settings: dict[str, Any]) -> None:
         raise ConfigError("GATEWAY_TIMEOUT must be positive")
 
 
+def _simulate_gateways(settings: dict[str, Any]) -> None:
+    """Development: Orange and SMSGate without credentials go to the app's own simulators."""
+    base = f"http://127.0.0.1:{settings['PORT']}"
+    names = [n.strip().lower() for n in settings["GATEWAYS"].split(",")]
+    if "orange" in names and not settings["ORANGE_CLIENT_ID"]:
+        settings.update(ORANGE_CLIENT_ID="simulated", ORANGE_CLIENT_SECRET="simulated",
+                        ORANGE_API_URL=f"{base}/simulator/orange",
+                        ORANGE_SENDER_ADDRESS=settings["ORANGE_SENDER_ADDRESS"]
+                        or "tel:+22370000000",
+                        ORANGE_NOTIFY_URL=settings["ORANGE_NOTIFY_URL"]
+                        or f"{base}/orange/delivery")
+    if "smsgate" in names and not settings["SMSGATE_PASSWORD"]:
+        settings.update(SMSGATE_URL=f"{base}/simulator/smsgate", SMSGATE_LOGIN="simulated",
+                        SMSGATE_PASSWORD="simulated",
+                        SMSGATE_SIGNING_KEY=settings["SMSGATE_SIGNING_KEY"] or "simulated")
+
+
 def load_settings(
     overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
@@ -299,6 +316,7 @@ def load_settings(
                 settings["AT_API_URL"]
                 or f"http://127.0.0.1:{settings['PORT']}/simulator/at/version1"
             )
+        _simulate_gateways(settings)
     if settings["SIMULATOR"] is None:
         settings["SIMULATOR"] = not production
 

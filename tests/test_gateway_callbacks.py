@@ -10,15 +10,20 @@ job counts. Bad bodies get a 400 naming the field, bad signatures a 401, a missi
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import pytest
+import requests
+from werkzeug.serving import make_server
 
 from alerts.gateways import orange, smsgate
 from alerts.gateways.events import DeliveryReport, FieldProblem, InboundSMS
 from alerts.jobs import lifecycle as jobs
 from alerts.services import current_services
 from alerts.store import Language, Subscription
+from app import create_app
+from tests.conftest import free_port
 from tests.loopback_gateways import signed
 from tests.test_routing import (  # noqa: F401
     client,
@@ -95,8 +100,6 @@ def test_an_unsigned_or_forged_event_is_refused(gw_app, client, smsgate_server, 
 
 def test_callbacks_take_the_webhook_token(redis, redis_server, at_server, orange_server,
                                           smsgate_server):
-    from app import create_app
-
     config = gateway_config(redis_server, at_server, orange_server, smsgate_server,
                             WEBHOOK_TOKEN="w" * 40)
     application = create_app(config)
@@ -220,3 +223,45 @@ def test_smsgate_events_read_into_provider_neutral_events(body, expected):
             expected.phone, expected.message_id, expected.text)
     else:
         assert event == expected
+
+
+# -- `make run`: several simulated gateways at once -------------------------------------------
+
+
+def test_development_simulates_every_gateway_and_the_phone_shows_which_carried(
+    redis, redis_server
+):
+    port = free_port()
+    application = create_app({
+        "TESTING": True, "REDIS_URL": redis_server.url, "RQ_SYNC": True, "QUIET_HOURS": "",
+        "API_TOKEN": "test-token", "PORT": port, "BAARA_ENV": "development",
+        "GATEWAYS": "africastalking,orange,smsgate",
+        "GATEWAY_ROUTES": "orange=orange,moov=smsgate",
+    })
+    server = make_server("127.0.0.1", port, application, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with application.app_context():
+            store = current_services().store
+            people = {"+22370000001": "orange", "+22366000002": "smsgate",
+                      "+22350000003": "africastalking"}
+            for phone in people:
+                store.subscribe(phone, [Subscription(district="niono")], language=Language.BM)
+            resp = requests.post(f"http://127.0.0.1:{port}/api/jobs", json=posting(),
+                                 headers={"Authorization": "Bearer test-token"}, timeout=30)
+            assert resp.status_code == 201, resp.text
+            job_id = resp.json()["id"]
+            for phone, gateway in people.items():
+                got = [m["gateway"] for m in requests.get(
+                    f"http://127.0.0.1:{port}/simulator/inbox", params={"phone": phone},
+                    timeout=10).json()["messages"]]
+                assert got == [gateway], (phone, got)
+            deadline = time.time() + 15
+            while time.time() < deadline:
+                if jobs.job_stats(current_services(), job_id)["delivered"] == 3:
+                    break
+                time.sleep(0.3)
+            assert jobs.job_stats(current_services(), job_id)["delivered"] == 3
+    finally:
+        server.shutdown()
+        server.server_close()
