@@ -7,6 +7,7 @@ Alerts go through POST /api/jobs, the real fan-out, the real clients and the sta
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import date, timedelta
 
@@ -18,6 +19,7 @@ from alerts.services import current_services
 from alerts.store import Language, Subscription
 from tests.conftest import app_config
 from tests.loopback_gateways import LoopbackOrange, LoopbackSMSGate
+from tests.test_admin import ADMIN, login, make_account
 
 SOON = (date.today() + timedelta(days=20)).isoformat()
 OPERATORS = load_operators()
@@ -266,3 +268,22 @@ def test_metrics_show_each_gateway_state_errors_throughput_and_cost(
     at_sent = 'baara_gateway_messages_total{gateway="africastalking",result="sent"}'
     assert float(lines[at_sent]) == 7
     assert lines['baara_gateway_up{gateway="orange"}'] == "1.0"
+
+
+def test_the_admin_shows_each_gateway_state_error_rate_and_cost(
+    gw_app, client, api_headers, at_server, orange_server, smsgate_server
+):
+    orange_server.fail = "5xx"
+    for i in range(3):  # three failed requests in a row open Orange's breaker
+        current_services().store.subscribe(f"+2237200{i:04d}", [Subscription(district="niono")])
+        publish(client, api_headers)
+    make_account(*ADMIN)
+    assert login(client, *ADMIN).status_code == 302
+    page = client.get("/admin/queues").text
+    assert "Passerelles SMS" in page
+    rows = {name: re.search(rf"<th scope=\"row\">{name}</th>(.*?)</tr>", page, re.S).group(1)
+            for name in ("africastalking", "orange", "smsgate")}
+    assert "En panne" in rows["orange"] and "100 %" in rows["orange"]
+    # 1 + 2 + 3 alerts (each posting reaches everyone subscribed so far), 25 XOF each.
+    assert "En service" in rows["africastalking"] and "150 XOF" in rows["africastalking"]
+    assert "En service" in rows["smsgate"]
