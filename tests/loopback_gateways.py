@@ -59,8 +59,7 @@ class _Loopback:
         return [m["to"] for m in self.messages]
 
     def __enter__(self) -> _Loopback:
-        self._server = make_server("127.0.0.1", 0, self.app, threaded=True,
-                                   request_handler=_Quiet)
+        self._server = make_server("127.0.0.1", 0, self.app, threaded=True, request_handler=_Quiet)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
@@ -90,8 +89,9 @@ def _oneapi_error(kind: str, code: str, status: int) -> tuple[Any, int]:
 class LoopbackOrange(_Loopback):
     """Orange's SMS API: token endpoint and outbound SMS requests."""
 
-    def __init__(self, client_id: str = "orange-id", client_secret: str = "orange-secret",
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, client_id: str = "orange-id", client_secret: str = "orange-secret", **kwargs: Any
+    ) -> None:
         self.client_id, self.client_secret = client_id, client_secret
         self.tokens: list[str] = []
         self.expires_in = 3600
@@ -103,15 +103,17 @@ class LoopbackOrange(_Loopback):
         @app.post("/oauth/v3/token")
         def token():
             if self.failing() == "auth" or _basic(request.headers.get("Authorization", "")) != (
-                self.client_id, self.client_secret
+                self.client_id,
+                self.client_secret,
             ):
                 return jsonify({"error": "invalid_client"}), 401
             if request.form.get("grant_type") != "client_credentials":
                 return jsonify({"error": "unsupported_grant_type"}), 400
             token = uuid.uuid4().hex
             self.tokens.append(token)
-            return jsonify({"token_type": "Bearer", "access_token": token,
-                            "expires_in": self.expires_in})
+            return jsonify(
+                {"token_type": "Bearer", "access_token": token, "expires_in": self.expires_in}
+            )
 
         @app.post("/smsmessaging/v1/outbound/<path:sender>/requests")
         def outbound(sender: str):
@@ -133,23 +135,30 @@ class LoopbackOrange(_Loopback):
             message = (body.get("outboundSMSTextMessage") or {}).get("message")
             request_id = uuid.uuid4().hex
             with self._lock:
-                self.messages.append({
-                    "to": address[4:], "text": message, "sender": sender,
-                    "sender_name": body.get("senderName"),
-                    "callback_data": (body.get("receiptRequest") or {}).get("callbackData"),
-                    "id": request_id,
-                })
-            body["resourceURL"] = (f"{request.host_url}smsmessaging/v1/outbound/{sender}"
-                                   f"/requests/{request_id}")
+                self.messages.append(
+                    {
+                        "to": address[4:],
+                        "text": message,
+                        "sender": sender,
+                        "sender_name": body.get("senderName"),
+                        "callback_data": (body.get("receiptRequest") or {}).get("callbackData"),
+                        "id": request_id,
+                    }
+                )
+            body["resourceURL"] = (
+                f"{request.host_url}smsmessaging/v1/outbound/{sender}/requests/{request_id}"
+            )
             return jsonify({"outboundSMSMessageRequest": body}), 201
 
     def receipt(self, to: str, status: str = "DeliveredToTerminal") -> dict[str, Any]:
         """The deliveryInfoNotification Orange posts for the message it took for `to`."""
         sent = next(m for m in reversed(self.messages) if m["to"] == to)
-        return {"deliveryInfoNotification": {
-            "callbackData": sent["callback_data"],
-            "deliveryInfo": {"address": f"tel:{to}", "deliveryStatus": status},
-        }}
+        return {
+            "deliveryInfoNotification": {
+                "callbackData": sent["callback_data"],
+                "deliveryInfo": {"address": f"tel:{to}", "deliveryStatus": status},
+            }
+        }
 
 
 class LoopbackSMSGate(_Loopback):
@@ -173,7 +182,8 @@ class LoopbackSMSGate(_Loopback):
             if failing == "5xx":
                 return jsonify({"message": "no device online"}), 503
             if failing == "auth" or _basic(request.headers.get("Authorization", "")) != (
-                self.login, self.password
+                self.login,
+                self.password,
             ):
                 return jsonify({"message": "Unauthorized"}), 401
             body = request.get_json(silent=True) or {}
@@ -185,15 +195,25 @@ class LoopbackSMSGate(_Loopback):
             with self._lock:
                 for phone in phones:
                     self.messages.append({"to": phone, "text": text, "id": msg_id})
-            return jsonify({
-                "id": msg_id, "state": "Pending", "isHashed": False, "isEncrypted": False,
-                "recipients": [{"phoneNumber": p, "state": "Pending"} for p in phones],
-            }), 202
+            return jsonify(
+                {
+                    "id": msg_id,
+                    "state": "Pending",
+                    "isHashed": False,
+                    "isEncrypted": False,
+                    "recipients": [{"phoneNumber": p, "state": "Pending"} for p in phones],
+                }
+            ), 202
 
     def event(self, kind: str, **payload: Any) -> dict[str, Any]:
         """A webhook body the app would post for `kind` (sms:received, sms:delivered...)."""
-        return {"deviceId": "dev-1", "event": kind, "id": uuid.uuid4().hex,
-                "webhookId": "wh-1", "payload": payload}
+        return {
+            "deviceId": "dev-1",
+            "event": kind,
+            "id": uuid.uuid4().hex,
+            "webhookId": "wh-1",
+            "payload": payload,
+        }
 
     def status_event(self, to: str, kind: str = "sms:delivered", **extra: Any) -> dict[str, Any]:
         """The status event for the message taken for `to`."""
@@ -205,7 +225,9 @@ def signed(body: dict[str, Any], key: str, when: float | None = None) -> tuple[b
     """A webhook body and the headers SMSGate signs it with."""
     raw = json.dumps(body).encode()
     stamp = str(int(time.time() if when is None else when))
-    return raw, {"Content-Type": "application/json", "X-Timestamp": stamp,
-                 # As the app signs: hex HMAC-SHA256 of the raw body followed by the timestamp.
-                 "X-Signature": hmac.new(key.encode(), raw + stamp.encode(),
-                                         hashlib.sha256).hexdigest()}
+    return raw, {
+        "Content-Type": "application/json",
+        "X-Timestamp": stamp,
+        # As the app signs: hex HMAC-SHA256 of the raw body followed by the timestamp.
+        "X-Signature": hmac.new(key.encode(), raw + stamp.encode(), hashlib.sha256).hexdigest(),
+    }

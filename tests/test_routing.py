@@ -59,11 +59,13 @@ CHAINS = [
 ]
 
 
-@pytest.mark.parametrize(("phone", "preferred", "chain"), CHAINS,
-                         ids=[f"{c[0]}-{c[1]}" for c in CHAINS])
+@pytest.mark.parametrize(
+    ("phone", "preferred", "chain"), CHAINS, ids=[f"{c[0]}-{c[1]}" for c in CHAINS]
+)
 def test_route_then_failover_order(phone, preferred, chain):
-    policy = Policy(order=("africastalking", "orange", "smsgate"), routes=ROUTES,
-                    operators=OPERATORS)
+    policy = Policy(
+        order=("africastalking", "orange", "smsgate"), routes=ROUTES, operators=OPERATORS
+    )
     assert policy.chain(phone, preferred) == chain
 
 
@@ -85,14 +87,21 @@ def smsgate_server():
 def gateway_config(redis_server, at_server, orange_server, smsgate_server, **overrides) -> dict:
     """The settings an NGO with an Orange account and a Moov SIM phone would use."""
     return app_config(
-        redis_server, at_server,
+        redis_server,
+        at_server,
         GATEWAYS="africastalking,orange,smsgate",
         GATEWAY_ROUTES="orange=orange,moov=smsgate",
-        ORANGE_API_URL=orange_server.url, ORANGE_CLIENT_ID="orange-id",
-        ORANGE_CLIENT_SECRET="orange-secret", ORANGE_SENDER_ADDRESS="tel:+22370000000",
+        ORANGE_API_URL=orange_server.url,
+        ORANGE_CLIENT_ID="orange-id",
+        ORANGE_CLIENT_SECRET="orange-secret",
+        ORANGE_SENDER_ADDRESS="tel:+22370000000",
         ORANGE_SENDER_NAME="Baara",
-        SMSGATE_URL=smsgate_server.url, SMSGATE_LOGIN="sms", SMSGATE_PASSWORD="gate-pass",
-        SMSGATE_SIGNING_KEY="signing-key", GATEWAY_TIMEOUT=0.5, AT_BATCH_SIZE=4,
+        SMSGATE_URL=smsgate_server.url,
+        SMSGATE_LOGIN="sms",
+        SMSGATE_PASSWORD="gate-pass",
+        SMSGATE_SIGNING_KEY="signing-key",
+        GATEWAY_TIMEOUT=0.5,
+        AT_BATCH_SIZE=4,
         **overrides,
     )
 
@@ -101,8 +110,7 @@ def gateway_config(redis_server, at_server, orange_server, smsgate_server, **ove
 def gw_app(redis, redis_server, at_server, orange_server, smsgate_server):
     from app import create_app
 
-    application = create_app(gateway_config(redis_server, at_server, orange_server,
-                                            smsgate_server))
+    application = create_app(gateway_config(redis_server, at_server, orange_server, smsgate_server))
     with application.app_context():
         yield application
 
@@ -115,26 +123,44 @@ def client(gw_app):
 
 def posting() -> dict:
     return {
-        "title": "Infirmier", "organization": "AMCP-SP/ALIMA", "category": "nurse",
-        "districts": ["Niono"], "positions": 1, "deadline": f"{SOON}T17:00",
-        "apply": {"email": "recrutement@mali.alima.ngo"}, "publish": True,
+        "title": "Infirmier",
+        "organization": "AMCP-SP/ALIMA",
+        "category": "nurse",
+        "districts": ["Niono"],
+        "positions": 1,
+        "deadline": f"{SOON}T17:00",
+        "apply": {"email": "recrutement@mali.alima.ngo"},
+        "publish": True,
     }
 
 
 #: Subscribers: (phone, language); Orange, Moov, Telecel and a foreign number, fr and bm.
 AUDIENCE = [
-    ("+22370000001", Language.FR), ("+22376000002", Language.BM),
-    ("+22382000003", Language.FR), ("+22391000004", Language.BM),
-    ("+22360000005", Language.FR), ("+22366000006", Language.BM),
-    ("+22389000007", Language.FR), ("+22395000008", Language.BM),
-    ("+22350000009", Language.FR), ("+22352000010", Language.BM),
+    ("+22370000001", Language.FR),
+    ("+22376000002", Language.BM),
+    ("+22382000003", Language.FR),
+    ("+22391000004", Language.BM),
+    ("+22360000005", Language.FR),
+    ("+22366000006", Language.BM),
+    ("+22389000007", Language.FR),
+    ("+22395000008", Language.BM),
+    ("+22350000009", Language.FR),
+    ("+22352000010", Language.BM),
     ("+22507000011", Language.FR),
 ]
-EXPECTED = {"+22370000001": "orange", "+22376000002": "orange", "+22382000003": "orange",
-            "+22391000004": "orange", "+22360000005": "smsgate", "+22366000006": "smsgate",
-            "+22389000007": "smsgate", "+22395000008": "smsgate",
-            "+22350000009": "africastalking", "+22352000010": "africastalking",
-            "+22507000011": "africastalking"}
+EXPECTED = {
+    "+22370000001": "orange",
+    "+22376000002": "orange",
+    "+22382000003": "orange",
+    "+22391000004": "orange",
+    "+22360000005": "smsgate",
+    "+22366000006": "smsgate",
+    "+22389000007": "smsgate",
+    "+22395000008": "smsgate",
+    "+22350000009": "africastalking",
+    "+22352000010": "africastalking",
+    "+22507000011": "africastalking",
+}
 
 
 def subscribe_all(audience=AUDIENCE) -> None:
@@ -144,9 +170,11 @@ def subscribe_all(audience=AUDIENCE) -> None:
 
 
 def carried(at_server, orange_server, smsgate_server) -> dict[str, Counter]:
-    return {"africastalking": Counter(m["to"] for m in at_server.messages),
-            "orange": Counter(orange_server.phones()),
-            "smsgate": Counter(smsgate_server.phones())}
+    return {
+        "africastalking": Counter(m["to"] for m in at_server.messages),
+        "orange": Counter(orange_server.phones()),
+        "smsgate": Counter(smsgate_server.phones()),
+    }
 
 
 def publish(client, api_headers) -> dict:
@@ -189,8 +217,9 @@ FAILURES = [
 ]
 
 
-@pytest.mark.parametrize(("gateway", "mode", "after"), FAILURES,
-                         ids=[f"{g}-{m}-after{a}" for g, m, a in FAILURES])
+@pytest.mark.parametrize(
+    ("gateway", "mode", "after"), FAILURES, ids=[f"{g}-{m}-after{a}" for g, m, a in FAILURES]
+)
 def test_a_failing_gateway_hands_its_recipients_on_nobody_twice_nobody_missed(
     gw_app, client, api_headers, at_server, orange_server, smsgate_server, gateway, mode, after
 ):
@@ -260,8 +289,9 @@ def test_metrics_show_each_gateway_state_errors_throughput_and_cost(
     subscribe_all()
     publish(client, api_headers)
     text = client.get("/metrics", headers=api_headers).get_data(as_text=True)
-    lines = dict(line.rsplit(" ", 1) for line in text.splitlines()
-                 if line.startswith("baara_gateway_"))
+    lines = dict(
+        line.rsplit(" ", 1) for line in text.splitlines() if line.startswith("baara_gateway_")
+    )
     assert float(lines['baara_gateway_messages_total{gateway="orange",result="sent"}']) == 4
     assert float(lines['baara_gateway_cost_total{gateway="orange"}']) == 4 * 25.0
     assert float(lines['baara_gateway_requests_total{gateway="smsgate",outcome="error"}']) >= 1
@@ -281,8 +311,10 @@ def test_the_admin_shows_each_gateway_state_error_rate_and_cost(
     assert login(client, *ADMIN).status_code == 302
     page = client.get("/admin/queues").text
     assert "Passerelles SMS" in page
-    rows = {name: re.search(rf"<th scope=\"row\">{name}</th>(.*?)</tr>", page, re.S).group(1)
-            for name in ("africastalking", "orange", "smsgate")}
+    rows = {
+        name: re.search(rf"<th scope=\"row\">{name}</th>(.*?)</tr>", page, re.S).group(1)
+        for name in ("africastalking", "orange", "smsgate")
+    }
     assert "En panne" in rows["orange"] and "100 %" in rows["orange"]
     # 1 + 2 + 3 alerts (each posting reaches everyone subscribed so far), 25 XOF each.
     assert "En service" in rows["africastalking"] and "150 XOF" in rows["africastalking"]

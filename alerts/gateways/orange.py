@@ -196,8 +196,11 @@ class OrangeGateway:
         return SendResult(phone, Status.FAILED, None, None, reason, retryable, None)
 
     def _post(self, url: str, body: dict[str, Any], *, fresh: bool) -> requests.Response:
-        headers = {"Authorization": f"Bearer {self.token(fresh=fresh)}",
-                   "Content-Type": "application/json", "Accept": "application/json"}
+        headers = {
+            "Authorization": f"Bearer {self.token(fresh=fresh)}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        }
         try:
             return self._session.post(url, json=body, headers=headers, timeout=self.timeout)
         except requests.Timeout as exc:

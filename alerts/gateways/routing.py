@@ -48,8 +48,17 @@ class Ledger(Protocol):
         """Whether the gateway's breaker is open (cooling down)."""
         ...
 
-    def gateway_result(self, name: str, *, ok: bool, sent: int, failed: int, cost: float,
-                       failures: int, cooldown: float) -> None:
+    def gateway_result(
+        self,
+        name: str,
+        *,
+        ok: bool,
+        sent: int,
+        failed: int,
+        cost: float,
+        failures: int,
+        cooldown: float,
+    ) -> None:
         """Record one request's outcome: figures, and the breaker's failure count."""
         ...
 
@@ -119,8 +128,12 @@ class Router:
 
     name = "router"
 
-    def __init__(self, members: Mapping[str, Sender | Callable[[], Sender]], policy: Policy,
-                 ledger: Ledger | None = None) -> None:
+    def __init__(
+        self,
+        members: Mapping[str, Sender | Callable[[], Sender]],
+        policy: Policy,
+        ledger: Ledger | None = None,
+    ) -> None:
         self._members = dict(members)
         self.policy = policy
         self.ledger = ledger
@@ -144,8 +157,9 @@ class Router:
             raise TypeError("recipients must be a sequence of phone numbers, not a str")
         return self._route(message, list(recipients), {})
 
-    def _route(self, message: str, phones: list[str],
-               preferred: Mapping[str, str | None]) -> list[SendResult]:
+    def _route(
+        self, message: str, phones: list[str], preferred: Mapping[str, str | None]
+    ) -> list[SendResult]:
         if len(self.policy.order) == 1:
             return self._alone(self.policy.order[0], message, phones)
         chains = {p: self.policy.chain(p, preferred.get(p)) for p in phones}
@@ -159,8 +173,15 @@ class Router:
                     continue
                 if step[p] >= len(chains[p]):
                     # Every gateway refused for now: retryable, the caller tries again later.
-                    done[p] = SendResult(p, Status.FAILED, None, None,
-                                         last_error.get(p, "NoGatewayAvailable"), True, None)
+                    done[p] = SendResult(
+                        p,
+                        Status.FAILED,
+                        None,
+                        None,
+                        last_error.get(p, "NoGatewayAvailable"),
+                        True,
+                        None,
+                    )
                     continue
                 groups.setdefault(chains[p][step[p]], []).append(p)
             for name, group in groups.items():
@@ -181,18 +202,31 @@ class Router:
         self._record(name, ok=True, results=results)
         return [replace(r, gateway=name) for r in results]
 
-    def _record(self, name: str, *, ok: bool, results: Sequence[SendResult | None],
-                asked: int | None = None) -> None:
+    def _record(
+        self, name: str, *, ok: bool, results: Sequence[SendResult | None], asked: int | None = None
+    ) -> None:
         sent = sum(1 for r in results if r is not None and r.status is Status.SENT)
         failed = (len(results) if asked is None else asked) - sent
         price = (self.policy.prices or {}).get(name, 0.0)
-        self._safe(lambda: self.ledger.gateway_result(
-            name, ok=ok, sent=sent, failed=failed, cost=sent * price,
-            failures=self.policy.failures, cooldown=self.policy.cooldown,
-        ) if self.ledger else None)
+        self._safe(
+            lambda: (
+                self.ledger.gateway_result(
+                    name,
+                    ok=ok,
+                    sent=sent,
+                    failed=failed,
+                    cost=sent * price,
+                    failures=self.policy.failures,
+                    cooldown=self.policy.cooldown,
+                )
+                if self.ledger
+                else None
+            )
+        )
 
-    def _try(self, name: str, message: str, group: list[str],
-             last_error: dict[str, str]) -> dict[str, SendResult | None]:
+    def _try(
+        self, name: str, message: str, group: list[str], last_error: dict[str, str]
+    ) -> dict[str, SendResult | None]:
         """Send a group through one gateway; None for each recipient it did not take."""
         if self._safe(lambda: self.ledger.gateway_open(name) if self.ledger else False):
             log.info("gateway %s is cooling down: %d recipients go on", name, len(group))
@@ -220,8 +254,14 @@ class Router:
         ok = error is None
         self._record(name, ok=ok, results=list(out.values()))
         sent = sum(1 for r in out.values() if r is not None and r.status is Status.SENT)
-        log.info("gateway %s: %d of %d taken in %.0f ms%s", name, sent, len(group),
-                 (time.perf_counter() - started) * 1000, "" if ok else f" ({error})")
+        log.info(
+            "gateway %s: %d of %d taken in %.0f ms%s",
+            name,
+            sent,
+            len(group),
+            (time.perf_counter() - started) * 1000,
+            "" if ok else f" ({error})",
+        )
         return out
 
     @staticmethod
@@ -234,16 +274,23 @@ class Router:
             return None
 
 
-def build_router(config: Mapping[str, Any], factories: Mapping[str, Callable[[], Sender]],
-                 ledger: Ledger | None) -> Router:
+def build_router(
+    config: Mapping[str, Any], factories: Mapping[str, Callable[[], Sender]], ledger: Ledger | None
+) -> Router:
     """The Router GATEWAYS, GATEWAY_ROUTES and the breaker settings describe."""
     order = tuple(parse_gateways(config.get("GATEWAYS") or "africastalking"))
     base = float(config.get("SMS_PRICE") or 0)
-    prices = {"africastalking": base,
-              "orange": float(config.get("ORANGE_PRICE") or 0) or base,
-              "smsgate": float(config.get("SMSGATE_PRICE") or 0) or base}
-    policy = Policy(order=order, routes=parse_routes(config.get("GATEWAY_ROUTES") or ""),
-                    operators=load_operators(),
-                    failures=int(config.get("GATEWAY_FAILURES") or 3),
-                    cooldown=float(config.get("GATEWAY_COOLDOWN") or 60.0), prices=prices)
+    prices = {
+        "africastalking": base,
+        "orange": float(config.get("ORANGE_PRICE") or 0) or base,
+        "smsgate": float(config.get("SMSGATE_PRICE") or 0) or base,
+    }
+    policy = Policy(
+        order=order,
+        routes=parse_routes(config.get("GATEWAY_ROUTES") or ""),
+        operators=load_operators(),
+        failures=int(config.get("GATEWAY_FAILURES") or 3),
+        cooldown=float(config.get("GATEWAY_COOLDOWN") or 60.0),
+        prices=prices,
+    )
     return Router({n: factories[n] for n in order}, policy, ledger)

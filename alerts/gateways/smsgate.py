@@ -94,15 +94,20 @@ class SMSGateGateway:
             )
         self.url = url.rstrip("/")
         self._http = RequestsHttpClient(_TimeoutSession(timeout))
-        self._client = sg_client.APIClient(login or None, password, base_url=self.url,
-                                           http=self._http)
+        self._client = sg_client.APIClient(
+            login or None, password, base_url=self.url, http=self._http
+        )
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> SMSGateGateway:
         """SMSGateGateway from the SMSGATE_* settings."""
         seconds = float(config.get("GATEWAY_TIMEOUT") or TIMEOUT[1])
-        return cls(config.get("SMSGATE_URL") or "", config.get("SMSGATE_LOGIN") or "",
-                   config.get("SMSGATE_PASSWORD") or "", timeout=(min(5.0, seconds), seconds))
+        return cls(
+            config.get("SMSGATE_URL") or "",
+            config.get("SMSGATE_LOGIN") or "",
+            config.get("SMSGATE_PASSWORD") or "",
+            timeout=(min(5.0, seconds), seconds),
+        )
 
     def send_one(self, message: str, phone: str) -> SendResult:
         """Send one SMS to one phone number."""
@@ -121,17 +126,21 @@ class SMSGateGateway:
 
     def _send_to(self, message: str, phone: str) -> SendResult:
         ref = uuid.uuid4().hex
-        msg = sg_domain.Message(phone_numbers=[phone],
-                                text_message=sg_domain.TextMessage(text=message),
-                                with_delivery_report=True, id=ref)
+        msg = sg_domain.Message(
+            phone_numbers=[phone],
+            text_message=sg_domain.TextMessage(text=message),
+            with_delivery_report=True,
+            id=ref,
+        )
         try:
             state = self._client.send(msg)
         except sg_errors.APIError as exc:
             code = exc.status_code or 0
             retryable, reason = SEND_ERRORS.get(code, (code >= 500, f"HTTP{code}"))
             if retryable:
-                raise RetryableGatewayError(f"SMSGate answered HTTP {code}",
-                                            status_code=code) from exc
+                raise RetryableGatewayError(
+                    f"SMSGate answered HTTP {code}", status_code=code
+                ) from exc
             return SendResult(phone, Status.FAILED, None, None, reason, False, None)
         except requests.Timeout as exc:
             raise RetryableGatewayError(
@@ -146,8 +155,7 @@ class SMSGateGateway:
         if status is Status.FAILED:
             reason = next((r.error for r in state.recipients if r.error), None) or "Failed"
             return SendResult(phone, Status.FAILED, None, None, reason, False, None)
-        return SendResult(phone, Status.SENT, state.id or ref, None, state.state.value,
-                          False, None)
+        return SendResult(phone, Status.SENT, state.id or ref, None, state.state.value, False, None)
 
 
 def sign(key: str, body: bytes, timestamp: str) -> str:
@@ -207,8 +215,7 @@ def read_event(data: Any) -> InboundSMS | DeliveryReport | FieldProblem | None:
         # id is unique and kept across the app's retries, so it is what we dedupe on.
         event_id = data.get("id")
         dedupe = event_id if isinstance(event_id, str) and event_id.strip() else message_id
-        return InboundSMS(phone, f"{NAME}:{dedupe.strip()}", text,
-                          _when(payload.get("receivedAt")))
+        return InboundSMS(phone, f"{NAME}:{dedupe.strip()}", text, _when(payload.get("receivedAt")))
     if event in ("sms:sent", "sms:delivered", "sms:failed"):
         status = STATES[event]
         reason = str(payload.get("reason") or "Failed") if status is Status.FAILED else ""

@@ -12,8 +12,13 @@ from alerts.ops import metrics
 from alerts.services import Services
 
 #: A delivery report may only move a message forward.
-_RANK = {"queued": 0, "sending": 1, Status.SENT.value: 2, Status.DELIVERED.value: 3,
-         Status.FAILED.value: 3}
+_RANK = {
+    "queued": 0,
+    "sending": 1,
+    Status.SENT.value: 2,
+    Status.DELIVERED.value: 3,
+    Status.FAILED.value: 3,
+}
 
 
 def apply_report(services: Services, report: DeliveryReport) -> str:

@@ -21,8 +21,17 @@ class GatewaysStore(StoreBase):
         """Whether the gateway's breaker is open (cooling down)."""
         return bool(self.redis.exists(keys.gateway_open(name)))
 
-    def gateway_result(self, name: str, *, ok: bool, sent: int, failed: int, cost: float,
-                       failures: int, cooldown: float) -> None:
+    def gateway_result(
+        self,
+        name: str,
+        *,
+        ok: bool,
+        sent: int,
+        failed: int,
+        cost: float,
+        failures: int,
+        cooldown: float,
+    ) -> None:
         """Record one request's outcome; `failures` failed requests in a row open the breaker.
 
         The failure count is kept when the breaker closes again after its cool-down, so the

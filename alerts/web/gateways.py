@@ -46,8 +46,9 @@ def smsgate_events():
     services = current_services()
     key = services.config.get("SMSGATE_SIGNING_KEY") or ""
     if problem := smsgate.signature_problem(key, request.get_data(), request.headers):
-        return jsonify({"error": "Unauthorized", "field": problem.field,
-                        "detail": problem.problem}), 401
+        return jsonify(
+            {"error": "Unauthorized", "field": problem.field, "detail": problem.problem}
+        ), 401
     event = smsgate.read_event(_json())
     if isinstance(event, FieldProblem):
         return bad_request(event.field, event.problem)

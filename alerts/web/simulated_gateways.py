@@ -43,10 +43,16 @@ def _basic_ok(user: str, password: str) -> bool:
 
 
 def _record(gateway: str, to: str, text: str, sender: str, msg_id: str) -> None:
-    current_store().record_simulated({
-        "id": msg_id, "to": to, "from": sender, "message": text, "gateway": gateway,
-        "at": datetime.now(UTC).isoformat(timespec="seconds"),
-    })
+    current_store().record_simulated(
+        {
+            "id": msg_id,
+            "to": to,
+            "from": sender,
+            "message": text,
+            "gateway": gateway,
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+    )
 
 
 def _later(app: Flask, post: Any) -> None:
@@ -75,8 +81,7 @@ def orange_token():
     config = current_app.config
     if not _basic_ok(config["ORANGE_CLIENT_ID"], config["ORANGE_CLIENT_SECRET"]):
         return jsonify({"error": "invalid_client"}), 401
-    return jsonify({"token_type": "Bearer", "access_token": uuid.uuid4().hex,
-                    "expires_in": 3600})
+    return jsonify({"token_type": "Bearer", "access_token": uuid.uuid4().hex, "expires_in": 3600})
 
 
 @gateways_blueprint.post("/orange/smsmessaging/v1/outbound/<path:sender>/requests")
@@ -94,11 +99,19 @@ def orange_send(sender: str):
     if ref:
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         word = "DeliveryImpossible" if phone.endswith(ABSENT_SUFFIX) else "DeliveredToTerminal"
-        receipt = {"deliveryInfoNotification": {"callbackData": ref, "deliveryInfo": {
-            "address": address, "deliveryStatus": word}}}
+        receipt = {
+            "deliveryInfoNotification": {
+                "callbackData": ref,
+                "deliveryInfo": {"address": address, "deliveryStatus": word},
+            }
+        }
         key = app.config.get("WEBHOOK_TOKEN") or ""
-        _later(app, lambda c: c.post("/orange/delivery", json=receipt,
-                                     query_string={"key": key} if key else None))
+        _later(
+            app,
+            lambda c: c.post(
+                "/orange/delivery", json=receipt, query_string={"key": key} if key else None
+            ),
+        )
     return jsonify({"outboundSMSMessageRequest": body}), 201
 
 
@@ -119,13 +132,27 @@ def smsgate_send():
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     for phone in phones:
         kind = "sms:failed" if phone.endswith(ABSENT_SUFFIX) else "sms:delivered"
-        event = {"deviceId": "simulated", "event": kind, "id": uuid.uuid4().hex,
-                 "webhookId": "simulated",
-                 "payload": {"messageId": msg_id, "phoneNumber": phone,
-                             **({"reason": "NO_SERVICE"} if kind == "sms:failed" else {})}}
+        event = {
+            "deviceId": "simulated",
+            "event": kind,
+            "id": uuid.uuid4().hex,
+            "webhookId": "simulated",
+            "payload": {
+                "messageId": msg_id,
+                "phoneNumber": phone,
+                **({"reason": "NO_SERVICE"} if kind == "sms:failed" else {}),
+            },
+        }
         _later(app, lambda c, e=event: _post_signed(app, c, e))
-    return jsonify({"id": msg_id, "state": "Pending", "isHashed": False, "isEncrypted": False,
-                    "recipients": [{"phoneNumber": p, "state": "Pending"} for p in phones]}), 202
+    return jsonify(
+        {
+            "id": msg_id,
+            "state": "Pending",
+            "isHashed": False,
+            "isEncrypted": False,
+            "recipients": [{"phoneNumber": p, "state": "Pending"} for p in phones],
+        }
+    ), 202
 
 
 def _post_signed(app: Flask, client: Any, event: dict) -> Any:
@@ -134,6 +161,13 @@ def _post_signed(app: Flask, client: Any, event: dict) -> Any:
     key = app.config.get("SMSGATE_SIGNING_KEY") or ""
     signature = hmac.new(key.encode(), raw + stamp.encode(), hashlib.sha256).hexdigest()
     token = app.config.get("WEBHOOK_TOKEN") or ""
-    return client.post("/smsgate/events", data=raw, query_string={"key": token} if token else None,
-                       headers={"Content-Type": "application/json", "X-Timestamp": stamp,
-                                "X-Signature": signature})
+    return client.post(
+        "/smsgate/events",
+        data=raw,
+        query_string={"key": token} if token else None,
+        headers={
+            "Content-Type": "application/json",
+            "X-Timestamp": stamp,
+            "X-Signature": signature,
+        },
+    )
