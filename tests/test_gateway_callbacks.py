@@ -376,3 +376,20 @@ def test_development_simulates_every_gateway_and_the_phone_shows_which_carried(r
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.parametrize("text", ["AIDE", "dɛmɛ"], ids=["fr", "bm"])
+def test_a_reply_fails_over_when_the_phone_it_came_through_is_down(
+    gw_app, client, at_server, smsgate_server, text
+):
+    smsgate_server.fail = "5xx"
+    event = smsgate_server.event(
+        "sms:received",
+        messageId="m",
+        message=text,
+        phoneNumber=MOOV,
+        receivedAt="2026-05-03T06:04:45Z",
+    )
+    assert post_event(client, event).get_json()["status"] == "accepted"
+    assert not smsgate_server.messages
+    assert [m["to"] for m in at_server.messages] == [MOOV]  # once, through the next gateway

@@ -8,11 +8,14 @@ Alerts go through POST /api/jobs, the real fan-out, the real clients and the sta
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 from datetime import date, timedelta
 
 import pytest
 
+from alerts.gateways.africastalking import Status
+from alerts.gateways.orange import OrangeGateway
 from alerts.gateways.routing import Policy, load_operators, operator_of, parse_routes
 from alerts.jobs import lifecycle as jobs
 from alerts.services import current_services
@@ -319,3 +322,20 @@ def test_the_admin_shows_each_gateway_state_error_rate_and_cost(
     # 1 + 2 + 3 alerts (each posting reaches everyone subscribed so far), 25 XOF each.
     assert "En service" in rows["africastalking"] and "150 XOF" in rows["africastalking"]
     assert "En service" in rows["smsgate"]
+
+
+def test_the_orange_token_is_cached_refreshed_before_expiry_and_once_on_a_401(orange_server):
+    gateway = OrangeGateway(
+        orange_server.url, "orange-id", "orange-secret", "tel:+22370000000", timeout=(1, 2)
+    )
+    gateway.send("a", ["+22370000001", "+22370000002"])
+    assert len(orange_server.tokens) == 1  # cached
+    orange_server.tokens.clear()  # Orange revoked it: the 401 fetches a new one, once
+    assert gateway.send_one("b", "+22370000003").status is Status.SENT
+    assert len(orange_server.tokens) == 1
+    orange_server.expires_in = 61  # a minute's margin: this one is replaced after 1 s
+    gateway.token(fresh=True)
+    time.sleep(1.1)
+    gateway.send_one("c", "+22370000004")
+    assert len(orange_server.tokens) == 3
+    assert orange_server.phones() == [f"+2237000000{i}" for i in range(1, 5)]
