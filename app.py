@@ -10,7 +10,18 @@ from flask import Flask
 from alerts import services
 from alerts.extract import check_lists
 from alerts.ops import cli, logs
-from alerts.web import admin, api, health, metrics, security, simulated_at, sms, ussd
+from alerts.web import (
+    admin,
+    api,
+    gateways,
+    health,
+    metrics,
+    security,
+    simulated_at,
+    simulated_gateways,
+    sms,
+    ussd,
+)
 from config.organizations import default_organizations
 from config.reference import default_reference, load_reference
 from config.settings import load_settings
@@ -36,11 +47,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(health.bp)
     app.register_blueprint(sms.bp)
+    app.register_blueprint(gateways.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(ussd.bp)
     metrics.init_app(app)
     if settings.simulator:
         app.register_blueprint(simulated_at.at_blueprint)
+        app.register_blueprint(simulated_gateways.gateways_blueprint)
     cli.init_app(app)
     # Admin web, phone simulator page, CSRF (webhooks and API exempt), Babel, `flask admin`.
     admin.init_app(app)

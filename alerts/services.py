@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
@@ -20,6 +21,9 @@ from rq.registry import ScheduledJobRegistry
 from alerts.domain.retention import Retention
 from alerts.gateways import throttle
 from alerts.gateways.africastalking import Gateway
+from alerts.gateways.orange import OrangeGateway
+from alerts.gateways.routing import Router, Sender, build_router
+from alerts.gateways.smsgate import SMSGateGateway
 from alerts.store import Store
 from config.settings import Settings
 
@@ -41,12 +45,22 @@ class Services:
     _gateway: Any = field(default=None, repr=False)
 
     @property
-    def gateway(self):
-        """The SMS gateway, built on first use so the app starts without touching AT."""
+    def gateway(self) -> Router:
+        """The SMS gateways of GATEWAYS behind one router, built on first use (no traffic)."""
         if self._gateway is None:
-            gateway = Gateway.from_settings(self.settings)
-            gateway.throttle = throttle.from_settings(self.store, self.settings)
-            self._gateway = gateway
+            settings, store = self.settings, self.store
+
+            def africastalking() -> Gateway:
+                gateway = Gateway.from_settings(settings)
+                gateway.throttle = throttle.from_settings(store, settings)
+                return gateway
+
+            factories: dict[str, Callable[[], Sender]] = {
+                "africastalking": africastalking,
+                "orange": lambda: OrangeGateway.from_settings(settings),
+                "smsgate": lambda: SMSGateGateway.from_settings(settings),
+            }
+            self._gateway = build_router(settings, factories, store)
         return self._gateway
 
     def queue(self, role: str) -> Queue:

@@ -70,6 +70,29 @@ class Settings:
     reply_sender: str = _setting("pool")
     reply_concurrency: int = _setting(64)
 
+    # -- gateways beside AT (issue 17; README "Gateways"): enabled gateways in failover order
+    # (the first is the default route), routes by operator, the circuit breaker (consecutive
+    # failures that open it, cool-down seconds)
+    gateways: str = _setting("africastalking")
+    gateway_routes: str = _setting("")
+    gateway_cooldown: float = _setting(60.0)
+    gateway_failures: int = _setting(3)
+    # Seconds Orange and SMSGate get to answer one request before it counts as a failure.
+    gateway_timeout: float = _setting(15.0)
+    orange_api_url: str = _setting("https://api.orange.com")
+    orange_client_id: str = _setting("")
+    orange_client_secret: str = _setting("")
+    orange_sender_address: str = _setting("")
+    orange_sender_name: str = _setting("")
+    # Where Orange posts delivery receipts (https://.../orange/delivery?key=WEBHOOK_TOKEN).
+    orange_notify_url: str = _setting("")
+    orange_price: float = _setting(0.0)  # per SMS, SMS_CURRENCY; 0: SMS_PRICE
+    smsgate_url: str = _setting("https://api.sms-gate.app/3rdparty/v1")
+    smsgate_login: str = _setting("")
+    smsgate_password: str = _setting("")
+    smsgate_signing_key: str = _setting("")
+    smsgate_price: float = _setting(0.0)
+
     # -- time, money and the menu
     quiet_hours: str = _setting("21:00-07:00")
     timezone: str = _setting("Africa/Bamako")
@@ -262,6 +285,39 @@ def _check_sentinels(settings: dict[str, Any]) -> None:
         raise ConfigError("REDIS_REPLICA_WAIT_MS must not be negative")
 
 
+def _check_gateways(settings: dict[str, Any]) -> None:
+    """GATEWAYS and GATEWAY_ROUTES name known gateways and operators (issue 17)."""
+    known = ("africastalking", "orange", "smsgate")
+    names = [n.strip().lower() for n in settings["GATEWAYS"].split(",") if n.strip()]
+    if not names or any(n not in known for n in names) or len(set(names)) != len(names):
+        raise ConfigError(f"GATEWAYS must list some of {', '.join(known)} once each")
+    for pair in (p.strip() for p in settings["GATEWAY_ROUTES"].split(",") if p.strip()):
+        operator, _, gateway = (x.strip().lower() for x in pair.partition("="))
+        if operator not in ("orange", "moov", "telecel") or gateway not in names:
+            raise ConfigError(f"GATEWAY_ROUTES: {pair!r} is not operator=enabled gateway")
+    if settings["GATEWAY_FAILURES"] < 1 or settings["GATEWAY_COOLDOWN"] < 0:
+        raise ConfigError("GATEWAY_FAILURES must be at least 1, GATEWAY_COOLDOWN not negative")
+    if settings["GATEWAY_TIMEOUT"] <= 0:
+        raise ConfigError("GATEWAY_TIMEOUT must be positive")
+
+
+def _simulate_gateways(settings: dict[str, Any]) -> None:
+    """Development: Orange and SMSGate without credentials go to the app's own simulators."""
+    base = f"http://127.0.0.1:{settings['PORT']}"
+    names = [n.strip().lower() for n in settings["GATEWAYS"].split(",")]
+    if "orange" in names and not settings["ORANGE_CLIENT_ID"]:
+        settings.update(ORANGE_CLIENT_ID="simulated", ORANGE_CLIENT_SECRET="simulated",
+                        ORANGE_API_URL=f"{base}/simulator/orange",
+                        ORANGE_SENDER_ADDRESS=settings["ORANGE_SENDER_ADDRESS"]
+                        or "tel:+22370000000",
+                        ORANGE_NOTIFY_URL=settings["ORANGE_NOTIFY_URL"]
+                        or f"{base}/orange/delivery")
+    if "smsgate" in names and not settings["SMSGATE_PASSWORD"]:
+        settings.update(SMSGATE_URL=f"{base}/simulator/smsgate", SMSGATE_LOGIN="simulated",
+                        SMSGATE_PASSWORD="simulated",
+                        SMSGATE_SIGNING_KEY=settings["SMSGATE_SIGNING_KEY"] or "simulated")
+
+
 def load_settings(
     overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
@@ -307,10 +363,12 @@ def load_settings(
                 settings["AT_API_URL"]
                 or f"http://127.0.0.1:{settings['PORT']}/simulator/at/version1"
             )
+        _simulate_gateways(settings)
     if settings["SIMULATOR"] is None:
         settings["SIMULATOR"] = not production
 
     _check_sentinels(settings)
+    _check_gateways(settings)
     if settings["AT_BATCH_SIZE"] < 1:
         raise ConfigError("AT_BATCH_SIZE must be at least 1")
     if settings["AT_MAX_TPS"] < 0:

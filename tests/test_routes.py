@@ -19,6 +19,8 @@ ROUTES: dict[str, str] = {
     "sms.opt_out": "webhook-token",
     "ussd.ussd": "webhook-token",
     "ussd.events": "webhook-token",
+    "gateways.orange_delivery": "webhook-token",
+    "gateways.smsgate_events": "webhook-token",
     "api.post_job": "api-token",
     "api.extract_job": "api-token",
     "api.list_jobs": "api-token",
@@ -37,10 +39,13 @@ ROUTES: dict[str, str] = {
     "simulator.phone_sms": "simulator",
     "simulator.phone_ussd": "simulator",
     "simulator_at.messaging": "simulator",
+    "simulator_gateways.orange_token": "simulator",
+    "simulator_gateways.orange_send": "simulator",
+    "simulator_gateways.smsgate_send": "simulator",
 }
 ADMIN_PREFIX = "admin."
 ARGS = {"phone": "+22376000001", "job_id": "1", "email": "a@example.org",
-        "filename": "admin.css"}
+        "filename": "admin.css", "sender": "tel:+22370000000"}
 
 
 def kind(endpoint: str) -> str | None:
@@ -100,7 +105,7 @@ def test_webhooks_refuse_without_the_key(secured):
         good = client.open(url + "?key=hook-secret", method=method, data={})
         assert good.status_code != 403, endpoint  # the key opens the door (then 400: no fields)
         checked += 1
-    assert checked == 5
+    assert checked == 7  # AT: 3 SMS + 2 USSD; Orange and SMSGate: 1 each
 
 
 def test_admin_routes_want_a_session(secured):

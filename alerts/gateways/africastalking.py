@@ -101,6 +101,7 @@ class SendResult:
     reason: str | None
     retryable: bool
     at_code: int | None
+    gateway: str = ""  # which gateway carried it (set by alerts/gateways/routing.py)
 
     @property
     def blacklisted(self) -> bool:

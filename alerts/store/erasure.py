@@ -35,6 +35,7 @@ class ErasureStore(SubscribersStore, RelaysStore):
             keys.history(phone),
             keys.alert_history(phone),
             keys.outgoing_ids(phone),
+            keys.last_gateway(phone),
             *outs,
             keys.consent(phone),
             keys.ussd_call(phone),

@@ -38,6 +38,12 @@
                                       lapses it carries the request id, never the number)
     refused:{relay}                   set of numbers that said no to this relay
     relayday:{relay}:{yyyymmdd}       enrollment requests a relay made that day, 2 days
+    gwb:{name}                        hash: a gateway's circuit breaker (fails = consecutive
+                                      failed requests); gwb:{name}:open while it cools down
+    gws:{name}                        hash: a gateway's figures (requests, errors, sent, failed,
+                                      cost) for the admin and /metrics
+    gwl:{phone}                       the gateway the number last wrote to us through,
+                                      RECORD_DAYS (30)
     sim:sms, sim:sms:{phone}          messages recorded by the simulated gateway (development)
     adm:acct:{email}                  hash: an admin web account (password hash, role, created)
     adm:accts                         set of admin account emails
@@ -164,6 +170,26 @@ def outgoing_ids(phone: str) -> str:
 def gateway_ref(gateway_id: str) -> str:
     """What a gateway message id is for."""
     return f"gw:{gateway_id}"
+
+
+def gateway_breaker(name: str) -> str:
+    """Hash: a gateway's consecutive failures."""
+    return f"gwb:{name}"
+
+
+def gateway_open(name: str) -> str:
+    """Set while a gateway's breaker is open."""
+    return f"gwb:{name}:open"
+
+
+def gateway_stats(name: str) -> str:
+    """Hash: a gateway's figures."""
+    return f"gws:{name}"
+
+
+def last_gateway(phone: str) -> str:
+    """The gateway a number last wrote through."""
+    return f"gwl:{phone}"
 
 
 def history(phone: str) -> str:

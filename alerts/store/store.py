@@ -14,6 +14,7 @@ from alerts.store.conversations import ConversationsStore
 from alerts.store.erasure import ErasureStore
 from alerts.store.fanout import FanoutStore
 from alerts.store.flood import FloodStore
+from alerts.store.gateways import GatewaysStore
 from alerts.store.inbox import InboxStore
 from alerts.store.jobs import JobsStore
 from alerts.store.metrics import MetricsStore
@@ -40,5 +41,6 @@ class Store(
     AuditStore,
     MetricsStore,
     ThrottleStore,
+    GatewaysStore,
 ):
     """Baara's data in Redis. Takes a client created with decode_responses=True."""

@@ -19,6 +19,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from alerts.gateways import africastalking as gateway
+from alerts.gateways.routing import parse_gateways
 from alerts.ops import metrics as counting
 from alerts.services import Services, StoreError, current_services
 from alerts.web.auth import token_required
@@ -91,6 +92,29 @@ class RedisCollector(Collector):
         fanouts = GaugeMetricFamily("baara_fanouts_active", "Alert fan-outs planned or sending")
         fanouts.add_metric([], len(store.active_fanouts()))
         yield fanouts
+        yield from self._gateways()
+
+    def _gateways(self) -> Iterator:
+        """Per gateway of GATEWAYS: breaker state, requests, errors, messages and cost."""
+        names = parse_gateways(self.services.settings.gateways)
+        figures = self.services.store.gateway_figures(names)
+        up = GaugeMetricFamily("baara_gateway_up", "1 unless the gateway's circuit breaker is "
+                               "open (cooling down)", labels=["gateway"])
+        requests = CounterMetricFamily("baara_gateway_requests", "Requests made to the gateway, "
+                                       "by outcome", labels=["gateway", "outcome"])
+        messages = CounterMetricFamily("baara_gateway_messages", "Recipients handed to the "
+                                       "gateway, by result", labels=["gateway", "result"])
+        cost = CounterMetricFamily("baara_gateway_cost", "What the gateway's sent messages cost, "
+                                   "in SMS_CURRENCY", labels=["gateway"])
+        for name, row in figures.items():
+            up.add_metric([name], 0 if row["state"] == "down" else 1)
+            errors = float(row["errors"])
+            requests.add_metric([name, "ok"], float(row["requests"]) - errors)
+            requests.add_metric([name, "error"], errors)
+            messages.add_metric([name, "sent"], float(row["sent"]))
+            messages.add_metric([name, "failed"], float(row["failed"]))
+            cost.add_metric([name], float(row["cost"]))
+        yield from (up, requests, messages, cost)
 
 
 @bp.get("/metrics")

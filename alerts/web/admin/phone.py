@@ -155,7 +155,8 @@ def phone_inbox():
     delivered = not phone.endswith(ABSENT_SUFFIX)
     messages = [
         {"id": m.get("id"), "from": m.get("from") or "BAARA", "text": m.get("message", ""),
-         "at": m.get("at"), "delivered": delivered}
+         "at": m.get("at"), "delivered": delivered,
+         "gateway": m.get("gateway") or "africastalking"}
         for m in current_store().simulated_messages(phone, limit=50)
     ]
     return jsonify({"phone": phone, "messages": messages})

@@ -14,6 +14,7 @@ from rq import Worker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
+from alerts.gateways.routing import parse_gateways
 from alerts.services import current_services
 from alerts.web.admin.core import admin_required, audit, bp
 from alerts.web.admin.forms import ConfirmForm
@@ -79,7 +80,10 @@ def queue_overview() -> dict:
         }
         for w in Worker.all(connection=services.rq_redis)
     ]
-    return {"queues": queues, "failed": failed[:FAILED_SHOWN], "workers": workers}
+    names = parse_gateways(services.settings.gateways)
+    gateways = [{"name": n, **row} for n, row in services.store.gateway_figures(names).items()]
+    return {"queues": queues, "failed": failed[:FAILED_SHOWN], "workers": workers,
+            "gateways": gateways}
 
 
 @bp.get("/queues")

@@ -160,7 +160,8 @@
       if (fresh.indexOf(m) !== -1) { item.className = "is-new"; }
       var head = document.createElement("span");
       head.className = "meta";
-      head.textContent = (m.from || "BAARA") + " \u00b7 " + when(m.at);
+      head.textContent = (m.from || "BAARA") + " \u00b7 " + when(m.at) +
+        (m.gateway ? " \u00b7 " + m.gateway : "");
       var body = document.createElement("span");
       body.className = "text";
       body.textContent = m.text;
