@@ -186,7 +186,9 @@ def number(value: float | int | None, decimals: int = 0) -> str:
 @assets.app_context_processor
 def _template_globals() -> dict[str, Any]:
     # The simulator's menu link: settings are not in app.config (that holds Flask's own keys).
-    return {"current_account": current_account, "simulator_on": current_settings().simulator}
+    settings = current_settings()
+    return {"current_account": current_account, "simulator_on": settings.simulator,
+            "currency": settings.sms_currency}
 
 
 @assets.app_template_filter("when")
