@@ -103,7 +103,8 @@ class RidingScheduler(RQScheduler):
         fresh_ms = (ttl - STALE_LOCK_SECONDS) * 1000
         script = self.connection.register_script(_TAKE_STALE_LOCK)
         taken = [
-            name for name in sorted(self._queue_names)
+            name
+            for name in sorted(self._queue_names)
             if script(keys=[self.get_locking_key(name)], args=[self.name, ttl, fresh_ms])
         ]
         if taken:
@@ -130,8 +131,9 @@ class RidingScheduler(RQScheduler):
                 try:
                     self.stop()
                 except REDIS_DOWN:
-                    log.warning("scheduler %s: stopped without Redis to release its locks",
-                                self.name)
+                    log.warning(
+                        "scheduler %s: stopped without Redis to release its locks", self.name
+                    )
                 break
             try:
                 if self.should_reacquire_locks:
@@ -201,15 +203,20 @@ def with_sweeper(base: type[Worker] | type[SimpleWorker]) -> type:
                 log.warning("scheduler not started, Redis unreachable: %s", exc)
 
         def _start_scheduler(
-            self, burst: bool = False, logging_level: str | None = "INFO",
+            self,
+            burst: bool = False,
+            logging_level: str | None = "INFO",
             date_format: str = DEFAULT_LOGGING_DATE_FORMAT,
             log_format: str = DEFAULT_LOGGING_FORMAT,
         ) -> None:
             # RQ's, with the scheduler that rides out outages.
             self.scheduler = RidingScheduler(
-                self.queues, connection=self.connection,
+                self.queues,
+                connection=self.connection,
                 logging_level=logging_level if logging_level is not None else self.log.level,
-                date_format=date_format, log_format=log_format, serializer=self.serializer,
+                date_format=date_format,
+                log_format=log_format,
+                serializer=self.serializer,
             )
             try:
                 self.scheduler.acquire_locks()
@@ -231,8 +238,9 @@ def with_sweeper(base: type[Worker] | type[SimpleWorker]) -> type:
         def _ride_out(self, exc: BaseException) -> None:
             """Wait for Redis, then make sure this worker is registered again."""
             log.error("worker %s: Redis unreachable (%s); waiting for it", self.name, exc)
-            if not wait_for_redis(self.connection, f"worker {self.name}",
-                                  lambda: self._stop_requested):
+            if not wait_for_redis(
+                self.connection, f"worker {self.name}", lambda: self._stop_requested
+            ):
                 return
             try:
                 # A long outage lets the worker's key expire: register again to be seen.
@@ -310,7 +318,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--burst", action="store_true", help="exit once the queues are empty")
     parser.add_argument("--name", default=None, help="worker name (default: RQ's)")
     parser.add_argument(
-        "--fork", action="store_true",
+        "--fork",
+        action="store_true",
         help="fork a work horse per job (RQ's default Worker) instead of running jobs in-process",
     )
     args = parser.parse_args(argv)
@@ -327,7 +336,9 @@ def main(argv: list[str] | None = None) -> int:
         worker_class = with_sweeper(Worker if args.fork else SimpleWorker)
         worker = worker_class(queues, connection=services.rq_redis, name=args.name)
         worker.sweep = lambda: {
-            **sweeper.sweep(services), **inbox.sweep(services), **outbox.sweep(services)
+            **sweeper.sweep(services),
+            **inbox.sweep(services),
+            **outbox.sweep(services),
         }
         # Each sweep keeps its own pace across workers; this is how often they are asked.
         worker.sweep_every = outbox.sweep_interval(services.settings)
@@ -339,8 +350,9 @@ def main(argv: list[str] | None = None) -> int:
         # Replies go beside the RQ loop, many at once, by whichever worker holds the lease.
         stop = threading.Event()
         if outbox.pooled(services) and not args.burst:
-            threading.Thread(target=sender.serve, args=(app, services, stop),
-                             name="reply-sender", daemon=True).start()
+            threading.Thread(
+                target=sender.serve, args=(app, services, stop), name="reply-sender", daemon=True
+            ).start()
         try:
             worker.work(burst=args.burst, with_scheduler=True, logging_level="INFO")
         finally:

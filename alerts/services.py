@@ -34,6 +34,7 @@ StoreError = redis_lib.RedisError
 #: during a failover), not a bug: callers get 503 and retry, never 500.
 STORE_AWAY = (redis_lib.ConnectionError, redis_lib.TimeoutError, redis_lib.ReadOnlyError)
 
+
 @dataclass
 class Services:
     """What a request or a job needs, built once per app."""
@@ -85,20 +86,30 @@ def redis_clients(settings: Settings) -> tuple[redis_lib.Redis, redis_lib.Redis]
     url = settings.redis_url
     sentinels = sentinel_addresses(settings.redis_sentinels)
     if not sentinels:
-        return (redis_lib.Redis.from_url(url, decode_responses=True, health_check_interval=30),
-                redis_lib.Redis.from_url(url, health_check_interval=30))
+        return (
+            redis_lib.Redis.from_url(url, decode_responses=True, health_check_interval=30),
+            redis_lib.Redis.from_url(url, health_check_interval=30),
+        )
     parts = urlparse(url)
-    auth = {"username": unquote(parts.username) if parts.username else None,
-            "password": unquote(parts.password) if parts.password else None}
+    auth = {
+        "username": unquote(parts.username) if parts.username else None,
+        "password": unquote(parts.password) if parts.password else None,
+    }
     db = int(parts.path.strip("/") or 0)
     # Short timeouts towards the sentinels: a dead one is skipped for the next in the list.
-    sentinel = Sentinel(sentinels, socket_timeout=1.0, socket_connect_timeout=1.0,
-                        sentinel_kwargs={"socket_timeout": 1.0, "socket_connect_timeout": 1.0})
+    sentinel = Sentinel(
+        sentinels,
+        socket_timeout=1.0,
+        socket_connect_timeout=1.0,
+        sentinel_kwargs={"socket_timeout": 1.0, "socket_connect_timeout": 1.0},
+    )
     master = settings.redis_sentinel_master
     # socket_connect_timeout: a primary that died with its machine must not hang a request.
     common = {"db": db, "health_check_interval": 30, "socket_connect_timeout": 2.0, **auth}
-    return (sentinel.master_for(master, decode_responses=True, **common),
-            sentinel.master_for(master, **common))
+    return (
+        sentinel.master_for(master, decode_responses=True, **common),
+        sentinel.master_for(master, **common),
+    )
 
 
 def build_services(settings: Settings) -> Services:

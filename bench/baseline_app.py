@@ -14,8 +14,9 @@ import redis
 from flask import Flask, Response, request
 
 app = Flask(__name__)
-_redis = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-                              decode_responses=True)
+_redis = redis.Redis.from_url(
+    os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), decode_responses=True
+)
 
 
 @app.post("/ussd")

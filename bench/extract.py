@@ -76,8 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     median, base_median = statistics.median(ours), statistics.median(base)
     print(f"notice: {len(text)} characters; load average {load}")
     print(f"importer, first call:   {cold * 1000:8.1f} ms (loads dateparser's languages)")
-    print(f"importer, median/worst: {median * 1000:8.1f} / {max(ours) * 1000:.1f} ms "
-          f"over {args.runs} calls")
+    print(
+        f"importer, median/worst: {median * 1000:8.1f} / {max(ours) * 1000:.1f} ms "
+        f"over {args.runs} calls"
+    )
     print(f"baseline regex pass:    {base_median * 1000:8.2f} ms median")
     print(f"ratio importer/baseline: {median / base_median:.0f}x")
     places = first.places(default_reference())

@@ -147,18 +147,24 @@ def make_subscribers(ref, start: int, count: int, kind: str):
             d = sikasso[i % len(sikasso)]
             subs = (
                 (Subscription(district=d, category="doctor"),)
-                if k < 5 else (Subscription(district="kayes"),)
+                if k < 5
+                else (Subscription(district="kayes"),)
             )
-        yield Subscriber(phone=phone, language=lang, created_at=now, updated_at=now,
-                         subscriptions=subs)
+        yield Subscriber(
+            phone=phone, language=lang, created_at=now, updated_at=now, subscriptions=subs
+        )
 
 
 def payload(title: str, category: str, places: list[str]) -> dict:
     """A job posting, deadline in two weeks."""
     deadline = (datetime.now() + timedelta(days=14)).replace(hour=17, minute=0, second=0)
     return {
-        "title": title, "organization": "AMCP-SP/ALIMA", "category": category,
-        "districts": places, "positions": 3, "deadline": deadline.strftime("%Y-%m-%dT%H:%M"),
+        "title": title,
+        "organization": "AMCP-SP/ALIMA",
+        "category": category,
+        "districts": places,
+        "positions": 3,
+        "deadline": deadline.strftime("%Y-%m-%dT%H:%M"),
         "apply": {"email": "recrutement@mali.alima.ngo", "subject": f"Candidature {title}"},
     }
 
@@ -181,25 +187,44 @@ class Bench:
         at_port = free_port()
         self.at_log = open(folder / "loopback.log", "w")  # noqa: SIM115 - closed in close()
         procs.start(
-            [sys.executable, str(ROOT / "tests" / "loopback_at.py"), "--port", str(at_port),
-             "--delay", str(delay)],
-            cwd=ROOT, stdout=self.at_log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                str(ROOT / "tests" / "loopback_at.py"),
+                "--port",
+                str(at_port),
+                "--delay",
+                str(delay),
+            ],
+            cwd=ROOT,
+            stdout=self.at_log,
+            stderr=subprocess.STDOUT,
         )
         self.at_url = f"http://127.0.0.1:{at_port}"
         wait_until(self._at_up, 30, what="the loopback AT server")
         self.env = {
             **os.environ,
-            "REDIS_URL": self.redis_url, "AT_USERNAME": "baara", "AT_API_KEY": "bench",
-            "AT_API_URL": f"{self.at_url}/version1", "AT_BATCH_SIZE": str(batch_size),
-            "QUIET_HOURS": "", "API_TOKEN": TOKEN, "BAARA_ENV": "development",
+            "REDIS_URL": self.redis_url,
+            "AT_USERNAME": "baara",
+            "AT_API_KEY": "bench",
+            "AT_API_URL": f"{self.at_url}/version1",
+            "AT_BATCH_SIZE": str(batch_size),
+            "QUIET_HOURS": "",
+            "API_TOKEN": TOKEN,
+            "BAARA_ENV": "development",
             "PYTHONUNBUFFERED": "1",
         }
         from app import create_app
 
         self.app = create_app(
-            {"REDIS_URL": self.redis_url, "AT_USERNAME": "baara", "AT_API_KEY": "bench",
-             "AT_API_URL": self.env["AT_API_URL"], "AT_BATCH_SIZE": batch_size,
-             "QUIET_HOURS": "", "API_TOKEN": TOKEN}
+            {
+                "REDIS_URL": self.redis_url,
+                "AT_USERNAME": "baara",
+                "AT_API_KEY": "bench",
+                "AT_API_URL": self.env["AT_API_URL"],
+                "AT_BATCH_SIZE": batch_size,
+                "QUIET_HOURS": "",
+                "API_TOKEN": TOKEN,
+            }
         )
         self.ctx = self.app.app_context()
         self.ctx.push()
@@ -240,11 +265,21 @@ class Bench:
         for i in range(count):
             log = open(self.folder / f"worker-{len(self.worker_logs)}.log", "w")  # noqa: SIM115
             self.worker_logs.append(log)
-            workers.append(self.procs.start(
-                [sys.executable, str(ROOT / "worker.py"), "--burst", "--name",
-                 f"bench-{len(self.worker_logs)}-{i}"],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            ))
+            workers.append(
+                self.procs.start(
+                    [
+                        sys.executable,
+                        str(ROOT / "worker.py"),
+                        "--burst",
+                        "--name",
+                        f"bench-{len(self.worker_logs)}-{i}",
+                    ],
+                    cwd=ROOT,
+                    env=self.env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
         wait_until(lambda: redis.llen(f"{BARRIER_KEY}:ready") >= count, 60, what="workers")
         return workers, time.monotonic() - started
 
@@ -275,7 +310,9 @@ class Bench:
         info = publish()
         self.release(info.get("plan"))
         t_seen = wait_until(
-            lambda: self.at_stats()["messages"] >= expected, timeout, step=0.05,
+            lambda: self.at_stats()["messages"] >= expected,
+            timeout,
+            step=0.05,
             what=f"{expected} alerts at AT",
         )
         seen_wall = time.time() - (time.monotonic() - t_seen)
@@ -285,14 +322,19 @@ class Bench:
         last = last_sent_at() if last_sent_at else None
         seconds = (last if last else seen_wall) - t0
         return {
-            "n": expected, "seconds": seconds, "per_second": expected / seconds,
-            "requests": received["requests"], "received": received["messages"],
-            "worker_boot": boot, **info,
+            "n": expected,
+            "seconds": seconds,
+            "per_second": expected / seconds,
+            "requests": received["requests"],
+            "received": received["messages"],
+            "worker_boot": boot,
+            **info,
         }
 
     def post_job(self, body: dict) -> dict:
-        resp = self.client.post("/api/jobs", json=body,
-                                headers={"Authorization": f"Bearer {TOKEN}"})
+        resp = self.client.post(
+            "/api/jobs", json=body, headers={"Authorization": f"Bearer {TOKEN}"}
+        )
         if resp.status_code != 201:
             raise RuntimeError(f"POST /api/jobs: {resp.status_code} {resp.get_data(as_text=True)}")
         return resp.get_json()
@@ -305,8 +347,12 @@ class Bench:
         def publish() -> dict:
             posted.update(self.post_job({**body, "publish": True}))
             stats = self.services.store.alert_stats
-            return {"job": posted["id"], "matched": posted["matched"], "plan": posted["id"],
-                    "last_sent_at": lambda: float(stats(posted["id"]).get("last_sent_at", 0))}
+            return {
+                "job": posted["id"],
+                "matched": posted["matched"],
+                "plan": posted["id"],
+                "last_sent_at": lambda: float(stats(posted["id"]).get("last_sent_at", 0)),
+            }
 
         result = self.timed(expected, publish)
         stats = jobs.job_stats(self.services, posted["id"])
@@ -335,8 +381,10 @@ class Bench:
             f"for i in range({size})])\n"
         )
         t0 = time.monotonic()
-        procs = [self.procs.start([sys.executable, "-c", code, str(k * requests * size)],
-                                  cwd=ROOT) for k in range(2)]
+        procs = [
+            self.procs.start([sys.executable, "-c", code, str(k * requests * size)], cwd=ROOT)
+            for k in range(2)
+        ]
         for proc in procs:
             proc.wait(timeout=300)
         return time.monotonic() - t0
@@ -355,8 +403,10 @@ class Bench:
             found = self.services.store.match(places, job.category)
             phones = sorted(p for ps in found.values() for p in ps)
             queue = self.services.queue("alerts")
-            datas = [Queue.prepare_data("bench.fanout.baseline_send", (job.id, p), result_ttl=60)
-                     for p in phones]
+            datas = [
+                Queue.prepare_data("bench.fanout.baseline_send", (job.id, p), result_ttl=60)
+                for p in phones
+            ]
             for i in range(0, len(datas), 500):
                 queue.enqueue_many(datas[i : i + 500])
             return {"job": job.id, "matched": len(phones)}
@@ -373,11 +423,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", type=int, default=400, help="N for the baseline run")
     parser.add_argument("--delay", type=float, default=0.05, help="AT answer delay, seconds")
     parser.add_argument("--batch-size", type=int, default=1000, help="AT_BATCH_SIZE")
-    parser.add_argument("--noise", type=int, default=20000,
-                        help="subscribers that must not be matched")
+    parser.add_argument(
+        "--noise", type=int, default=20000, help="subscribers that must not be matched"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
-    parser.add_argument("--no-floor", action="store_true",
-                        help="skip timing the bare AT requests (SDK + loopback only)")
+    parser.add_argument(
+        "--no-floor",
+        action="store_true",
+        help="skip timing the bare AT requests (SDK + loopback only)",
+    )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     os.environ.setdefault("BAARA_ENV", "development")
@@ -421,14 +475,20 @@ def main(argv: list[str] | None = None) -> int:
         for size, (kind, first) in plan.items():
             people += store.seed_subscribers(counted(make_subscribers(ref, first, size, kind)))
         people += store.seed_subscribers(
-            counted(make_subscribers(ref, base_start, args.baseline, "kati")))
+            counted(make_subscribers(ref, base_start, args.baseline, "kati"))
+        )
         people += store.seed_subscribers(
-            counted(make_subscribers(ref, noise_start, args.noise, "noise")))
+            counted(make_subscribers(ref, noise_start, args.noise, "noise"))
+        )
         used = bench.used_memory() - before
-        print(f"subscribers: {people:,} people, {subscriptions:,} subscriptions "
-              f"created in {time.monotonic() - t:.1f}s")
-        print(f"redis memory: {used / subscriptions:.0f} bytes per subscription "
-              f"({used / people:.0f} per subscriber; target <= 200)")
+        print(
+            f"subscribers: {people:,} people, {subscriptions:,} subscriptions "
+            f"created in {time.monotonic() - t:.1f}s"
+        )
+        print(
+            f"redis memory: {used / subscriptions:.0f} bytes per subscription "
+            f"({used / people:.0f} per subscriber; target <= 200)"
+        )
         ok &= used / subscriptions <= 200
 
         results = {}
@@ -437,34 +497,43 @@ def main(argv: list[str] | None = None) -> int:
             res = bench.fanout_run(size, payload(title, category, places))
             results[size] = res
             s = res["stats"]
-            print(f"fan-out N={size:,}: {res['seconds']:.2f}s publish -> last accepted request, "
-                  f"{res['per_second']:,.0f} recipients/s, {res['requests']} AT requests, "
-                  f"AT received {res['received']:,} (sent={s['sent']:,} queued={s['queued']} "
-                  f"failed={s['failed']}) exactly once: {'yes' if res['exactly_once'] else 'NO'}"
-                  f" [workers booted in {res['worker_boot']:.1f}s, not timed]")
+            print(
+                f"fan-out N={size:,}: {res['seconds']:.2f}s publish -> last accepted request, "
+                f"{res['per_second']:,.0f} recipients/s, {res['requests']} AT requests, "
+                f"AT received {res['received']:,} (sent={s['sent']:,} queued={s['queued']} "
+                f"failed={s['failed']}) exactly once: {'yes' if res['exactly_once'] else 'NO'}"
+                f" [workers booted in {res['worker_boot']:.1f}s, not timed]"
+            )
             ok &= res["exactly_once"]
 
         base = bench.baseline_run(args.baseline, payload("Infirmier", "nurse", ["Kati"]))
-        print(f"baseline N={args.baseline:,} (one RQ job per recipient): {base['seconds']:.2f}s, "
-              f"{base['per_second']:,.1f} recipients/s, AT received {base['received']:,}")
+        print(
+            f"baseline N={args.baseline:,} (one RQ job per recipient): {base['seconds']:.2f}s, "
+            f"{base['per_second']:,.1f} recipients/s, AT received {base['received']:,}"
+        )
         ok &= base["exactly_once"]
 
         if results and not args.no_floor:
             big = max(results)
             requests = results[big]["requests"]
             floor = bench.floor_run(requests, args.batch_size)
-            print(f"floor: the same {requests} AT requests of {args.batch_size} sent straight "
-                  f"from two processes (no Redis, no RQ) take {floor:.2f}s on this machine now")
+            print(
+                f"floor: the same {requests} AT requests of {args.batch_size} sent straight "
+                f"from two processes (no Redis, no RQ) take {floor:.2f}s on this machine now"
+            )
 
         if results:
             big = max(results)
             r = results[big]
             ratio = r["per_second"] / base["per_second"]
-            print(f"speed-up at N={big:,}: {ratio:,.0f}x the baseline's recipients/s "
-                  f"(target >= 100x)")
+            print(
+                f"speed-up at N={big:,}: {ratio:,.0f}x the baseline's recipients/s (target >= 100x)"
+            )
             if big >= 100_000:
-                print(f"target 100,000 in <= 10 s: {'met' if r['seconds'] <= 10 else 'MISSED'} "
-                      f"({r['seconds']:.2f}s)")
+                print(
+                    f"target 100,000 in <= 10 s: {'met' if r['seconds'] <= 10 else 'MISSED'} "
+                    f"({r['seconds']:.2f}s)"
+                )
                 ok &= r["seconds"] <= 10
             ok &= ratio >= 100
     finally:

@@ -58,9 +58,17 @@ def post_burst(port: int, phones: list[str], spread: float = 0.0) -> dict[str, f
             time.sleep(max(0.0, start + spread * i / len(phones) - time.monotonic()))
         session = getattr(local, "s", None) or requests.Session()
         local.s = session
-        response = session.post(f"http://127.0.0.1:{port}/sms/incoming", data={
-            "from": phone, "to": "36030", "text": TEXTS[i % 2],
-            "date": "2026-12-01 10:00:00", "id": f"ATXid_bench_{phone}"}, timeout=30)
+        response = session.post(
+            f"http://127.0.0.1:{port}/sms/incoming",
+            data={
+                "from": phone,
+                "to": "36030",
+                "text": TEXTS[i % 2],
+                "date": "2026-12-01 10:00:00",
+                "id": f"ATXid_bench_{phone}",
+            },
+            timeout=30,
+        )
         if response.status_code == 200 and response.json().get("status") == "accepted":
             accepted[phone] = time.time()
 
@@ -98,12 +106,13 @@ def report(label: str, accepted: dict[str, float], at: LoopbackAT) -> str:
         return f"{label}: no reply reached AT"
     span = max(first.values()) - min(accepted.values())
     p99 = waits[min(len(waits) - 1, int(len(waits) * 0.99))]
-    twice = sum(c > 1 for p, c in Counter(m["to"] for m in at.messages).items()
-                if p in accepted)
-    return (f"{label}: {len(first)}/{len(accepted)} answered, {len(first) / span:.0f} replies/s; "
-            f"wait p50 {statistics.median(waits):.2f} s, p99 {p99:.2f} s, "
-            f"worst {waits[-1]:.2f} s; answered twice: {twice} (webhooks accepted over "
-            f"{max(accepted.values()) - min(accepted.values()):.1f} s)")
+    twice = sum(c > 1 for p, c in Counter(m["to"] for m in at.messages).items() if p in accepted)
+    return (
+        f"{label}: {len(first)}/{len(accepted)} answered, {len(first) / span:.0f} replies/s; "
+        f"wait p50 {statistics.median(waits):.2f} s, p99 {p99:.2f} s, "
+        f"worst {waits[-1]:.2f} s; answered twice: {twice} (webhooks accepted over "
+        f"{max(accepted.values()) - min(accepted.values()):.1f} s)"
+    )
 
 
 class Stack:
@@ -114,16 +123,31 @@ class Stack:
         redis_port, self.port = free_port(), free_port()
         self.procs.procs.append(start_redis(folder / "redis", redis_port))
         self.redis_url = f"redis://127.0.0.1:{redis_port}/0"
-        env = {**os.environ, "REDIS_URL": self.redis_url, "QUIET_HOURS": "",
-               "BAARA_ENV": "development", "API_TOKEN": TOKEN, "WEBHOOK_TOKEN": "",
-               "SIMULATOR": "0", "PYTHONPATH": str(ROOT), "AT_USERNAME": "baara",
-               "AT_API_KEY": "bench", "AT_API_URL": at.url, "SMS_RATE_LIMIT": "0",
-               **settings}
+        env = {
+            **os.environ,
+            "REDIS_URL": self.redis_url,
+            "QUIET_HOURS": "",
+            "BAARA_ENV": "development",
+            "API_TOKEN": TOKEN,
+            "WEBHOOK_TOKEN": "",
+            "SIMULATOR": "0",
+            "PYTHONPATH": str(ROOT),
+            "AT_USERNAME": "baara",
+            "AT_API_KEY": "bench",
+            "AT_API_URL": at.url,
+            "SMS_RATE_LIMIT": "0",
+            **settings,
+        }
         start_gunicorn(self.procs, "app:app", self.port, env, folder / "app.log")
         with (folder / "workers.log").open("ab") as out:
             for n in range(workers):
-                self.procs.start([sys.executable, "worker.py", "--name", f"bench-{n}"],
-                                 cwd=ROOT, env=env, stdout=out, stderr=out)
+                self.procs.start(
+                    [sys.executable, "worker.py", "--name", f"bench-{n}"],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=out,
+                    stderr=out,
+                )
         self.wait_for_workers(workers)
 
     def wait_for_workers(self, count: int) -> None:
@@ -151,8 +175,7 @@ def wait_answered(at: LoopbackAT, phones: list[str], timeout: float) -> None:
         time.sleep(0.2)
 
 
-def burst_phase(folder: Path, at: LoopbackAT, args, label: str, count: int,
-                **settings: str) -> str:
+def burst_phase(folder: Path, at: LoopbackAT, args, label: str, count: int, **settings: str) -> str:
     at.clear()
     stack = Stack(folder, at, args.workers, **settings)
     try:
@@ -172,27 +195,44 @@ def limit_phase(folder: Path, at: LoopbackAT, args) -> list[str]:
     try:
         store = Store.from_url(stack.redis_url)
         subscribers = [f"+22365{i:06d}" for i in range(args.fanout)]
-        store.seed_subscribers(Subscriber(phone=p, subscriptions=(Subscription(district="kati"),))
-                               for p in subscribers)
+        store.seed_subscribers(
+            Subscriber(phone=p, subscriptions=(Subscription(district="kati"),)) for p in subscribers
+        )
         deadline = (datetime.now(UTC) + timedelta(days=20)).strftime("%Y-%m-%dT%H:%M")
         published = time.time()
-        response = requests.post(f"http://127.0.0.1:{stack.port}/api/jobs", json={
-            "title": "Infirmier(ère) d'État", "organization": "ALIMA", "category": "nurse",
-            "districts": ["Kati"], "deadline": deadline, "apply": "recrutement@example.org",
-            "publish": True}, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
+        response = requests.post(
+            f"http://127.0.0.1:{stack.port}/api/jobs",
+            json={
+                "title": "Infirmier(ère) d'État",
+                "organization": "ALIMA",
+                "category": "nurse",
+                "districts": ["Kati"],
+                "deadline": deadline,
+                "apply": "recrutement@example.org",
+                "publish": True,
+            },
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            timeout=10,
+        )
         response.raise_for_status()
         time.sleep(min(3.0, args.fanout / args.tps / 4))  # the fan-out under way
         phones = [f"+22371{i:06d}" for i in range(args.during)]
         accepted = post_burst(stack.port, phones, spread=args.during / 5)
         wait_answered(at, phones + subscribers, timeout=args.fanout / args.tps * 1.5 + 30)
-        calendar, sliding = busiest_second([
-            r["arrived"] for r in list(at.received) for _ in r["form"]["to"].split(",")])
+        calendar, sliding = busiest_second(
+            [r["arrived"] for r in list(at.received) for _ in r["form"]["to"].split(",")]
+        )
         alerts = sum(m["to"] in set(subscribers) for m in at.messages)
         took = max(arrival(m) for m in at.messages) - published
-        return [report(f"limit {args.tps}/s, replies during a {args.fanout}-recipient fan-out",
-                       accepted, at),
-                f"limit {args.tps}/s: {alerts}/{args.fanout} alerts in {took:.1f} s; most AT "
-                f"saw in one second: {calendar} (calendar), {sliding} (any sliding second)"]
+        return [
+            report(
+                f"limit {args.tps}/s, replies during a {args.fanout}-recipient fan-out",
+                accepted,
+                at,
+            ),
+            f"limit {args.tps}/s: {alerts}/{args.fanout} alerts in {took:.1f} s; most AT "
+            f"saw in one second: {calendar} (calendar), {sliding} (any sliding second)",
+        ]
     finally:
         stack.close()
 
@@ -204,8 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", type=int, default=300, help="texts, one job per reply")
     parser.add_argument("--latency", type=float, default=0.2, help="seconds AT takes to answer")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--tps", type=int, default=50,
-                        help="AT_MAX_TPS of the last phase (0: skip it)")
+    parser.add_argument(
+        "--tps", type=int, default=50, help="AT_MAX_TPS of the last phase (0: skip it)"
+    )
     parser.add_argument("--fanout", type=int, default=2000, help="recipients of that fan-out")
     parser.add_argument("--during", type=int, default=100, help="texts during the fan-out")
     parser.add_argument("--timeout", type=float, default=300)
@@ -214,15 +255,35 @@ def main(argv: list[str] | None = None) -> int:
 
     folder = Path(tempfile.mkdtemp(prefix="baara-bench-replies-"))
     at = LoopbackAT(delay=args.latency).start()
-    print(f"replies bench: {os.cpu_count() or 1} CPU(s), {args.workers} workers, AT answers "
-          f"in {args.latency * 1000:.0f} ms", flush=True)
+    print(
+        f"replies bench: {os.cpu_count() or 1} CPU(s), {args.workers} workers, AT answers "
+        f"in {args.latency * 1000:.0f} ms",
+        flush=True,
+    )
     try:
-        print(burst_phase(folder / "pool", at, args, f"pool, burst of {args.burst}",
-                          args.burst, REPLY_SENDER="pool"), flush=True)
+        print(
+            burst_phase(
+                folder / "pool",
+                at,
+                args,
+                f"pool, burst of {args.burst}",
+                args.burst,
+                REPLY_SENDER="pool",
+            ),
+            flush=True,
+        )
         if args.baseline:
-            print(burst_phase(folder / "job", at, args,
-                              f"job (one RQ job per reply), burst of {args.baseline}",
-                              args.baseline, REPLY_SENDER="job"), flush=True)
+            print(
+                burst_phase(
+                    folder / "job",
+                    at,
+                    args,
+                    f"job (one RQ job per reply), burst of {args.baseline}",
+                    args.baseline,
+                    REPLY_SENDER="job",
+                ),
+                flush=True,
+            )
         if args.tps:
             for line in limit_phase(folder / "limit", at, args):
                 print(line, flush=True)

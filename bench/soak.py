@@ -62,8 +62,13 @@ REDIS_SLACK_MIB = 2.0
 #: USSD call records (resumable calls) live this long: the warm-up must outlast it.
 USSD_CALL_SECONDS = 300
 #: Key families that grow with the messages handled, by design (alerts/store/keys.py lists them).
-KEPT_BY_DESIGN = {"hist:*": "history", "out:*": "reply records", "outs:*": "reply ids",
-                  "gw:*": "delivery refs", "seen:*": "AT ids"}
+KEPT_BY_DESIGN = {
+    "hist:*": "history",
+    "out:*": "reply records",
+    "outs:*": "reply ids",
+    "gw:*": "delivery refs",
+    "seen:*": "AT ids",
+}
 
 
 def kept_by_design(client) -> tuple[int, int]:
@@ -135,8 +140,9 @@ class Traffic:
         self.sms = 0
         self.errors: dict[str, int] = {}
         self.stop = threading.Event()
-        self.threads = [threading.Thread(target=self._client, args=(i,), daemon=True)
-                        for i in range(clients)]
+        self.threads = [
+            threading.Thread(target=self._client, args=(i,), daemon=True) for i in range(clients)
+        ]
 
     def start(self) -> None:
         """Start every client thread."""
@@ -176,9 +182,15 @@ class Traffic:
                 with self.lock:
                     self.sms += 1
                 path, headers, method = "/sms/incoming", form, "POST"
-                body = urllib.parse.urlencode({
-                    "from": phone, "to": "38422", "text": SMS_TEXTS[n % len(SMS_TEXTS)],
-                    "date": "2026-11-23 10:00:00", "id": f"ATXid_soak_{n}"})
+                body = urllib.parse.urlencode(
+                    {
+                        "from": phone,
+                        "to": "38422",
+                        "text": SMS_TEXTS[n % len(SMS_TEXTS)],
+                        "date": "2026-11-23 10:00:00",
+                        "id": f"ATXid_soak_{n}",
+                    }
+                )
             elif kind < 8:
                 if not script:
                     script = list(SCRIPTS[n % len(SCRIPTS)][1])
@@ -189,19 +201,34 @@ class Traffic:
                 if answer is not None:
                     session[2] = f"{session[2]}*{answer}" if session[2] else answer
                 path, headers, method = "/ussd", form, "POST"
-                body = urllib.parse.urlencode({
-                    "sessionId": session[0], "serviceCode": "*384*22#",
-                    "phoneNumber": session[1], "networkCode": "61001", "text": session[2]})
+                body = urllib.parse.urlencode(
+                    {
+                        "sessionId": session[0],
+                        "serviceCode": "*384*22#",
+                        "phoneNumber": session[1],
+                        "networkCode": "61001",
+                        "text": session[2],
+                    }
+                )
             elif kind == 8:
                 path, headers, method = "/sms/delivery", form, "POST"
-                body = urllib.parse.urlencode({
-                    "id": f"ATXid_{self.rng.randint(0, 10**6)}", "status": "Success",
-                    "phoneNumber": phone, "networkCode": "61001"})
+                body = urllib.parse.urlencode(
+                    {
+                        "id": f"ATXid_{self.rng.randint(0, 10**6)}",
+                        "status": "Success",
+                        "phoneNumber": phone,
+                        "networkCode": "61001",
+                    }
+                )
             else:
-                path, headers, method = self.rng.choice([
-                    (f"/api/subscribers/{urllib.parse.quote(phone)}", api, "GET"),
-                    ("/api/jobs?limit=20", api, "GET"), ("/api/relays", api, "GET"),
-                    ("/healthz", {}, "GET")])
+                path, headers, method = self.rng.choice(
+                    [
+                        (f"/api/subscribers/{urllib.parse.quote(phone)}", api, "GET"),
+                        ("/api/jobs?limit=20", api, "GET"),
+                        ("/api/relays", api, "GET"),
+                        ("/healthz", {}, "GET"),
+                    ]
+                )
                 body = None
             try:
                 conn.request(method, path, body, headers)
@@ -213,7 +240,8 @@ class Traffic:
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
                 continue
             bad = response.status >= 500 or (
-                not path.startswith(("/api/", "/healthz")) and response.status != 200)
+                not path.startswith(("/api/", "/healthz")) and response.status != 200
+            )
             if path == "/ussd" and reply.startswith(b"END "):
                 script = []
             if bad:
@@ -227,10 +255,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=10, help="how long to run")
     parser.add_argument("--clients", type=int, default=20, help="client threads")
     parser.add_argument("--rate", type=float, default=100, help="requests per second in all")
-    parser.add_argument("--retention", type=float, default=30,
-                        help="seconds the per-message records are kept during the soak")
-    parser.add_argument("--warmup", type=float, default=None,
-                        help="seconds before the start figures (default: past every retention)")
+    parser.add_argument(
+        "--retention",
+        type=float,
+        default=30,
+        help="seconds the per-message records are kept during the soak",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=None,
+        help="seconds before the start figures (default: past every retention)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
     args = parser.parse_args(argv)
 
@@ -247,23 +283,39 @@ def main(argv: list[str] | None = None) -> int:
         procs.procs.append(start_redis(folder / "redis", redis_port))
         redis_url = f"redis://127.0.0.1:{redis_port}/0"
         env = {
-            **os.environ, "REDIS_URL": redis_url, "QUIET_HOURS": "", "BAARA_ENV": "development",
-            "API_TOKEN": TOKEN, "WEBHOOK_TOKEN": "", "SIMULATOR": "0", "PYTHONPATH": str(ROOT),
-            "AT_USERNAME": "baara", "AT_API_KEY": "soak", "AT_API_URL":
-                f"http://127.0.0.1:{at_port}/version1",
-            **dict.fromkeys(("HISTORY_DAYS", "RECORD_DAYS", "DELIVERY_REF_DAYS", "SEEN_DAYS"),
-                            repr(args.retention / 86400)),
+            **os.environ,
+            "REDIS_URL": redis_url,
+            "QUIET_HOURS": "",
+            "BAARA_ENV": "development",
+            "API_TOKEN": TOKEN,
+            "WEBHOOK_TOKEN": "",
+            "SIMULATOR": "0",
+            "PYTHONPATH": str(ROOT),
+            "AT_USERNAME": "baara",
+            "AT_API_KEY": "soak",
+            "AT_API_URL": f"http://127.0.0.1:{at_port}/version1",
+            **dict.fromkeys(
+                ("HISTORY_DAYS", "RECORD_DAYS", "DELIVERY_REF_DAYS", "SEEN_DAYS"),
+                repr(args.retention / 86400),
+            ),
         }
-        warmup = (args.warmup if args.warmup is not None
-                  else max(args.retention, USSD_CALL_SECONDS) + 60)
+        warmup = (
+            args.warmup if args.warmup is not None else max(args.retention, USSD_CALL_SECONDS) + 60
+        )
         with (folder / "at.log").open("ab") as out:
-            procs.start([sys.executable, "tests/loopback_at.py", "--port", str(at_port)],
-                        cwd=ROOT, env=env, stdout=out, stderr=out)
+            procs.start(
+                [sys.executable, "tests/loopback_at.py", "--port", str(at_port)],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=out,
+            )
         wait_http(at_port, "/_loopback/stats")
         start_gunicorn(procs, "app:app", port, env, folder / "app.log")
         with (folder / "worker.log").open("ab") as out:
-            worker = procs.start([sys.executable, "worker.py"], cwd=ROOT, env=env,
-                                 stdout=out, stderr=out)
+            worker = procs.start(
+                [sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=out, stderr=out
+            )
         master = procs.procs[-2].pid
         seed(redis_url, port)
         client = redis.Redis.from_url(redis_url)
@@ -278,18 +330,24 @@ def main(argv: list[str] | None = None) -> int:
             used = int(client.info("memory")["used_memory"]) // 1024
             kept, keys = kept_by_design(client)
             kept //= 1024
-            print(f"[{label}] " + ", ".join(f"{k} {v / 1024:.1f} MiB"
-                                             for k, v in figures.items())
-                  + f", redis used_memory {used / 1024:.1f} MiB (records kept by design "
-                  f"{kept / 1024:.1f} MiB in {keys:,} keys; the rest {(used - kept) / 1024:.1f}"
-                  f" MiB)", flush=True)
+            print(
+                f"[{label}] "
+                + ", ".join(f"{k} {v / 1024:.1f} MiB" for k, v in figures.items())
+                + f", redis used_memory {used / 1024:.1f} MiB (records kept by design "
+                f"{kept / 1024:.1f} MiB in {keys:,} keys; the rest {(used - kept) / 1024:.1f}"
+                f" MiB)",
+                flush=True,
+            )
             return {**figures, "redis": used, "redis kept by design": kept}
 
         traffic = Traffic(port, args.clients, args.rate)
-        print(f"soak: {args.minutes:g} min of mixed traffic (40% SMS in, 40% USSD, 10% "
-              f"delivery reports, 10% API/health) at {args.rate:g} req/s from {args.clients} "
-              f"clients; one RQ worker sending through a loopback AT; per-message records "
-              f"kept {args.retention:g}s instead of days; {warmup:g}s warm-up", flush=True)
+        print(
+            f"soak: {args.minutes:g} min of mixed traffic (40% SMS in, 40% USSD, 10% "
+            f"delivery reports, 10% API/health) at {args.rate:g} req/s from {args.clients} "
+            f"clients; one RQ worker sending through a loopback AT; per-message records "
+            f"kept {args.retention:g}s instead of days; {warmup:g}s warm-up",
+            flush=True,
+        )
         traffic.start()
         # Warm-up: caches and pools fill, every record family reaches its steady state.
         time.sleep(warmup)
@@ -307,8 +365,9 @@ def main(argv: list[str] | None = None) -> int:
         measured = traffic.requests - requests_start
 
         def backlog_now() -> int:
-            queued = sum(client.llen(k) for k in client.scan_iter("rq:queue:*")
-                         if client.type(k) == b"list")
+            queued = sum(
+                client.llen(k) for k in client.scan_iter("rq:queue:*") if client.type(k) == b"list"
+            )
             return queued + client.llen("inbox:sms") + client.llen("inbox:sms:busy")
 
         drained = time.monotonic() + 30  # let the worker finish what is queued, then measure
@@ -316,28 +375,32 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(0.5)
         end = memory("end")
         errors = traffic.errors
-        backlog = sum(client.llen(k) for k in client.scan_iter("rq:queue:*")
-                      if client.type(k) == b"list")
+        backlog = sum(
+            client.llen(k) for k in client.scan_iter("rq:queue:*") if client.type(k) == b"list"
+        )
         inbox = client.llen("inbox:sms") + client.llen("inbox:sms:busy")
         change = {k: (end.get(k, 0) - v) / 1024 for k, v in start.items()}
         change.pop("redis kept by design")
         print("memory change: " + ", ".join(f"{k} {v:+.1f} MiB" for k, v in change.items()))
         processes = {k: v for k, v in change.items() if not k.startswith("redis")}
-        flat = (max(processes.values()) <= PROCESS_SLACK_MIB
-                and change["redis"] <= REDIS_SLACK_MIB)
+        flat = max(processes.values()) <= PROCESS_SLACK_MIB and change["redis"] <= REDIS_SLACK_MIB
         # At the steady state the records kept by design hold `retention` seconds of messages.
         in_window = sms_in * min(1.0, args.retention / max(1.0, args.minutes * 60))
         per_sms = end["redis kept by design"] * 1024 / max(1.0, in_window)
-        print(f"flat memory (each process <= +{PROCESS_SLACK_MIB:g} MiB, Redis <= "
-              f"+{REDIS_SLACK_MIB:g} MiB after warm-up): {'met' if flat else 'MISSED'}. The "
-              f"records kept by design hold about {per_sms:,.0f} bytes per inbound SMS: with "
-              f"the shipped retention (history 90 days, capped at 30 lines a number; reply "
-              f"records 30, delivery refs 14, AT ids 7) Redis grows by that much per SMS "
-              f"until those horizons, then stays level")
-        print(f"requests after warm-up: {measured:,} ({sms_in:,} inbound SMS; "
-              f"{traffic.requests:,} with the warm-up); RQ backlog at the "
-              f"end: {backlog}; SMS inbox at the end: {inbox}; errors: "
-              f"{sum(errors.values())}" + (f" {json.dumps(errors)}" if errors else ""))
+        print(
+            f"flat memory (each process <= +{PROCESS_SLACK_MIB:g} MiB, Redis <= "
+            f"+{REDIS_SLACK_MIB:g} MiB after warm-up): {'met' if flat else 'MISSED'}. The "
+            f"records kept by design hold about {per_sms:,.0f} bytes per inbound SMS: with "
+            f"the shipped retention (history 90 days, capped at 30 lines a number; reply "
+            f"records 30, delivery refs 14, AT ids 7) Redis grows by that much per SMS "
+            f"until those horizons, then stays level"
+        )
+        print(
+            f"requests after warm-up: {measured:,} ({sms_in:,} inbound SMS; "
+            f"{traffic.requests:,} with the warm-up); RQ backlog at the "
+            f"end: {backlog}; SMS inbox at the end: {inbox}; errors: "
+            f"{sum(errors.values())}" + (f" {json.dumps(errors)}" if errors else "")
+        )
     finally:
         procs.stop_all()
         if args.keep:

@@ -88,8 +88,13 @@ def wait_http(port: int, path: str, timeout: float = 30) -> None:
 def start_gunicorn(procs: Processes, target: str, port: int, env: dict, log: Path) -> None:
     """Serve target (module:app) with the bench's gunicorn settings, wait until it answers."""
     with log.open("ab") as out:
-        procs.start([sys.executable, *GUNICORN, "-b", f"127.0.0.1:{port}", target],
-                    cwd=ROOT, env=env, stdout=out, stderr=out)
+        procs.start(
+            [sys.executable, *GUNICORN, "-b", f"127.0.0.1:{port}", target],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=out,
+        )
     wait_http(port, "/healthz")
 
 
@@ -101,21 +106,35 @@ def seed(redis_url: str, port: int) -> None:
 
     store = Store.from_url(redis_url)
     store.seed_subscribers(
-        Subscriber(phone=returning_phone(n), language=Language.FR if n % 3 else Language.BM,
-                   source=Source.USSD, subscriptions=(Subscription(district="kati"),))
+        Subscriber(
+            phone=returning_phone(n),
+            language=Language.FR if n % 3 else Language.BM,
+            source=Source.USSD,
+            subscriptions=(Subscription(district="kati"),),
+        )
         for n in range(RETURNING)
     )
     deadline = (datetime.now(UTC) + timedelta(days=20)).strftime("%Y-%m-%dT%H:%M")
     places = (["Kati"], ["Niono", "Macina"], ["Sikasso", "Bougouni", "Koutiala"], ["Bamako"])
     for n in range(8):
-        body = json.dumps({
-            "title": f"Infirmier(ère) d'État, poste {n}", "organization": "ALIMA",
-            "category": "nurse", "districts": places[n % len(places)], "deadline": deadline,
-            "apply": "recrutement@example.org", "publish": True,
-        })
+        body = json.dumps(
+            {
+                "title": f"Infirmier(ère) d'État, poste {n}",
+                "organization": "ALIMA",
+                "category": "nurse",
+                "districts": places[n % len(places)],
+                "deadline": deadline,
+                "apply": "recrutement@example.org",
+                "publish": True,
+            }
+        )
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        conn.request("POST", "/api/jobs", body, {"Content-Type": "application/json",
-                                                   "Authorization": f"Bearer {TOKEN}"})
+        conn.request(
+            "POST",
+            "/api/jobs",
+            body,
+            {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"},
+        )
         response = conn.getresponse()
         if response.status != 201:
             raise RuntimeError(f"POST /api/jobs: {response.status} {response.read()[:200]!r}")
@@ -182,8 +201,14 @@ class Driver:
         threads = [
             threading.Thread(
                 target=self._caller,
-                args=(i, stop, latencies[i], errors, interval, start + i * interval
-                      / self.concurrency),
+                args=(
+                    i,
+                    stop,
+                    latencies[i],
+                    errors,
+                    interval,
+                    start + i * interval / self.concurrency,
+                ),
             )
             for i in range(self.concurrency)
         ]
@@ -192,12 +217,18 @@ class Driver:
             t.start()
         for t in threads:
             t.join()
-        return Sample([x for per in latencies for x in per], sum(errors),
-                      time.monotonic() - started)
+        return Sample(
+            [x for per in latencies for x in per], sum(errors), time.monotonic() - started
+        )
 
     def _caller(
-        self, me: int, stop: float, latencies: list[float], errors: list[int],
-        interval: float, first: float,
+        self,
+        me: int,
+        stop: float,
+        latencies: list[float],
+        errors: list[int],
+        interval: float,
+        first: float,
     ) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -216,10 +247,15 @@ class Driver:
                     due += interval
                 if time.monotonic() >= stop:
                     break
-                body = urllib.parse.urlencode({
-                    "sessionId": session, "serviceCode": "*384*22#", "phoneNumber": phone,
-                    "networkCode": "61001", "text": "*".join(answers[:depth]),
-                })
+                body = urllib.parse.urlencode(
+                    {
+                        "sessionId": session,
+                        "serviceCode": "*384*22#",
+                        "phoneNumber": phone,
+                        "networkCode": "61001",
+                        "text": "*".join(answers[:depth]),
+                    }
+                )
                 t = time.perf_counter()
                 try:
                     conn.request("POST", "/ussd", body, headers)
@@ -260,21 +296,29 @@ def main(argv: list[str] | None = None) -> int:
         procs.procs.append(redis_proc)
         redis_url = f"redis://127.0.0.1:{redis_port}/0"
         env = {
-            **os.environ, "REDIS_URL": redis_url, "QUIET_HOURS": "", "BAARA_ENV": "development",
-            "API_TOKEN": TOKEN, "WEBHOOK_TOKEN": "", "SIMULATOR": "0",
+            **os.environ,
+            "REDIS_URL": redis_url,
+            "QUIET_HOURS": "",
+            "BAARA_ENV": "development",
+            "API_TOKEN": TOKEN,
+            "WEBHOOK_TOKEN": "",
+            "SIMULATOR": "0",
             "PYTHONPATH": str(ROOT),
         }
         ports = {"baseline": free_port(), "ussd": free_port()}
-        start_gunicorn(procs, "bench.baseline_app:app", ports["baseline"], env,
-                       folder / "baseline.log")
+        start_gunicorn(
+            procs, "bench.baseline_app:app", ports["baseline"], env, folder / "baseline.log"
+        )
         start_gunicorn(procs, "app:app", ports["ussd"], env, folder / "app.log")
         seed(redis_url, ports["ussd"])
 
         cpus = os.cpu_count() or 1
-        print(f"ussd bench: {cpus} CPU(s), gunicorn {' '.join(GUNICORN[2:6])}, "
-              f"{args.concurrency} concurrent sessions of 4-6 screens; per server "
-              f"{args.warmup:.0f}s warm-up, {args.seconds:.0f}s saturated, "
-              f"{args.paced:.0f}s paced, in {args.rounds} alternating slices")
+        print(
+            f"ussd bench: {cpus} CPU(s), gunicorn {' '.join(GUNICORN[2:6])}, "
+            f"{args.concurrency} concurrent sessions of 4-6 screens; per server "
+            f"{args.warmup:.0f}s warm-up, {args.seconds:.0f}s saturated, "
+            f"{args.paced:.0f}s paced, in {args.rounds} alternating slices"
+        )
         labels = {"baseline": "baseline (bare Flask + 1 Redis GET)", "ussd": "/ussd (Baara's menu)"}
         names = ("baseline", "ussd")
         drivers = {name: Driver(ports[name], args.concurrency) for name in names}
@@ -302,25 +346,33 @@ def main(argv: list[str] | None = None) -> int:
         rate = min(results[name, "saturated"]["rps"] for name in names) / 2
         for name, res in alternate(args.paced, rate).items():
             results[name, "paced"] = res
-        titles = {"saturated": "saturated (no pause between answers)",
-                  "paced": f"paced at {rate:.0f} req/s (half the slower one's capacity)"}
+        titles = {
+            "saturated": "saturated (no pause between answers)",
+            "paced": f"paced at {rate:.0f} req/s (half the slower one's capacity)",
+        }
         for phase, title in titles.items():
             print(f"{title}:")
             for name in ("baseline", "ussd"):
                 res = results[name, phase]
-                print(f"  {labels[name]:<36} {res['rps']:6.0f} req/s  p50 {res['p50']:6.1f} ms"
-                      f"  p99 {res['p99']:6.1f} ms  ({res['requests']:,} requests, "
-                      f"{res['errors']} errors)")
+                print(
+                    f"  {labels[name]:<36} {res['rps']:6.0f} req/s  p50 {res['p50']:6.1f} ms"
+                    f"  p99 {res['p99']:6.1f} ms  ({res['requests']:,} requests, "
+                    f"{res['errors']} errors)"
+                )
                 ok &= res["errors"] == 0
         pooled = results["ussd", "saturated"]["rps"] / results["baseline", "saturated"]["rps"]
         ratio = statistics.median(saturated_ratios)
         p99 = results["ussd", "paced"]["p99"]
-        print(f"throughput: /ussd does {ratio:.0%} of the baseline's requests/s, median of "
-              f"{len(saturated_ratios)} back-to-back slice pairs (range {saturated_ratios[0]:.0%}"
-              f"-{saturated_ratios[-1]:.0%}, pooled {pooled:.0%}; target >= 60%): "
-              f"{'met' if ratio >= 0.6 else 'MISSED'}")
-        print(f"latency: /ussd p99 {p99:.1f} ms at {rate:.0f} req/s (target <= 50 ms): "
-              f"{'met' if p99 <= 50 else 'MISSED'}")
+        print(
+            f"throughput: /ussd does {ratio:.0%} of the baseline's requests/s, median of "
+            f"{len(saturated_ratios)} back-to-back slice pairs (range {saturated_ratios[0]:.0%}"
+            f"-{saturated_ratios[-1]:.0%}, pooled {pooled:.0%}; target >= 60%): "
+            f"{'met' if ratio >= 0.6 else 'MISSED'}"
+        )
+        print(
+            f"latency: /ussd p99 {p99:.1f} ms at {rate:.0f} req/s (target <= 50 ms): "
+            f"{'met' if p99 <= 50 else 'MISSED'}"
+        )
         ok &= ratio >= 0.6 and p99 <= 50
     finally:
         procs.stop_all()

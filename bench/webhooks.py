@@ -55,9 +55,21 @@ from bench.ussd import (  # noqa: E402
 
 #: What people text, as often as they text it: subscriptions, questions, stops, noise.
 SMS_TEXTS = [
-    "inscrire niono mobilisateur", "NIONO", "sikaso district officer", "tout segou",
-    "je veux les offres d'infirmier a Kati et Koulikoro", "n b'a fɛ baara sɔrɔ Kati", "LISTE",
-    "AIDE", "OFFRES", "STOP NIONO", "LANGUE BM", "bonjour", "J482", "?", "koutiala sage femme",
+    "inscrire niono mobilisateur",
+    "NIONO",
+    "sikaso district officer",
+    "tout segou",
+    "je veux les offres d'infirmier a Kati et Koulikoro",
+    "n b'a fɛ baara sɔrɔ Kati",
+    "LISTE",
+    "AIDE",
+    "OFFRES",
+    "STOP NIONO",
+    "LANGUE BM",
+    "bonjour",
+    "J482",
+    "?",
+    "koutiala sage femme",
 ]
 
 
@@ -67,8 +79,13 @@ class SmsDriver(Driver):
     ids = itertools.count()
 
     def _caller(
-        self, me: int, stop: float, latencies: list[float], errors: list[int],
-        interval: float, first: float,
+        self,
+        me: int,
+        stop: float,
+        latencies: list[float],
+        errors: list[int],
+        interval: float,
+        first: float,
     ) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -82,13 +99,20 @@ class SmsDriver(Driver):
             with self.lock:
                 number = next(self.numbers)
                 msg_id = next(self.ids)
-            phone = (returning_phone(number % RETURNING) if number % 2
-                     else spread_phone("90", number))
-            body = urllib.parse.urlencode({
-                "from": phone, "to": "38422", "text": SMS_TEXTS[n % len(SMS_TEXTS)],
-                "date": "2026-11-23 10:00:00", "id": f"ATXid_bench_{msg_id}",
-                "networkCode": "61001", "linkId": "",
-            })
+            phone = (
+                returning_phone(number % RETURNING) if number % 2 else spread_phone("90", number)
+            )
+            body = urllib.parse.urlencode(
+                {
+                    "from": phone,
+                    "to": "38422",
+                    "text": SMS_TEXTS[n % len(SMS_TEXTS)],
+                    "date": "2026-11-23 10:00:00",
+                    "id": f"ATXid_bench_{msg_id}",
+                    "networkCode": "61001",
+                    "linkId": "",
+                }
+            )
             t = time.perf_counter()
             try:
                 conn.request("POST", "/sms/incoming", body, headers)
@@ -114,8 +138,12 @@ def drain_rate(redis_url: str, env: dict, seconds: float) -> str:
     from alerts.store import INBOX, INBOX_LEASE
     from app import create_app
 
-    app = create_app({key: env[key] for key in ("REDIS_URL", "QUIET_HOURS", "API_TOKEN",
-                                                 "BAARA_ENV", "SIMULATOR")})
+    app = create_app(
+        {
+            key: env[key]
+            for key in ("REDIS_URL", "QUIET_HOURS", "API_TOKEN", "BAARA_ENV", "SIMULATOR")
+        }
+    )
     with app.app_context():
         services = current_services()
         redis = services.store.redis
@@ -131,9 +159,11 @@ def drain_rate(redis_url: str, env: dict, seconds: float) -> str:
         finally:
             inbox.DRAIN_SECONDS, inbox.DRAIN_MESSAGES = old
         elapsed = time.perf_counter() - started
-    return (f"worker side: one inbox drainer handled {handled:,} of the {waiting:,} waiting SMS "
-            f"in {elapsed:.1f}s: {handled / elapsed:.0f} SMS/s (understand it, update the "
-            f"subscriber, queue the reply; one drainer at a time)")
+    return (
+        f"worker side: one inbox drainer handled {handled:,} of the {waiting:,} waiting SMS "
+        f"in {elapsed:.1f}s: {handled / elapsed:.0f} SMS/s (understand it, update the "
+        f"subscriber, queue the reply; one drainer at a time)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -158,12 +188,19 @@ def main(argv: list[str] | None = None) -> int:
         procs.procs.append(start_redis(folder / "redis", redis_port))
         redis_url = f"redis://127.0.0.1:{redis_port}/0"
         env = {
-            **os.environ, "REDIS_URL": redis_url, "QUIET_HOURS": "", "BAARA_ENV": "development",
-            "API_TOKEN": TOKEN, "WEBHOOK_TOKEN": "", "SIMULATOR": "0", "PYTHONPATH": str(ROOT),
+            **os.environ,
+            "REDIS_URL": redis_url,
+            "QUIET_HOURS": "",
+            "BAARA_ENV": "development",
+            "API_TOKEN": TOKEN,
+            "WEBHOOK_TOKEN": "",
+            "SIMULATOR": "0",
+            "PYTHONPATH": str(ROOT),
         }
         ports = {"baseline": free_port(), "app": free_port()}
-        start_gunicorn(procs, "bench.baseline_app:app", ports["baseline"], env,
-                       folder / "baseline.log")
+        start_gunicorn(
+            procs, "bench.baseline_app:app", ports["baseline"], env, folder / "baseline.log"
+        )
         start_gunicorn(procs, "app:app", ports["app"], env, folder / "app.log")
         seed(redis_url, ports["app"])
 
@@ -173,14 +210,18 @@ def main(argv: list[str] | None = None) -> int:
             "sms": SmsDriver(ports["app"], args.concurrency),
             "ussd": Driver(ports["app"], args.concurrency),
         }
-        labels = {"baseline": "baseline (bare Flask + 1 Redis GET)",
-                  "sms": "/sms/incoming (accept into inbox)",
-                  "ussd": "/ussd (the menu)"}
-        print(f"webhooks bench: {os.cpu_count() or 1} CPU(s), gunicorn "
-              f"{' '.join(GUNICORN[2:6])}, {args.concurrency} concurrent clients; no RQ worker "
-              f"while they run (the SMS inbox grows); per target {args.warmup:.0f}s warm-up, "
-              f"{args.seconds:.0f}s saturated, {args.paced:.0f}s paced, "
-              f"{args.rounds} alternating slices")
+        labels = {
+            "baseline": "baseline (bare Flask + 1 Redis GET)",
+            "sms": "/sms/incoming (accept into inbox)",
+            "ussd": "/ussd (the menu)",
+        }
+        print(
+            f"webhooks bench: {os.cpu_count() or 1} CPU(s), gunicorn "
+            f"{' '.join(GUNICORN[2:6])}, {args.concurrency} concurrent clients; no RQ worker "
+            f"while they run (the SMS inbox grows); per target {args.warmup:.0f}s warm-up, "
+            f"{args.seconds:.0f}s saturated, {args.paced:.0f}s paced, "
+            f"{args.rounds} alternating slices"
+        )
         for name in names:
             drivers[name].run(args.warmup)
 
@@ -203,25 +244,30 @@ def main(argv: list[str] | None = None) -> int:
         saturated = alternate(args.seconds)
         rate = min(res["rps"] for res in saturated.values()) / 2
         paced = alternate(args.paced, rate)
-        for title, results in (("saturated (no pause)", saturated),
-                               (f"paced at {rate:.0f} req/s (half the slowest's capacity)",
-                                paced)):
+        for title, results in (
+            ("saturated (no pause)", saturated),
+            (f"paced at {rate:.0f} req/s (half the slowest's capacity)", paced),
+        ):
             print(f"{title}:")
             for name in names:
                 res = results[name]
-                print(f"  {labels[name]:<40} {res['rps']:6.0f} req/s  p50 {res['p50']:6.1f} ms"
-                      f"  p99 {res['p99']:6.1f} ms  ({res['requests']:,} requests, "
-                      f"{res['errors']} errors)")
+                print(
+                    f"  {labels[name]:<40} {res['rps']:6.0f} req/s  p50 {res['p50']:6.1f} ms"
+                    f"  p99 {res['p99']:6.1f} ms  ({res['requests']:,} requests, "
+                    f"{res['errors']} errors)"
+                )
                 ok &= res["errors"] == 0
         for name in ("sms", "ussd"):
             ratio = statistics.median(ratios[name])
             p99 = paced[name]["p99"]
             met = ratio >= 0.6 and p99 <= 50
             ok &= met
-            print(f"{labels[name]}: {ratio:.0%} of the baseline's requests/s (median of "
-                  f"{len(ratios[name])} slice pairs, range {min(ratios[name]):.0%}-"
-                  f"{max(ratios[name]):.0%}; target >= 60%), paced p99 {p99:.1f} ms "
-                  f"(target <= 50 ms): {'met' if met else 'MISSED'}")
+            print(
+                f"{labels[name]}: {ratio:.0%} of the baseline's requests/s (median of "
+                f"{len(ratios[name])} slice pairs, range {min(ratios[name]):.0%}-"
+                f"{max(ratios[name]):.0%}; target >= 60%), paced p99 {p99:.1f} ms "
+                f"(target <= 50 ms): {'met' if met else 'MISSED'}"
+            )
         print(drain_rate(redis_url, env, args.drain))
     finally:
         procs.stop_all()

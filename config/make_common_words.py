@@ -43,8 +43,9 @@ def collisions(places: Places, words: set[str]) -> list[str]:
     for word in sorted(words):
         if word in places._targets or word in NO_FUZZY or word in STOP_WORDS:
             continue
-        match = process.extractOne(word, choices, scorer=OSA.normalized_similarity,
-                                   score_cutoff=MIN_SCORE / 100)
+        match = process.extractOne(
+            word, choices, scorer=OSA.normalized_similarity, score_cutoff=MIN_SCORE / 100
+        )
         if match is None:
             continue
         choice, similarity, _ = match
@@ -59,7 +60,8 @@ def collisions(places: Places, words: set[str]) -> list[str]:
 def main() -> int:
     """Write the list; returns a process exit code."""
     words = {
-        w for line in DICTIONARY.read_text(encoding="utf-8").splitlines()
+        w
+        for line in DICTIONARY.read_text(encoding="utf-8").splitlines()
         if len(w := fold(line.strip())) >= MIN_FUZZY_TOKEN and w.isalpha()
     }
     found = collisions(Places.default(), words)

@@ -127,7 +127,8 @@ class Settings:
     testing: bool = _setting(False, env=False)
     rq_sync: bool = _setting(False, env=False)  # run RQ jobs inline, in the caller
     queues: tuple[str, str, str] = _setting(
-        ("baara-replies", "baara-alerts", "baara-default"), env=False)
+        ("baara-replies", "baara-alerts", "baara-default"), env=False
+    )
     reference_dir: str = _setting("", env=False)  # another config/ folder's reference data
 
     @property
@@ -176,7 +177,8 @@ _KINDS: dict[str, Any] = get_type_hints(Settings)
 #: Every setting Baara reads from the environment, with its type.
 SETTINGS: dict[str, type] = {
     name.upper(): (bool if _KINDS[name] == bool | None else _KINDS[name])
-    for name, f in _FIELDS.items() if f.metadata["env"]
+    for name, f in _FIELDS.items()
+    if f.metadata["env"]
 }
 #: The defaults, by environment name (safe for production: no secret has one).
 DEFAULTS: dict[str, Any] = {name.upper(): f.default for name, f in _FIELDS.items()}
@@ -194,8 +196,11 @@ REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "API_TOKEN", "WEBHOOK_TOKEN", "AT_USERNA
 STRONG_SECRETS = ("SECRET_KEY", "API_TOKEN", "WEBHOOK_TOKEN")
 MIN_SECRET_LENGTH = 32
 #: The values development fills in (and the README shows): public, so refused in production.
-PUBLIC_VALUES = {"SECRET_KEY": {"dev-only-secret-key"}, "API_TOKEN": {"dev-api-token"},
-                 "AT_API_KEY": {"simulated"}}
+PUBLIC_VALUES = {
+    "SECRET_KEY": {"dev-only-secret-key"},
+    "API_TOKEN": {"dev-api-token"},
+    "AT_API_KEY": {"simulated"},
+}
 
 QUEUES: tuple[str, str, str] = DEFAULTS["QUEUES"]
 
@@ -261,7 +266,8 @@ def weak_secrets(settings: Mapping[str, Any]) -> list[str]:
             problems.append(f"{name}: fewer than 8 different characters")
     # The webhook token travels in AT's callback URLs (and their logs): it must not open the API.
     if settings.get("WEBHOOK_TOKEN") and settings.get("WEBHOOK_TOKEN") in (
-        settings.get("API_TOKEN"), settings.get("SECRET_KEY")
+        settings.get("API_TOKEN"),
+        settings.get("SECRET_KEY"),
     ):
         problems.append("WEBHOOK_TOKEN: the same value as API_TOKEN or SECRET_KEY")
     return problems
@@ -277,8 +283,9 @@ def _check_sentinels(settings: dict[str, Any]) -> None:
         return
     for item in value.split(","):
         if not _SENTINEL.match(item.strip()):
-            raise ConfigError(f"REDIS_SENTINELS must look like host:port,host:port; "
-                              f"got {item.strip()!r}")
+            raise ConfigError(
+                f"REDIS_SENTINELS must look like host:port,host:port; got {item.strip()!r}"
+            )
     if not (settings["REDIS_SENTINEL_MASTER"] or "").strip():
         raise ConfigError("REDIS_SENTINEL_MASTER is required with REDIS_SENTINELS")
     if settings["REDIS_REPLICA_WAIT_MS"] < 0:
@@ -306,16 +313,20 @@ def _simulate_gateways(settings: dict[str, Any]) -> None:
     base = f"http://127.0.0.1:{settings['PORT']}"
     names = [n.strip().lower() for n in settings["GATEWAYS"].split(",")]
     if "orange" in names and not settings["ORANGE_CLIENT_ID"]:
-        settings.update(ORANGE_CLIENT_ID="simulated", ORANGE_CLIENT_SECRET="simulated",
-                        ORANGE_API_URL=f"{base}/simulator/orange",
-                        ORANGE_SENDER_ADDRESS=settings["ORANGE_SENDER_ADDRESS"]
-                        or "tel:+22370000000",
-                        ORANGE_NOTIFY_URL=settings["ORANGE_NOTIFY_URL"]
-                        or f"{base}/orange/delivery")
+        settings.update(
+            ORANGE_CLIENT_ID="simulated",
+            ORANGE_CLIENT_SECRET="simulated",
+            ORANGE_API_URL=f"{base}/simulator/orange",
+            ORANGE_SENDER_ADDRESS=settings["ORANGE_SENDER_ADDRESS"] or "tel:+22370000000",
+            ORANGE_NOTIFY_URL=settings["ORANGE_NOTIFY_URL"] or f"{base}/orange/delivery",
+        )
     if "smsgate" in names and not settings["SMSGATE_PASSWORD"]:
-        settings.update(SMSGATE_URL=f"{base}/simulator/smsgate", SMSGATE_LOGIN="simulated",
-                        SMSGATE_PASSWORD="simulated",
-                        SMSGATE_SIGNING_KEY=settings["SMSGATE_SIGNING_KEY"] or "simulated")
+        settings.update(
+            SMSGATE_URL=f"{base}/simulator/smsgate",
+            SMSGATE_LOGIN="simulated",
+            SMSGATE_PASSWORD="simulated",
+            SMSGATE_SIGNING_KEY=settings["SMSGATE_SIGNING_KEY"] or "simulated",
+        )
 
 
 def load_settings(
@@ -345,9 +356,7 @@ def load_settings(
     if production:
         missing = [n for n in REQUIRED_IN_PRODUCTION if not settings.get(n)]
         if missing:
-            raise ConfigError(
-                "Baara refuses to start in production without: " + ", ".join(missing)
-            )
+            raise ConfigError("Baara refuses to start in production without: " + ", ".join(missing))
         if weak := weak_secrets(settings):
             raise ConfigError(
                 "Baara refuses to start in production with weak secrets: " + "; ".join(weak)
@@ -380,7 +389,11 @@ def load_settings(
     if not 1 <= settings["REPLY_CONCURRENCY"] <= 512:
         raise ConfigError("REPLY_CONCURRENCY must be between 1 and 512")
     for name in (
-        "SMS_RATE_LIMIT", "SMS_COOLDOWN", "USSD_RATE_LIMIT", "USSD_COOLDOWN", "BAARA_PROXY_HOPS"
+        "SMS_RATE_LIMIT",
+        "SMS_COOLDOWN",
+        "USSD_RATE_LIMIT",
+        "USSD_COOLDOWN",
+        "BAARA_PROXY_HOPS",
     ):
         if settings[name] < 0:
             raise ConfigError(f"{name} must not be negative")

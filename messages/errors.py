@@ -20,9 +20,9 @@ ENGLISH: dict[ErrorCode, str] = {
     C.NOT_JSON_OBJECT: "must be a JSON object",
     C.NOT_BOOLEAN: "must be true or false",
     C.PAGING_NOT_NUMBERS: "offset and limit must be whole numbers",
-    C.CATEGORY_REQUIRED: "required: a category slug or name, e.g. \"nurse\" or \"Infirmier\"",
+    C.CATEGORY_REQUIRED: 'required: a category slug or name, e.g. "nurse" or "Infirmier"',
     C.UNKNOWN_CATEGORY: "unknown category: {name}",
-    C.PLACES_REQUIRED: "required: a list of district or region names, e.g. [\"Niono\"]",
+    C.PLACES_REQUIRED: 'required: a list of district or region names, e.g. ["Niono"]',
     C.TOO_MANY_PLACES: "at most {max} places",
     C.UNKNOWN_PLACE: "unknown district or region: {names}",
     C.NOT_WHOLE_NUMBER: "must be a whole number",
@@ -91,17 +91,21 @@ FRENCH: dict[ErrorCode, str] = {
     C.DEADLINE_TOO_FAR: N_("La date limite est à plus d'un an."),
     C.DEADLINE_IN_QUIET_HOURS: N_(
         "La date limite tombe avant la fin des heures de silence (%(end)s) : personne ne "
-        "serait alerté."),
+        "serait alerté."
+    ),
     C.APPLY_REQUIRED: N_(
-        "Indiquez au moins un moyen de postuler : e-mail, téléphone, bureau ou texte."),
+        "Indiquez au moins un moyen de postuler : e-mail, téléphone, bureau ou texte."
+    ),
     C.UNKNOWN_FIELDS: N_("Champs inconnus : %(names)s"),
     C.NOT_AN_EMAIL: N_("Adresse e-mail invalide."),
     C.NO_WAY_TO_APPLY: N_(
-        "Indiquez au moins un moyen de postuler : e-mail, téléphone, bureau ou texte."),
+        "Indiquez au moins un moyen de postuler : e-mail, téléphone, bureau ou texte."
+    ),
     C.NOT_HTTP_URL: N_("Adresse web invalide (http:// ou https://)."),
     C.TOO_LONG_FOR_SMS: N_(
         "Trop long pour tenir dans un SMS avec les autres champs : raccourcissez l'intitulé "
-        "ou l'organisation."),
+        "ou l'organisation."
+    ),
     C.CANNOT_PUBLISH: N_("Cette offre est fermée ou annulée : elle ne peut plus être publiée."),
     C.ALREADY_FINAL: N_("Cette offre est déjà fermée ou annulée."),
     C.CHANGED_MEANWHILE: N_("L'offre a changé entre-temps : réessayez."),

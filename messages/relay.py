@@ -59,8 +59,10 @@ def consent_request(
     bm = [render(CONSENT_REQUEST, "bm", relay=r, what=w) for w in what_bm[:1] for r in labels]
     bm += [render(CONSENT_REQUEST, "bm", relay=labels[-1], what=w) for w in what_bm[1:]]
     return compose(
-        [Part(fr[0], shorter=tuple(fr[1:]), priority=5),
-         Part(bm[0], shorter=tuple(bm[1:]), priority=5)],
+        [
+            Part(fr[0], shorter=tuple(fr[1:]), priority=5),
+            Part(bm[0], shorter=tuple(bm[1:]), priority=5),
+        ],
         max_segments=2,
         sep="\n",
     )
@@ -93,7 +95,9 @@ def digest(lang: str, whats: Sequence[str], items: Sequence[str]) -> str:
         for what in whats[-1:] if count < len(items) else whats:
             heads.append(render(DIGEST, lang, what=what, items="; ".join(items[:count])))
     return compose(
-        [Part(heads[0], shorter=tuple(dict.fromkeys(heads[1:])), priority=5),
-         Part(render(DIGEST_HINT, lang), optional=True, priority=6)],
+        [
+            Part(heads[0], shorter=tuple(dict.fromkeys(heads[1:])), priority=5),
+            Part(render(DIGEST_HINT, lang), optional=True, priority=6),
+        ],
         max_segments=2,
     )

@@ -79,6 +79,7 @@ WHOLE_MALI = N_("tout le Mali")
 PLACE_AND_CATEGORIES = N_("{places} ({categories})")
 AND_MORE = N_("{first} et {count} autres")
 
+
 def _t(msgid: str, lang: str, **values: object) -> str:
     return render(msgid, lang, **values)
 
@@ -215,11 +216,13 @@ def info_unknown(lang: str, code: str) -> str:
 
 def unknown(lang: str) -> str:
     """A text we did not understand: two examples, and always how to stop."""
-    return compose([
-        _t(UNKNOWN, lang),
-        Part(_t(UNKNOWN_HINT, lang), optional=True),
-        Part(_t(UNKNOWN_STOP, lang), priority=9),
-    ])
+    return compose(
+        [
+            _t(UNKNOWN, lang),
+            Part(_t(UNKNOWN_HINT, lang), optional=True),
+            Part(_t(UNKNOWN_STOP, lang), priority=9),
+        ]
+    )
 
 
 def too_many(lang: str) -> str:
@@ -245,4 +248,3 @@ def region_name(lang: str, name: str) -> str:
 def whole_mali(lang: str) -> str:
     """'tout le Mali': every region."""
     return _t(WHOLE_MALI, lang)
-

@@ -151,7 +151,11 @@ def _size(lines: Sequence[str]) -> int:
 
 @functools.lru_cache(maxsize=4096)
 def paginate(
-    head: str, items: tuple[str, ...], extras: tuple[str, ...], tail: tuple[str, ...], more: str,
+    head: str,
+    items: tuple[str, ...],
+    extras: tuple[str, ...],
+    tail: tuple[str, ...],
+    more: str,
     reserve: int,
 ) -> tuple[tuple[int, int], ...]:
     """Split items into pages of whole options: [(start, stop), ...], never empty."""
@@ -181,7 +185,11 @@ def _numbered(labels: Sequence[str]) -> list[str]:
 
 
 def layout(
-    heads: Sequence[str], options: Sequence[str], *, more: str | None, tail: Sequence[str],
+    heads: Sequence[str],
+    options: Sequence[str],
+    *,
+    more: str | None,
+    tail: Sequence[str],
     notice: str | None,
 ) -> str:
     """One screen: notice, the longest head variant that fits, numbered options, navigation."""
@@ -221,8 +229,11 @@ def job_detail(
     shown = display_title(title)
     for org in organization_variants(organization):
         for where in place_variants(places, lang):
-            head = (render(JOB_HEAD, lang, code=code, title=shown, organization=org, places=where)
-                    if where else f"{code} {shown} - {org}.")
+            head = (
+                render(JOB_HEAD, lang, code=code, title=shown, organization=org, places=where)
+                if where
+                else f"{code} {shown} - {org}."
+            )
             text = to_gsm7(f"{head} {render(JOB_DEADLINE, lang, deadline=deadline)}")
             if text not in variants:
                 variants.append(text)

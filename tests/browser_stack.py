@@ -64,8 +64,9 @@ class LiveStack:
         from app import create_app
 
         self.app = create_app(dict(self.settings()))
-        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True,
-                                  request_handler=_QuietHandler)
+        self.server = make_server(
+            "127.0.0.1", self.port, self.app, threaded=True, request_handler=_QuietHandler
+        )
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         env = {**os.environ, **self.settings()}
@@ -73,7 +74,10 @@ class LiveStack:
         log = (self.log_dir / "worker.log").open("w")
         self.worker = subprocess.Popen(
             [sys.executable, str(ROOT / "worker.py"), "--name", f"browser-{self.port}"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         self._wait_for_worker()
 

@@ -55,7 +55,10 @@ class LoopbackAT:
         self._changed = threading.Condition()
         self._requests = 0
         self.sim = SimulatedAT(
-            self._record, api_key=api_key, blacklist=blacklist, fail_every=fail_every,
+            self._record,
+            api_key=api_key,
+            blacklist=blacklist,
+            fail_every=fail_every,
             delay=delay,
         )
         self.app = self._make_app()
@@ -146,8 +149,13 @@ class LoopbackAT:
             with self._changed:
                 self._requests += 1
                 # "arrived": when AT would count the request against a TPS limit.
-                self.received.append({"form": request.form.to_dict(),
-                                      "headers": dict(request.headers), "arrived": time.time()})
+                self.received.append(
+                    {
+                        "form": request.form.to_dict(),
+                        "headers": dict(request.headers),
+                        "arrived": time.time(),
+                    }
+                )
                 canned = self.canned.popleft() if self.canned else None
             if canned is None:
                 return to_response(*self.sim.handle(request.form, dict(request.headers)))
@@ -178,8 +186,10 @@ class LoopbackAT:
         self.port = self._server.server_port
         # A short poll interval: stop() waits up to one interval, and tests stop it often.
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-            name=f"loopback-at-{self.port}", daemon=True,
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"loopback-at-{self.port}",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -213,8 +223,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--blacklist", default="", help="comma-separated numbers: 406")
     args = parser.parse_args(argv)
     server = LoopbackAT(
-        args.port, host=args.host, api_key=args.api_key, fail_every=args.fail_every,
-        delay=args.delay, blacklist=[n for n in args.blacklist.split(",") if n],
+        args.port,
+        host=args.host,
+        api_key=args.api_key,
+        fail_every=args.fail_every,
+        delay=args.delay,
+        blacklist=[n for n in args.blacklist.split(",") if n],
     )
     server.start()
     print(f"loopback AT listening on {server.url}", flush=True)

@@ -37,7 +37,9 @@ class SentinelStack:
     def _spawn(self, port: int, args: list[str]) -> None:
         log = open(self.folder / f"redis-{port}.log", "w")  # noqa: SIM115 - the child owns it
         self.procs[port] = subprocess.Popen(
-            [redis_server_binary(), *args], stdout=log, stderr=subprocess.STDOUT,
+            [redis_server_binary(), *args],
+            stdout=log,
+            stderr=subprocess.STDOUT,
             cwd=self.folder,
         )
         log.close()
@@ -45,11 +47,29 @@ class SentinelStack:
     def _data_server(self, port: int, replica_of: int | None) -> None:
         folder = self.folder / str(port)
         folder.mkdir(exist_ok=True)
-        args = ["--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder),
-                "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
-                "--daemonize", "no", "--loglevel", "warning",
-                # A replica promoted by the sentinels answers writes at once.
-                "--replica-read-only", "yes", "--repl-diskless-sync", "no"]
+        args = [
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(folder),
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "everysec",
+            "--save",
+            "",
+            "--daemonize",
+            "no",
+            "--loglevel",
+            "warning",
+            # A replica promoted by the sentinels answers writes at once.
+            "--replica-read-only",
+            "yes",
+            "--repl-diskless-sync",
+            "no",
+        ]
         if replica_of is not None:
             args += ["--replicaof", "127.0.0.1", str(replica_of)]
         self._spawn(port, args)

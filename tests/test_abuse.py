@@ -32,13 +32,28 @@ def check(store: Store, kind: str, phone: str, limit: int, cooldown: int = 600) 
     accept_sms, or USSD's ussd_request and abuse.judge."""
     if kind == "sms":
         verdict, _, _ = store.accept_sms(
-            phone, f"abuse-{next(_ids)}", "item", limit=limit, window=abuse.WINDOW,
-            cooldown=cooldown, lease_token="t", lease_ttl=60,
+            phone,
+            f"abuse-{next(_ids)}",
+            "item",
+            limit=limit,
+            window=abuse.WINDOW,
+            cooldown=cooldown,
+            lease_token="t",
+            lease_ttl=60,
             metric_fields={v: f"test|{v}" for v in VERDICTS},
         )
         return verdict
-    counted = store.ussd_request(phone, f"s{next(_ids)}", None, "K", "N", 300, limit=limit,
-                                 window=abuse.WINDOW, metric="test")[0]
+    counted = store.ussd_request(
+        phone,
+        f"s{next(_ids)}",
+        None,
+        "K",
+        "N",
+        300,
+        limit=limit,
+        window=abuse.WINDOW,
+        metric="test",
+    )[0]
     return abuse.judge(store, kind, phone, counted, limit, cooldown)
 
 
@@ -150,11 +165,20 @@ TRICKY = [
 
 def test_an_outsider_can_only_ever_get_answers_itself(app, client, at_server, api_headers):
     # An open job, so OFFRES and INFO have something to say.
-    job = client.post("/api/jobs", headers=api_headers, json={
-        "title": "Infirmier", "organization": "ALIMA", "category": "nurse",
-        "districts": ["Niono"], "positions": 1, "deadline": f"{SOON}T17:00",
-        "apply": "rh@alima.ngo", "publish": True,
-    })
+    job = client.post(
+        "/api/jobs",
+        headers=api_headers,
+        json={
+            "title": "Infirmier",
+            "organization": "ALIMA",
+            "category": "nurse",
+            "districts": ["Niono"],
+            "positions": 1,
+            "deadline": f"{SOON}T17:00",
+            "apply": "rh@alima.ngo",
+            "publish": True,
+        },
+    )
     assert job.status_code == 201, job.get_json()
     at_server.clear()
     change_settings(app, SMS_RATE_LIMIT=0)  # this test is about content, not volume

@@ -78,8 +78,9 @@ def job_form(**overrides: object) -> dict:
 def seed_subscribers() -> None:
     st = current_store()
     st.subscribe(A, [Subscription(district="niono")], language=Language.FR)
-    st.subscribe(B, [Subscription(district="macina", category="community-mobilizer")],
-                 language=Language.FR)
+    st.subscribe(
+        B, [Subscription(district="macina", category="community-mobilizer")], language=Language.FR
+    )
     st.subscribe(C, [Subscription(district="niono")], language=Language.BM)
     st.subscribe("+22376000001", [Subscription(district="kati")], language=Language.FR)
     st.subscribe("+22376000002", [Subscription(district="niono", category="nurse")])
@@ -155,8 +156,10 @@ def test_wrong_password_is_refused_and_passwords_are_hashed(app, client) -> None
 def test_next_parameter_only_leads_inside_the_admin(app, client) -> None:
     make_account(*ADMIN)
     page = client.get("/admin/login?next=//evil.example/x")
-    signed = client.post("/admin/login?next=//evil.example/x", data={
-        "email": ADMIN[0], "password": ADMIN[1], "csrf_token": token_in(page.text)})
+    signed = client.post(
+        "/admin/login?next=//evil.example/x",
+        data={"email": ADMIN[0], "password": ADMIN[1], "csrf_token": token_in(page.text)},
+    )
     assert signed.headers["Location"] == "/admin/"
     assert client.get("/admin/jobs").status_code == 200
 
@@ -171,8 +174,7 @@ def test_session_cookie_flags(app, client) -> None:
 def test_production_session_cookie_is_secure() -> None:
     from config.settings import load_settings
 
-    settings = load_settings(
-        {"BAARA_ENV": "production", **PRODUCTION_SECRETS}, environ={})
+    settings = load_settings({"BAARA_ENV": "production", **PRODUCTION_SECRETS}, environ={})
     assert settings["SESSION_COOKIE_SECURE"] is True
     assert settings["SIMULATOR"] is False
 
@@ -182,18 +184,22 @@ def test_production_session_cookie_is_secure() -> None:
 
 def test_forms_without_csrf_token_are_refused(app, admin_client) -> None:
     seed_subscribers()
-    assert admin_client.post("/admin/jobs/new", data={**job_form(), "action": "publish"}
-                             ).status_code == 400
+    assert (
+        admin_client.post("/admin/jobs/new", data={**job_form(), "action": "publish"}).status_code
+        == 400
+    )
     assert jobs.list_jobs() == []
     assert admin_client.post("/admin/subscribers/export.csv").status_code == 400
     assert admin_client.post(f"/admin/subscribers/{A}/stop").status_code == 400
     assert current_store().get_subscriber(A).active
     assert admin_client.post("/admin/logout").status_code == 400
-    preview = admin_client.post("/admin/jobs/preview", data=job_form(),
-                                headers={"Accept": "application/json"})
+    preview = admin_client.post(
+        "/admin/jobs/preview", data=job_form(), headers={"Accept": "application/json"}
+    )
     assert preview.status_code == 400 and preview.is_json
-    ok = admin_client.post("/admin/jobs/preview", data=job_form(),
-                           headers={"X-CSRFToken": token(admin_client)})
+    ok = admin_client.post(
+        "/admin/jobs/preview", data=job_form(), headers={"X-CSRFToken": token(admin_client)}
+    )
     assert ok.status_code == 200
 
 
@@ -207,18 +213,26 @@ def test_sign_in_form_needs_its_token_too(app, client) -> None:
 def test_a_token_from_another_session_is_refused(app, admin_client) -> None:
     other = app.test_client()
     foreign = token_in(other.get("/admin/login").text)
-    answer = admin_client.post("/admin/jobs/new", data={**job_form(), "action": "draft",
-                                                        "csrf_token": foreign})
+    answer = admin_client.post(
+        "/admin/jobs/new", data={**job_form(), "action": "draft", "csrf_token": foreign}
+    )
     assert answer.status_code == 400
 
 
 def test_webhooks_and_api_need_no_csrf_token(app, client, api_headers) -> None:
-    incoming = client.post("/sms/incoming", data={
-        "from": A, "to": "BAARA", "text": "NIONO", "date": "2025-06-01 10:00:00", "id": "x1"})
+    incoming = client.post(
+        "/sms/incoming",
+        data={"from": A, "to": "BAARA", "text": "NIONO", "date": "2025-06-01 10:00:00", "id": "x1"},
+    )
     assert incoming.status_code == 200
     assert current_store().get_subscriber(A) is not None
-    assert client.post("/ussd", data={"sessionId": "s", "serviceCode": "*384*22#",
-                                      "phoneNumber": B, "text": ""}).status_code == 200
+    assert (
+        client.post(
+            "/ussd",
+            data={"sessionId": "s", "serviceCode": "*384*22#", "phoneNumber": B, "text": ""},
+        ).status_code
+        == 200
+    )
     assert client.get(f"/api/subscribers/{A}", headers=api_headers).status_code == 200
     assert client.delete(f"/api/subscribers/{A}", headers=api_headers).status_code == 204
 
@@ -239,9 +253,15 @@ def test_sign_in_is_rate_limited_per_address(app, client) -> None:
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "/admin/subscribers"), ("GET", f"/admin/subscribers/{A}"), ("GET", "/admin/queues"),
-     ("GET", "/admin/accounts"), ("POST", "/admin/subscribers/export.csv"),
-     ("POST", f"/admin/subscribers/{A}/erase"), ("POST", "/admin/accounts/x@y.ml/delete")],
+    [
+        ("GET", "/admin/subscribers"),
+        ("GET", f"/admin/subscribers/{A}"),
+        ("GET", "/admin/queues"),
+        ("GET", "/admin/accounts"),
+        ("POST", "/admin/subscribers/export.csv"),
+        ("POST", f"/admin/subscribers/{A}/erase"),
+        ("POST", "/admin/accounts/x@y.ml/delete"),
+    ],
 )
 def test_posters_cannot_manage_subscribers_queues_or_accounts(
     app, poster_client, method: str, path: str
@@ -252,50 +272,69 @@ def test_posters_cannot_manage_subscribers_queues_or_accounts(
     assert answer.status_code == 403
     assert current_store().get_subscriber(A) is not None
     assert current_store().audit_log() == [] or all(
-        e["action"] == "login" for e in current_store().audit_log())
+        e["action"] == "login" for e in current_store().audit_log()
+    )
 
 
 def test_posters_see_only_their_own_jobs(app, poster_client) -> None:
     services = current_services()
-    mine, _ = jobs.create_job(services, {**job_payload(), "title": "Poste du recruteur"},
-                              created_by=POSTER[0])
-    theirs, _ = jobs.create_job(services, {**job_payload(), "title": "Poste d'un autre"},
-                                created_by="someone-else@ngo.ml")
+    mine, _ = jobs.create_job(
+        services, {**job_payload(), "title": "Poste du recruteur"}, created_by=POSTER[0]
+    )
+    theirs, _ = jobs.create_job(
+        services, {**job_payload(), "title": "Poste d'un autre"}, created_by="someone-else@ngo.ml"
+    )
     listing = poster_client.get("/admin/jobs").text
     assert "Poste du recruteur" in listing and "Poste d&#39;un autre" not in listing
     assert poster_client.get(f"/admin/jobs/{mine.id}").status_code == 200
     assert poster_client.get(f"/admin/jobs/{theirs.id}").status_code == 404
     assert poster_client.get(f"/admin/jobs/{theirs.id}/progress").status_code == 404
-    cancel = poster_client.post(f"/admin/jobs/{theirs.id}/cancel",
-                                data={"csrf_token": token(poster_client)})
+    cancel = poster_client.post(
+        f"/admin/jobs/{theirs.id}/cancel", data={"csrf_token": token(poster_client)}
+    )
     assert cancel.status_code == 404
     assert jobs.get_job(theirs.id).status is jobs.JobStatus.DRAFT
     assert "Poste d&#39;un autre" not in poster_client.get("/admin/").text
 
 
 def test_admin_manages_accounts_and_cannot_remove_themself(app, admin_client) -> None:
-    created = admin_client.post("/admin/accounts", data={
-        "email": "New@NGO.ml", "role": "poster", "password": "long-enough-1",
-        "confirm": "long-enough-1", "csrf_token": token(admin_client)})
+    created = admin_client.post(
+        "/admin/accounts",
+        data={
+            "email": "New@NGO.ml",
+            "role": "poster",
+            "password": "long-enough-1",
+            "confirm": "long-enough-1",
+            "csrf_token": token(admin_client),
+        },
+    )
     assert created.status_code == 302
     assert accounts.get_account(current_store(), "new@ngo.ml").role is accounts.Role.POSTER
-    admin_client.post("/admin/accounts/new@ngo.ml/role",
-                      data={"role": "admin", "csrf_token": token(admin_client)})
+    admin_client.post(
+        "/admin/accounts/new@ngo.ml/role", data={"role": "admin", "csrf_token": token(admin_client)}
+    )
     assert accounts.get_account(current_store(), "new@ngo.ml").is_admin
-    admin_client.post(f"/admin/accounts/{ADMIN[0]}/delete",
-                      data={"csrf_token": token(admin_client)})
+    admin_client.post(
+        f"/admin/accounts/{ADMIN[0]}/delete", data={"csrf_token": token(admin_client)}
+    )
     assert accounts.get_account(current_store(), ADMIN[0]) is not None
-    admin_client.post("/admin/accounts/new@ngo.ml/delete",
-                      data={"csrf_token": token(admin_client)})
+    admin_client.post("/admin/accounts/new@ngo.ml/delete", data={"csrf_token": token(admin_client)})
     assert accounts.get_account(current_store(), "new@ngo.ml") is None
     actions = [e["action"] for e in current_store().audit_log()]
     assert {"account_created", "account_role", "account_deleted"} <= set(actions)
 
 
 def test_short_password_is_refused(app, admin_client) -> None:
-    answer = admin_client.post("/admin/accounts", data={
-        "email": "x@ngo.ml", "role": "poster", "password": "short", "confirm": "short",
-        "csrf_token": token(admin_client)})
+    answer = admin_client.post(
+        "/admin/accounts",
+        data={
+            "email": "x@ngo.ml",
+            "role": "poster",
+            "password": "short",
+            "confirm": "short",
+            "csrf_token": token(admin_client),
+        },
+    )
     assert answer.status_code == 200 and "10" in answer.text
     assert accounts.get_account(current_store(), "x@ngo.ml") is None
 
@@ -314,9 +353,15 @@ def test_deleted_account_and_changed_password_end_sessions(app, admin_client) ->
 
 
 def test_changing_ones_own_password(app, admin_client) -> None:
-    answer = admin_client.post("/admin/password", data={
-        "current": ADMIN[1], "password": "another-password-2", "confirm": "another-password-2",
-        "csrf_token": token(admin_client, "/admin/password")})
+    answer = admin_client.post(
+        "/admin/password",
+        data={
+            "current": ADMIN[1],
+            "password": "another-password-2",
+            "confirm": "another-password-2",
+            "csrf_token": token(admin_client, "/admin/password"),
+        },
+    )
     assert answer.status_code == 302
     assert admin_client.get("/admin/").status_code == 200  # this session continues
     fresh = app.test_client()
@@ -326,17 +371,20 @@ def test_changing_ones_own_password(app, admin_client) -> None:
 
 def test_cli_creates_an_account_with_a_prompted_password(app) -> None:
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["admin", "create", "Cli@NGO.ml"],
-                           input="cli-password-123\ncli-password-123\n")
+    result = runner.invoke(
+        args=["admin", "create", "Cli@NGO.ml"], input="cli-password-123\ncli-password-123\n"
+    )
     assert result.exit_code == 0, result.output
     account = accounts.get_account(current_store(), "cli@ngo.ml")
     assert account is not None and account.is_admin
     assert "cli-password-123" not in str(current_store().get_account("cli@ngo.ml"))
-    again = runner.invoke(args=["admin", "create", "cli@ngo.ml"],
-                          input="cli-password-123\ncli-password-123\n")
+    again = runner.invoke(
+        args=["admin", "create", "cli@ngo.ml"], input="cli-password-123\ncli-password-123\n"
+    )
     assert again.exit_code != 0 and "existe" in again.output
-    weak = runner.invoke(args=["admin", "create", "weak@ngo.ml", "--role", "poster"],
-                         input="short\nshort\n")
+    weak = runner.invoke(
+        args=["admin", "create", "weak@ngo.ml", "--role", "poster"], input="short\nshort\n"
+    )
     assert weak.exit_code != 0
     listed = runner.invoke(args=["admin", "list"])
     assert "cli@ngo.ml\tadmin" in listed.output
@@ -360,8 +408,9 @@ def job_payload(**overrides: object) -> dict:
 
 def test_preview_shows_both_texts_segments_reach_and_cost(app, admin_client) -> None:
     seed_subscribers()
-    answer = admin_client.post("/admin/jobs/preview", data=job_form(),
-                               headers={"X-CSRFToken": token(admin_client)})
+    answer = admin_client.post(
+        "/admin/jobs/preview", data=job_form(), headers={"X-CSRFToken": token(admin_client)}
+    )
     p = answer.get_json()
     assert p["complete"] is True and p["errors"] == {}
     fr, bm = p["languages"]
@@ -376,8 +425,11 @@ def test_preview_shows_both_texts_segments_reach_and_cost(app, admin_client) -> 
 
 
 def test_preview_of_a_half_filled_form_uses_placeholders(app, admin_client) -> None:
-    answer = admin_client.post("/admin/jobs/preview", data={"title": "Sage-femme"},
-                               headers={"X-CSRFToken": token(admin_client)})
+    answer = admin_client.post(
+        "/admin/jobs/preview",
+        data={"title": "Sage-femme"},
+        headers={"X-CSRFToken": token(admin_client)},
+    )
     p = answer.get_json()
     assert p["complete"] is False
     assert p["reach"] is None
@@ -388,9 +440,14 @@ def test_preview_of_a_half_filled_form_uses_placeholders(app, admin_client) -> N
 
 
 def test_form_errors_are_shown_inline_in_french(app, admin_client) -> None:
-    answer = admin_client.post("/admin/jobs/new", data={
-        **job_form(title="", deadline_date="2001-01-01", districts=[]),
-        "action": "publish", "csrf_token": token(admin_client)})
+    answer = admin_client.post(
+        "/admin/jobs/new",
+        data={
+            **job_form(title="", deadline_date="2001-01-01", districts=[]),
+            "action": "publish",
+            "csrf_token": token(admin_client),
+        },
+    )
     assert answer.status_code == 400
     page = answer.text
     assert re.search(r'id="title-error"[^>]*>Champ obligatoire', page)
@@ -404,8 +461,14 @@ def test_publish_from_the_form_sends_and_progress_reaches_the_end(
     app, admin_client, at_server
 ) -> None:
     seed_subscribers()
-    answer = admin_client.post("/admin/jobs/new", data={
-        **job_form(), "action": "publish", "csrf_token": token(admin_client, "/admin/jobs/new")})
+    answer = admin_client.post(
+        "/admin/jobs/new",
+        data={
+            **job_form(),
+            "action": "publish",
+            "csrf_token": token(admin_client, "/admin/jobs/new"),
+        },
+    )
     assert answer.status_code == 302
     (job,) = jobs.list_jobs()
     assert answer.headers["Location"] == f"/admin/jobs/{job.id}"
@@ -422,8 +485,9 @@ def test_publish_from_the_form_sends_and_progress_reaches_the_end(
 
 def test_save_draft_then_publish_close_and_cancel(app, admin_client, at_server) -> None:
     seed_subscribers()
-    answer = admin_client.post("/admin/jobs/new", data={
-        **job_form(), "action": "draft", "csrf_token": token(admin_client)})
+    answer = admin_client.post(
+        "/admin/jobs/new", data={**job_form(), "action": "draft", "csrf_token": token(admin_client)}
+    )
     (job,) = jobs.list_jobs()
     assert job.status is jobs.JobStatus.DRAFT and at_server.messages == []
     progress = admin_client.get(f"/admin/jobs/{job.id}/progress").get_json()
@@ -434,8 +498,11 @@ def test_save_draft_then_publish_close_and_cancel(app, admin_client, at_server) 
     assert len(at_server.messages) == 3
     admin_client.post(f"/admin/jobs/{job.id}/close", data={"csrf_token": token(admin_client)})
     assert jobs.get_job(job.id).status is jobs.JobStatus.CLOSED
-    again = admin_client.post(f"/admin/jobs/{job.id}/cancel",
-                              data={"csrf_token": token(admin_client)}, follow_redirects=True)
+    again = admin_client.post(
+        f"/admin/jobs/{job.id}/cancel",
+        data={"csrf_token": token(admin_client)},
+        follow_redirects=True,
+    )
     assert jobs.get_job(job.id).status is jobs.JobStatus.CLOSED
     assert "déjà fermée ou annulée" in again.text
 
@@ -443,13 +510,19 @@ def test_save_draft_then_publish_close_and_cancel(app, admin_client, at_server) 
 def test_schedule_for_later(app, admin_client, at_server) -> None:
     seed_subscribers()
     at = (datetime.now(ZoneInfo("Africa/Bamako")) + timedelta(days=2)).strftime("%Y-%m-%dT09:00")
-    answer = admin_client.post("/admin/jobs/new", data={
-        **job_form(), "action": "schedule", "schedule_at": at, "csrf_token": token(admin_client)})
+    answer = admin_client.post(
+        "/admin/jobs/new",
+        data={
+            **job_form(),
+            "action": "schedule",
+            "schedule_at": at,
+            "csrf_token": token(admin_client),
+        },
+    )
     assert answer.status_code == 302
     (job,) = jobs.list_jobs()
     assert job.status is jobs.JobStatus.SCHEDULED and at_server.messages == []
-    expected = int(datetime.fromisoformat(at).replace(tzinfo=ZoneInfo("Africa/Bamako"))
-                   .timestamp())
+    expected = int(datetime.fromisoformat(at).replace(tzinfo=ZoneInfo("Africa/Bamako")).timestamp())
     assert job.scheduled_for == expected
     registry = current_services().queue("alerts").scheduled_job_registry
     assert f"publish-{job.id}-{expected}" in registry.get_job_ids()
@@ -457,10 +530,12 @@ def test_schedule_for_later(app, admin_client, at_server) -> None:
 
 def test_schedule_after_the_deadline_is_refused(app, admin_client) -> None:
     job, _ = jobs.create_job(current_services(), job_payload(), created_by=ADMIN[0])
-    late = (datetime.now(ZoneInfo("Africa/Bamako")) + timedelta(days=60)).strftime(
-        "%Y-%m-%dT09:00")
-    page = admin_client.post(f"/admin/jobs/{job.id}/schedule", data={
-        "schedule_at": late, "csrf_token": token(admin_client)}, follow_redirects=True)
+    late = (datetime.now(ZoneInfo("Africa/Bamako")) + timedelta(days=60)).strftime("%Y-%m-%dT09:00")
+    page = admin_client.post(
+        f"/admin/jobs/{job.id}/schedule",
+        data={"schedule_at": late, "csrf_token": token(admin_client)},
+        follow_redirects=True,
+    )
     assert "précéder la date limite" in page.text
     assert jobs.get_job(job.id).status is jobs.JobStatus.DRAFT
 
@@ -475,9 +550,16 @@ def test_duplicate_prefills_the_form(app, admin_client) -> None:
 
 def test_progress_splits_delivered_awaiting_failed_and_queued(app) -> None:
     job, _ = jobs.create_job(current_services(), job_payload(), created_by="x")
-    stats = {"status": "published", "matched": 10, "queued": 2, "sent": 7, "delivered": 4,
-             "failed": 2, "skipped": 0, "failures_by_reason": {"AbsentSubscriber": 1,
-                                                               "InvalidPhoneNumber": 1}}
+    stats = {
+        "status": "published",
+        "matched": 10,
+        "queued": 2,
+        "sent": 7,
+        "delivered": 4,
+        "failed": 2,
+        "skipped": 0,
+        "failures_by_reason": {"AbsentSubscriber": 1, "InvalidPhoneNumber": 1},
+    }
     p = job_status.progress(job, stats)
     assert (p["handled"], p["percent"], p["done"]) == (8, 80, False)
     # One failed at sending (8 handled - 7 sent); one failed at delivery; 2 await a report.
@@ -495,19 +577,31 @@ def test_progress_splits_delivered_awaiting_failed_and_queued(app) -> None:
 def test_script_in_a_title_is_text_on_every_page(app, admin_client, at_server) -> None:
     seed_subscribers()
     job, errors = jobs.create_job(
-        current_services(), {**job_payload(title=f"{XSS} Infirmier"), "publish": True},
-        created_by=ADMIN[0])
+        current_services(),
+        {**job_payload(title=f"{XSS} Infirmier"), "publish": True},
+        created_by=ADMIN[0],
+    )
     assert job is not None, errors
     current_store().add_history(A, "in", XSS)
-    pages = ["/admin/", "/admin/jobs", f"/admin/jobs/{job.id}", f"/admin/subscribers/{A}",
-             f"/admin/jobs/new?from={job.id}"]
+    pages = [
+        "/admin/",
+        "/admin/jobs",
+        f"/admin/jobs/{job.id}",
+        f"/admin/subscribers/{A}",
+        f"/admin/jobs/new?from={job.id}",
+    ]
     for path in pages:
         html = admin_client.get(path).text
         assert XSS not in html, path
         assert "&lt;script&gt;alert(" in html, path
-    rejected = admin_client.post("/admin/jobs/new", data={
-        **job_form(title=XSS, deadline_date=""), "action": "publish",
-        "csrf_token": token(admin_client)})
+    rejected = admin_client.post(
+        "/admin/jobs/new",
+        data={
+            **job_form(title=XSS, deadline_date=""),
+            "action": "publish",
+            "csrf_token": token(admin_client),
+        },
+    )
     assert XSS not in rejected.text and "&lt;script&gt;" in rejected.text
     audit = admin_client.get("/admin/accounts")
     assert XSS not in audit.text
@@ -516,9 +610,18 @@ def test_script_in_a_title_is_text_on_every_page(app, admin_client, at_server) -
 def test_pages_carry_csp_and_no_inline_script_style_or_handler(app, admin_client) -> None:
     seed_subscribers()
     job, _ = jobs.create_job(current_services(), job_payload(), created_by=ADMIN[0])
-    paths = ["/admin/", "/admin/jobs", "/admin/jobs/new", f"/admin/jobs/{job.id}",
-             "/admin/subscribers", f"/admin/subscribers/{A}", "/admin/queues",
-             "/admin/accounts", "/admin/password", "/simulator"]
+    paths = [
+        "/admin/",
+        "/admin/jobs",
+        "/admin/jobs/new",
+        f"/admin/jobs/{job.id}",
+        "/admin/subscribers",
+        f"/admin/subscribers/{A}",
+        "/admin/queues",
+        "/admin/accounts",
+        "/admin/password",
+        "/simulator",
+    ]
     for path in paths:
         answer = admin_client.get(path)
         assert answer.status_code == 200, path
@@ -556,12 +659,14 @@ def test_search_view_stop_and_erase_a_subscriber(app, admin_client) -> None:
     assert "+22376000001" in partial and "+22376000002" in partial and A not in partial
     admin_client.post(f"/admin/subscribers/{A}/stop", data={"csrf_token": token(admin_client)})
     assert not current_store().get_subscriber(A).active
-    unconfirmed = admin_client.post(f"/admin/subscribers/{A}/erase",
-                                    data={"csrf_token": token(admin_client)})
+    unconfirmed = admin_client.post(
+        f"/admin/subscribers/{A}/erase", data={"csrf_token": token(admin_client)}
+    )
     assert unconfirmed.status_code == 400
     assert current_store().get_subscriber(A) is not None
-    admin_client.post(f"/admin/subscribers/{A}/erase",
-                      data={"csrf_token": token(admin_client), "confirm": "y"})
+    admin_client.post(
+        f"/admin/subscribers/{A}/erase", data={"csrf_token": token(admin_client), "confirm": "y"}
+    )
     assert current_store().get_subscriber(A) is None
     assert current_store().history(A) == []
     # The audit log keeps the salted hash of an erased number, never the number.
@@ -574,8 +679,9 @@ def test_search_view_stop_and_erase_a_subscriber(app, admin_client) -> None:
 def test_csv_export_lists_everyone_and_is_audited(app, admin_client) -> None:
     seed_subscribers()
     before = time.time()
-    answer = admin_client.post("/admin/subscribers/export.csv",
-                               data={"csrf_token": token(admin_client)})
+    answer = admin_client.post(
+        "/admin/subscribers/export.csv", data={"csrf_token": token(admin_client)}
+    )
     assert answer.status_code == 200
     assert answer.mimetype == "text/csv"
     assert "attachment" in answer.headers["Content-Disposition"]
@@ -583,7 +689,10 @@ def test_csv_export_lists_everyone_and_is_audited(app, admin_client) -> None:
     assert {r["phone"] for r in rows} == {A, B, C, "+22376000001", "+22376000002"}
     row_b = next(r for r in rows if r["phone"] == B)
     assert (row_b["districts"], row_b["categories"], row_b["status"]) == (
-        "macina", "community-mobilizer", "active")
+        "macina",
+        "community-mobilizer",
+        "active",
+    )
     entry = current_store().audit_log()[0]
     assert entry["action"] == "subscribers_exported" and entry["who"] == ADMIN[0]
     assert entry["at"] >= int(before) and entry["address"]
@@ -596,8 +705,9 @@ def test_dashboard_counts_people_once_per_district(app) -> None:
     st.subscribe(A, [Subscription(district="niono", category="nurse")])  # merged, still 1
     st.subscribe("+22376000003", [Subscription(region="segou")], source=Source.USSD)
     st.stop(B)
-    figures = subscriber_figures(st, app.extensions["baara.reference"],
-                                 ZoneInfo("Africa/Bamako"), time.time())
+    figures = subscriber_figures(
+        st, app.extensions["baara.reference"], ZoneInfo("Africa/Bamako"), time.time()
+    )
     assert (figures["total"], figures["active"], figures["stopped"]) == (6, 5, 1)
     districts = {name: n for name, _region, n in figures["districts"]}
     assert districts == {"Niono": 3, "Kati": 1}
@@ -630,13 +740,18 @@ def test_queue_view_lists_queues_and_requeues_failed_jobs(app, admin_client) -> 
     page = admin_client.get("/admin/queues").text
     assert "baara-alerts" in page and "broken-1" in page
     assert "InvalidPhone" in page
-    admin_client.post("/admin/queues/failed/broken-1/requeue",
-                      data={"csrf_token": token(admin_client)})
+    admin_client.post(
+        "/admin/queues/failed/broken-1/requeue", data={"csrf_token": token(admin_client)}
+    )
     assert "broken-1" not in FailedJobRegistry(queue=queue).get_job_ids()
     assert "broken-1" in queue.get_job_ids()
     assert current_store().audit_log()[0]["action"] == "rq_requeue"
-    assert admin_client.post("/admin/queues/failed/nope/delete",
-                             data={"csrf_token": token(admin_client)}).status_code == 404
+    assert (
+        admin_client.post(
+            "/admin/queues/failed/nope/delete", data={"csrf_token": token(admin_client)}
+        ).status_code
+        == 404
+    )
 
 
 # -- phone simulator -------------------------------------------------------------------------
@@ -654,9 +769,15 @@ def test_simulator_is_off_unless_enabled(redis_server) -> None:
 
     off = create_app({"TESTING": True, "REDIS_URL": redis_server.url, "SIMULATOR": False})
     assert off.test_client().get("/simulator").status_code == 404
-    production = create_app({
-        "TESTING": True, "REDIS_URL": redis_server.url, "BAARA_ENV": "production",
-        "SIMULATOR": True, **PRODUCTION_SECRETS})
+    production = create_app(
+        {
+            "TESTING": True,
+            "REDIS_URL": redis_server.url,
+            "BAARA_ENV": "production",
+            "SIMULATOR": True,
+            **PRODUCTION_SECRETS,
+        }
+    )
     answer = production.test_client().get("/simulator")
     assert answer.status_code == 302 and answer.headers["Location"].startswith("/admin/login")
 
@@ -665,23 +786,36 @@ def test_simulator_texts_and_dials_through_the_real_webhooks(app, client, at_ser
     csrf = token(client, "/simulator")
     refused = client.post("/simulator/sms", json={"phone": A, "text": "NIONO"})
     assert refused.status_code == 400 and current_store().get_subscriber(A) is None
-    sent = client.post("/simulator/sms", json={"phone": A, "text": "NIONO"},
-                       headers={"X-CSRFToken": csrf})
+    sent = client.post(
+        "/simulator/sms", json={"phone": A, "text": "NIONO"}, headers={"X-CSRFToken": csrf}
+    )
     assert sent.status_code == 200
     assert current_store().get_subscriber(A).subscriptions == (Subscription(district="niono"),)
     assert at_server.messages_to(A)  # the confirmation left through the gateway
-    first = client.post("/simulator/ussd", headers={"X-CSRFToken": csrf}, json={
-        "phone": B, "session": "t1", "code": services_of(app).settings.ussd_code,
-        "text": ""}).get_json()
+    first = client.post(
+        "/simulator/ussd",
+        headers={"X-CSRFToken": csrf},
+        json={"phone": B, "session": "t1", "code": services_of(app).settings.ussd_code, "text": ""},
+    ).get_json()
     assert first["end"] is False and "Bamanankan" in first["text"]
-    wrong = client.post("/simulator/ussd", headers={"X-CSRFToken": csrf}, json={
-        "phone": B, "session": "t2", "code": "*123#", "text": ""}).get_json()
+    wrong = client.post(
+        "/simulator/ussd",
+        headers={"X-CSRFToken": csrf},
+        json={"phone": B, "session": "t2", "code": "*123#", "text": ""},
+    ).get_json()
     assert wrong["end"] is True
 
 
 def test_simulator_inbox_shows_what_the_simulated_gateway_delivered(app, client) -> None:
-    current_store().record_simulated({"id": "ATXid_1", "to": A, "from": "BAARA",
-                                      "message": "Baara J482 : Infirmier", "at": "2025-01-01"})
+    current_store().record_simulated(
+        {
+            "id": "ATXid_1",
+            "to": A,
+            "from": "BAARA",
+            "message": "Baara J482 : Infirmier",
+            "at": "2025-01-01",
+        }
+    )
     current_store().record_simulated({"id": "ATXid_2", "to": B, "message": "autre"})
     inbox = client.get(f"/simulator/inbox?phone={A}").get_json()
     assert [m["text"] for m in inbox["messages"]] == ["Baara J482 : Infirmier"]
@@ -698,17 +832,22 @@ def test_simulated_gateway_reports_delivery(app, monkeypatch) -> None:
     st.update_outgoing(absent, status="sent")
     st.link_gateway_id("ATXid_ok", f"out:{ok}")
     st.link_gateway_id("ATXid_absent", f"out:{absent}")
-    simulator._report_deliveries(app, [
-        {"statusCode": 101, "messageId": "ATXid_ok", "number": A},
-        {"statusCode": 101, "messageId": "ATXid_absent", "number": D},
-        {"statusCode": 406, "messageId": "None", "number": B},
-    ])
+    simulator._report_deliveries(
+        app,
+        [
+            {"statusCode": 101, "messageId": "ATXid_ok", "number": A},
+            {"statusCode": 101, "messageId": "ATXid_absent", "number": D},
+            {"statusCode": 406, "messageId": "None", "number": B},
+        ],
+    )
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and st.get_outgoing(absent)["status"] == "sent":
         time.sleep(0.02)
     assert st.get_outgoing(ok)["status"] == "delivered"
     assert (st.get_outgoing(absent)["status"], st.get_outgoing(absent)["reason"]) == (
-        "failed", "AbsentSubscriber")
+        "failed",
+        "AbsentSubscriber",
+    )
 
 
 # -- community relays -------------------------------------------------------------------------
@@ -719,8 +858,12 @@ def test_relays_page_adds_approves_and_removes(app, admin_client, at_server) -> 
     assert page.status_code == 200 and "Relais communautaires" in page.text
     response = admin_client.post(
         "/admin/relays",
-        data={"phone": "76 00 00 09", "districts": "Niono, Macina", "name": "Awa Traoré",
-              "csrf_token": token(admin_client, "/admin/relays")},
+        data={
+            "phone": "76 00 00 09",
+            "districts": "Niono, Macina",
+            "name": "Awa Traoré",
+            "csrf_token": token(admin_client, "/admin/relays"),
+        },
     )
     assert response.status_code == 302
     relay = current_store().get_relay("+22376000009")
@@ -745,8 +888,11 @@ def test_relays_page_adds_approves_and_removes(app, admin_client, at_server) -> 
 def test_relays_page_names_bad_input(app, admin_client) -> None:
     response = admin_client.post(
         "/admin/relays",
-        data={"phone": "12", "districts": "Nulle Part",
-              "csrf_token": token(admin_client, "/admin/relays")},
+        data={
+            "phone": "12",
+            "districts": "Nulle Part",
+            "csrf_token": token(admin_client, "/admin/relays"),
+        },
     )
     assert response.status_code == 200 and "Numéro invalide" in response.text
 

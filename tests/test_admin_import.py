@@ -41,13 +41,15 @@ def test_the_new_job_page_offers_the_import(signed_in) -> None:
 def test_pasted_notice_fills_the_form_and_flags_unsure_fields(signed_in, redis) -> None:
     text = future_seed("004_875f20e8bfb0a07d", date.today())
     jobs_before = len(redis.keys("job:*"))
-    response = signed_in.post("/admin/jobs/import", data={
-        "csrf_token": token(signed_in, "/admin/jobs/new"), "notice_text": text})
+    response = signed_in.post(
+        "/admin/jobs/import",
+        data={"csrf_token": token(signed_in, "/admin/jobs/new"), "notice_text": text},
+    )
     assert response.status_code == 200
     html = response.text
     assert value_of(html, "title") == "Mobilisateur Communautaire"
     assert value_of(html, "organization") == "AMCP-SP/ALIMA"
-    assert "selected value=\"community-mobilizer\"" in html
+    assert 'selected value="community-mobilizer"' in html
     assert checked(html, "districts") == {"niono", "macina"}
     assert value_of(html, "positions") == "2"
     assert value_of(html, "deadline_time") == "17:00"
@@ -62,12 +64,15 @@ def test_pasted_notice_fills_the_form_and_flags_unsure_fields(signed_in, redis) 
 
 def test_guessed_fields_are_flagged_and_described(signed_in) -> None:
     text = "Nous recrutons un chauffeur. Envoyez votre CV."
-    html = signed_in.post("/admin/jobs/import", data={
-        "csrf_token": token(signed_in, "/admin/jobs/new"), "notice_text": text}).text
+    html = signed_in.post(
+        "/admin/jobs/import",
+        data={"csrf_token": token(signed_in, "/admin/jobs/new"), "notice_text": text},
+    ).text
     for name in ("organization", "deadline_date"):
         assert f'data-doubt-for="{name}"' in html, name
-        assert re.search(rf'name="{name}"[^>]*aria-describedby="[^"]*-doubt', html) or \
-            re.search(rf'aria-describedby="[^"]*-doubt[^"]*"[^>]*name="{name}"', html), name
+        assert re.search(rf'name="{name}"[^>]*aria-describedby="[^"]*-doubt', html) or re.search(
+            rf'aria-describedby="[^"]*-doubt[^"]*"[^>]*name="{name}"', html
+        ), name
     assert 'data-doubt-for="districts"' in html and "Pas trouvé dans l" in html
 
 
@@ -77,8 +82,10 @@ def test_uploaded_file_fills_the_form(signed_in, kind: str) -> None:
     data = {"docx": docx_bytes, "pdf": pdf_bytes, "txt": lambda t: t.encode()}[kind](text)
     response = signed_in.post(
         "/admin/jobs/import",
-        data={"csrf_token": token(signed_in, "/admin/jobs/new"),
-              "notice_file": (io.BytesIO(data), f"annonce.{kind}")},
+        data={
+            "csrf_token": token(signed_in, "/admin/jobs/new"),
+            "notice_file": (io.BytesIO(data), f"annonce.{kind}"),
+        },
         content_type="multipart/form-data",
     )
     assert response.status_code == 200, response.text[:500]
@@ -94,8 +101,10 @@ def test_a_large_pdf_is_accepted_past_the_json_body_limit(signed_in, app) -> Non
     assert refused.status_code == 413  # everywhere else the limit holds
     response = signed_in.post(
         "/admin/jobs/import",
-        data={"csrf_token": token(signed_in, "/admin/jobs/new"),
-              "notice_file": (io.BytesIO(data), "annonce.pdf")},
+        data={
+            "csrf_token": token(signed_in, "/admin/jobs/new"),
+            "notice_file": (io.BytesIO(data), "annonce.pdf"),
+        },
         content_type="multipart/form-data",
     )
     assert response.status_code == 200
@@ -131,12 +140,27 @@ def test_import_needs_sign_in_and_csrf(app, client) -> None:
 
 def test_the_filled_form_posts_as_a_draft(signed_in, redis) -> None:
     text = render(NOTICES["english-irc-nurses"], date.today())
-    html = signed_in.post("/admin/jobs/import", data={
-        "csrf_token": token(signed_in, "/admin/jobs/new"), "notice_text": text}).text
-    form = {name: value_of(html, name) for name in (
-        "title", "organization", "positions", "deadline_date", "deadline_time", "apply_email",
-        "apply_subject")}
-    form.update(category="nurse", districts=sorted(checked(html, "districts")),
-                csrf_token=token(signed_in, "/admin/jobs/new"), action="draft")
+    html = signed_in.post(
+        "/admin/jobs/import",
+        data={"csrf_token": token(signed_in, "/admin/jobs/new"), "notice_text": text},
+    ).text
+    form = {
+        name: value_of(html, name)
+        for name in (
+            "title",
+            "organization",
+            "positions",
+            "deadline_date",
+            "deadline_time",
+            "apply_email",
+            "apply_subject",
+        )
+    }
+    form.update(
+        category="nurse",
+        districts=sorted(checked(html, "districts")),
+        csrf_token=token(signed_in, "/admin/jobs/new"),
+        action="draft",
+    )
     saved = signed_in.post("/admin/jobs/new", data=form)
     assert saved.status_code == 302, saved.text[:800]

@@ -42,14 +42,21 @@ def _publish_to_four(admin_client, at_server) -> jobs.Job:
     st.subscribe(BLOCKED, [Subscription(district="macina")], language=Language.FR)
     st.subscribe(STOPPED, [Subscription(district="macina")], language=Language.BM)
     at_server.blacklist = {BLOCKED}
-    answer = admin_client.post("/admin/jobs/new", data={
-        **job_form(), "action": "draft", "csrf_token": token(admin_client, "/admin/jobs/new")})
+    answer = admin_client.post(
+        "/admin/jobs/new",
+        data={
+            **job_form(),
+            "action": "draft",
+            "csrf_token": token(admin_client, "/admin/jobs/new"),
+        },
+    )
     assert answer.status_code == 302
     (job,) = jobs.list_jobs()
     # Stopped after planning, before the batch leaves: skipped at send time.
     st.stop(STOPPED)
-    answer = admin_client.post(f"/admin/jobs/{job.id}/publish",
-                               data={"csrf_token": token(admin_client)})
+    answer = admin_client.post(
+        f"/admin/jobs/{job.id}/publish", data={"csrf_token": token(admin_client)}
+    )
     assert answer.status_code == 302
     work()
     ids = {m["to"]: m["id"] for m in at_server.messages}
@@ -92,8 +99,15 @@ def test_subscriber_who_stopped_before_the_send_sees_why_nothing_came(
     st = current_store()
     # What a batch records for someone who stopped between the plan and the send.
     st.redis.hset(f"fan:{job.id}:st", STOPPED, "q")
-    st.record_alerts(job.id, 99, [(STOPPED, "x", "stopped", "", "")], segments=1, price=25,
-                     finish=False, ttl=3600)
+    st.record_alerts(
+        job.id,
+        99,
+        [(STOPPED, "x", "stopped", "", "")],
+        segments=1,
+        price=25,
+        finish=False,
+        ttl=3600,
+    )
     page = admin_client.get(f"/admin/subscribers/{STOPPED}").text
     assert "Non envoyée" in page and "Numéro arrêté (STOP) avant l&#39;envoi" in page
 
@@ -104,8 +118,9 @@ def test_alert_history_keeps_the_newest_jobs_and_goes_with_erasure(app) -> None:
     st = current_store()
     for n in range(1, ALERT_HISTORY_KEEP + 16):
         st.redis.hset(f"fan:{n}:st", ON, "q")
-        st.record_alerts(str(n), 0, [(ON, "s", "", f"mid{n}", "")], segments=1, price=25,
-                         finish=False, ttl=3600)
+        st.record_alerts(
+            str(n), 0, [(ON, "s", "", f"mid{n}", "")], segments=1, price=25, finish=False, ttl=3600
+        )
     kept = [r.job_id for r in st.alert_history(ON)]
     # Trimmed to the newest KEEP on every tenth job (the 60th here), then 5 more came.
     assert len(kept) == ALERT_HISTORY_KEEP + 5
@@ -140,9 +155,14 @@ def test_untouched_job_form_marks_nothing_invalid(app, admin_client) -> None:
 def test_failed_submit_marks_only_the_wrong_field_and_sums_up_at_the_top(
     app, admin_client, overrides, wrong
 ) -> None:
-    answer = admin_client.post("/admin/jobs/new", data={
-        **job_form(**overrides), "action": "publish",
-        "csrf_token": token(admin_client, "/admin/jobs/new")})
+    answer = admin_client.post(
+        "/admin/jobs/new",
+        data={
+            **job_form(**overrides),
+            "action": "publish",
+            "csrf_token": token(admin_client, "/admin/jobs/new"),
+        },
+    )
     assert answer.status_code == 400
     page = answer.text
     assert 'aria-invalid="None"' not in page
@@ -159,31 +179,50 @@ NEWCOMER = ("nouvelle@ngo.ml", "provisoire-2026")
 
 
 @pytest.mark.parametrize("role", ["poster", "admin"])
-def test_account_made_by_an_admin_must_change_its_password_first(
-    app, admin_client, role
-) -> None:
-    answer = admin_client.post("/admin/accounts", data={
-        "email": NEWCOMER[0], "role": role, "password": NEWCOMER[1], "confirm": NEWCOMER[1],
-        "csrf_token": token(admin_client, "/admin/accounts")})
+def test_account_made_by_an_admin_must_change_its_password_first(app, admin_client, role) -> None:
+    answer = admin_client.post(
+        "/admin/accounts",
+        data={
+            "email": NEWCOMER[0],
+            "role": role,
+            "password": NEWCOMER[1],
+            "confirm": NEWCOMER[1],
+            "csrf_token": token(admin_client, "/admin/accounts"),
+        },
+    )
     assert answer.status_code == 302
     newcomer = app.test_client()
     assert login(newcomer, *NEWCOMER, address="10.0.0.9").headers["Location"] == "/admin/"
     for path in ("/admin/", "/admin/jobs", "/admin/jobs/new", "/admin/subscribers"):
         answer = newcomer.get(path)
         assert (answer.status_code, answer.headers.get("Location")) == (302, "/admin/password")
-    refused = newcomer.post("/admin/jobs/preview", data={"csrf_token": token(newcomer,
-                                                                             "/admin/password")},
-                            headers={"Accept": "application/json"})
+    refused = newcomer.post(
+        "/admin/jobs/preview",
+        data={"csrf_token": token(newcomer, "/admin/password")},
+        headers={"Accept": "application/json"},
+    )
     assert refused.status_code == 403
     page = newcomer.get("/admin/password").text
     assert "mot de passe provisoire" in page and "Nouvelle offre" not in page
-    same = newcomer.post("/admin/password", data={
-        "current": NEWCOMER[1], "password": NEWCOMER[1], "confirm": NEWCOMER[1],
-        "csrf_token": token(newcomer, "/admin/password")})
+    same = newcomer.post(
+        "/admin/password",
+        data={
+            "current": NEWCOMER[1],
+            "password": NEWCOMER[1],
+            "confirm": NEWCOMER[1],
+            "csrf_token": token(newcomer, "/admin/password"),
+        },
+    )
     assert "différent de l&#39;actuel" in same.text
-    changed = newcomer.post("/admin/password", data={
-        "current": NEWCOMER[1], "password": "mon-propre-secret", "confirm": "mon-propre-secret",
-        "csrf_token": token(newcomer, "/admin/password")})
+    changed = newcomer.post(
+        "/admin/password",
+        data={
+            "current": NEWCOMER[1],
+            "password": "mon-propre-secret",
+            "confirm": "mon-propre-secret",
+            "csrf_token": token(newcomer, "/admin/password"),
+        },
+    )
     assert changed.headers["Location"] == "/admin/"
     assert newcomer.get("/admin/jobs").status_code == 200
 
@@ -197,7 +236,9 @@ def test_account_made_from_the_shell_is_not_forced(app) -> None:
 
 ENGLISH = re.compile(
     r"\b(unknown|must|required|between|at most|the|not found|bad request|forbidden|method not"
-    r"|allowed|error|please|invalid|passed|characters|request|an? ISO)\b", re.I)
+    r"|allowed|error|please|invalid|passed|characters|request|an? ISO)\b",
+    re.I,
+)
 
 
 def visible_text(html: str) -> str:
@@ -216,13 +257,24 @@ def visible_text(html: str) -> str:
         (", ,", "Indiquez au moins un district ou une région."),
         (",".join(["Niono"] * 101), "100 lieux au plus."),
     ],
-    ids=["unknown", "one-of-two-unknown", "unknown-after-region", "third-unknown", "only-commas",
-         "too-many"],
+    ids=[
+        "unknown",
+        "one-of-two-unknown",
+        "unknown-after-region",
+        "third-unknown",
+        "only-commas",
+        "too-many",
+    ],
 )
 def test_relay_form_errors_are_french_from_codes(app, admin_client, districts, shown) -> None:
-    answer = admin_client.post("/admin/relays", data={
-        "phone": "76 12 34 56", "districts": districts,
-        "csrf_token": token(admin_client, "/admin/relays")})
+    answer = admin_client.post(
+        "/admin/relays",
+        data={
+            "phone": "76 12 34 56",
+            "districts": districts,
+            "csrf_token": token(admin_client, "/admin/relays"),
+        },
+    )
     assert answer.status_code == 200
     text = visible_text(answer.text)
     assert shown in text
@@ -230,8 +282,9 @@ def test_relay_form_errors_are_french_from_codes(app, admin_client, districts, s
 
 
 def test_api_keeps_its_english_for_the_same_codes(app, client, api_headers) -> None:
-    answer = client.put("/api/relays/76123456", json={"districts": ["Atlantis"]},
-                        headers=api_headers)
+    answer = client.put(
+        "/api/relays/76123456", json={"districts": ["Atlantis"]}, headers=api_headers
+    )
     assert answer.status_code == 400
     assert "unknown district or region: Atlantis" in answer.text
 
@@ -239,20 +292,45 @@ def test_api_keeps_its_english_for_the_same_codes(app, client, api_headers) -> N
 @pytest.mark.parametrize(
     "overrides",
     [
-        {"title": "\x00\x01"}, {"title": "x" * 400}, {"category": "astronaute"},
-        {"districts": ["atlantis"]}, {"positions": "0"}, {"positions": "99999999"},
-        {"deadline_date": "demain"}, {"deadline_date": "2001-01-01"},
-        {"deadline_date": "2099-01-01"}, {"apply_email": ""}, {"apply_email": "a@"},
-        {"source_url": "ftp://x"}, {"deadline_time": "25:99"},
+        {"title": "\x00\x01"},
+        {"title": "x" * 400},
+        {"category": "astronaute"},
+        {"districts": ["atlantis"]},
+        {"positions": "0"},
+        {"positions": "99999999"},
+        {"deadline_date": "demain"},
+        {"deadline_date": "2001-01-01"},
+        {"deadline_date": "2099-01-01"},
+        {"apply_email": ""},
+        {"apply_email": "a@"},
+        {"source_url": "ftp://x"},
+        {"deadline_time": "25:99"},
     ],
-    ids=["control-chars", "long-title", "unknown-category", "unknown-district", "zero-posts",
-         "too-many-posts", "deadline-in-words", "deadline-past", "deadline-far", "no-apply",
-         "bad-email", "ftp-url", "bad-time"],
+    ids=[
+        "control-chars",
+        "long-title",
+        "unknown-category",
+        "unknown-district",
+        "zero-posts",
+        "too-many-posts",
+        "deadline-in-words",
+        "deadline-past",
+        "deadline-far",
+        "no-apply",
+        "bad-email",
+        "ftp-url",
+        "bad-time",
+    ],
 )
 def test_job_form_errors_are_french(app, admin_client, overrides) -> None:
-    answer = admin_client.post("/admin/jobs/new", data={
-        **job_form(**overrides), "action": "publish",
-        "csrf_token": token(admin_client, "/admin/jobs/new")})
+    answer = admin_client.post(
+        "/admin/jobs/new",
+        data={
+            **job_form(**overrides),
+            "action": "publish",
+            "csrf_token": token(admin_client, "/admin/jobs/new"),
+        },
+    )
     assert answer.status_code == 400
     errors = " ".join(re.findall(r'class="error"[^>]*>([^<]+)<', answer.text))
     assert errors.strip()
@@ -261,11 +339,24 @@ def test_job_form_errors_are_french(app, admin_client, overrides) -> None:
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("get", "/admin/nowhere"), ("get", "/admin/jobs/999999"), ("get", "/admin/a/b/c"),
-     ("get", "/admin/logout"), ("get", "/admin/subscribers/12"), ("get", "/simulator/nowhere"),
-     ("post", "/admin/accounts/x@y.ml/role")],
-    ids=["unknown-page", "unknown-job", "deep-path", "get-on-post-only", "bad-phone",
-         "simulator-unknown", "tampered-role"],
+    [
+        ("get", "/admin/nowhere"),
+        ("get", "/admin/jobs/999999"),
+        ("get", "/admin/a/b/c"),
+        ("get", "/admin/logout"),
+        ("get", "/admin/subscribers/12"),
+        ("get", "/simulator/nowhere"),
+        ("post", "/admin/accounts/x@y.ml/role"),
+    ],
+    ids=[
+        "unknown-page",
+        "unknown-job",
+        "deep-path",
+        "get-on-post-only",
+        "bad-phone",
+        "simulator-unknown",
+        "tampered-role",
+    ],
 )
 def test_admin_error_pages_are_french(app, admin_client, method, path) -> None:
     data = {"csrf_token": token(admin_client), "role": "king"} if method == "post" else None
@@ -289,12 +380,19 @@ def _local(minutes: int) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M")
 
 
-@pytest.mark.parametrize("minutes", [0, 1, 2, 60], ids=["this-minute", "next-minute", "2-min",
-                                                         "in-an-hour"])
+@pytest.mark.parametrize(
+    "minutes", [0, 1, 2, 60], ids=["this-minute", "next-minute", "2-min", "in-an-hour"]
+)
 def test_schedule_a_minute_ahead_is_accepted(app, admin_client, minutes) -> None:
-    answer = admin_client.post("/admin/jobs/new", data={
-        **job_form(), "action": "schedule", "schedule_at": _local(minutes),
-        "csrf_token": token(admin_client, "/admin/jobs/new")})
+    answer = admin_client.post(
+        "/admin/jobs/new",
+        data={
+            **job_form(),
+            "action": "schedule",
+            "schedule_at": _local(minutes),
+            "csrf_token": token(admin_client, "/admin/jobs/new"),
+        },
+    )
     assert answer.status_code == 302
     (job,) = jobs.list_jobs()
     assert job.status is jobs.JobStatus.SCHEDULED
@@ -302,19 +400,27 @@ def test_schedule_a_minute_ahead_is_accepted(app, admin_client, minutes) -> None
 
 @pytest.mark.parametrize(
     ("when", "shown"),
-    [("", "Indiquez la date et l&#39;heure d&#39;envoi."),
-     ("hier", "Indiquez la date et l&#39;heure d&#39;envoi."),
-     ("past", "Ce moment est déjà passé"),
-     ("after", "L&#39;envoi doit précéder la date limite.")],
+    [
+        ("", "Indiquez la date et l&#39;heure d&#39;envoi."),
+        ("hier", "Indiquez la date et l&#39;heure d&#39;envoi."),
+        ("past", "Ce moment est déjà passé"),
+        ("after", "L&#39;envoi doit précéder la date limite."),
+    ],
     ids=["empty", "words", "past", "after-deadline"],
 )
 def test_refused_schedule_shows_the_form_again_and_saves_nothing(
     app, admin_client, when, shown
 ) -> None:
     value = {"past": _local(-10), "after": _local(60 * 24 * 40)}.get(when, when)
-    answer = admin_client.post("/admin/jobs/new", data={
-        **job_form(), "action": "schedule", "schedule_at": value,
-        "csrf_token": token(admin_client, "/admin/jobs/new")})
+    answer = admin_client.post(
+        "/admin/jobs/new",
+        data={
+            **job_form(),
+            "action": "schedule",
+            "schedule_at": value,
+            "csrf_token": token(admin_client, "/admin/jobs/new"),
+        },
+    )
     assert answer.status_code == 400
     assert shown in answer.text and "data-error-summary" in answer.text
     assert 'value="Mobilisateur communautaire"' in answer.text
@@ -330,8 +436,11 @@ def test_schedule_picker_starts_at_this_minute(app, admin_client) -> None:
 # -- subscriber search ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("query", ["12", "7", "+2", "a1b2c", "12 3"],
-                         ids=["two-digits", "one-digit", "plus-two", "letters", "three-spaced"])
+@pytest.mark.parametrize(
+    "query",
+    ["12", "7", "+2", "a1b2c", "12 3"],
+    ids=["two-digits", "one-digit", "plus-two", "letters", "three-spaced"],
+)
 def test_search_with_too_few_digits_asks_for_more(app, admin_client, query) -> None:
     current_store().subscribe("+22376123412", [Subscription(district="niono")])
     page = admin_client.get("/admin/subscribers", query_string={"q": query}).text
@@ -348,12 +457,21 @@ def test_search_with_four_digits_finds(app, admin_client) -> None:
 # -- the phone simulator ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("phone", "delivered"), [("+22376100000", False), ("+22376100001", True),
-                                                  ("+22370000100", False)],
-                         ids=["ends-in-00", "ordinary", "another-00"])
+@pytest.mark.parametrize(
+    ("phone", "delivered"),
+    [("+22376100000", False), ("+22376100001", True), ("+22370000100", False)],
+    ids=["ends-in-00", "ordinary", "another-00"],
+)
 def test_simulator_inbox_says_whether_the_phone_got_it(app, client, phone, delivered) -> None:
-    current_store().record_simulated({"id": "ATXid_9", "to": phone, "from": "BAARA",
-                                      "message": "Baara J482 : Infirmier", "at": "2026-01-01"})
+    current_store().record_simulated(
+        {
+            "id": "ATXid_9",
+            "to": phone,
+            "from": "BAARA",
+            "message": "Baara J482 : Infirmier",
+            "at": "2026-01-01",
+        }
+    )
     (message,) = client.get(f"/simulator/inbox?phone={phone}").get_json()["messages"]
     assert message["delivered"] is delivered
 
@@ -363,8 +481,10 @@ def test_simulator_inbox_says_whether_the_phone_got_it(app, client, phone, deliv
 
 @pytest.mark.parametrize("lang", ["fr", "bm"])
 def test_preview_names_no_place_before_one_is_ticked(app, admin_client, lang) -> None:
-    preview = admin_client.post("/admin/jobs/preview", data={
-        **job_form(districts=[]), "csrf_token": token(admin_client, "/admin/jobs/new")}).get_json()
+    preview = admin_client.post(
+        "/admin/jobs/preview",
+        data={**job_form(districts=[]), "csrf_token": token(admin_client, "/admin/jobs/new")},
+    ).get_json()
     (text,) = [x["text"] for x in preview["languages"] if x["lang"] == lang]
     assert "[lieu]" in text
     ref = app.extensions["baara.reference"]
@@ -373,8 +493,14 @@ def test_preview_names_no_place_before_one_is_ticked(app, admin_client, lang) ->
 
 def test_draft_page_shows_no_progress_only_who_would_be_reached(app, admin_client) -> None:
     current_store().subscribe(ON, [Subscription(district="niono")])
-    admin_client.post("/admin/jobs/new", data={
-        **job_form(), "action": "draft", "csrf_token": token(admin_client, "/admin/jobs/new")})
+    admin_client.post(
+        "/admin/jobs/new",
+        data={
+            **job_form(),
+            "action": "draft",
+            "csrf_token": token(admin_client, "/admin/jobs/new"),
+        },
+    )
     (job,) = jobs.list_jobs()
     page = admin_client.get(f"/admin/jobs/{job.id}").text
     text = visible_text(page)
@@ -406,14 +532,15 @@ def test_job_page_shows_the_sending_history_with_times(app, admin_client, at_ser
 def test_cli_asks_again_for_a_weak_password(app, first, why, command) -> None:
     runner = app.test_cli_runner()
     if command == "password":
-        runner.invoke(args=["admin", "create", "cli@ngo.ml"],
-                      input="cli-password-123\ncli-password-123\n")
-    result = runner.invoke(args=["admin", command, "cli@ngo.ml"],
-                           input=f"{first}\ngood-password-9\ngood-password-9\n")
+        runner.invoke(
+            args=["admin", "create", "cli@ngo.ml"], input="cli-password-123\ncli-password-123\n"
+        )
+    result = runner.invoke(
+        args=["admin", command, "cli@ngo.ml"], input=f"{first}\ngood-password-9\ngood-password-9\n"
+    )
     assert result.exit_code == 0, result.output
     assert why in result.output
-    assert result.output.count("Mot de passe:") + result.output.count(
-        "Nouveau mot de passe:") == 2
+    assert result.output.count("Mot de passe:") + result.output.count("Nouveau mot de passe:") == 2
     assert accounts.authenticate(current_store(), "cli@ngo.ml", "good-password-9", "cli")
 
 
@@ -421,8 +548,11 @@ def test_cli_asks_again_for_a_weak_password(app, first, why, command) -> None:
     ("url", "private", "expected"),
     [
         ("redis://127.0.0.1:6379/0", True, ".venv/bin/flask admin create you@ngo.org"),
-        ("redis://127.0.0.1:6390/0", True,
-         "REDIS_URL=redis://127.0.0.1:6390/0 .venv/bin/flask admin create you@ngo.org"),
+        (
+            "redis://127.0.0.1:6390/0",
+            True,
+            "REDIS_URL=redis://127.0.0.1:6390/0 .venv/bin/flask admin create you@ngo.org",
+        ),
         ("redis://db:6379/2", False, "with the same REDIS_URL"),
     ],
     ids=["default-port", "port-taken", "own-redis"],
@@ -434,8 +564,13 @@ def test_make_run_prints_the_exact_admin_command(url, private, expected) -> None
 
 
 def test_make_catalogs_is_quiet_when_all_is_well() -> None:
-    result = subprocess.run(["make", "--no-print-directory", "catalogs"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        ["make", "--no-print-directory", "catalogs"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert (result.stdout + result.stderr).strip() == ""
 
@@ -444,12 +579,21 @@ def test_ctrl_c_stops_make_run_cleanly() -> None:
     # A terminal's Ctrl-C reaches the whole foreground group; the stack must stop with 0
     # (make then prints no "Error 130") and leave no port served.
     web, redis_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("REDIS_URL", "AT_API_KEY", "AT_USERNAME", "BAARA_ENV")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("REDIS_URL", "AT_API_KEY", "AT_USERNAME", "BAARA_ENV")
+    }
     env.update(PORT=str(web), REDIS_PORT=str(redis_port))
-    proc = subprocess.Popen([sys.executable, "-m", "alerts.ops.devstack"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "alerts.ops.devstack"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -482,16 +626,28 @@ def test_ctrl_c_stops_make_run_cleanly() -> None:
     [
         (ADMIN[0], "long-enough-1", "email", "Un compte existe déjà pour cette adresse."),
         ("pas-une-adresse", "long-enough-1", "email", "Adresse e-mail invalide."),
-        ("x@ngo.ml", " espace-devant", "password",
-         "Le mot de passe ne doit pas commencer ni finir par un espace."),
+        (
+            "x@ngo.ml",
+            " espace-devant",
+            "password",
+            "Le mot de passe ne doit pas commencer ni finir par un espace.",
+        ),
     ],
     ids=["taken", "not-an-email", "leading-space"],
 )
-def test_account_errors_are_french_from_codes(app, admin_client, email, password, field,
-                                               shown) -> None:
-    answer = admin_client.post("/admin/accounts", data={
-        "email": email, "role": "poster", "password": password, "confirm": password,
-        "csrf_token": token(admin_client, "/admin/accounts")})
+def test_account_errors_are_french_from_codes(
+    app, admin_client, email, password, field, shown
+) -> None:
+    answer = admin_client.post(
+        "/admin/accounts",
+        data={
+            "email": email,
+            "role": "poster",
+            "password": password,
+            "confirm": password,
+            "csrf_token": token(admin_client, "/admin/accounts"),
+        },
+    )
     assert answer.status_code == 200
     error = re.search(rf'id="{field}-error"[^>]*>([^<]*)<', answer.text).group(1)
     assert error.replace("&#39;", "'") == shown

@@ -51,8 +51,12 @@ def test_production_refuses_to_start_without_secrets():
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AT_", "API_", "SECRET"))}
     env["BAARA_ENV"] = "production"
     proc = subprocess.run(
-        [sys.executable, "-c", "import app; app.app"], cwd=ROOT, env=env,
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-c", "import app; app.app"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode != 0
     assert "SECRET_KEY" in proc.stderr and "WEBHOOK_TOKEN" in proc.stderr
@@ -63,8 +67,12 @@ def test_production_refuses_to_start_without_secrets():
 def _env(redis_server, at_server) -> dict:
     env = dict(os.environ)
     env.update(
-        REDIS_URL=redis_server.url, AT_USERNAME="baara", AT_API_KEY="k",
-        AT_API_URL=at_server.url, QUIET_HOURS="", BAARA_ENV="development",
+        REDIS_URL=redis_server.url,
+        AT_USERNAME="baara",
+        AT_API_KEY="k",
+        AT_API_URL=at_server.url,
+        QUIET_HOURS="",
+        BAARA_ENV="development",
     )
     return env
 
@@ -73,8 +81,10 @@ def test_gunicorn_serves_app_against_given_redis(redis, redis_server, at_server)
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", "1", "app:app"],
-        cwd=ROOT, env=_env(redis_server, at_server),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=_env(redis_server, at_server),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 60
@@ -103,8 +113,12 @@ def test_worker_burst_sends_queued_reply_and_exits(redis, redis_server, at_serve
     queue = Queue("baara-replies", connection=redis_lib.Redis.from_url(redis_server.url))
     queue.enqueue(tasks.send_reply, out_id)
     proc = subprocess.run(
-        [sys.executable, "worker.py", "--burst"], cwd=ROOT, env=_env(redis_server, at_server),
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "worker.py", "--burst"],
+        cwd=ROOT,
+        env=_env(redis_server, at_server),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert [m["message"] for m in at_server.messages_to("+22376123456")] == ["Baara: test"]
@@ -115,7 +129,9 @@ def test_app_module_is_lazy():
     # Importing app must not build an app (nothing binds at import time).
     proc = subprocess.run(
         [sys.executable, "-c", "import app, sys; sys.exit(0 if app._app is None else 1)"],
-        cwd=ROOT, capture_output=True, timeout=60,
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
     )
     assert proc.returncode == 0
 
@@ -138,12 +154,20 @@ def test_devstack_stops_everything_on_sigterm():
             return s.getsockname()[1]
 
     web, redis_port = free(), free()
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("REDIS_URL", "AT_API_KEY", "AT_USERNAME", "BAARA_ENV")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("REDIS_URL", "AT_API_KEY", "AT_USERNAME", "BAARA_ENV")
+    }
     env.update(PORT=str(web), REDIS_PORT=str(redis_port))
-    proc = subprocess.Popen([sys.executable, "-m", "alerts.ops.devstack"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "alerts.ops.devstack"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -50,11 +50,20 @@ def filled(app, client, api_headers):
     relays.approve(store, default_reference(), RELAY, ["niono"])
     sms(client, RELAY, "INSCRIRE 76000022 NIONO")
     sms(client, TARGET, "OUI")
-    response = client.post("/api/jobs", headers=api_headers, json={
-        "title": "Mobilisateur communautaire", "organization": "ALIMA",
-        "category": "community-mobilizer", "districts": ["Niono"], "positions": 2,
-        "deadline": f"{SOON}T17:00", "apply": "rh@alima.ngo", "publish": True,
-    })
+    response = client.post(
+        "/api/jobs",
+        headers=api_headers,
+        json={
+            "title": "Mobilisateur communautaire",
+            "organization": "ALIMA",
+            "category": "community-mobilizer",
+            "districts": ["Niono"],
+            "positions": 2,
+            "deadline": f"{SOON}T17:00",
+            "apply": "rh@alima.ngo",
+            "publish": True,
+        },
+    )
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 
@@ -181,11 +190,11 @@ def test_backup_is_one_instant_while_writers_keep_writing(app, redis, second_red
     assert Store.backup_header(path)["snapshot"] is True
 
 
-def test_restore_rebuilds_the_indexes_from_the_records(app, client, filled, second_redis,
-                                                      tmp_path):
+def test_restore_rebuilds_the_indexes_from_the_records(app, client, filled, second_redis, tmp_path):
     store = app.extensions["baara"].store
-    niono = store.match_keys([MatchPlace(district="niono", region="segou")],
-                             "community-mobilizer", Language.FR)
+    niono = store.match_keys(
+        [MatchPlace(district="niono", region="segou")], "community-mobilizer", Language.FR
+    )
     # Damage the source's indexes: a stranger in one, a real subscriber missing from another.
     store.redis.sadd(niono[0], "+22399999999")
     for key in niono:

@@ -24,16 +24,23 @@ from tests.conftest import ROOT
 
 CHROMIUM = os.environ.get("BAARA_CHROMIUM", "/usr/bin/chromium")
 if not Path(CHROMIUM).exists():
-    pytest.skip(f"no Chromium at {CHROMIUM} (.ci/run installs Debian's chromium)",
-                allow_module_level=True)
+    pytest.skip(
+        f"no Chromium at {CHROMIUM} (.ci/run installs Debian's chromium)", allow_module_level=True
+    )
 
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
 from tests.browser_stack import LiveStack  # noqa: E402
 
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 RECRUITER = ("recruteuse@amcp-sp.ml", "niono-macina-2025")
 USSD_PHONE = "+22370000011"
 TIMEOUT_MS = 20_000
@@ -55,8 +62,7 @@ def stack(redis_server) -> Iterator[LiveStack]:
         accounts.create_account(st, *RECRUITER, role="poster")
         st.subscribe("+22376100001", [Subscription(district="niono")])
         st.subscribe("+22376100002", [Subscription(district="macina")], language=Language.BM)
-        st.subscribe("+22376100003", [Subscription(region="segou",
-                                                   category="community-mobilizer")])
+        st.subscribe("+22376100003", [Subscription(region="segou", category="community-mobilizer")])
         st.subscribe("+22376100000", [Subscription(district="niono")])  # a phone that is off
         st.subscribe("+22376100004", [Subscription(district="kati")])  # not reached
     try:
@@ -76,8 +82,9 @@ def browser():
 @pytest.fixture()
 def page(browser, request) -> Iterator[Page]:
     """A fresh browser context on a 360-px phone screen; console errors are collected."""
-    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="fr-FR",
-                                  timezone_id="Africa/Bamako")
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, locale="fr-FR", timezone_id="Africa/Bamako"
+    )
     tab = context.new_page()
     tab.set_default_timeout(TIMEOUT_MS)
     tab.console_errors = []  # type: ignore[attr-defined]
@@ -104,8 +111,11 @@ def ussd_pick(page: Page, label: str) -> None:
     screen = page.locator("[data-ussd-text]")
     expect(screen).to_contain_text(re.compile(re.escape(label), re.I))
     text = screen.inner_text()
-    number = next(m.group(1) for m in re.finditer(r"^(\d+) (.*)$", text, re.M)
-                  if label.lower() in m.group(2).lower())
+    number = next(
+        m.group(1)
+        for m in re.finditer(r"^(\d+) (.*)$", text, re.M)
+        if label.lower() in m.group(2).lower()
+    )
     ussd_answer(page, number)
 
 
@@ -200,10 +210,18 @@ def test_script_in_a_title_stays_text_in_the_browser(stack: LiveStack, page: Pag
         from alerts.jobs import lifecycle as jobs
         from alerts.services import current_services
 
-        job, errors = jobs.create_job(current_services(), {
-            "title": title, "organization": "ONG <b>test</b>", "category": "nurse",
-            "districts": ["Kati"], "deadline": deadline_in(10), "apply": "appeler le 76 00 00 00",
-        }, created_by=RECRUITER[0])
+        job, errors = jobs.create_job(
+            current_services(),
+            {
+                "title": title,
+                "organization": "ONG <b>test</b>",
+                "category": "nurse",
+                "districts": ["Kati"],
+                "deadline": deadline_in(10),
+                "apply": "appeler le 76 00 00 00",
+            },
+            created_by=RECRUITER[0],
+        )
         assert job is not None, errors
     with screenshot_on_failure(page, "xss"):
         sign_in(page, stack)
@@ -220,8 +238,7 @@ def test_script_in_a_title_stays_text_in_the_browser(stack: LiveStack, page: Pag
 def test_pages_fit_a_360_px_screen(stack: LiveStack, page: Page) -> None:
     with screenshot_on_failure(page, "small-screen"):
         sign_in(page, stack)
-        for path in ("/admin/", "/admin/jobs", "/admin/jobs/new", "/admin/password",
-                     "/simulator"):
+        for path in ("/admin/", "/admin/jobs", "/admin/jobs/new", "/admin/password", "/simulator"):
             page.goto(f"{stack.url}{path}")
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 360, (path, width)

@@ -41,16 +41,32 @@ def published(stack) -> dict[str, str]:
         from alerts.web import accounts
 
         accounts.create_account(current_store(), *ADMIN, role="admin")
-        job, errors = jobs.create_job(current_services(), {
-            "title": "Infirmier d'Etat", "organization": "ALIMA", "category": "nurse",
-            "districts": ["Niono"], "deadline": deadline_in(15), "apply": "recrutement@alima.ngo",
-            "publish": True,
-        }, created_by=ADMIN[0])
+        job, errors = jobs.create_job(
+            current_services(),
+            {
+                "title": "Infirmier d'Etat",
+                "organization": "ALIMA",
+                "category": "nurse",
+                "districts": ["Niono"],
+                "deadline": deadline_in(15),
+                "apply": "recrutement@alima.ngo",
+                "publish": True,
+            },
+            created_by=ADMIN[0],
+        )
         assert job is not None, errors
-        draft, errors = jobs.create_job(current_services(), {
-            "title": "Sage-femme", "organization": "Muso", "category": "midwife",
-            "districts": ["Kati"], "deadline": deadline_in(20), "apply": "76 00 00 01",
-        }, created_by=ADMIN[0])
+        draft, errors = jobs.create_job(
+            current_services(),
+            {
+                "title": "Sage-femme",
+                "organization": "Muso",
+                "category": "midwife",
+                "districts": ["Kati"],
+                "deadline": deadline_in(20),
+                "apply": "76 00 00 01",
+            },
+            created_by=ADMIN[0],
+        )
         assert draft is not None, errors
         current_store().put_relay("+22376300001", ["niono", "macina"], status="approved")
         deadline = time.monotonic() + 30
@@ -66,8 +82,9 @@ def published(stack) -> dict[str, str]:
 def tab(browser, request) -> Iterator[Page]:
     """A fresh context at each width, French locale, console errors collected."""
     width, height = WIDTHS[request.param]
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="fr-FR",
-                                  timezone_id="Africa/Bamako")
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, locale="fr-FR", timezone_id="Africa/Bamako"
+    )
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     page.width = width  # type: ignore[attr-defined]
@@ -88,11 +105,22 @@ def sign_in(page: Page, stack, who: tuple[str, str] = ADMIN) -> None:
 def admin_pages(published: dict[str, str]) -> list[str]:
     """Every page of the admin web (and the simulator), in the states a newcomer meets."""
     return [
-        "/admin/", "/admin/jobs", "/admin/jobs/new", f"/admin/jobs/{published['job']}",
-        f"/admin/jobs/{published['draft']}", f"/admin/jobs/new?from={published['job']}",
-        "/admin/subscribers", "/admin/subscribers?q=7610", "/admin/subscribers?q=12",
-        f"/admin/subscribers/{OFF_PHONE}", "/admin/relays", "/admin/queues", "/admin/accounts",
-        "/admin/password", "/admin/nulle-part", f"/simulator?phone={OFF_PHONE}",
+        "/admin/",
+        "/admin/jobs",
+        "/admin/jobs/new",
+        f"/admin/jobs/{published['job']}",
+        f"/admin/jobs/{published['draft']}",
+        f"/admin/jobs/new?from={published['job']}",
+        "/admin/subscribers",
+        "/admin/subscribers?q=7610",
+        "/admin/subscribers?q=12",
+        f"/admin/subscribers/{OFF_PHONE}",
+        "/admin/relays",
+        "/admin/queues",
+        "/admin/accounts",
+        "/admin/password",
+        "/admin/nulle-part",
+        f"/simulator?phone={OFF_PHONE}",
     ]
 
 
@@ -102,7 +130,8 @@ def axe_problems(page: Page) -> list[str]:
     return [
         f"{v['id']} ({v['impact']}): {v['help']} — "
         + "; ".join(n["target"][0] if n["target"] else "?" for n in v["nodes"][:3])
-        for v in results.response["violations"] if v.get("impact") in BLOCKING
+        for v in results.response["violations"]
+        if v.get("impact") in BLOCKING
     ]
 
 
@@ -149,8 +178,7 @@ def test_subscriber_page_shows_the_alert_and_why_it_failed(stack, published, tab
         expect(row).to_contain_text(published["code"])
         expect(row).to_contain_text("Infirmier d'Etat")
         expect(row.locator('[data-field="outcome"]')).to_contain_text("Non remise")
-        expect(row.locator('[data-field="reason"]')).to_have_text(
-            "Téléphone éteint ou hors réseau")
+        expect(row.locator('[data-field="reason"]')).to_have_text("Téléphone éteint ou hors réseau")
         box = row.bounding_box()
         assert box is not None and box["x"] + box["width"] <= tab.width  # type: ignore[attr-defined]
         # The job links back; its page keeps the sending history with times.
@@ -201,13 +229,17 @@ def test_temporary_password_must_be_changed_before_anything_else(
     assert script_errors(tab) == []
 
 
-LISTS = ["/admin/", "/admin/jobs", "/admin/queues", "/admin/accounts", "/admin/relays",
-         "/admin/subscribers?q=7610"]
+LISTS = [
+    "/admin/",
+    "/admin/jobs",
+    "/admin/queues",
+    "/admin/accounts",
+    "/admin/relays",
+    "/admin/subscribers?q=7610",
+]
 
 
-def test_lists_are_readable_on_a_phone_and_the_menu_is_compact(
-    stack, published, browser
-) -> None:
+def test_lists_are_readable_on_a_phone_and_the_menu_is_compact(stack, published, browser) -> None:
     context = browser.new_context(viewport={"width": 360, "height": 740}, locale="fr-FR")
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
@@ -258,7 +290,9 @@ def test_lists_are_readable_on_a_phone_and_the_menu_is_compact(
 
 FRENCH_PAGES_ENGLISH = re.compile(
     r"\b(unknown|must|required|between|the|not found|bad request|forbidden|method not allowed"
-    r"|error|please|invalid|request|submit|loading|search)\b", re.I)
+    r"|error|please|invalid|request|submit|loading|search)\b",
+    re.I,
+)
 
 
 def test_no_english_on_french_pages(stack, published, browser) -> None:

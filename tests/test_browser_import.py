@@ -24,7 +24,8 @@ def test_paste_a_notice_and_the_form_fills_itself(stack: LiveStack, page: Page) 
         page.get_by_role("link", name="Nouvelle offre").click()
         expect(page.get_by_role("heading", name="Importer une annonce")).to_be_visible()
         page.get_by_label("Texte de l'annonce").fill(
-            future_seed("004_875f20e8bfb0a07d", date.today()))
+            future_seed("004_875f20e8bfb0a07d", date.today())
+        )
         page.get_by_role("button", name="Remplir le formulaire").click()
 
         expect(page.locator("[data-imported]")).to_contain_text("Formulaire rempli")
@@ -37,7 +38,8 @@ def test_paste_a_notice_and_the_form_fills_itself(stack: LiveStack, page: Page) 
         expect(page.locator("[data-chosen-list]")).to_have_text("Macina, Niono")
         expect(page.get_by_label("Heure limite (facultatif)")).to_have_value("17:00")
         expect(page.get_by_label("E-mail de candidature")).to_have_value(
-            "recrutement@mali.alima.ngo")
+            "recrutement@mali.alima.ngo"
+        )
         # The alert preview is already the real one.
         french = page.locator('.sms[data-lang="fr"] [data-field="text"]')
         expect(french).to_contain_text("AMCP-SP/ALIMA")
@@ -52,8 +54,10 @@ def test_upload_flags_unsure_fields_then_saves_a_draft(
     page: Page,  # noqa: F811
     tmp_path,
 ) -> None:
-    notice = ("Avis de recrutement\n\nNous recrutons un chauffeur pour nos activités. "
-              "Envoyez votre CV à recrutement@exemple.org.")
+    notice = (
+        "Avis de recrutement\n\nNous recrutons un chauffeur pour nos activités. "
+        "Envoyez votre CV à recrutement@exemple.org."
+    )
     path = tmp_path / "annonce.docx"
     path.write_bytes(docx_bytes(notice))
     with screenshot_on_failure(page, "import-upload"):
@@ -72,7 +76,8 @@ def test_upload_flags_unsure_fields_then_saves_a_draft(
         expect(reason).to_contain_text("Pas trouvé dans l'annonce")
         expect(page.locator("fieldset.places.unsure")).to_be_visible()
         color = page.evaluate(
-            "getComputedStyle(document.querySelector('.field.unsure input')).borderTopColor")
+            "getComputedStyle(document.querySelector('.field.unsure input')).borderTopColor"
+        )
         assert color == "rgb(199, 119, 0)", color
 
         # The recruiter corrects what was guessed, then saves a draft.

@@ -26,11 +26,13 @@ class _Any:
 ANY = _Any()
 FR, BM = Language.FR, Language.BM
 SUB, STOP, START, HELP, LIST = (
-    Intent.SUBSCRIBE, Intent.STOP, Intent.START, Intent.HELP, Intent.LIST
+    Intent.SUBSCRIBE,
+    Intent.STOP,
+    Intent.START,
+    Intent.HELP,
+    Intent.LIST,
 )
-LANG, OFFERS, INFO, YES, NO = (
-    Intent.LANGUAGE, Intent.OFFERS, Intent.INFO, Intent.YES, Intent.NO
-)
+LANG, OFFERS, INFO, YES, NO = (Intent.LANGUAGE, Intent.OFFERS, Intent.INFO, Intent.YES, Intent.NO)
 RELAY, UNKNOWN = Intent.RELAY, Intent.UNKNOWN
 THANKS, WHO = Intent.THANKS, Intent.WHO
 
@@ -77,8 +79,17 @@ def row(
 
 
 ALL_REGIONS = (
-    "kayes", "koulikoro", "sikasso", "segou", "mopti", "tombouctou", "gao", "menaka", "kidal",
-    "taoudenit", "bamako",
+    "kayes",
+    "koulikoro",
+    "sikasso",
+    "segou",
+    "mopti",
+    "tombouctou",
+    "gao",
+    "menaka",
+    "kidal",
+    "taoudenit",
+    "bamako",
 )
 LONG_JUNK = ("abcdefghij " * 100)[:1000]
 LONG_WITH_PLACE = ("Niono infirmier " + "bla " * 300)[:1000]
@@ -89,37 +100,43 @@ ROWS: dict[str, Row] = {
     "fr-inscrire-niono-mobilisateur": row(
         "INSCRIRE NIONO MOBILISATEUR", SUB, "niono", c="community-mobilizer", lang=FR
     ),
-    "fr-sikaso-district-officer": row("sikaso district officer", SUB, "sikasso",
-                                      c="district-officer"),
+    "fr-sikaso-district-officer": row(
+        "sikaso district officer", SUB, "sikasso", c="district-officer"
+    ),
     "fr-offres-infirmier-kati-koulikoro": row(
-        "je veux les offres d'infirmier a Kati et Koulikoro", SUB, ("kati", "koulikoro"),
-        c="nurse", lang=FR,
+        "je veux les offres d'infirmier a Kati et Koulikoro",
+        SUB,
+        ("kati", "koulikoro"),
+        c="nurse",
+        lang=FR,
     ),
     "fr-tout-segou": row("tout segou", SUB, r="segou"),
     "fr-inscription-sikasso": row("Inscription Sikasso", SUB, "sikasso"),
     "fr-inscrire-pour-bamako": row("je veux m'inscrire pour bamako", SUB, r="bamako", lang=FR),
     "fr-minscrire-segou-svp": row("M'inscrire a segou svp", SUB, "segou", lang=FR),
-    "fr-inscrire-kati-infirmier": row("INSCRIRE KATI INFIRMIER", SUB, "kati", c="nurse",
-                                      lang=FR),
-    "fr-sage-femme-koutiala": row("inscrire sage femme koutiala", SUB, "koutiala",
-                                  c="midwife"),
+    "fr-inscrire-kati-infirmier": row("INSCRIRE KATI INFIRMIER", SUB, "kati", c="nurse", lang=FR),
+    "fr-sage-femme-koutiala": row("inscrire sage femme koutiala", SUB, "koutiala", c="midwife"),
     "fr-infirmier-a-mopti": row("je suis infirmier a mopti", SUB, "mopti", c="nurse", lang=FR),
     "fr-sentence-sage-femme-segou": row(
-        "Bonjour, je suis sage-femme et je cherche un emploi à Ségou", SUB, "segou",
-        c="midwife", lang=FR,
+        "Bonjour, je suis sage-femme et je cherche un emploi à Ségou",
+        SUB,
+        "segou",
+        c="midwife",
+        lang=FR,
     ),
-    "fr-abonner-bougouni-chauffeur": row("abonner bougouni chauffeur", SUB, "bougouni",
-                                         c="driver"),
+    "fr-abonner-bougouni-chauffeur": row("abonner bougouni chauffeur", SUB, "bougouni", c="driver"),
     "fr-abonnement-kayes": row("ABONNEMENT KAYES", SUB, "kayes"),
     "fr-region-de-sikasso-sentence": row(
         "je souhaite recevoir les offres de la region de sikasso", SUB, r="sikasso", lang=FR
     ),
     "fr-region-de-mopti": row("region de mopti", SUB, r="mopti"),
     "fr-toute-la-region-de-kayes": row("toute la region de kayes", SUB, r="kayes"),
-    "fr-three-districts": row("Kati, Kalaban Coro et Koulikoro", SUB,
-                              ("kati", "kalaban-coro", "koulikoro")),
-    "fr-three-districts-no-commas": row("niono macina markala", SUB,
-                                        ("niono", "macina", "markala")),
+    "fr-three-districts": row(
+        "Kati, Kalaban Coro et Koulikoro", SUB, ("kati", "kalaban-coro", "koulikoro")
+    ),
+    "fr-three-districts-no-commas": row(
+        "niono macina markala", SUB, ("niono", "macina", "markala")
+    ),
     "fr-comma-no-space": row("niono,macina", SUB, ("niono", "macina")),
     "fr-bamako-commune-4": row("bamako commune 4", SUB, "commune-4"),
     "fr-commune-6": row("commune 6", SUB, "commune-6"),
@@ -130,29 +147,39 @@ ROWS: dict[str, Row] = {
     "fr-medecin-bamako": row("medecin bamako", SUB, r="bamako", c="doctor"),
     "fr-chauffeur-gao": row("chauffeur gao", SUB, "gao", c="driver"),
     "fr-comptable-kayes": row("comptable a kayes", SUB, "kayes", c="admin-finance"),
-    "fr-poste-chauffeur-gao": row("je cherche un poste de chauffeur à Gao", SUB, "gao",
-                                  c="driver", lang=FR),
-    "fr-asc-long-kita": row("agent de santé communautaire kita", SUB, "kita",
-                            c="community-health-worker"),
+    "fr-poste-chauffeur-gao": row(
+        "je cherche un poste de chauffeur à Gao", SUB, "gao", c="driver", lang=FR
+    ),
+    "fr-asc-long-kita": row(
+        "agent de santé communautaire kita", SUB, "kita", c="community-health-worker"
+    ),
     "fr-asc-kolokani": row("ASC kolokani", SUB, "kolokani", c="community-health-worker"),
     "fr-brief-sentence-bougouni": row(
-        "bonjour je cherche du travail comme infirmier a bougouni svp", SUB, "bougouni",
-        c="nurse", lang=FR,
+        "bonjour je cherche du travail comme infirmier a bougouni svp",
+        SUB,
+        "bougouni",
+        c="nurse",
+        lang=FR,
     ),
     "fr-medecin-sikasso-ou-koutiala": row(
-        "Je suis medecin generaliste, je cherche a Sikasso ou Koutiala", SUB,
-        ("sikasso", "koutiala"), c="doctor", lang=FR,
+        "Je suis medecin generaliste, je cherche a Sikasso ou Koutiala",
+        SUB,
+        ("sikasso", "koutiala"),
+        c="doctor",
+        lang=FR,
     ),
     "fr-offres-logistique-mopti": row("offres logistique mopti", SUB, "mopti", c="logistics"),
     "fr-niono-alone": row("Niono", SUB, "niono"),
     "fr-niono-caps-bang": row("NIONO!!!", SUB, "niono"),
     "fr-niono-dot": row("Niono.", SUB, "niono"),
     "fr-kati-infirmiere": row("kati infirmiere", SUB, "kati", c="nurse"),
-    "fr-kalaban-coro-sage-femme": row("Kalaban coro sage femme", SUB, "kalaban-coro",
-                                      c="midwife"),
+    "fr-kalaban-coro-sage-femme": row("Kalaban coro sage femme", SUB, "kalaban-coro", c="midwife"),
     "fr-name-and-job": row(
-        "Je m'appelle Moussa Traore, je suis infirmier d'etat a Segou", SUB, "segou",
-        c="nurse", lang=FR,
+        "Je m'appelle Moussa Traore, je suis infirmier d'etat a Segou",
+        SUB,
+        "segou",
+        c="nurse",
+        lang=FR,
     ),
     "fr-first-name-sekou-is-not-segou": row(
         "bonjour c'est Sekou Coulibaly, chauffeur a Kati", SUB, "kati", c="driver", lang=FR
@@ -160,8 +187,7 @@ ROWS: dict[str, Row] = {
     "fr-inscrivez-moi": row("Inscrivez moi a Kati svp", SUB, "kati", lang=FR),
     "fr-dioila-chauffeur": row("Dioila chauffeur", SUB, "dioila", c="driver"),
     "fr-sikasso-region": row("sikasso region", SUB, r="sikasso"),
-    "fr-toutes-les-offres-de-bamako": row("Toutes les offres de Bamako", SUB, r="bamako",
-                                          lang=FR),
+    "fr-toutes-les-offres-de-bamako": row("Toutes les offres de Bamako", SUB, r="bamako", lang=FR),
     "fr-segou-region-accent": row("Ségou région", SUB, r="segou"),
     "fr-district-de-segou": row("district de segou", SUB, "segou"),
     "fr-nioro-du-sahel": row("nioro du sahel", SUB, "nioro"),
@@ -171,13 +197,15 @@ ROWS: dict[str, Row] = {
     "fr-infirmier-a-dire": row("infirmier a Diré", SUB, "dire", c="nurse"),
     "fr-fana": row("Fana", SUB, "fana"),
     "fr-a-fana-is-french-a": row(
-        "Salut, je m'appelle Fanta, je suis sage-femme et je cherche un poste a Fana", SUB,
-        "fana", c="midwife", lang=FR,
+        "Salut, je m'appelle Fanta, je suis sage-femme et je cherche un poste a Fana",
+        SUB,
+        "fana",
+        c="midwife",
+        lang=FR,
     ),
     "fr-ci-infirmiere": row("CI infirmière", SUB, "commune-1", c="nurse"),
     "fr-autre-kita": row("Kita autre", SUB, "kita", c="other"),
-    "fr-autre-travail-is-all-jobs": row("je cherche un autre travail a kati", SUB, "kati",
-                                        lang=FR),
+    "fr-autre-travail-is-all-jobs": row("je cherche un autre travail a kati", SUB, "kati", lang=FR),
     "fr-je-veux-dire-sikasso": row("je veux dire sikasso", SUB, "sikasso", lang=FR),
     "fr-phone-in-text-ignored": row("Sikasso 76123456", SUB, "sikasso"),
     "fr-repeated-place": row("niono niono niono", SUB, "niono"),
@@ -218,8 +246,7 @@ ROWS: dict[str, Row] = {
     "bm-i-ni-ce-segu": row("i ni ce, n bɛ baara ɲini Segu", SUB, "segou", lang=BM),
     "bm-old-spelling-segou": row("n be baara nyini segou", SUB, "segou", lang=BM),
     "bm-bamako": row("ne be baara nyini bamako", SUB, r="bamako", lang=BM),
-    "bm-soferi-kati": row("n ye sofɛri ye, n bɛ baara ɲini Kati", SUB, "kati", c="driver",
-                          lang=BM),
+    "bm-soferi-kati": row("n ye sofɛri ye, n bɛ baara ɲini Kati", SUB, "kati", c="driver", lang=BM),
     "bm-sofer-bamako": row("ne ye sofer ye bamako", SUB, r="bamako", c="driver", lang=BM),
     "bm-togo-seben-koutiala": row("n tɔgɔ sɛbɛn Koutiala", SUB, "koutiala", lang=BM),
     "bm-bugunin": row("n b'a fɛ ka baara sɔrɔ Bugunin", SUB, "bougouni", lang=BM),
@@ -227,12 +254,14 @@ ROWS: dict[str, Row] = {
     "bm-sikaso-mara": row("Sikaso mara", SUB, "sikasso"),
     "bm-kucala": row("Kucala", SUB, "koutiala"),
     "bm-anfirimiye-kati": row("ne ye anfirimiye ye Kati", SUB, "kati", c="nurse", lang=BM),
-    "bm-midwife-kita": row("n ye jiginnidɛmɛbaga ye, Kita", SUB, "kita", c="midwife",
-                           lang=BM),
+    "bm-midwife-kita": row("n ye jiginnidɛmɛbaga ye, Kita", SUB, "kita", c="midwife", lang=BM),
     "bm-soferi-gsm7": row("n ye sofèri ye Bamako", SUB, r="bamako", c="driver", lang=BM),
     "bm-question-sikaso": row("baara kura bɛ Sikaso wa?", SUB, "sikasso", lang=BM),
     "bm-name-awa-niono": row(
-        "i ni sɔgɔma, n tɔgɔ ye Awa, n ye sage femme ye Niono", SUB, "niono", c="midwife",
+        "i ni sɔgɔma, n tɔgɔ ye Awa, n ye sage femme ye Niono",
+        SUB,
+        "niono",
+        c="midwife",
         lang=BM,
     ),
     "bm-nyono-standard": row("Ɲɔnɔ", SUB, "niono"),
@@ -242,17 +271,18 @@ ROWS: dict[str, Row] = {
     ),
     "bm-fana-twice": row("ne fana b'a fɛ baara la Fana", SUB, "fana", lang=BM),
     "bm-baara-were-is-all-jobs": row("n bɛ baara wɛrɛ ɲini Kati", SUB, "kati", lang=BM),
-    "bm-seben-seydou": row("sɛbɛn Seydou Diarra Koutiala logisticien", SUB, "koutiala",
-                           c="logistics"),
+    "bm-seben-seydou": row(
+        "sɛbɛn Seydou Diarra Koutiala logisticien", SUB, "koutiala", c="logistics"
+    ),
     # -- subscribe, mixed and English --------------------------------------------------------
-    "mix-bonjour-bm-bamako": row("bonjour n be baara nyini a bamako", SUB, r="bamako",
-                                 lang=BM),
+    "mix-bonjour-bm-bamako": row("bonjour n be baara nyini a bamako", SUB, r="bamako", lang=BM),
     "mix-slt-baara-kura-kati": row("slt baara kura kati", SUB, "kati", lang=BM),
     "mix-inscrire-n-togo-segu": row("inscrire n tɔgɔ Segu", SUB, "segou", lang=BM),
     "mix-je-veux-baara-sikasso": row("je veux baara Sikasso", SUB, "sikasso", lang=FR),
     "mix-infirmier-baara-niono": row("infirmier baara Niono", SUB, "niono", c="nurse"),
-    "mix-bonjour-ne-ye-infirmier": row("bonjour, ne ye infirmier ye Sikaso", SUB, "sikasso",
-                                       c="nurse", lang=BM),
+    "mix-bonjour-ne-ye-infirmier": row(
+        "bonjour, ne ye infirmier ye Sikaso", SUB, "sikasso", c="nurse", lang=BM
+    ),
     "mix-i-ni-ce-french": row("i ni ce je cherche travail a Kati", SUB, "kati", lang=FR),
     "en-subscribe-sikasso-nurse": row("subscribe sikasso nurse", SUB, "sikasso", c="nurse"),
     "en-nurse-jobs-in-kati": row("nurse jobs in kati", SUB, "kati", c="nurse"),
@@ -265,23 +295,26 @@ ROWS: dict[str, Row] = {
     "place-then-emoji": row("niono 👍🏾", SUB, "niono"),
     "long-text-with-place": row(LONG_WITH_PLACE, SUB, "niono", c="nurse"),
     "fr-kalaban-alone-asks": row("Kalaban", SUB, doubt="kalaban-coro"),
-    "bm-kalaban-alone-asks": row("ne be baara nyini kalaban", SUB, doubt="kalaban-coro",
-                                 lang=BM),
-    "fr-tout-le-mali": row("je cherche du travail partout au Mali", SUB, r=ALL_REGIONS,
-                           lang=FR),
+    "bm-kalaban-alone-asks": row("ne be baara nyini kalaban", SUB, doubt="kalaban-coro", lang=BM),
+    "fr-tout-le-mali": row("je cherche du travail partout au Mali", SUB, r=ALL_REGIONS, lang=FR),
     "bm-yoro-bee": row("yɔrɔ bɛɛ", SUB, r=ALL_REGIONS, lang=BM),
     "fr-malien-is-not-mali": row("je suis un jeune malien", UNKNOWN, lang=FR),
     "fr-form-like": row(
-        "INSCRIPTION: NOM: Traoré Adama, PROFIL: infirmier, LIEU: Koulikoro", SUB,
-        "koulikoro", c="nurse", lang=FR,
+        "INSCRIPTION: NOM: Traoré Adama, PROFIL: infirmier, LIEU: Koulikoro",
+        SUB,
+        "koulikoro",
+        c="nurse",
+        lang=FR,
     ),
-    "fr-two-jobs-one-place": row("infirmier et sage femme a kati", SUB, "kati",
-                                 c=("nurse", "midwife"), lang=FR),
+    "fr-two-jobs-one-place": row(
+        "infirmier et sage femme a kati", SUB, "kati", c=("nurse", "midwife"), lang=FR
+    ),
     "fr-sms-speak": row("jvx m inscrire pr les offres a sikasso", SUB, "sikasso", lang=FR),
     "bko-faladie": row("Faladié", SUB, "commune-6"),
     "bko-kalaban-coura-is-commune-5": row("Kalaban Coura", SUB, "commune-5"),
-    "bko-sogoniko-with-commune": row("Je suis à Bamako, commune 6, Sogoniko", SUB, "commune-6",
-                                     lang=FR),
+    "bko-sogoniko-with-commune": row(
+        "Je suis à Bamako, commune 6, Sogoniko", SUB, "commune-6", lang=FR
+    ),
     "bko-missira-infirmier": row("infirmier Missira", SUB, "commune-2", c="nurse"),
     "bko-baco-djicoroni": row("n bɛ Baco Djicoroni", SUB, "commune-5"),
     # -- subscribe with no place: Baara asks which district -----------------------------------
@@ -312,8 +345,7 @@ ROWS: dict[str, Row] = {
     "stop-sentence-desabonner": row("je veux me desabonner", STOP, lang=FR),
     "stop-sentence-ne-plus": row("Je ne veux plus recevoir de messages", STOP, lang=FR),
     "stop-sentence-arretez": row("arretez de m'envoyer des sms", STOP, lang=FR),
-    "stop-sentence-nenvoyez-plus": row("svp n'envoyez plus de sms a ce numero", STOP,
-                                       lang=FR),
+    "stop-sentence-nenvoyez-plus": row("svp n'envoyez plus de sms a ce numero", STOP, lang=FR),
     "stop-merci": row("stop merci", STOP),
     "stop-baara": row("STOP BAARA", STOP),
     "stop-tout": row("stop tout", STOP),
@@ -333,8 +365,7 @@ ROWS: dict[str, Row] = {
     "stop-arreter-sikasso": row("arreter sikasso", STOP, "sikasso"),
     "stop-kati-infirmier": row("stop kati infirmier", STOP, "kati", c="nurse"),
     "stop-desabonner-segou": row("desabonner segou", STOP, "segou"),
-    "stop-sentence-with-place": row("Je ne veux plus les offres de Niono", STOP, "niono",
-                                    lang=FR),
+    "stop-sentence-with-place": row("Je ne veux plus les offres de Niono", STOP, "niono", lang=FR),
     "stop-bm-niono-jo": row("Niono jɔ", STOP, "niono"),
     "stop-when-asked": row("stop", STOP, state=ASKED),
     "stop-at-the-end": row("merci, j'ai trouvé du travail, stop", STOP, lang=FR),
@@ -448,8 +479,7 @@ ROWS: dict[str, Row] = {
     "offers-bm-min": row("I ni ce, aw ka baara kura bɛ min?", OFFERS, lang=BM),
     "offers-envoie-annonces": row("envoie moi les annonces svp", OFFERS, lang=FR),
     "offers-aucune-offre": row("Aucune offre pour moi ?", OFFERS, lang=FR),
-    "offers-quand": row("Quand est ce que vous allez m'envoyer les offres ?", OFFERS,
-                        lang=FR),
+    "offers-quand": row("Quand est ce que vous allez m'envoyer les offres ?", OFFERS, lang=FR),
     # -- info ----------------------------------------------------------------------------------
     "info-code": row("INFO J482", INFO, code="J482"),
     "info-bare-code": row("j482", INFO, code="J482"),
@@ -497,8 +527,7 @@ ROWS: dict[str, Row] = {
     "asked-something-else": row("combien ca coute", UNKNOWN, state=ASKED),
     "asked-thumbs-up": row("👍🏾", YES, state=ASKED),
     "asked-je-confirme": row("je confirme", YES, state=ASKED),
-    "asked-oui-with-job": row("Oui Sikasso infirmier", SUB, "sikasso", c="nurse",
-                              state=ASKED),
+    "asked-oui-with-job": row("Oui Sikasso infirmier", SUB, "sikasso", c="nurse", state=ASKED),
     "asked-bm-ayi-n-te-sikaso": row("ayi, n tɛ Sikaso", NO, state=ASKED_BM),
     "asked-bm-ayi-kita": row("ayi Kita", SUB, "kita", state=ASKED_BM),
     "asked-non-je-ne-veux-pas": row("non je ne veux pas", NO, state=ASKED),
@@ -582,9 +611,24 @@ def test_every_intent_is_covered() -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "\x00\x01\x02", "\ufeff", "\u200b\u200d", "\udcff", "🇲🇱" * 300, "ɛ" * 2000,
-        "'" * 50, "-" * 50, "j", "j-", "info", "info j", "stop " * 200, "oui " * 200,
-        "\u0301\u0301", "ＮＩＯＮＯ", "niono\u00a0kati", "Ñɔnɔ",
+        "\x00\x01\x02",
+        "\ufeff",
+        "\u200b\u200d",
+        "\udcff",
+        "🇲🇱" * 300,
+        "ɛ" * 2000,
+        "'" * 50,
+        "-" * 50,
+        "j",
+        "j-",
+        "info",
+        "info j",
+        "stop " * 200,
+        "oui " * 200,
+        "\u0301\u0301",
+        "ＮＩＯＮＯ",
+        "niono\u00a0kati",
+        "Ñɔnɔ",
     ],
 )
 @pytest.mark.parametrize("state", [NEW, ASKED, ASKED_PLACE, SPEAKS_BM], ids=str)

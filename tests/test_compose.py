@@ -111,8 +111,11 @@ TRANSLIT = [
     ("fullwidth", "ＡＢ１２", "AB12"),
     ("superscript-two", "m²", "m2"),
     # Already GSM-7: untouched
-    ("gsm-greek", "\u0394\u03a6\u0393\u039b\u03a9\u03a0\u03a8\u03a3\u0398\u039e",
-     "\u0394\u03a6\u0393\u039b\u03a9\u03a0\u03a8\u03a3\u0398\u039e"),
+    (
+        "gsm-greek",
+        "\u0394\u03a6\u0393\u039b\u03a9\u03a0\u03a8\u03a3\u0398\u039e",
+        "\u0394\u03a6\u0393\u039b\u03a9\u03a0\u03a8\u03a3\u0398\u039e",
+    ),
     ("gsm-extension", "€ [x] {y} ~ ^ | \\", "€ [x] {y} ~ ^ | \\"),
     ("gsm-specials", "@£$¥¤§¿¡ÄÖÑÜäöñüàÅåØøÆæßÉèéùìòÇ_", "@£$¥¤§¿¡ÄÖÑÜäöñüàÅåØøÆæßÉèéùìòÇ_"),
     ("empty", "", ""),
@@ -133,26 +136,89 @@ def test_to_gsm7(text: str, expected: str) -> None:
 # transliteration agrees. Where we deliberately differ (no-break space -> one space, not two;
 # tab -> one space, not seven; U+2028 -> line feed) the rows are left out.
 TWILIO_SMART_ENCODING = [
-    ("\u00ab", '"'), ("\u00bb", '"'), ("\u201c", '"'), ("\u201d", '"'), ("\u201f", '"'),
+    ("\u00ab", '"'),
+    ("\u00bb", '"'),
+    ("\u201c", '"'),
+    ("\u201d", '"'),
+    ("\u201f", '"'),
     ("\u201e", '"'),
-    ("\u2018", "'"), ("\u2019", "'"), ("\u02bb", "'"), ("\u02bc", "'"), ("\u201b", "'"),
-    ("\u00b4", "'"), ("\u0060", "'"),
-    ("\u00f7", "/"), ("\u00bc", "1/4"), ("\u00bd", "1/2"), ("\u00be", "3/4"), ("\u2044", "/"),
-    ("\uff0f", "/"), ("\uff3c", "\\"), ("\uff3f", "_"), ("\uff5c", "|"),
-    ("\u2015", "-"), ("\ufe63", "-"), ("\uff0d", "-"), ("\u2010", "-"), ("\u2013", "-"),
-    ("\u2014", "-"), ("\u2022", "-"),
-    ("\ufe6b", "@"), ("\uff20", "@"), ("\ufe69", "$"), ("\uff04", "$"),
-    ("\ufe57", "!"), ("\uff01", "!"), ("\ufe5f", "#"), ("\uff03", "#"), ("\ufe6a", "%"),
-    ("\uff05", "%"), ("\ufe60", "&"), ("\uff06", "&"), ("\ufe50", ","), ("\uff0c", ","),
-    ("\ufe59", "("), ("\uff08", "("), ("\ufe5a", ")"), ("\uff09", ")"),
-    ("\ufe61", "*"), ("\uff0a", "*"), ("\ufe62", "+"), ("\uff0b", "+"),
-    ("\ufe52", "."), ("\uff0e", "."), ("\uff10", "0"), ("\uff19", "9"),
-    ("\ufe13", ":"), ("\uff1a", ":"), ("\ufe14", ";"), ("\ufe54", ";"), ("\uff1b", ";"),
-    ("\ufe64", "<"), ("\uff1c", "<"), ("\ufe66", "="), ("\uff1d", "="), ("\ufe65", ">"),
-    ("\uff1e", ">"), ("\ufe16", "?"), ("\ufe56", "?"), ("\uff1f", "?"),
-    ("\uff21", "A"), ("\uff3a", "Z"), ("\uff3e", "^"), ("\ufe5b", "{"), ("\uff5b", "{"),
-    ("\ufe5c", "}"), ("\uff5d", "}"), ("\uff3b", "["), ("\uff3d", "]"), ("\uff5e", "~"),
-    ("\u2060", ""), ("\u200b", ""), ("\ufeff", ""), ("\u2026", "..."),
+    ("\u2018", "'"),
+    ("\u2019", "'"),
+    ("\u02bb", "'"),
+    ("\u02bc", "'"),
+    ("\u201b", "'"),
+    ("\u00b4", "'"),
+    ("\u0060", "'"),
+    ("\u00f7", "/"),
+    ("\u00bc", "1/4"),
+    ("\u00bd", "1/2"),
+    ("\u00be", "3/4"),
+    ("\u2044", "/"),
+    ("\uff0f", "/"),
+    ("\uff3c", "\\"),
+    ("\uff3f", "_"),
+    ("\uff5c", "|"),
+    ("\u2015", "-"),
+    ("\ufe63", "-"),
+    ("\uff0d", "-"),
+    ("\u2010", "-"),
+    ("\u2013", "-"),
+    ("\u2014", "-"),
+    ("\u2022", "-"),
+    ("\ufe6b", "@"),
+    ("\uff20", "@"),
+    ("\ufe69", "$"),
+    ("\uff04", "$"),
+    ("\ufe57", "!"),
+    ("\uff01", "!"),
+    ("\ufe5f", "#"),
+    ("\uff03", "#"),
+    ("\ufe6a", "%"),
+    ("\uff05", "%"),
+    ("\ufe60", "&"),
+    ("\uff06", "&"),
+    ("\ufe50", ","),
+    ("\uff0c", ","),
+    ("\ufe59", "("),
+    ("\uff08", "("),
+    ("\ufe5a", ")"),
+    ("\uff09", ")"),
+    ("\ufe61", "*"),
+    ("\uff0a", "*"),
+    ("\ufe62", "+"),
+    ("\uff0b", "+"),
+    ("\ufe52", "."),
+    ("\uff0e", "."),
+    ("\uff10", "0"),
+    ("\uff19", "9"),
+    ("\ufe13", ":"),
+    ("\uff1a", ":"),
+    ("\ufe14", ";"),
+    ("\ufe54", ";"),
+    ("\uff1b", ";"),
+    ("\ufe64", "<"),
+    ("\uff1c", "<"),
+    ("\ufe66", "="),
+    ("\uff1d", "="),
+    ("\ufe65", ">"),
+    ("\uff1e", ">"),
+    ("\ufe16", "?"),
+    ("\ufe56", "?"),
+    ("\uff1f", "?"),
+    ("\uff21", "A"),
+    ("\uff3a", "Z"),
+    ("\uff3e", "^"),
+    ("\ufe5b", "{"),
+    ("\uff5b", "{"),
+    ("\ufe5c", "}"),
+    ("\uff5d", "}"),
+    ("\uff3b", "["),
+    ("\uff3d", "]"),
+    ("\uff5e", "~"),
+    ("\u2060", ""),
+    ("\u200b", ""),
+    ("\ufeff", ""),
+    ("\u2026", "..."),
 ]
 
 
@@ -239,7 +305,10 @@ TWILIO_VECTORS = [
         "123456789012345678901234567890123456789012345678901234567890123456789012"
         "345678901234567890123456789012345678901234567890123456789012345678901234"
         "56789012345678901",
-        "GSM-7", 2, 1127, 161,
+        "GSM-7",
+        2,
+        1127,
+        161,
     ),
     (
         "gsm7-three-segments",
@@ -248,61 +317,90 @@ TWILIO_VECTORS = [
         "567890123456789012345678901234567890123456789012345678901234567890123456"
         "789012345678901234567890123456789012345678901234567890123456789012345678"
         "9012345678901234567",
-        "GSM-7", 3, 2149, 307,
+        "GSM-7",
+        3,
+        2149,
+        307,
     ),
     (
         "ucs2-one-segment",
-        "\U0001f61c" "23456789012345678901234567890123456789012345678901234567890123456789",
-        "UCS-2", 1, 1120, 69,
+        "\U0001f61c23456789012345678901234567890123456789012345678901234567890123456789",
+        "UCS-2",
+        1,
+        1120,
+        69,
     ),
     (
         "ucs2-two-segments",
-        "\U0001f61c" "234567890123456789012345678901234567890123456789012345678901234567890",
-        "UCS-2", 2, 1136, 70,
+        "\U0001f61c234567890123456789012345678901234567890123456789012345678901234567890",
+        "UCS-2",
+        2,
+        1136,
+        70,
     ),
     (
         "ucs2-three-segments",
         "\U0001f61c"
         "23456789012345678901234567890123456789012345678901234567890123456789012"
         "34567890123456789012345678901234567890123456789012345678901234",
-        "UCS-2", 3, 2160, 134,
+        "UCS-2",
+        3,
+        2160,
+        134,
     ),
     (
         "ucs2-flag-one-segment",
-        "\U0001f1ee\U0001f1f9" "234567890123456789012345678901234567890123456789012345678901234567",
-        "UCS-2", 1, 1120, 68,
+        "\U0001f1ee\U0001f1f9234567890123456789012345678901234567890123456789012345678901234567",
+        "UCS-2",
+        1,
+        1120,
+        68,
     ),
     (
         "ucs2-flag-two-segments",
-        "\U0001f1ee\U0001f1f9"
-        "2345678901234567890123456789012345678901234567890123456789012345678",
-        "UCS-2", 2, 1136, 69,
+        "\U0001f1ee\U0001f1f92345678901234567890123456789012345678901234567890123456789012345678",
+        "UCS-2",
+        2,
+        1136,
+        69,
     ),
     (
         "ucs2-zwj-flag-one-segment",
         "\U0001f3f3\ufe0f\u200d\U0001f308"
         "2345678901234567890123456789012345678901234567890123456789012345",
-        "UCS-2", 1, 1120, 68,
+        "UCS-2",
+        1,
+        1120,
+        68,
     ),
     (
         "ucs2-zwj-flag-two-segments",
         "\U0001f3f3\ufe0f\u200d\U0001f308"
         "23456789012345678901234567890123456789012345678901234567890123456",
-        "UCS-2", 2, 1136, 69,
+        "UCS-2",
+        2,
+        1136,
+        69,
     ),
     (
         "gsm7-escape-one-segment",
         "{23456789012345678901234567890123456789012345678901234567890123456789012"
         "345678901234567890123456789012345678901234567890123456789012345678901234"
         "567890123456789",
-        "GSM-7", 1, 1120, 159,
+        "GSM-7",
+        1,
+        1120,
+        159,
     ),
     (
         "gsm7-escape-two-segments",
         "{23456789012345678901234567890123456789012345678901234567890123456789012"
         "345678901234567890123456789012345678901234567890123456789012345678901234"
         "5678901234567890",
-        "GSM-7", 2, 1127, 160,
+        "GSM-7",
+        2,
+        1127,
+        160,
     ),
     # tests/index.test.js "Special tests" (issue #18): GSM extension chars count 1 in UCS-2.
     ("ucs2-brackets-one-segment", "\U0001f600" + "]" * 68, "UCS-2", 1, 1120, 69),
@@ -317,7 +415,10 @@ TWILIO_VECTORS = [
     (
         "charDetails-issue-57",
         "||||||||||||||||||||||||{||||||||||||||||||||||||||||\u221e||||||||||^|||||",
-        "UCS-2", 1, 1120, 70,
+        "UCS-2",
+        1,
+        1120,
+        70,
     ),
     # tests/charDetails.test.js "empty message": the calculator still reports one segment.
     ("empty", "", "GSM-7", 1, 0, 0),
@@ -349,8 +450,11 @@ _ESCAPE_TAIL_ONE = (
 
 
 @pytest.mark.parametrize("escape", _TWILIO_ESCAPE_CHARS)
-@pytest.mark.parametrize(("extra", "segments", "message_bits"), [("", 1, 1120), ("9", 2, 1127)],
-                         ids=["one-segment", "two-segments"])
+@pytest.mark.parametrize(
+    ("extra", "segments", "message_bits"),
+    [("", 1, 1120), ("9", 2, 1127)],
+    ids=["one-segment", "two-segments"],
+)
 def test_count_segments_twilio_escape_chars(
     escape: str, extra: str, segments: int, message_bits: int
 ) -> None:
@@ -444,8 +548,9 @@ FITS = [
 ]
 
 
-@pytest.mark.parametrize(("text", "kwargs", "expected"), [r[1:] for r in FITS],
-                         ids=[r[0] for r in FITS])
+@pytest.mark.parametrize(
+    ("text", "kwargs", "expected"), [r[1:] for r in FITS], ids=[r[0] for r in FITS]
+)
 def test_fits(text: str, kwargs: dict, expected: bool) -> None:
     assert fits(text, **kwargs) is expected
 
@@ -457,10 +562,18 @@ def test_fits(text: str, kwargs: dict, expected: bool) -> None:
 SHORTEN = [
     ("fits-unchanged", "Infirmier diplômé d'État", 30, "Infirmier diplômé d'État"),
     ("exact-fit", "Baara kura", 10, "Baara kura"),
-    ("word-boundary", "Recrutement de mobilisateurs communautaires à Niono", 30,
-     "Recrutement de..."),
-    ("longer-budget", "Recrutement de mobilisateurs communautaires à Niono", 31,
-     "Recrutement de mobilisateurs..."),
+    (
+        "word-boundary",
+        "Recrutement de mobilisateurs communautaires à Niono",
+        30,
+        "Recrutement de...",
+    ),
+    (
+        "longer-budget",
+        "Recrutement de mobilisateurs communautaires à Niono",
+        31,
+        "Recrutement de mobilisateurs...",
+    ),
     ("strips-comma", "Sage-femme, Ségou", 14, "Sage-femme..."),
     ("hyphen-is-not-a-boundary", "Sage-femme, Ségou", 12, "Sage-femm..."),
     ("first-word-too-long", "Anthropologue médical", 8, "Anthr..."),
@@ -471,17 +584,20 @@ SHORTEN = [
 ]
 
 
-@pytest.mark.parametrize(("text", "max_chars", "expected"), [r[1:] for r in SHORTEN],
-                         ids=[r[0] for r in SHORTEN])
+@pytest.mark.parametrize(
+    ("text", "max_chars", "expected"), [r[1:] for r in SHORTEN], ids=[r[0] for r in SHORTEN]
+)
 def test_shorten_words(text: str, max_chars: int, expected: str) -> None:
     assert shorten_words(text, max_chars) == expected
 
 
 @pytest.mark.parametrize(
     "text",
-    ["Recrutement de mobilisateurs communautaires à Niono, Macina et Ténenkou",
-     "Agent de santé communautaire (ASC) – cercle de Kati",
-     "Superviseur€ {zone} [nord]"],
+    [
+        "Recrutement de mobilisateurs communautaires à Niono, Macina et Ténenkou",
+        "Agent de santé communautaire (ASC) – cercle de Kati",
+        "Superviseur€ {zone} [nord]",
+    ],
     ids=["french", "dash", "extension"],
 )
 def test_shorten_words_never_cuts_mid_word_silently(text: str) -> None:
@@ -494,7 +610,7 @@ def test_shorten_words_never_cuts_mid_word_silently(text: str) -> None:
         assert result.endswith("...")
         head = result[:-3]
         assert text.startswith(head)
-        rest = text[len(head):]
+        rest = text[len(head) :]
         cut_at_boundary = rest == "" or not rest[0].isalnum()
         cut_inside_first_word = len(head) < first_word_len
         assert cut_at_boundary or cut_inside_first_word, (max_chars, result)
@@ -529,36 +645,48 @@ COMPOSE = [
     ("emoji-removed", ["Baara kura 🎉", Part("Niono 👋", optional=True)], {}, "Baara kura Niono"),
     (
         "drops-lowest-priority-optional-first",
-        [fill(120), Part("Lieu: Niono et Macina", optional=True, priority=1),
-         Part("STOP: envoyez ARRET", optional=True, priority=-1)],
+        [
+            fill(120),
+            Part("Lieu: Niono et Macina", optional=True, priority=1),
+            Part("STOP: envoyez ARRET", optional=True, priority=-1),
+        ],
         {},
         fill(120) + " Lieu: Niono et Macina",
     ),
     (
         "abbreviates-before-touching-higher-priority",
-        [fill(125), Part("Ministère de la Santé", shorter=("Min. Santé",), priority=1),
-         Part("Tel: 76 12 34 56", optional=True, priority=2)],
+        [
+            fill(125),
+            Part("Ministère de la Santé", shorter=("Min. Santé",), priority=1),
+            Part("Tel: 76 12 34 56", optional=True, priority=2),
+        ],
         {},
         fill(125) + " Min. Santé Tel: 76 12 34 56",
     ),
     (
         "first-alternative-is-enough",
-        [fill(140), Part("Date limite: 15 juin 2025", shorter=("Avant le 15/06", "15/06"),
-                         optional=True)],
+        [
+            fill(140),
+            Part("Date limite: 15 juin 2025", shorter=("Avant le 15/06", "15/06"), optional=True),
+        ],
         {},
         fill(140) + " Avant le 15/06",
     ),
     (
         "second-alternative",
-        [fill(146), Part("Date limite: 15 juin 2025", shorter=("Avant le 15/06", "15/06"),
-                         optional=True)],
+        [
+            fill(146),
+            Part("Date limite: 15 juin 2025", shorter=("Avant le 15/06", "15/06"), optional=True),
+        ],
         {},
         fill(146) + " 15/06",
     ),
     (
         "dropped-after-alternatives",
-        [fill(155), Part("Date limite: 15 juin 2025", shorter=("Avant le 15/06", "15/06"),
-                         optional=True)],
+        [
+            fill(155),
+            Part("Date limite: 15 juin 2025", shorter=("Avant le 15/06", "15/06"), optional=True),
+        ],
         {},
         fill(155),
     ),
@@ -576,8 +704,11 @@ COMPOSE = [
     ),
     (
         "stops-as-soon-as-it-fits",
-        [fill(150), Part("Kati", optional=True, priority=-2),
-         Part("Koulikoro", optional=True, priority=-1)],
+        [
+            fill(150),
+            Part("Kati", optional=True, priority=-2),
+            Part("Koulikoro", optional=True, priority=-1),
+        ],
         {},
         fill(150) + " Koulikoro",
     ),
@@ -603,8 +734,11 @@ COMPOSE = [
         "realistic-alert",
         [
             Part("Baara kura: mobilisatɛri (12 postes)", priority=10),
-            Part("ONG Santé Sud, programme de vaccination de routine",
-                 shorter=("ONG Santé Sud",), priority=3),
+            Part(
+                "ONG Santé Sud, programme de vaccination de routine",
+                shorter=("ONG Santé Sud",),
+                priority=3,
+            ),
             Part("Lieu: Niono, Macina, Ténenkou", shorter=("Niono+2",), priority=2),
             Part("Date limite: 15 juin 2025", shorter=("Avant le 15/06",), priority=4),
             Part("Info: 76 12 34 56", optional=True, priority=5),
@@ -617,14 +751,16 @@ COMPOSE = [
 ]
 
 
-@pytest.mark.parametrize(("parts", "kwargs", "expected"), [r[1:] for r in COMPOSE],
-                         ids=[r[0] for r in COMPOSE])
+@pytest.mark.parametrize(
+    ("parts", "kwargs", "expected"), [r[1:] for r in COMPOSE], ids=[r[0] for r in COMPOSE]
+)
 def test_compose(parts: list, kwargs: dict, expected: str) -> None:
     result = compose(parts, **kwargs)
     assert result == expected
     assert is_gsm7(result)
-    assert fits(result, max_segments=kwargs.get("max_segments", 1),
-                max_chars=kwargs.get("max_chars"))
+    assert fits(
+        result, max_segments=kwargs.get("max_segments", 1), max_chars=kwargs.get("max_chars")
+    )
 
 
 TOO_LONG = [
@@ -648,8 +784,11 @@ TOO_LONG = [
 ]
 
 
-@pytest.mark.parametrize(("parts", "kwargs", "shortest", "segments"), [r[1:] for r in TOO_LONG],
-                         ids=[r[0] for r in TOO_LONG])
+@pytest.mark.parametrize(
+    ("parts", "kwargs", "shortest", "segments"),
+    [r[1:] for r in TOO_LONG],
+    ids=[r[0] for r in TOO_LONG],
+)
 def test_compose_raises_too_long(parts: list, kwargs: dict, shortest: str, segments: int) -> None:
     with pytest.raises(TooLong) as caught:
         compose(parts, **kwargs)
@@ -662,10 +801,12 @@ def test_compose_raises_too_long(parts: list, kwargs: dict, shortest: str, segme
 def test_compose_never_cuts_a_word() -> None:
     specs = [
         Part("Baara kura: mobilisatɛri", priority=5),
-        Part("ONG Santé Sud, programme élargi de vaccination", shorter=("ONG Santé Sud",),
-             priority=2),
-        Part("Lieu: Niono, Macina, Ténenkou", shorter=("Niono+2", "Niono"), optional=True,
-             priority=1),
+        Part(
+            "ONG Santé Sud, programme élargi de vaccination", shorter=("ONG Santé Sud",), priority=2
+        ),
+        Part(
+            "Lieu: Niono, Macina, Ténenkou", shorter=("Niono+2", "Niono"), optional=True, priority=1
+        ),
         Part("Envoyez STOP pour ne plus recevoir", optional=True, priority=-1),
     ]
     options = []
@@ -680,7 +821,7 @@ def test_compose_never_cuts_a_word() -> None:
         except TooLong as exc:
             result = exc.text
         assert result.startswith(prefix)
-        assert result[len(prefix):].lstrip(" ") in whole_renderings
+        assert result[len(prefix) :].lstrip(" ") in whole_renderings
 
 
 def test_part_validation() -> None:

@@ -33,10 +33,22 @@ SOON = (date.today() + timedelta(days=20)).isoformat()
 
 #: What the person texts, per language: the same life in French and in Bamanankan.
 SPEECH = {
-    "fr": {"subscribe": "Kati infirmier", "yes": "OUI", "no": "NON", "stop": "STOP",
-           "start": "START", "list": "LISTE"},
-    "bm": {"subscribe": "n b'a fɛ baara sɔrɔ Kati", "yes": "AWƆ", "no": "AYI", "stop": "A JƆ",
-           "start": "A DAMINƐ", "list": "LISTE"},
+    "fr": {
+        "subscribe": "Kati infirmier",
+        "yes": "OUI",
+        "no": "NON",
+        "stop": "STOP",
+        "start": "START",
+        "list": "LISTE",
+    },
+    "bm": {
+        "subscribe": "n b'a fɛ baara sɔrɔ Kati",
+        "yes": "AWƆ",
+        "no": "AYI",
+        "stop": "A JƆ",
+        "start": "A DAMINƐ",
+        "list": "LISTE",
+    },
 }
 
 
@@ -74,11 +86,20 @@ def seed_a_life(app, client, at_server, api_headers, lang: str) -> dict:
     talk(client, TARGET, said["yes"])
     talk(client, TARGET, said["subscribe"])
     # Published job: alerts to TARGET and OTHER, then delivery reports for all TARGET got.
-    posted = client.post("/api/jobs", headers=api_headers, json={
-        "title": "Mobilisateur communautaire", "organization": "ALIMA",
-        "category": "community-mobilizer", "districts": ["Niono"], "positions": 2,
-        "deadline": f"{SOON}T17:00", "apply": "rh@alima.ngo", "publish": True,
-    })
+    posted = client.post(
+        "/api/jobs",
+        headers=api_headers,
+        json={
+            "title": "Mobilisateur communautaire",
+            "organization": "ALIMA",
+            "category": "community-mobilizer",
+            "districts": ["Niono"],
+            "positions": 2,
+            "deadline": f"{SOON}T17:00",
+            "apply": "rh@alima.ngo",
+            "publish": True,
+        },
+    )
     assert posted.status_code == 201, posted.get_json()
     work()
     code = posted.get_json()["code"]
@@ -91,8 +112,7 @@ def seed_a_life(app, client, at_server, api_headers, lang: str) -> dict:
     make_account(*ADMIN)
     admin = app.test_client()
     assert login(admin, *ADMIN).status_code == 302
-    stopped = admin.post(f"/admin/subscribers/{TARGET}/stop",
-                         data={"csrf_token": token(admin)})
+    stopped = admin.post(f"/admin/subscribers/{TARGET}/stop", data={"csrf_token": token(admin)})
     assert stopped.status_code == 302
     talk(client, TARGET, said["start"])
     talk(client, TARGET, said["stop"])
@@ -114,18 +134,32 @@ def seed_a_life(app, client, at_server, api_headers, lang: str) -> dict:
 
 
 @pytest.mark.parametrize("lang", ["fr", "bm"])
-def test_after_delete_the_number_is_nowhere_in_redis(app, client, at_server, api_headers,
-                                                      redis, lang):
+def test_after_delete_the_number_is_nowhere_in_redis(
+    app, client, at_server, api_headers, redis, lang
+):
     seeded = seed_a_life(app, client, at_server, api_headers, lang)
     store = current_services().store
     assert store.get_subscriber(TARGET).language is Language(lang)
     relay_history = len(store.history(RELAY))
     before = number_traces(redis, TARGET)
     # The seeding reached every kind of record the erasure must find (else this test is weak).
-    for family in ("'hist:+22365904817", f"'hist:{RELAY}", "'out:", "'gw:",
-                   "'fan:", "'idx:", "'refused:", "'consent:", "'consentid:", "'ussd:",
-                   "'seen:", "'adm:audit'", "'sim:sms'", "'inbox:sms'",
-                   "'rq:job:consent-legacy1'"):
+    for family in (
+        "'hist:+22365904817",
+        f"'hist:{RELAY}",
+        "'out:",
+        "'gw:",
+        "'fan:",
+        "'idx:",
+        "'refused:",
+        "'consent:",
+        "'consentid:",
+        "'ussd:",
+        "'seen:",
+        "'adm:audit'",
+        "'sim:sms'",
+        "'inbox:sms'",
+        "'rq:job:consent-legacy1'",
+    ):
         assert any(family in trace for trace in before), (family, before)
     # Jobs queued by this release carry the consent id, never the number.
     assert not any(f"rq:job:consent-{seeded['pending']}" in t for t in before)
@@ -162,8 +196,9 @@ def test_admin_erasure_scrubs_the_same(app, client, at_server, api_headers, redi
     seed_a_life(app, client, at_server, api_headers, "fr")
     admin = app.test_client()
     assert login(admin, *ADMIN).status_code == 302
-    erased = admin.post(f"/admin/subscribers/{TARGET}/erase",
-                        data={"csrf_token": token(admin), "confirm": "y"})
+    erased = admin.post(
+        f"/admin/subscribers/{TARGET}/erase", data={"csrf_token": token(admin), "confirm": "y"}
+    )
     assert erased.status_code == 302
     assert number_traces(redis, TARGET) == []
 
@@ -264,8 +299,12 @@ def _seed_record(redis, key: str, kind: str, value) -> None:
 def _read_record(redis, key: str, kind: str):
     if not redis.exists(key):
         return None
-    return {"string": redis.get, "hash": redis.hgetall, "set": redis.smembers,
-            "list": lambda k: redis.lrange(k, 0, -1)}[kind](key)
+    return {
+        "string": redis.get,
+        "hash": redis.hgetall,
+        "set": redis.smembers,
+        "list": lambda k: redis.lrange(k, 0, -1),
+    }[kind](key)
 
 
 RECORDS = [
@@ -277,33 +316,71 @@ RECORDS = [
     ("index", "idx:fr:d:niono:*", "set", {T, N}, {N}),
     ("refusals", f"refused:{RELAY}", "set", {T, N}, {N}),
     ("own-reply", "out:r1", "hash", {"phone": T, "text": "Bienvenue"}, None),
-    ("relay-reply", "out:r2", "hash", {"phone": RELAY, "text": "Demande envoyée au 65904817."},
-     {"phone": RELAY, "text": f"Demande envoyée au {erasure.MASK}."}),
-    ("consent-asked-by-the-erased-relay", f"consent:{N}", "hash",
-     {"relay": T, "id": "x", "status": "pending"}, None),
-    ("job-contact-redacted-job-kept", "job:5", "hash",
-     {"title": "Infirmier", "apply": "Appelez le 65 90 48 17"},
-     {"title": "Infirmier", "apply": f"Appelez le {erasure.MASK}"}),
-    ("relay-history", f"hist:{RELAY}", "list",
-     ['{"dir": "in", "text": "INSCRIRE 65.90.48.17 NIONO"}', '{"dir": "in", "text": "AIDE"}'],
-     [f'{{"dir": "in", "text": "INSCRIRE {erasure.MASK} NIONO"}}',
-      '{"dir": "in", "text": "AIDE"}']),
-    ("inbox-item-dropped", "inbox:sms", "list",
-     [f'ok|{{"phone":"{T}","text":"LISTE"}}', f'ok|{{"phone":"{N}","text":"AIDE"}}'],
-     [f'ok|{{"phone":"{N}","text":"AIDE"}}']),
-    ("inbox-mention-redacted", "inbox:sms:dead", "list",
-     [f'ok|{{"phone":"{N}","text":"appelle 0022365904817"}}'],
-     [f'ok|{{"phone":"{N}","text":"appelle {erasure.MASK}"}}']),
-    ("simulated-sms", "sim:sms", "list",
-     [f'{{"to": "{T}", "message": "x"}}', f'{{"to": "{N}", "message": "y"}}'],
-     [f'{{"to": "{N}", "message": "y"}}']),
-    ("unrelated-kept", "job:6", "hash", {"title": "Sage-femme", "positions": "65904817000"},
-     {"title": "Sage-femme", "positions": "65904817000"}),
+    (
+        "relay-reply",
+        "out:r2",
+        "hash",
+        {"phone": RELAY, "text": "Demande envoyée au 65904817."},
+        {"phone": RELAY, "text": f"Demande envoyée au {erasure.MASK}."},
+    ),
+    (
+        "consent-asked-by-the-erased-relay",
+        f"consent:{N}",
+        "hash",
+        {"relay": T, "id": "x", "status": "pending"},
+        None,
+    ),
+    (
+        "job-contact-redacted-job-kept",
+        "job:5",
+        "hash",
+        {"title": "Infirmier", "apply": "Appelez le 65 90 48 17"},
+        {"title": "Infirmier", "apply": f"Appelez le {erasure.MASK}"},
+    ),
+    (
+        "relay-history",
+        f"hist:{RELAY}",
+        "list",
+        ['{"dir": "in", "text": "INSCRIRE 65.90.48.17 NIONO"}', '{"dir": "in", "text": "AIDE"}'],
+        [
+            f'{{"dir": "in", "text": "INSCRIRE {erasure.MASK} NIONO"}}',
+            '{"dir": "in", "text": "AIDE"}',
+        ],
+    ),
+    (
+        "inbox-item-dropped",
+        "inbox:sms",
+        "list",
+        [f'ok|{{"phone":"{T}","text":"LISTE"}}', f'ok|{{"phone":"{N}","text":"AIDE"}}'],
+        [f'ok|{{"phone":"{N}","text":"AIDE"}}'],
+    ),
+    (
+        "inbox-mention-redacted",
+        "inbox:sms:dead",
+        "list",
+        [f'ok|{{"phone":"{N}","text":"appelle 0022365904817"}}'],
+        [f'ok|{{"phone":"{N}","text":"appelle {erasure.MASK}"}}'],
+    ),
+    (
+        "simulated-sms",
+        "sim:sms",
+        "list",
+        [f'{{"to": "{T}", "message": "x"}}', f'{{"to": "{N}", "message": "y"}}'],
+        [f'{{"to": "{N}", "message": "y"}}'],
+    ),
+    (
+        "unrelated-kept",
+        "job:6",
+        "hash",
+        {"title": "Sage-femme", "positions": "65904817000"},
+        {"title": "Sage-femme", "positions": "65904817000"},
+    ),
 ]
 
 
-@pytest.mark.parametrize(("key", "kind", "value", "after"), [r[1:] for r in RECORDS],
-                         ids=[r[0] for r in RECORDS])
+@pytest.mark.parametrize(
+    ("key", "kind", "value", "after"), [r[1:] for r in RECORDS], ids=[r[0] for r in RECORDS]
+)
 def test_each_kind_of_record_is_deleted_or_redacted(app, redis, key, kind, value, after):
     _seed_record(redis, key, kind, value)
     current_services().store.erase_subscriber(TARGET)

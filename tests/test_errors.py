@@ -79,8 +79,11 @@ JOB_ROWS = {
     "title-surrogate": (body(title="Infirmier \ud800"), "title", C.INVALID_TEXT),
     "title-long": (body(title=LONG), "title", C.TOO_LONG),
     "org-number": (body(organization=42), "organization", C.NOT_TEXT),
-    "short-punctuation": (body(organization_short="--"), "organization_short",
-                          C.NO_LETTER_OR_DIGIT),
+    "short-punctuation": (
+        body(organization_short="--"),
+        "organization_short",
+        C.NO_LETTER_OR_DIGIT,
+    ),
     "no-category": (body(category=None), "category", C.CATEGORY_REQUIRED),
     "category-fr": (body(category="plombier"), "category", C.UNKNOWN_CATEGORY),
     "category-bm": (body(category="sɛnɛkɛla"), "category", C.UNKNOWN_CATEGORY),
@@ -112,8 +115,9 @@ def test_job_validation_returns_codes(payload, field, code) -> None:
     draft, errors = jobs.validate(payload, REF, PLACES, BAMAKO)
     assert draft is None
     assert errors[field].code is code and errors[field].field == field
-    assert not ENGLISH_WORDS.search(re.sub(r"<[^>]*>|Nionoo|Segu mara kɔnɔ|plombier|sɛnɛkɛla",
-                                           "", french(errors[field]))), french(errors[field])
+    assert not ENGLISH_WORDS.search(
+        re.sub(r"<[^>]*>|Nionoo|Segu mara kɔnɔ|plombier|sɛnɛkɛla", "", french(errors[field]))
+    ), french(errors[field])
 
 
 RELAY_ROWS = {
@@ -169,8 +173,9 @@ SCHEDULE_ROWS = {
 }
 
 
-@pytest.mark.parametrize(("at", "deadline", "code"), SCHEDULE_ROWS.values(),
-                         ids=SCHEDULE_ROWS.keys())
+@pytest.mark.parametrize(
+    ("at", "deadline", "code"), SCHEDULE_ROWS.values(), ids=SCHEDULE_ROWS.keys()
+)
 def test_schedule_times_return_codes(at, deadline, code) -> None:
     error = schedule_problem(at, NOW, deadline)
     assert error is not None and (error.field, error.code) == ("schedule_at", code)
@@ -227,8 +232,10 @@ def test_stateful_refusals_return_codes(app) -> None:
     assert jobs.cancel(services, job.id)[1] == {}
     assert jobs.publish(services, job.id)[1]["status"].code is C.CANNOT_PUBLISH
     assert jobs.close(services, job.id)[1]["status"].code is C.ALREADY_FINAL
-    assert schedule(services, job.id, int(store.now()) + 60)[1]["schedule_at"].code \
+    assert (
+        schedule(services, job.id, int(store.now()) + 60)[1]["schedule_at"].code
         is C.SCHEDULE_NOT_DRAFT
+    )
     with pytest.raises(AccountError) as unknown:
         accounts.set_role(store, "personne@ngo.ml", "admin")
     assert unknown.value.error.code is C.UNKNOWN_ACCOUNT
@@ -254,9 +261,17 @@ REACHED = (
     | {code for _a, _d, code in SCHEDULE_ROWS.values()}
     | {code for _p, code in PASSWORD_ROWS.values()}
     | {code for _r, code in PHONE_ROWS.values()}
-    | {C.BAD_EMAIL, C.NO_SUCH_JOB, C.CANNOT_PUBLISH, C.ALREADY_FINAL, C.SCHEDULE_NOT_DRAFT,
-       C.UNKNOWN_ACCOUNT, C.ACCOUNT_EXISTS, C.DEADLINE_IN_QUIET_HOURS,
-       C.PAGING_NOT_NUMBERS}  # the last: test_api_words_codes_in_english
+    | {
+        C.BAD_EMAIL,
+        C.NO_SUCH_JOB,
+        C.CANNOT_PUBLISH,
+        C.ALREADY_FINAL,
+        C.SCHEDULE_NOT_DRAFT,
+        C.UNKNOWN_ACCOUNT,
+        C.ACCOUNT_EXISTS,
+        C.DEADLINE_IN_QUIET_HOURS,
+        C.PAGING_NOT_NUMBERS,
+    }  # the last: test_api_words_codes_in_english
 )
 
 
@@ -307,9 +322,14 @@ FORM_ROWS = {
 
 @pytest.mark.parametrize("overrides", FORM_ROWS.values(), ids=FORM_ROWS.keys())
 def test_job_form_never_shows_english(app, admin_client, overrides) -> None:  # noqa: F811
-    answer = admin_client.post("/admin/jobs/new", data={
-        **job_form(**overrides), "action": "publish",
-        "csrf_token": token(admin_client, "/admin/jobs/new")})
+    answer = admin_client.post(
+        "/admin/jobs/new",
+        data={
+            **job_form(**overrides),
+            "action": "publish",
+            "csrf_token": token(admin_client, "/admin/jobs/new"),
+        },
+    )
     assert answer.status_code == 400
     errors = " ".join(re.findall(r'class="error"[^>]*>([^<]+)<', answer.text))
     assert errors.strip()
@@ -317,9 +337,14 @@ def test_job_form_never_shows_english(app, admin_client, overrides) -> None:  # 
 
 
 @pytest.mark.parametrize(
-    "changes", [{"title": "", "districts": ["Nionoo"]}, {"apply": {"fax": "1"}},
-                {"deadline": "sini", "positions": "fila"}],
-    ids=["two-fields", "apply-unknown", "bm-words"])
+    "changes",
+    [
+        {"title": "", "districts": ["Nionoo"]},
+        {"apply": {"fax": "1"}},
+        {"deadline": "sini", "positions": "fila"},
+    ],
+    ids=["two-fields", "apply-unknown", "bm-words"],
+)
 def test_preview_errors_are_french(app, admin_client, changes) -> None:  # noqa: F811
     form = job_form()
     for name, value in changes.items():
@@ -329,19 +354,24 @@ def test_preview_errors_are_french(app, admin_client, changes) -> None:  # noqa:
             form["apply_email"] = ""
         else:
             form[name] = value
-    answer = admin_client.post("/admin/jobs/preview", data=form,
-                               headers={"X-CSRFToken": token(admin_client)})
+    answer = admin_client.post(
+        "/admin/jobs/preview", data=form, headers={"X-CSRFToken": token(admin_client)}
+    )
     said = " ".join(answer.get_json()["errors"].values())
     assert said and not ENGLISH_WORDS.search(said), said
 
 
 @pytest.mark.parametrize(
     ("data", "said"),
-    [({"notice_text": "   "}, "Collez le texte de l'annonce"),
-     ({"notice_text": "a" * (MAX_TEXT + 1)}, "Annonce trop longue (60000 caractères au plus).")],
-    ids=["blank", "too-long"])
+    [
+        ({"notice_text": "   "}, "Collez le texte de l'annonce"),
+        ({"notice_text": "a" * (MAX_TEXT + 1)}, "Annonce trop longue (60000 caractères au plus)."),
+    ],
+    ids=["blank", "too-long"],
+)
 def test_import_refusals_are_french(app, admin_client, data, said) -> None:  # noqa: F811
-    answer = admin_client.post("/admin/jobs/import", data={
-        **data, "csrf_token": token(admin_client, "/admin/jobs/new")})
+    answer = admin_client.post(
+        "/admin/jobs/import", data={**data, "csrf_token": token(admin_client, "/admin/jobs/new")}
+    )
     assert answer.status_code == 400
     assert said in visible_text(answer.text).replace("&#39;", "'")

@@ -91,8 +91,9 @@ def test_seed_notice_gives_the_fields_of_its_fixture(name: str) -> None:
     assert resolved(got["districts"]) == resolved(want["districts"]), got
     assert got["positions"] == want["positions"], got
     day, hour = want["deadline"]
-    assert local_deadline(got["deadline"]) == local_deadline(
-        day + (f"T{hour}" if hour else "")), got
+    assert local_deadline(got["deadline"]) == local_deadline(day + (f"T{hour}" if hour else "")), (
+        got
+    )
     apply = want["apply"]
     if isinstance(apply, dict):
         for part in ("email", "office", "subject"):
@@ -107,7 +108,8 @@ def test_seed_notice_gives_the_fields_of_its_fixture(name: str) -> None:
     assert [h.slug for h in PLACES.find(got["title"]).categories][:1] == [got["category"]]
     # Every seed's deadline is long past: said so.
     assert {"field": "deadline", "code": "passed"}.items() <= next(
-        w for w in got["warnings"] if w["field"] == "deadline").items()
+        w for w in got["warnings"] if w["field"] == "deadline"
+    ).items()
 
 
 # -- notices written for these tests ----------------------------------------------------------
@@ -138,8 +140,10 @@ def test_at_least_nine_fields_in_ten_are_right_over_every_notice() -> None:
     today = now()
     for row in NOTICES.values():
         got = extract(render(row, today.date()), tz=TZ, now=today).to_json()
-        want_deadline = (today.date() + timedelta(days=row.deadline[0]),
-                         time.fromisoformat(row.deadline[1]) if row.deadline[1] else None)
+        want_deadline = (
+            today.date() + timedelta(days=row.deadline[0]),
+            time.fromisoformat(row.deadline[1]) if row.deadline[1] else None,
+        )
         checks = [
             key(got["organization"]) == key(row.organization),
             got["category"] == row.category,
@@ -153,8 +157,9 @@ def test_at_least_nine_fields_in_ten_are_right_over_every_notice() -> None:
     assert right / total >= 0.9, (right, total)
 
 
-def test_a_notice_that_states_nothing_still_gives_a_postable_draft_with_every_field_flagged(
-) -> None:
+def test_a_notice_that_states_nothing_still_gives_a_postable_draft_with_every_field_flagged() -> (
+    None
+):
     got = extract("Nous recrutons. Merci de votre intérêt.", tz=TZ, now=now())
     assert got.flagged() >= {"title", "organization", "districts", "deadline", "category"}
     data = got.to_json()
@@ -170,22 +175,45 @@ def test_a_notice_that_states_nothing_still_gives_a_postable_draft_with_every_fi
         ("au plus tard le 1er février 2027 à 12H00 GMT", (date(2027, 2, 1), time(12, 0))),
         ("deadline: 5 Jan 2027 at noon", (date(2027, 1, 5), time(12, 0))),
         ("avant le lundi 4 janvier 2027 avant minuit", (date(2027, 1, 4), time(23, 59))),
-        ("Publié le 1 décembre 2026. Date limite de dépôt : 20 décembre 2026",
-         (date(2026, 12, 20), None)),
-        ("Période d'affichage : du 2 au 30 décembre 2026. Candidatures au plus tard le "
-         "15 décembre 2026 à 16h.", (date(2026, 12, 15), time(16, 0))),
+        (
+            "Publié le 1 décembre 2026. Date limite de dépôt : 20 décembre 2026",
+            (date(2026, 12, 20), None),
+        ),
+        (
+            "Période d'affichage : du 2 au 30 décembre 2026. Candidatures au plus tard le "
+            "15 décembre 2026 à 16h.",
+            (date(2026, 12, 15), time(16, 0)),
+        ),
         ("Date limite : 15 janvier", (date(2027, 1, 15), None)),
         ("Date limite : 31/12/26 à 16 heures 30", (date(2026, 12, 31), time(16, 30))),
-        ("Applications must be received by 4 January 2027, 10 a.m.", (date(2027, 1, 4),
-                                                                    time(10, 0))),
-        ("Date limite : 15 décembre 2026\n\nLes dossiers sont à envoyer au plus tard le "
-         "15 décembre 2026 à 17h.", (date(2026, 12, 15), time(17, 0))),
-        ("Le projet court jusqu'au 31 décembre 2029. Date limite : 20 décembre 2026.",
-         (date(2026, 12, 20), None)),
+        (
+            "Applications must be received by 4 January 2027, 10 a.m.",
+            (date(2027, 1, 4), time(10, 0)),
+        ),
+        (
+            "Date limite : 15 décembre 2026\n\nLes dossiers sont à envoyer au plus tard le "
+            "15 décembre 2026 à 17h.",
+            (date(2026, 12, 15), time(17, 0)),
+        ),
+        (
+            "Le projet court jusqu'au 31 décembre 2029. Date limite : 20 décembre 2026.",
+            (date(2026, 12, 20), None),
+        ),
     ],
-    ids=["numeric-17h", "english-us-pm", "gmt-1er", "noon", "minuit", "published-vs-deadline",
-         "posting-period-vs-deadline", "no-year-means-next", "two-digit-year-heures",
-         "received-by-am", "hour-stated-the-second-time", "project-end-is-no-deadline"],
+    ids=[
+        "numeric-17h",
+        "english-us-pm",
+        "gmt-1er",
+        "noon",
+        "minuit",
+        "published-vs-deadline",
+        "posting-period-vs-deadline",
+        "no-year-means-next",
+        "two-digit-year-heures",
+        "received-by-am",
+        "hour-stated-the-second-time",
+        "project-end-is-no-deadline",
+    ],
 )
 def test_deadline_forms(text: str, want: tuple[date, time | None]) -> None:
     today = datetime(2026, 12, 1, 10, 0, tzinfo=TZ)
@@ -203,8 +231,14 @@ def test_deadline_forms(text: str, want: tuple[date, time | None]) -> None:
         ("L'association recrute vingt-cinq relais communautaires", 25),
         ("L'ONG recrute un(e) infirmier(ère). Expérience : 02 ans à un poste similaire.", 1),
     ],
-    ids=["words-and-digits", "six-6", "english-two-2", "label-digits", "compound-words",
-         "years-are-no-count"],
+    ids=[
+        "words-and-digits",
+        "six-6",
+        "english-two-2",
+        "label-digits",
+        "compound-words",
+        "years-are-no-count",
+    ],
 )
 def test_positions_in_words_and_digits(text: str, want: int) -> None:
     assert extract(text, tz=TZ, now=now()).positions == want
@@ -218,34 +252,63 @@ def test_positions_in_words_and_digits(text: str, want: int) -> None:
         ("Lieu : cercle de Kati", {("district", "kati")}),
         ("Lieu d'affectation : toute la région de Sikasso", {("region", "sikasso")}),
         ("Lieu d'affectation : Bamako, Commune VI", {("district", "commune-6")}),
-        ("Lieux d'affectation : Ké-Macina et Markala", {("district", "macina"),
-                                                        ("district", "markala")}),
+        (
+            "Lieux d'affectation : Ké-Macina et Markala",
+            {("district", "macina"), ("district", "markala")},
+        ),
         ("Duty station: Timbuktu, with travel to Goundam", {("district", "tombouctou")}),
         ("Lieu : M'Pessoba", {("district", "koutiala")}),
-        ("Bamako, le 3 décembre 2026\nL'ONG recrute un chauffeur basé à Kayes.",
-         {("district", "kayes")}),
-        ("Lieu : Niono. C'est-à-dire dans le cercle. Ci-joint le dossier.",
-         {("district", "niono")}),
-        ("ALIMA recrute pour sa mission au Mali un médecin basé à Mopti.",
-         {("district", "mopti")}),
-        ("Le PNLP, avec l'appui de l'OMS, recherche trente (30) agents dans le district "
-         "sanitaire de Kadiolo.", {("district", "kadiolo")}),
-        ("CRS recrute un gestionnaire de stocks pour son bureau de Mopti. Les dossiers sont à "
-         "déposer au bureau de Bamako.", {("district", "mopti")}),
-        ("Location: Bamako, Mali (with field visits to Mopti and Tombouctou)",
-         {("region", "bamako")}),
-        ("Nous recrutons un infirmier à Ségou. Le projet de recherche couvre aussi Bla.",
-         {("district", "segou")}),
-
+        (
+            "Bamako, le 3 décembre 2026\nL'ONG recrute un chauffeur basé à Kayes.",
+            {("district", "kayes")},
+        ),
+        (
+            "Lieu : Niono. C'est-à-dire dans le cercle. Ci-joint le dossier.",
+            {("district", "niono")},
+        ),
+        ("ALIMA recrute pour sa mission au Mali un médecin basé à Mopti.", {("district", "mopti")}),
+        (
+            "Le PNLP, avec l'appui de l'OMS, recherche trente (30) agents dans le district "
+            "sanitaire de Kadiolo.",
+            {("district", "kadiolo")},
+        ),
+        (
+            "CRS recrute un gestionnaire de stocks pour son bureau de Mopti. Les dossiers sont à "
+            "déposer au bureau de Bamako.",
+            {("district", "mopti")},
+        ),
+        (
+            "Location: Bamako, Mali (with field visits to Mopti and Tombouctou)",
+            {("region", "bamako")},
+        ),
+        (
+            "Nous recrutons un infirmier à Ségou. Le projet de recherche couvre aussi Bla.",
+            {("district", "segou")},
+        ),
         ("Catégorie : Santé\nRégion : Mopti\nPublié le 3 décembre 2026", {("region", "mopti")}),
         ("Région : Ségou\nLieu d'affectation : Niono", {("district", "niono")}),
         ("Ville : Kati", {("district", "kati")}),
     ],
-    ids=["sevare-town", "town-in-cercle", "cercle", "whole-region", "commune-vi", "two",
-         "english-travel", "apostrophe-town", "communique-dateline", "dire-and-ci-are-words",
-         "mission-is-no-travel", "partner-before-the-verb", "office-as-duty-station",
-         "field-visits", "research-is-no-recruiting", "board-region-field",
-         "board-region-narrowed", "board-town-field"],
+    ids=[
+        "sevare-town",
+        "town-in-cercle",
+        "cercle",
+        "whole-region",
+        "commune-vi",
+        "two",
+        "english-travel",
+        "apostrophe-town",
+        "communique-dateline",
+        "dire-and-ci-are-words",
+        "mission-is-no-travel",
+        "partner-before-the-verb",
+        "office-as-duty-station",
+        "field-visits",
+        "research-is-no-recruiting",
+        "board-region-field",
+        "board-region-narrowed",
+        "board-town-field",
+    ],
 )
 def test_duty_stations(text: str, want: set[tuple[str, str]]) -> None:
     got = extract(text, tz=TZ, now=now())
@@ -304,8 +367,13 @@ def pdf_bytes(text: str, compress: bool = True) -> bytes:
     pdf.add_page()
     pdf.set_font("helvetica", size=10)
     for line in text.split("\n"):
-        pdf.multi_cell(0, 5, line.encode("latin-1", "replace").decode("latin-1") or " ",
-                       new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(
+            0,
+            5,
+            line.encode("latin-1", "replace").decode("latin-1") or " ",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
     return bytes(pdf.output())
 
 
@@ -364,12 +432,24 @@ def test_unreadable_files_say_why(name: str, data: bytes, problem: FileProblem) 
         (b'{"text": "\\ud800 avis"}', "text"),
         (json.dumps({"text": "a" * (MAX_TEXT + 1)}).encode(), "text"),
     ],
-    ids=["no-body", "not-json", "a-list", "no-text", "null", "number", "list", "empty",
-         "blank", "lone-surrogate", "over-the-limit"],
+    ids=[
+        "no-body",
+        "not-json",
+        "a-list",
+        "no-text",
+        "null",
+        "number",
+        "list",
+        "empty",
+        "blank",
+        "lone-surrogate",
+        "over-the-limit",
+    ],
 )
 def test_bad_requests_get_400_naming_the_field(client, api_headers, body, field) -> None:
-    response = client.post("/api/jobs/extract", data=body, headers=api_headers,
-                           content_type="application/json")
+    response = client.post(
+        "/api/jobs/extract", data=body, headers=api_headers, content_type="application/json"
+    )
     assert response.status_code == 400, response.get_data(as_text=True)
     assert field in response.get_json()["fields"]
 
@@ -381,8 +461,9 @@ def test_needs_the_token(client) -> None:
 
 def test_extraction_saves_nothing(client, api_headers, redis) -> None:
     before = redis.dbsize()
-    response = client.post("/api/jobs/extract", json={"text": seed_text("004_875f20e8bfb0a07d")},
-                           headers=api_headers)
+    response = client.post(
+        "/api/jobs/extract", json={"text": seed_text("004_875f20e8bfb0a07d")}, headers=api_headers
+    )
     assert response.status_code == 200
     assert response.get_json()["organization"] == "AMCP-SP/ALIMA"
     assert redis.dbsize() == before
@@ -392,10 +473,23 @@ def future_seed(name: str, today: date) -> str:
     """The seed notice with its deadline moved 30 days ahead, as the notice writes dates."""
     old, form = SEED_DATES[name]
     moved = today + timedelta(days=30)
-    months = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-              "septembre", "octobre", "novembre", "décembre"]
-    text = form.format(d=f"{moved.day} {months[moved.month - 1]} {moved.year}",
-                       n=moved.strftime("%d/%m/%Y"))
+    months = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ]
+    text = form.format(
+        d=f"{moved.day} {months[moved.month - 1]} {moved.year}", n=moved.strftime("%d/%m/%Y")
+    )
     return seed_text(name).replace(old, text)
 
 
@@ -447,8 +541,11 @@ def test_cli_import_draft_saves_a_draft(app, tmp_path, redis) -> None:
 
 @pytest.mark.parametrize(
     ("name", "data", "says"),
-    [("avis.odt", b"x", ".txt, .docx and .pdf"), ("avis.pdf", b"junk", "damaged"),
-     ("avis.txt", b" ", "no text")],
+    [
+        ("avis.odt", b"x", ".txt, .docx and .pdf"),
+        ("avis.pdf", b"junk", "damaged"),
+        ("avis.txt", b" ", "no text"),
+    ],
     ids=["type", "broken", "empty"],
 )
 def test_cli_import_says_why_a_file_is_refused(app, tmp_path, name, data, says) -> None:
@@ -463,22 +560,39 @@ def test_cli_import_says_why_a_file_is_refused(app, tmp_path, name, data, says) 
     ("text", "title", "category"),
     [
         ("Avis de recrutement\nNous recrutons un chauffeur. Lieu : Sévaré.", "Chauffeur", "driver"),
-        ("Titre du posteConseiller Technique h/f\nLieu : Kati", "Conseiller Technique",
-         "technical-advisor"),
-        ("JOB DESCRIPTION\nDISTRICT OFFICER/CONSEILLER DISTRICT\nLieu : Sikasso",
-         "District Officer/Conseiller District", "district-officer"),
+        (
+            "Titre du posteConseiller Technique h/f\nLieu : Kati",
+            "Conseiller Technique",
+            "technical-advisor",
+        ),
+        (
+            "JOB DESCRIPTION\nDISTRICT OFFICER/CONSEILLER DISTRICT\nLieu : Sikasso",
+            "District Officer/Conseiller District",
+            "district-officer",
+        ),
         ("Infirmier d'État - Mali - H/F\nKati, Mali", "Infirmier d'État", "nurse"),
         ("We are looking for a midwife to join our team in Kati.", "Midwife", "midwife"),
         ("Nous recrutons. Merci de votre intérêt.", "Autre", "other"),
-        ("Titre du poste : Chargé(e) de suivi-évaluation\nLe titulaire supervise les "
-         "infirmiers, les infirmières et les sages-femmes des CSCom.",
-         "Chargé(e) de suivi-évaluation", "other"),
+        (
+            "Titre du poste : Chargé(e) de suivi-évaluation\nLe titulaire supervise les "
+            "infirmiers, les infirmières et les sages-femmes des CSCom.",
+            "Chargé(e) de suivi-évaluation",
+            "other",
+        ),
         ("VACANCY ANNOUNCEMENT\nJob Title: Nurse\nDuty Station: Gao", "Nurse", "nurse"),
         ("Vacancy Notice: Nutrition Officer, NO-B, Fixed Term", "Nutrition Officer", "nutrition"),
     ],
-    ids=["recrutons-un", "glued-label", "capitals", "dash-trailers", "english-looking-for",
-         "no-title-at-all", "stated-title-naming-no-category-is-other",
-         "caps-heading-is-no-label", "grade-and-contract-cut"],
+    ids=[
+        "recrutons-un",
+        "glued-label",
+        "capitals",
+        "dash-trailers",
+        "english-looking-for",
+        "no-title-at-all",
+        "stated-title-naming-no-category-is-other",
+        "caps-heading-is-no-label",
+        "grade-and-contract-cut",
+    ],
 )
 def test_title_forms(text: str, title: str, category: str) -> None:
     got = extract(text, tz=TZ, now=now())
@@ -520,15 +634,47 @@ def postable(fields: dict, today: datetime) -> dict[str, str]:
 
 
 @settings(max_examples=150, deadline=None)
-@given(text=st.one_of(
-    st.text(min_size=1, max_size=2_000),
-    st.lists(st.sampled_from([
-        "Lieu :", "Kati", "Sévaré", "recrute", "un(e)", "quatre (04)", "postes", "infirmier",
-        "Date limite :", "5 janvier 2027", "à 17h", "GMT", "ALIMA", "MUSO", "@", "x@y.org",
-        "\n", "Titre du poste :", "région de", "Ségou", "H/F", "-", "CV", "1er", "minuit",
-        "31 décembre 2029", "12/05/2031", "jusqu'au",
-    ]), min_size=1, max_size=40).map(" ".join),
-))
+@given(
+    text=st.one_of(
+        st.text(min_size=1, max_size=2_000),
+        st.lists(
+            st.sampled_from(
+                [
+                    "Lieu :",
+                    "Kati",
+                    "Sévaré",
+                    "recrute",
+                    "un(e)",
+                    "quatre (04)",
+                    "postes",
+                    "infirmier",
+                    "Date limite :",
+                    "5 janvier 2027",
+                    "à 17h",
+                    "GMT",
+                    "ALIMA",
+                    "MUSO",
+                    "@",
+                    "x@y.org",
+                    "\n",
+                    "Titre du poste :",
+                    "région de",
+                    "Ségou",
+                    "H/F",
+                    "-",
+                    "CV",
+                    "1er",
+                    "minuit",
+                    "31 décembre 2029",
+                    "12/05/2031",
+                    "jusqu'au",
+                ]
+            ),
+            min_size=1,
+            max_size=40,
+        ).map(" ".join),
+    )
+)
 def test_any_text_gives_fields_that_post_as_a_draft(text: str) -> None:
     today = now()
     fields = extract(text, tz=TZ, now=today).to_json()
@@ -537,8 +683,10 @@ def test_any_text_gives_fields_that_post_as_a_draft(text: str) -> None:
 
 
 def test_without_a_stated_duty_station_the_place_named_most_is_a_flagged_guess() -> None:
-    text = ("Avis\n\nNotre projet appuie les CSCom de Kayes depuis 2015, avec un bureau à "
-            "Kayes et des équipes mobiles à Kayes et Kita. Envoyez votre CV à a@b.org.")
+    text = (
+        "Avis\n\nNotre projet appuie les CSCom de Kayes depuis 2015, avec un bureau à "
+        "Kayes et des équipes mobiles à Kayes et Kita. Envoyez votre CV à a@b.org."
+    )
     got = extract(text, tz=TZ, now=now())
     assert got.places(REF) == ["kayes"]
     assert any(w.field == "districts" and w.code is Doubt.UNSURE for w in got.warnings)

@@ -33,10 +33,12 @@ SUBSCRIBE = {"fr": "inscrire niono", "bm": "n b'a fɛ baara sɔrɔ Niono"}
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("127.0.0.1:26379", [("127.0.0.1", 26379)]),
-     ("a:1, b:2,c:3", [("a", 1), ("b", 2), ("c", 3)]),
-     ("[::1]:26379", [("::1", 26379)]),
-     ("", [])],
+    [
+        ("127.0.0.1:26379", [("127.0.0.1", 26379)]),
+        ("a:1, b:2,c:3", [("a", 1), ("b", 2), ("c", 3)]),
+        ("[::1]:26379", [("::1", 26379)]),
+        ("", []),
+    ],
     ids=["one", "three with spaces", "ipv6", "none"],
 )
 def test_sentinel_addresses(value, expected):
@@ -45,11 +47,19 @@ def test_sentinel_addresses(value, expected):
 
 @pytest.mark.parametrize(
     ("settings", "names"),
-    [({"REDIS_SENTINELS": "sentinel-1"}, "REDIS_SENTINELS"),
-     ({"REDIS_SENTINELS": "s1:26379,s2"}, "REDIS_SENTINELS"),
-     ({"REDIS_SENTINELS": "s1:26379"}, "REDIS_SENTINEL_MASTER"),
-     ({"REDIS_SENTINELS": "s1:26379", "REDIS_SENTINEL_MASTER": "baara",
-       "REDIS_REPLICA_WAIT_MS": "-1"}, "REDIS_REPLICA_WAIT_MS")],
+    [
+        ({"REDIS_SENTINELS": "sentinel-1"}, "REDIS_SENTINELS"),
+        ({"REDIS_SENTINELS": "s1:26379,s2"}, "REDIS_SENTINELS"),
+        ({"REDIS_SENTINELS": "s1:26379"}, "REDIS_SENTINEL_MASTER"),
+        (
+            {
+                "REDIS_SENTINELS": "s1:26379",
+                "REDIS_SENTINEL_MASTER": "baara",
+                "REDIS_REPLICA_WAIT_MS": "-1",
+            },
+            "REDIS_REPLICA_WAIT_MS",
+        ),
+    ],
     ids=["no port", "one without port", "no master name", "negative wait"],
 )
 def test_malformed_sentinel_settings_are_refused_by_name(settings, names):
@@ -70,9 +80,16 @@ def stack(tmp_path):
 
 
 def sentinel_config(stack: SentinelStack, at_server) -> dict:
-    return {"REDIS_URL": "redis://sentinel-managed/0", "REDIS_SENTINELS": stack.sentinels,
-            "REDIS_SENTINEL_MASTER": MASTER, "AT_USERNAME": "baara", "AT_API_KEY": "k",
-            "AT_API_URL": at_server.url, "QUIET_HOURS": "", "SMS_RATE_LIMIT": "0"}
+    return {
+        "REDIS_URL": "redis://sentinel-managed/0",
+        "REDIS_SENTINELS": stack.sentinels,
+        "REDIS_SENTINEL_MASTER": MASTER,
+        "AT_USERNAME": "baara",
+        "AT_API_KEY": "k",
+        "AT_API_URL": at_server.url,
+        "QUIET_HOURS": "",
+        "SMS_RATE_LIMIT": "0",
+    }
 
 
 def test_clients_follow_the_primary_the_sentinels_name(stack, at_server):
@@ -94,8 +111,7 @@ def test_clients_follow_the_primary_the_sentinels_name(stack, at_server):
     assert text.get("k") == "v"  # replicated before the crash
 
 
-def test_the_primary_killed_under_sms_traffic_loses_no_acknowledged_sms(stack, at_server,
-                                                                        tmp_path):
+def test_the_primary_killed_under_sms_traffic_loses_no_acknowledged_sms(stack, at_server, tmp_path):
     from app import create_app
 
     config = sentinel_config(stack, at_server)
@@ -115,10 +131,16 @@ def test_the_primary_killed_under_sms_traffic_loses_no_acknowledged_sms(stack, a
             for i in itertools.count():
                 lang = ("fr", "bm")[i % 2]
                 phone = f"+2237656{i:04d}"
-                response = client.post("/sms/incoming", data={
-                    "from": phone, "to": "36030", "text": SUBSCRIBE[lang],
-                    "date": "2026-11-23 10:00:00", "id": f"ATXid_ha_{next(_ids)}",
-                })
+                response = client.post(
+                    "/sms/incoming",
+                    data={
+                        "from": phone,
+                        "to": "36030",
+                        "text": SUBSCRIBE[lang],
+                        "date": "2026-11-23 10:00:00",
+                        "id": f"ATXid_ha_{next(_ids)}",
+                    },
+                )
                 if response.status_code == 200 and response.json["status"] == "accepted":
                     accepted[phone] = lang
                     if killed_at is not None and resumed_at is None:
@@ -149,8 +171,9 @@ def test_the_primary_killed_under_sms_traffic_loses_no_acknowledged_sms(stack, a
             # Scheduled work (retries, consent expiries) runs on the new primary too.
             probe = schedule_probe(1)
             try:
-                wait_for(lambda: probe_ran(probe), 20, "scheduled work on the new primary",
-                         step=0.2)
+                wait_for(
+                    lambda: probe_ran(probe), 20, "scheduled work on the new primary", step=0.2
+                )
             except AssertionError:
                 raise AssertionError(logs(workers)) from None
             time.sleep(2)
@@ -158,14 +181,18 @@ def test_the_primary_killed_under_sms_traffic_loses_no_acknowledged_sms(stack, a
             twice = [p for p in accepted if got[p] > 1]
             store = current_services().store
             lost_subscriptions = [
-                p for p, lang in accepted.items()
+                p
+                for p, lang in accepted.items()
                 if (sub := store.get_subscriber(p)) is None
-                or sub.language is not Language(lang) or not sub.subscriptions
+                or sub.language is not Language(lang)
+                or not sub.subscriptions
             ]
-            print(f"\nfailover: webhook accepting again {resumed:.1f} s after the SIGKILL, "
-                  f"{refused} SMS answered 503 meanwhile (AT retries them), every "
-                  f"acknowledged one answered {answered_at - killed_at:.1f} s after it; "
-                  f"{len(accepted)} acknowledged, 0 lost, {len(twice)} answered twice")
+            print(
+                f"\nfailover: webhook accepting again {resumed:.1f} s after the SIGKILL, "
+                f"{refused} SMS answered 503 meanwhile (AT retries them), every "
+                f"acknowledged one answered {answered_at - killed_at:.1f} s after it; "
+                f"{len(accepted)} acknowledged, 0 lost, {len(twice)} answered twice"
+            )
             assert resumed < 30
             assert lost_subscriptions == []
             assert len(twice) <= 2, f"answered twice: {twice}"
@@ -180,14 +207,23 @@ def test_an_sms_no_replica_holds_is_refused_and_its_retry_is_a_duplicate(stack, 
     from app import create_app
 
     app = create_app({**sentinel_config(stack, at_server), "TESTING": True, "RQ_SYNC": False})
-    replica = next(p for port, p in stack.procs.items()
-                   if port in stack.data_ports and port != stack.primary_port())
+    replica = next(
+        p
+        for port, p in stack.procs.items()
+        if port in stack.data_ports and port != stack.primary_port()
+    )
 
     def post(at_id: str):
-        return app.test_client().post("/sms/incoming", data={
-            "from": "+22376570001", "to": "36030", "text": SUBSCRIBE[lang],
-            "date": "2026-11-23 10:00:00", "id": at_id,
-        })
+        return app.test_client().post(
+            "/sms/incoming",
+            data={
+                "from": "+22376570001",
+                "to": "36030",
+                "text": SUBSCRIBE[lang],
+                "date": "2026-11-23 10:00:00",
+                "id": at_id,
+            },
+        )
 
     with app.app_context():
         assert post("ATXid_wait_1").json == {"status": "accepted"}

@@ -42,9 +42,13 @@ def r(region: str, category: str | None = None) -> Subscription:
 
 def posting(**changes) -> dict:
     base = {
-        "title": "Mobilisateur Communautaire", "organization": "AMCP-SP/ALIMA",
-        "category": "community-mobilizer", "districts": ["Niono", "Macina"], "positions": 2,
-        "deadline": f"{SOON}T17:00", "apply": {"email": "recrutement@mali.alima.ngo"},
+        "title": "Mobilisateur Communautaire",
+        "organization": "AMCP-SP/ALIMA",
+        "category": "community-mobilizer",
+        "districts": ["Niono", "Macina"],
+        "positions": 2,
+        "deadline": f"{SOON}T17:00",
+        "apply": {"email": "recrutement@mali.alima.ngo"},
         "publish": True,
     }
     base.update(changes)
@@ -111,11 +115,15 @@ def test_each_matching_subscriber_gets_exactly_one_alert_in_their_language(
         assert text == jobs.alert_text(job, expected[message["to"]].value)
         assert is_gsm7(text) and count_segments(text).segments == 1
     assert {m["message"] for m in at_server.messages} == {
-        jobs.alert_text(job, "fr"), jobs.alert_text(job, "bm")
+        jobs.alert_text(job, "fr"),
+        jobs.alert_text(job, "bm"),
     }
     figures = stats(client, api_headers, posted["id"])
-    assert (figures["matched"], figures["queued"], figures["sent"]) == (len(expected), 0,
-                                                                        len(expected))
+    assert (figures["matched"], figures["queued"], figures["sent"]) == (
+        len(expected),
+        0,
+        len(expected),
+    )
     assert figures["segments"] == len(expected)
     assert figures["cost"] == 25.0 * len(expected)  # as the loopback AT server bills
 
@@ -170,7 +178,11 @@ def test_figures_match_the_gateway_and_delivery_reports(client, api_headers, sto
     deliver(client, by_phone[phones[3]], "Sent")
     figures = stats(client, api_headers, posted["id"])
     assert {k: figures[k] for k in ("matched", "queued", "sent", "delivered", "failed")} == {
-        "matched": 6, "queued": 0, "sent": 5, "delivered": 2, "failed": 2,
+        "matched": 6,
+        "queued": 0,
+        "sent": 5,
+        "delivered": 2,
+        "failed": 2,
     }
     assert figures["failures_by_reason"] == {"UserInBlacklist": 1, "AbsentSubscriber": 1}
     # The operator's blacklist stops the number for good.
@@ -222,13 +234,20 @@ def test_http_errors_are_retried_and_everyone_gets_one_alert(app, store, at_serv
 
 def _answer(at_server, entries: list[tuple[str, int, str]]) -> None:
     recipients = [
-        {"number": phone, "statusCode": code, "status": status,
-         "messageId": f"ATXid_canned_{i}" if code < 200 else "None",
-         "cost": "XOF 25.0000" if code < 200 else "0"}
+        {
+            "number": phone,
+            "statusCode": code,
+            "status": status,
+            "messageId": f"ATXid_canned_{i}" if code < 200 else "None",
+            "cost": "XOF 25.0000" if code < 200 else "0",
+        }
         for i, (phone, code, status) in enumerate(entries)
     ]
-    at_server.answer(201, "application/json",
-                     json.dumps({"SMSMessageData": {"Message": "Sent", "Recipients": recipients}}))
+    at_server.answer(
+        201,
+        "application/json",
+        json.dumps({"SMSMessageData": {"Message": "Sent", "Recipients": recipients}}),
+    )
 
 
 def test_only_the_recipients_that_failed_retryably_are_sent_again(app, store, at_server):
@@ -236,8 +255,15 @@ def test_only_the_recipients_that_failed_retryably_are_sent_again(app, store, at
     a, b, c, e, f = (f"+2237680000{i}" for i in range(5))
     for phone in (a, b, c, e, f):
         store.subscribe(phone, [d("niono")])
-    _answer(at_server, [(a, 101, "Success"), (b, 500, "InternalServerError"),
-                        (c, 403, "InvalidPhoneNumber"), (f, 101, "Success")])  # e is missing
+    _answer(
+        at_server,
+        [
+            (a, 101, "Success"),
+            (b, 500, "InternalServerError"),
+            (c, 403, "InvalidPhoneNumber"),
+            (f, 101, "Success"),
+        ],
+    )  # e is missing
     job, _ = jobs.create_job(services, posting())
     assert at_server.requests == 2
     assert sorted(at_server.received[1]["form"]["to"].split(",")) == [b, e]
@@ -273,9 +299,7 @@ def async_app(redis, redis_server, at_server):
     """The app with real queues: jobs wait in Redis until `work()` runs them."""
     from app import create_app
 
-    application = create_app(
-        app_config(redis_server, at_server, RQ_SYNC=False, AT_BATCH_SIZE=2)
-    )
+    application = create_app(app_config(redis_server, at_server, RQ_SYNC=False, AT_BATCH_SIZE=2))
     with application.app_context():
         yield application
 
@@ -310,7 +334,11 @@ def test_closing_a_job_stops_its_sending(async_app, at_server):
     assert len(at_server.messages) == 2
     figures = jobs.job_stats(services, job.id)
     assert (figures["status"], figures["sent"], figures["skipped"], figures["queued"]) == (
-        "closed", 2, 4, 0)
+        "closed",
+        2,
+        4,
+        0,
+    )
     assert services.store.active_fanouts() == []
 
 
@@ -370,7 +398,12 @@ def test_the_sweeper_sends_a_lost_batch_again(async_app, at_server):
     assert received(at_server) == Counter({f"+2237710{i:04d}": 1 for i in range(6)})
     assert store.active_fanouts() == []
     assert sweeper.sweep(services, force=True) == {
-        "published": 0, "planners": 0, "batches": 0, "finished": 0, "dropped": 0}
+        "published": 0,
+        "planners": 0,
+        "batches": 0,
+        "finished": 0,
+        "dropped": 0,
+    }
 
 
 def test_the_sweeper_replaces_a_lost_planner(async_app, at_server):
@@ -420,7 +453,12 @@ def test_a_scheduled_retry_the_scheduler_forgot_is_taken_over(async_app, at_serv
 def test_a_sweep_runs_once_per_interval_across_workers(async_app):
     services = current_services()
     assert sweeper.sweep(services) == {
-        "published": 0, "planners": 0, "batches": 0, "finished": 0, "dropped": 0}
+        "published": 0,
+        "planners": 0,
+        "batches": 0,
+        "finished": 0,
+        "dropped": 0,
+    }
     assert sweeper.sweep(services) == {}  # another worker just swept
 
 

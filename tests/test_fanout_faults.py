@@ -30,9 +30,14 @@ LEASE = 2  # seconds: how soon a dead worker's batch is given to another one
 
 def posting() -> dict:
     return {
-        "title": "Infirmier d'Etat", "organization": "ALIMA", "category": "nurse",
-        "districts": ["Niono"], "positions": 3, "deadline": f"{SOON}T17:00",
-        "apply": "recrutement@mali.alima.ngo", "publish": True,
+        "title": "Infirmier d'Etat",
+        "organization": "ALIMA",
+        "category": "nurse",
+        "districts": ["Niono"],
+        "positions": 3,
+        "deadline": f"{SOON}T17:00",
+        "apply": "recrutement@mali.alima.ngo",
+        "publish": True,
     }
 
 
@@ -47,8 +52,14 @@ class Workers:
     def start(self, name: str, *, burst: bool = False) -> subprocess.Popen:
         log = open(self.folder / f"{name}.log", "w")  # noqa: SIM115 - the child owns it
         args = [sys.executable, "worker.py", "--name", name] + (["--burst"] if burst else [])
-        proc = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         log.close()
         self.procs[name] = proc
         return proc
@@ -84,13 +95,23 @@ def fault_app(redis, redis_server, at_server, tmp_path):
     from app import create_app
 
     config = {
-        "REDIS_URL": redis_server.url, "AT_USERNAME": "baara", "AT_API_KEY": "k",
-        "AT_API_URL": at_server.url, "QUIET_HOURS": "", "AT_BATCH_SIZE": "50",
+        "REDIS_URL": redis_server.url,
+        "AT_USERNAME": "baara",
+        "AT_API_KEY": "k",
+        "AT_API_URL": at_server.url,
+        "QUIET_HOURS": "",
+        "AT_BATCH_SIZE": "50",
     }
-    env = {**os.environ, **config, "BAARA_ENV": "development",
-           "FANOUT_LEASE_SECONDS": str(LEASE), "PYTHONUNBUFFERED": "1"}
-    application = create_app({**config, "TESTING": True, "RQ_SYNC": False,
-                              "FANOUT_LEASE_SECONDS": LEASE})
+    env = {
+        **os.environ,
+        **config,
+        "BAARA_ENV": "development",
+        "FANOUT_LEASE_SECONDS": str(LEASE),
+        "PYTHONUNBUFFERED": "1",
+    }
+    application = create_app(
+        {**config, "TESTING": True, "RQ_SYNC": False, "FANOUT_LEASE_SECONDS": LEASE}
+    )
     workers = Workers(env, tmp_path)
     with application.app_context():
         try:
@@ -117,15 +138,19 @@ def state(job_id: str) -> str:
     services = current_services()
     store = services.store
     todo = sorted(store.fanout_todo(job_id))
-    return (f"stats={jobs.job_stats(services, job_id)} plan={store.fanout_plan(job_id)} "
-            f"todo={todo} leases={store.fanout_leases(job_id, todo)} "
-            f"rq={store.fanout_rq_ids(job_id, todo)} active={store.active_fanouts()}")
+    return (
+        f"stats={jobs.job_stats(services, job_id)} plan={store.fanout_plan(job_id)} "
+        f"todo={todo} leases={store.fanout_leases(job_id, todo)} "
+        f"rq={store.fanout_rq_ids(job_id, todo)} active={store.active_fanouts()}"
+    )
 
 
 def finished(job_id: str) -> bool:
     services = current_services()
-    return (jobs.job_stats(services, job_id)["queued"] == 0
-            and job_id not in services.store.active_fanouts())
+    return (
+        jobs.job_stats(services, job_id)["queued"] == 0
+        and job_id not in services.store.active_fanouts()
+    )
 
 
 def test_a_worker_killed_half_way_misses_nobody(fault_app, at_server):
@@ -160,9 +185,7 @@ def test_a_worker_killed_half_way_misses_nobody(fault_app, at_server):
     assert (figures["matched"], figures["sent"], figures["queued"]) == (1000, 1000, 0)
 
 
-def test_an_at_server_failing_one_request_in_five_still_alerts_everyone_once(
-    fault_app, at_server
-):
+def test_an_at_server_failing_one_request_in_five_still_alerts_everyone_once(fault_app, at_server):
     workers = fault_app
     change_settings(current_app, AT_BATCH_SIZE=100)
     workers.env["AT_BATCH_SIZE"] = "100"
@@ -182,21 +205,35 @@ def test_an_at_server_failing_one_request_in_five_still_alerts_everyone_once(
     assert (figures["sent"], figures["failed"], figures["queued"]) == (1200, 0, 0)
 
 
-def test_subscriptions_acknowledged_over_sms_survive_a_redis_crash(
-    redis, redis_server, at_server
-):
+def test_subscriptions_acknowledged_over_sms_survive_a_redis_crash(redis, redis_server, at_server):
     from app import create_app
 
-    config = {"TESTING": True, "REDIS_URL": redis_server.url, "AT_USERNAME": "baara",
-              "AT_API_KEY": "k", "AT_API_URL": at_server.url, "API_TOKEN": "t",
-              "WEBHOOK_TOKEN": "", "QUIET_HOURS": "", "RQ_SYNC": True}
+    config = {
+        "TESTING": True,
+        "REDIS_URL": redis_server.url,
+        "AT_USERNAME": "baara",
+        "AT_API_KEY": "k",
+        "AT_API_URL": at_server.url,
+        "API_TOKEN": "t",
+        "WEBHOOK_TOKEN": "",
+        "QUIET_HOURS": "",
+        "RQ_SYNC": True,
+    }
     phones = [f"+2237900{i:04d}" for i in range(40)]
     client = create_app(config).test_client()
     for i, phone in enumerate(phones):
-        resp = client.post("/sms/incoming", data={
-            "from": phone, "to": "36030", "text": "NIONO", "date": "2026-05-03T06:04:45Z",
-            "id": f"ATXid_crash_{i}", "linkId": "", "networkCode": "61001",
-        })
+        resp = client.post(
+            "/sms/incoming",
+            data={
+                "from": phone,
+                "to": "36030",
+                "text": "NIONO",
+                "date": "2026-05-03T06:04:45Z",
+                "id": f"ATXid_crash_{i}",
+                "linkId": "",
+                "networkCode": "61001",
+            },
+        )
         assert resp.status_code == 200  # acknowledged: AT will not send it again
     assert len(at_server.messages) == len(phones)  # one confirmation each
     at_server.clear()
@@ -206,8 +243,9 @@ def test_subscriptions_acknowledged_over_sms_survive_a_redis_crash(
 
     app = create_app(config)
     with app.app_context():
-        resp = app.test_client().post("/api/jobs", json=posting(),
-                                      headers={"Authorization": "Bearer t"})
+        resp = app.test_client().post(
+            "/api/jobs", json=posting(), headers={"Authorization": "Bearer t"}
+        )
         assert resp.status_code == 201
         assert resp.get_json()["matched"] == len(phones)
     assert Counter(m["to"] for m in at_server.messages) == Counter(dict.fromkeys(phones, 1))

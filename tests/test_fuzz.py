@@ -37,13 +37,70 @@ FIXTURES = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 
 #: Words people send, so that generated texts reach past "unknown" into every command.
 VOCABULARY = [
-    "inscrire", "stop", "arret", "start", "reprendre", "aide", "help", "?", "liste",
-    "mes alertes", "langue bm", "langue fr", "francais", "bamanankan", "offres", "baara",
-    "info", "J482", "j 23", "oui", "non", "ayi", "awɔ", "tout", "niono", "segou", "ségou",
-    "sikaso", "sikasso", "kati", "koulikoro", "bamako", "macina", "mopti", "gao", "kidal",
-    "mobilisateur", "infirmier", "sage-femme", "district officer", "medecin", "relais",
-    "n b'a fɛ baara sɔrɔ", "a jɔ", "dɛmɛ", "je veux", "76 12 34 56", "+22366123456", "👍",
-    "👍🏾", "😀", "€", "{", "\\", "^", "~", "[", "|", "\n", "\x00", "\u200b", "ß", "ç", "É",
+    "inscrire",
+    "stop",
+    "arret",
+    "start",
+    "reprendre",
+    "aide",
+    "help",
+    "?",
+    "liste",
+    "mes alertes",
+    "langue bm",
+    "langue fr",
+    "francais",
+    "bamanankan",
+    "offres",
+    "baara",
+    "info",
+    "J482",
+    "j 23",
+    "oui",
+    "non",
+    "ayi",
+    "awɔ",
+    "tout",
+    "niono",
+    "segou",
+    "ségou",
+    "sikaso",
+    "sikasso",
+    "kati",
+    "koulikoro",
+    "bamako",
+    "macina",
+    "mopti",
+    "gao",
+    "kidal",
+    "mobilisateur",
+    "infirmier",
+    "sage-femme",
+    "district officer",
+    "medecin",
+    "relais",
+    "n b'a fɛ baara sɔrɔ",
+    "a jɔ",
+    "dɛmɛ",
+    "je veux",
+    "76 12 34 56",
+    "+22366123456",
+    "👍",
+    "👍🏾",
+    "😀",
+    "€",
+    "{",
+    "\\",
+    "^",
+    "~",
+    "[",
+    "|",
+    "\n",
+    "\x00",
+    "\u200b",
+    "ß",
+    "ç",
+    "É",
 ]
 words = st.one_of(st.sampled_from(VOCABULARY), st.text(max_size=12))
 texts = st.one_of(
@@ -99,10 +156,16 @@ def test_every_reply_is_one_gsm7_segment(client, at_server, conversation: list[s
     phone = fresh_phone()
     before = len(at_server.messages)
     for n, text in enumerate(conversation):
-        response = client.post("/sms/incoming", data={
-            "from": phone, "to": "36030", "text": text, "date": "2026-05-03 06:04:45",
-            "id": f"fuzz-{phone}-{n}",
-        })
+        response = client.post(
+            "/sms/incoming",
+            data={
+                "from": phone,
+                "to": "36030",
+                "text": text,
+                "date": "2026-05-03 06:04:45",
+                "id": f"fuzz-{phone}-{n}",
+            },
+        )
         assert response.status_code == 200, response.get_data(as_text=True)
     # Every SMS sent meanwhile: replies, and a relay's consent request to another number.
     for message in at_server.messages[before:]:
@@ -127,18 +190,23 @@ job_views = st.builds(
     code=st.from_regex(r"J[2-9]{3,5}", fullmatch=True),
     title=st.text(min_size=1, max_size=200),
     organization=st.text(max_size=120),
-    places=st.lists(st.sampled_from(["Kati", "Niono", "Ségou", "Kadiolo", "Bamako"]),
-                    min_size=1, max_size=4).map(tuple),
+    places=st.lists(
+        st.sampled_from(["Kati", "Niono", "Ségou", "Kadiolo", "Bamako"]), min_size=1, max_size=4
+    ).map(tuple),
     deadline=st.just("16/06/2026 17h00"),
     mine=st.booleans(),
 )
 subscriptions = st.lists(
     st.one_of(
         st.builds(Subscription, district=st.sampled_from(sorted(CTX.reference.districts))),
-        st.builds(Subscription, region=st.sampled_from(sorted(CTX.reference.regions)),
-                  category=st.sampled_from([None, *sorted(CTX.reference.categories)])),
+        st.builds(
+            Subscription,
+            region=st.sampled_from(sorted(CTX.reference.regions)),
+            category=st.sampled_from([None, *sorted(CTX.reference.categories)]),
+        ),
     ),
-    max_size=8, unique=True,
+    max_size=8,
+    unique=True,
 ).map(tuple)
 menu_states = st.builds(
     MenuState,
@@ -167,10 +235,16 @@ def test_menu_always_answers_one_screen(state: MenuState, text: str) -> None:
 @settings(max_examples=150, deadline=None, suppress_health_check=FIXTURES)
 @given(text=ussd_texts, session=st.integers(0, 3))
 def test_ussd_webhook_always_answers_one_screen(client, text: str, session: int) -> None:
-    response = client.post("/ussd", data={
-        "sessionId": f"fuzz-{session}", "serviceCode": "*384*22#",
-        "phoneNumber": "+22376000001", "networkCode": "61001", "text": text,
-    })
+    response = client.post(
+        "/ussd",
+        data={
+            "sessionId": f"fuzz-{session}",
+            "serviceCode": "*384*22#",
+            "phoneNumber": "+22376000001",
+            "networkCode": "61001",
+            "text": text,
+        },
+    )
     if response.status_code == 400:  # over the request bounds: refused, naming the field
         assert response.get_json()["field"] == "text"
         return
@@ -212,18 +286,23 @@ def test_api_survives_requests_outside_its_description(app, case, api_headers) -
 
 WEBHOOK_FIELDS = {
     "/sms/incoming": ["from", "to", "text", "date", "id", "linkId", "networkCode"],
-    "/sms/delivery": ["id", "status", "phoneNumber", "failureReason", "networkCode",
-                      "retryCount"],
+    "/sms/delivery": ["id", "status", "phoneNumber", "failureReason", "networkCode", "retryCount"],
     "/sms/opt-out": ["senderId", "phoneNumber"],
     "/ussd": ["sessionId", "serviceCode", "phoneNumber", "networkCode", "text"],
     "/ussd/events": ["sessionId", "phoneNumber", "status", "durationInMillis", "input"],
 }
 API_ROUTES = [
-    ("GET", "/api/subscribers/{phone}"), ("DELETE", "/api/subscribers/{phone}"),
-    ("POST", "/api/jobs"), ("GET", "/api/jobs"), ("GET", "/api/jobs/{job}"),
-    ("POST", "/api/jobs/{job}/close"), ("POST", "/api/jobs/{job}/cancel"),
-    ("POST", "/api/jobs/{job}/publish"), ("GET", "/api/relays"),
-    ("PUT", "/api/relays/{phone}"), ("DELETE", "/api/relays/{phone}"),
+    ("GET", "/api/subscribers/{phone}"),
+    ("DELETE", "/api/subscribers/{phone}"),
+    ("POST", "/api/jobs"),
+    ("GET", "/api/jobs"),
+    ("GET", "/api/jobs/{job}"),
+    ("POST", "/api/jobs/{job}/close"),
+    ("POST", "/api/jobs/{job}/cancel"),
+    ("POST", "/api/jobs/{job}/publish"),
+    ("GET", "/api/relays"),
+    ("PUT", "/api/relays/{phone}"),
+    ("DELETE", "/api/relays/{phone}"),
     ("GET", "/api/openapi.json"),
 ]
 
@@ -254,8 +333,11 @@ class Garbage:
     def phone(self) -> str:
         rng = self.rng
         if rng.random() < 0.7:
-            return rng.choice(["+223", "00223", "223", ""]) + rng.choice("6789") + "".join(
-                rng.choices("0123456789", k=7))
+            return (
+                rng.choice(["+223", "00223", "223", ""])
+                + rng.choice("6789")
+                + "".join(rng.choices("0123456789", k=7))
+            )
         return self.text()
 
     def value(self, name: str) -> str:
@@ -291,20 +373,33 @@ class Garbage:
         if choice == 2:
             return rng.choice([0, -1, 1, 2**63, 1e308, 0.5, float("inf")])
         if choice in (3, 4):
-            return rng.choice([self.text(), rng.choice(VOCABULARY), "2026-12-16T17:00",
-                               "2026-12-16", "recrutement@example.org"])
+            return rng.choice(
+                [
+                    self.text(),
+                    rng.choice(VOCABULARY),
+                    "2026-12-16T17:00",
+                    "2026-12-16",
+                    "recrutement@example.org",
+                ]
+            )
         if choice in (5, 6):
             return [self.json_value(depth + 1) for _ in range(rng.randint(0, 4))]
-        return {rng.choice(["title", "apply", "districts", "x"]): self.json_value(depth + 1)
-                for _ in range(rng.randint(0, 3))}
+        return {
+            rng.choice(["title", "apply", "districts", "x"]): self.json_value(depth + 1)
+            for _ in range(rng.randint(0, 3))
+        }
 
     def job(self) -> object:
         """A job posting with each field valid or not."""
         rng = self.rng
         body = {
-            "title": "Infirmier d'État", "organization": "ALIMA", "category": "nurse",
-            "districts": ["Niono"], "deadline": "2026-12-16T17:00",
-            "apply": "recrutement@example.org", "publish": rng.random() < 0.5,
+            "title": "Infirmier d'État",
+            "organization": "ALIMA",
+            "category": "nurse",
+            "districts": ["Niono"],
+            "deadline": "2026-12-16T17:00",
+            "apply": "recrutement@example.org",
+            "publish": rng.random() < 0.5,
         }
         for name in list(body):
             if rng.random() < 0.25:
@@ -317,8 +412,14 @@ class Garbage:
         rng = self.rng
         method, path = rng.choice(API_ROUTES)
         path = path.replace("{phone}", _wire(self.phone()).replace("/", "%2F")[:40] or "x")
-        path = path.replace("{job}", rng.choice(["1", "2", "J482", "0", _wire(self.text()[:30])])
-                            .replace("/", "_").replace("?", "_").replace("#", "_") or "1")
+        path = path.replace(
+            "{job}",
+            rng.choice(["1", "2", "J482", "0", _wire(self.text()[:30])])
+            .replace("/", "_")
+            .replace("?", "_")
+            .replace("#", "_")
+            or "1",
+        )
         if rng.random() < 0.2:
             path += "?" + rng.choice(["limit=", "offset=", "limit=-1", "offset=x&limit=999999"])
         if path.startswith("/api/jobs") and method == "POST" and "/" not in path[6:]:
@@ -356,8 +457,10 @@ def test_ten_thousand_generated_requests_give_no_server_error(app, client) -> No
             response = client.post(path, data=garbage.form(path))
         statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
         if response.status_code >= 500 and len(failures) < 5:
-            failures.append(f"#{n} {method} {path[:80]}: {response.status_code} "
-                            f"{response.get_data(as_text=True)[:200]}")
+            failures.append(
+                f"#{n} {method} {path[:80]}: {response.status_code} "
+                f"{response.get_data(as_text=True)[:200]}"
+            )
     assert sum(statuses.values()) == 10_000
     assert not failures, failures
     # The mix reached past the refusals: real work was done, not only 400s.

@@ -9,15 +9,13 @@ import socket
 import pytest
 from flask import Flask
 
-from alerts.gateways.africastalking import (
-    Gateway,
+from alerts.gateways.africastalking import Gateway, delivery_status, mask_phone
+from alerts.gateways.base import (
     GatewayError,
     PermanentGatewayError,
     RetryableGatewayError,
     SendResult,
     Status,
-    delivery_status,
-    mask_phone,
 )
 from alerts.gateways.simulator import SimulatedAT, segments
 from alerts.web.simulated_at import at_blueprint
@@ -42,10 +40,21 @@ def at_body(*recipients: dict, message: str = "Sent to 1/1 Total Cost: XOF 25.00
 def recipient(number: str, code: int, status: str) -> dict:
     """One AT recipient entry; refused ones carry messageId "None" and cost "0" like AT's."""
     if code in (100, 101, 102):
-        return {"cost": "XOF 25.0000", "messageId": "ATXid_5f0c2a", "messageParts": 1,
-                "number": number, "status": status, "statusCode": code}
-    return {"cost": "0", "messageId": "None", "number": number, "status": status,
-            "statusCode": code}
+        return {
+            "cost": "XOF 25.0000",
+            "messageId": "ATXid_5f0c2a",
+            "messageParts": 1,
+            "number": number,
+            "status": status,
+            "statusCode": code,
+        }
+    return {
+        "cost": "0",
+        "messageId": "None",
+        "number": number,
+        "status": status,
+        "statusCode": code,
+    }
 
 
 def unused_port() -> int:
@@ -71,8 +80,9 @@ def test_send_reaches_at_with_username_message_and_sender(at_server: LoopbackAT)
     (to_a,) = at_server.messages_to(A)
     assert to_a["from"] == "BAARA"
     assert to_a["message"] == "Nouvelle offre: infirmier à Kayes"
-    assert results[0] == SendResult(A, Status.SENT, to_a["id"], "XOF 25.0000", "Success", False,
-                                    101)
+    assert results[0] == SendResult(
+        A, Status.SENT, to_a["id"], "XOF 25.0000", "Success", False, 101
+    )
     assert to_a["id"].startswith("ATXid_")
 
 
@@ -128,14 +138,21 @@ STATUS_CODE_ROWS = [
     ids=[str(row[0]) for row in STATUS_CODE_ROWS],
 )
 def test_recipient_status_codes(
-    at_server: LoopbackAT, code: int, at_status: str, status: Status, retryable: bool,
+    at_server: LoopbackAT,
+    code: int,
+    at_status: str,
+    status: Status,
+    retryable: bool,
     reason: str,
 ) -> None:
     at_server.answer(201, JSON, at_body(recipient(A, code, at_status)))
     (result,) = gateway(at_server).send("Bonjour", [A])
 
     assert (result.status, result.retryable, result.reason, result.at_code) == (
-        status, retryable, reason, code,
+        status,
+        retryable,
+        reason,
+        code,
     )
     assert result.blacklisted is (code == 406)
     if status is Status.SENT:
@@ -148,36 +165,59 @@ def test_recipient_status_codes(
 @pytest.mark.parametrize(
     ("content_type", "body", "expected"),
     [
-        pytest.param(JSON, at_body(recipient(A, 101, "Success"), recipient(B, 406,
-                     "UserInBlacklist")), [(A, 101), (B, 406)], id="mixed-answer"),
-        pytest.param("text/html; charset=UTF-8", at_body(recipient(A, 101, "Success"),
-                     recipient(B, 101, "Success")), [(A, 101), (B, 101)],
-                     id="json-under-other-content-type"),
-        pytest.param(JSON, at_body(recipient(B, 101, "Success"), recipient(A, 403,
-                     "InvalidPhoneNumber")), [(A, 403), (B, 101)], id="answer-in-other-order"),
-        pytest.param(JSON, at_body(recipient(A, 101, "Success")), [(A, 101), (B, None)],
-                     id="recipient-missing"),
-        pytest.param(JSON, at_body(message="InvalidSenderId"), [(A, 402), (B, 402)],
-                     id="whole-request-refused"),
-        pytest.param(JSON, at_body(message="InsufficientBalance"), [(A, 405), (B, 405)],
-                     id="no-credit"),
+        pytest.param(
+            JSON,
+            at_body(recipient(A, 101, "Success"), recipient(B, 406, "UserInBlacklist")),
+            [(A, 101), (B, 406)],
+            id="mixed-answer",
+        ),
+        pytest.param(
+            "text/html; charset=UTF-8",
+            at_body(recipient(A, 101, "Success"), recipient(B, 101, "Success")),
+            [(A, 101), (B, 101)],
+            id="json-under-other-content-type",
+        ),
+        pytest.param(
+            JSON,
+            at_body(recipient(B, 101, "Success"), recipient(A, 403, "InvalidPhoneNumber")),
+            [(A, 403), (B, 101)],
+            id="answer-in-other-order",
+        ),
+        pytest.param(
+            JSON,
+            at_body(recipient(A, 101, "Success")),
+            [(A, 101), (B, None)],
+            id="recipient-missing",
+        ),
+        pytest.param(
+            JSON,
+            at_body(message="InvalidSenderId"),
+            [(A, 402), (B, 402)],
+            id="whole-request-refused",
+        ),
+        pytest.param(
+            JSON, at_body(message="InsufficientBalance"), [(A, 405), (B, 405)], id="no-credit"
+        ),
     ],
 )
 def test_answers_map_to_recipients(
-    at_server: LoopbackAT, content_type: str, body: str, expected: list[tuple[str, int | None]],
+    at_server: LoopbackAT,
+    content_type: str,
+    body: str,
+    expected: list[tuple[str, int | None]],
 ) -> None:
     at_server.answer(201, content_type, body)
     results = gateway(at_server).send("Bonjour", [A, B])
     assert [(r.phone, r.at_code) for r in results] == expected
     for r in results:
         if r.at_code is None:
-            assert (r.status, r.retryable, r.reason) == (Status.FAILED, True,
-                                                         "MissingFromResponse")
+            assert (r.status, r.retryable, r.reason) == (Status.FAILED, True, "MissingFromResponse")
 
 
 def test_same_number_twice_gets_both_entries(at_server: LoopbackAT) -> None:
-    at_server.answer(201, JSON, at_body(recipient(A, 101, "Success"), recipient(A, 406,
-                                                                                "UserInBlacklist")))
+    at_server.answer(
+        201, JSON, at_body(recipient(A, 101, "Success"), recipient(A, 406, "UserInBlacklist"))
+    )
     results = gateway(at_server).send("Bonjour", [A, A])
     assert [r.at_code for r in results] == [101, 406]
 
@@ -289,7 +329,8 @@ def test_number_at_refuses_is_a_failed_result(at_server: LoopbackAT) -> None:
     # Passes the SDK's check, fails E.164 (country codes never start with 0).
     results = gateway(at_server).send("Bonjour", [A, "+0223761234"])
     assert [(r.status, r.reason) for r in results] == [
-        (Status.SENT, "Success"), (Status.FAILED, "InvalidPhoneNumber"),
+        (Status.SENT, "Success"),
+        (Status.FAILED, "InvalidPhoneNumber"),
     ]
 
 
@@ -361,9 +402,15 @@ def test_logs_mask_phone_numbers(at_server: LoopbackAT, caplog: pytest.LogCaptur
 
 
 def test_from_settings() -> None:
-    gw = Gateway.from_settings(Settings(
-        at_username="baara", at_api_key="k", at_sender_id="", at_batch_size=500,
-        at_api_url="http://127.0.0.1:8001/version1/"))
+    gw = Gateway.from_settings(
+        Settings(
+            at_username="baara",
+            at_api_key="k",
+            at_sender_id="",
+            at_batch_size=500,
+            at_api_url="http://127.0.0.1:8001/version1/",
+        )
+    )
     assert (gw.username, gw.sender_id, gw.batch_size) == ("baara", None, 500)
     assert gw.api_url == "http://127.0.0.1:8001/version1"
     assert Gateway.from_settings(Settings(at_username="u", at_api_key="k")).api_url == (
@@ -376,8 +423,11 @@ def test_from_settings() -> None:
 
 @pytest.mark.parametrize(
     "settings",
-    [Settings(), Settings(at_username="baara"),
-     Settings(at_username="baara", at_api_key="k", at_batch_size=0)],
+    [
+        Settings(),
+        Settings(at_username="baara"),
+        Settings(at_username="baara", at_api_key="k", at_batch_size=0),
+    ],
     ids=["empty", "no-key", "zero-batch"],
 )
 def test_from_settings_refuses_missing_settings(settings: Settings) -> None:

@@ -56,8 +56,11 @@ def test_a_blacklist_report_stops_the_recipient_of_its_message_only(
     app, client, api_headers, at_server, kind, named
 ):
     current_store().subscribe(B, [Subscription(district="kati")], language=Language.BM)
-    message_id = (_reply_to_a(client, at_server) if kind == "reply"
-                  else _alert_to_a(client, api_headers, at_server))
+    message_id = (
+        _reply_to_a(client, at_server)
+        if kind == "reply"
+        else _alert_to_a(client, api_headers, at_server)
+    )
     report = {"id": message_id, "status": "Failed", "failureReason": "UserInBlacklist"}
     if named:
         report["phoneNumber"] = named
@@ -71,8 +74,12 @@ def test_a_blacklist_report_stops_the_recipient_of_its_message_only(
 @pytest.mark.parametrize("named", NAMED)
 def test_a_report_for_an_unknown_message_stops_nobody(app, client, named):
     current_store().subscribe(B, [Subscription(district="kati")], language=Language.FR)
-    report = {"id": "ATXid_forged", "status": "Failed", "failureReason": "UserInBlacklist",
-              "phoneNumber": named or B}
+    report = {
+        "id": "ATXid_forged",
+        "status": "Failed",
+        "failureReason": "UserInBlacklist",
+        "phoneNumber": named or B,
+    }
     assert client.post("/sms/delivery", data=report).status_code == 200
     assert current_store().get_subscriber(B).active
 
@@ -82,8 +89,11 @@ def test_a_report_for_an_unknown_message_stops_nobody(app, client, named):
 
 @pytest.fixture()
 def production_sim(redis, redis_server, at_server):
-    application = create_app(app_config(redis_server, at_server, BAARA_ENV="production",
-                                        SIMULATOR=True, **PRODUCTION_SECRETS))
+    application = create_app(
+        app_config(
+            redis_server, at_server, BAARA_ENV="production", SIMULATOR=True, **PRODUCTION_SECRETS
+        )
+    )
     with application.app_context():
         yield application
 
@@ -91,8 +101,12 @@ def production_sim(redis, redis_server, at_server):
 SIM_CALLS = [
     pytest.param("GET", "/simulator", None, id="page"),
     pytest.param("POST", "/simulator/sms", {"phone": A, "text": "STOP"}, id="text-as-anyone"),
-    pytest.param("POST", "/simulator/ussd",
-                 {"phone": A, "session": "s", "code": "*384*22#", "text": ""}, id="dial"),
+    pytest.param(
+        "POST",
+        "/simulator/ussd",
+        {"phone": A, "session": "s", "code": "*384*22#", "text": ""},
+        id="dial",
+    ),
     pytest.param("GET", f"/simulator/inbox?phone={quote(A)}", None, id="inbox"),
 ]
 
@@ -125,8 +139,9 @@ AT_FORM = {"username": "baara", "to": A, "message": "Bonjour", "from": "BAARA"}
         pytest.param(AT_FORM, {}, 401, id="no-key"),
         pytest.param(AT_FORM, {"apiKey": "simulated"}, 401, id="development-default-key"),
         pytest.param(AT_FORM, {"apiKey": "test-key-"}, 401, id="wrong-key"),
-        pytest.param({**AT_FORM, "username": "sandbox"}, {"apiKey": "test-key"}, 401,
-                     id="wrong-username"),
+        pytest.param(
+            {**AT_FORM, "username": "sandbox"}, {"apiKey": "test-key"}, 401, id="wrong-username"
+        ),
         pytest.param(AT_FORM, {"apiKey": "test-key"}, 201, id="the-configured-key"),
     ],
 )
@@ -145,8 +160,21 @@ def test_simulated_at_checks_the_configured_key(
 
 # -- junk ids are 404 -------------------------------------------------------------------------
 
-JUNK_IDS = ["seq", "open", "all", "sched", "0", "-1", "01", "1e3", "1.0", "１", "٣", " 1",
-            "x" * 300]
+JUNK_IDS = [
+    "seq",
+    "open",
+    "all",
+    "sched",
+    "0",
+    "-1",
+    "01",
+    "1e3",
+    "1.0",
+    "１",
+    "٣",
+    " 1",
+    "x" * 300,
+]
 
 
 @pytest.mark.parametrize("junk", JUNK_IDS)
@@ -205,8 +233,13 @@ def test_api_admin_and_health_answer_503_while_redis_is_away(own_redis, at_serve
             (admin, "GET", "/admin/jobs", None, {}),
             (admin, "GET", "/admin/jobs/1/progress", None, {"Accept": "application/json"}),
             (admin, "POST", "/admin/jobs/1/close", {"csrf_token": csrf}, {}),
-            (stranger, "POST", "/admin/login",
-             {"email": ADMIN[0], "password": ADMIN[1], "csrf_token": login_page}, {}),
+            (
+                stranger,
+                "POST",
+                "/admin/login",
+                {"email": ADMIN[0], "password": ADMIN[1], "csrf_token": login_page},
+                {},
+            ),
         ]
         for client, method, path, body, headers in calls:
             kwargs = {"json": body} if path.startswith("/api") else {"data": body}
@@ -244,11 +277,20 @@ def test_no_route_answers_500_to_junk_ids(app, client, api_headers, at_server):
         for name in rule.arguments:
             for junk in JUNK_ARGS[name]:
                 args = {a: junk if a == name else "1" for a in rule.arguments}
-                url = rule.build(args)[1] if "/" not in junk else rule.rule.replace(
-                    f"<{name}>", quote(junk, safe="")).replace(f"<path:{name}>", junk)
+                url = (
+                    rule.build(args)[1]
+                    if "/" not in junk
+                    else rule.rule.replace(f"<{name}>", quote(junk, safe="")).replace(
+                        f"<path:{name}>", junk
+                    )
+                )
                 for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-                    answer = client.open(url, method=method, headers={
-                        **api_headers, "X-CSRFToken": csrf}, data={"csrf_token": csrf})
+                    answer = client.open(
+                        url,
+                        method=method,
+                        headers={**api_headers, "X-CSRFToken": csrf},
+                        data={"csrf_token": csrf},
+                    )
                     assert answer.status_code < 500, (method, url, answer.status_code)
                     checked += 1
     assert checked > 100

@@ -37,12 +37,14 @@ def replies(at_server, phone: str = PHONE) -> list[str]:
 
 
 def drainers() -> list:
-    return [job for job in current_services().queue("replies").get_jobs()
-            if job.func_name.endswith("drain_inbox")]
+    return [
+        job
+        for job in current_services().queue("replies").get_jobs()
+        if job.func_name.endswith("drain_inbox")
+    ]
 
 
-def test_the_webhook_only_acknowledges_and_one_drainer_answers_all(app, client, at_server,
-                                                                   redis):
+def test_the_webhook_only_acknowledges_and_one_drainer_answers_all(app, client, at_server, redis):
     assert sms(client, PHONE, "Niono").json == {"status": "accepted"}
     assert sms(client, OTHER, "Kati").json == {"status": "accepted"}
     assert redis.llen(INBOX) == 2
@@ -73,8 +75,7 @@ def test_messages_from_one_number_are_handled_in_order(app, client, at_server, a
     assert len(replies(at_server)) == 1 and "START" in replies(at_server)[0]
 
 
-def test_a_long_backlog_is_handed_over_to_fresh_jobs(app, client, at_server, redis,
-                                                     monkeypatch):
+def test_a_long_backlog_is_handed_over_to_fresh_jobs(app, client, at_server, redis, monkeypatch):
     monkeypatch.setattr(inbox, "DRAIN_MESSAGES", 3)
     phones = [f"+2237600{n:04d}" for n in range(8)]
     for phone in phones:
@@ -113,8 +114,9 @@ def test_a_drainer_that_lost_its_lease_stops(app, client, at_server, redis):
     assert redis.llen(INBOX) == 1  # left for the lease holder
 
 
-def test_a_message_that_breaks_the_handler_is_set_aside(app, client, at_server, redis,
-                                                        monkeypatch, caplog):
+def test_a_message_that_breaks_the_handler_is_set_aside(
+    app, client, at_server, redis, monkeypatch, caplog
+):
     def broken(*args, **kwargs):
         raise ValueError("bug")
 
@@ -137,8 +139,9 @@ def test_a_message_that_breaks_the_handler_is_set_aside(app, client, at_server, 
     assert redis.llen(INBOX_BUSY) == 0
 
 
-def test_storage_trouble_leaves_the_message_for_the_next_drainer(app, client, at_server,
-                                                                 redis, monkeypatch):
+def test_storage_trouble_leaves_the_message_for_the_next_drainer(
+    app, client, at_server, redis, monkeypatch
+):
     import redis as redis_lib
 
     sms(client, PHONE, "Niono")

@@ -24,8 +24,11 @@ RUNTIME = ("flask", "rq", "redis", "babel", "gunicorn", "africastalking", "phone
 def _python_with_uv() -> str:
     """A Python that runs `-m uv`, as the Makefile's PYTHON must (the venv's has no uv)."""
     for candidate in (shutil.which("python3"), "/usr/bin/python3", sys.executable):
-        if candidate and subprocess.run([candidate, "-m", "uv", "--version"],
-                                        capture_output=True).returncode == 0:
+        if (
+            candidate
+            and subprocess.run([candidate, "-m", "uv", "--version"], capture_output=True).returncode
+            == 0
+        ):
             return candidate
     raise AssertionError("no python3 with uv: run `make install` first (it installs uv)")
 
@@ -42,7 +45,10 @@ def prod_venv(tmp_path_factory):
     python = _python_with_uv()
     done = subprocess.run(
         ["make", "--no-print-directory", "install-prod", f"VENV={venv}", f"PYTHON={python}"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return venv
@@ -51,7 +57,10 @@ def prod_venv(tmp_path_factory):
 def _can_import(venv, module: str) -> bool:
     found = subprocess.run(
         [str(venv / "bin" / "python"), "-c", f"import {module}"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     return found.returncode == 0
 
@@ -60,7 +69,10 @@ def test_install_prod_has_the_runtime_and_none_of_the_dev_tools(prod_venv) -> No
     # The web app and the worker start from the production environment alone.
     started = subprocess.run(
         [str(prod_venv / "bin" / "python"), "-c", "import app, worker; app.create_app"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, "BAARA_ENV": "development"},
     )
     assert started.returncode == 0, started.stderr
@@ -71,14 +83,18 @@ def test_install_prod_has_the_runtime_and_none_of_the_dev_tools(prod_venv) -> No
 def test_runtime_export_of_the_lock_holds_no_dev_tool() -> None:
     exported = subprocess.run(
         [*_uv(), "export", "--locked", "--no-dev", "--no-hashes", "--format", "requirements.txt"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
     )
     # --locked fails when pyproject.toml and uv.lock disagree.
     assert exported.returncode == 0, exported.stderr
     names = {
         re.split(r"[=<>;\s]", line, maxsplit=1)[0].lower()
-        for line in exported.stdout.splitlines() if line and not line.startswith(("#", " "))
+        for line in exported.stdout.splitlines()
+        if line and not line.startswith(("#", " "))
     }
     assert set(RUNTIME) <= names
     assert not names & set(DEV_ONLY)
@@ -103,8 +119,7 @@ def test_rq_is_pinned_to_the_major_version_installed_and_locked() -> None:
 def test_every_rq_internal_worker_py_overrides_exists_in_that_version() -> None:
     ours = worker.with_sweeper(Worker)
     overridden = [
-        name for name in vars(ours)
-        if not name.startswith("__") and hasattr(Worker, name)
+        name for name in vars(ours) if not name.startswith("__") and hasattr(Worker, name)
     ]
     # What worker.py relies on: RQ's idle wake-up and maintenance hooks.
     assert {"dequeue_timeout", "should_run_maintenance_tasks", "run_maintenance_tasks"} <= set(

@@ -109,8 +109,10 @@ def test_seed_places_and_categories_resolve(name, districts, regions, category, 
         ({"apply": {}}, {"apply"}),
         ({"source_url": "ftp://x"}, {"source_url"}),
         ({"publish": "yes"}, {"publish"}),
-        ({"title": None, "districts": ["Atlantis"], "deadline": "2001-01-01"},
-         {"title", "districts", "deadline"}),
+        (
+            {"title": None, "districts": ["Atlantis"], "deadline": "2001-01-01"},
+            {"title", "districts", "deadline"},
+        ),
     ],
 )
 def test_validation_names_each_invalid_field(changes, fields):
@@ -188,8 +190,16 @@ def test_post_job_returns_id_code_and_matched(client, api_headers, services):
     assert data["matched"] == 3
     assert data["status"] == "draft"
     got = client.get(f"/api/jobs/{data['id']}", headers=api_headers).get_json()
-    assert {"status", "matched", "queued", "sent", "delivered", "failed", "segments",
-            "cost"} <= set(got)
+    assert {
+        "status",
+        "matched",
+        "queued",
+        "sent",
+        "delivered",
+        "failed",
+        "segments",
+        "cost",
+    } <= set(got)
     assert got["status"] == "draft" and got["sent"] == 0
     by_code = client.get(f"/api/jobs/{data['code'].lower()}", headers=api_headers)
     assert by_code.get_json()["code"] == data["code"]
@@ -210,30 +220,67 @@ def test_400_names_each_invalid_field(client, api_headers):
 @pytest.mark.parametrize(
     "raw",
     [
-        b"", b"not json", b"[]", b"null", b"42", b'"text"', b"[" * 60_000, b'{"title": }',
-        b"\xff\xfe", json.dumps([body()]).encode(),
+        b"",
+        b"not json",
+        b"[]",
+        b"null",
+        b"42",
+        b'"text"',
+        b"[" * 60_000,
+        b'{"title": }',
+        b"\xff\xfe",
+        json.dumps([body()]).encode(),
     ],
 )
 def test_a_body_that_is_not_an_object_is_400_naming_body(client, api_headers, raw):
-    resp = client.post("/api/jobs", data=raw, headers={**api_headers,
-                                                       "Content-Type": "application/json"})
+    resp = client.post(
+        "/api/jobs", data=raw, headers={**api_headers, "Content-Type": "application/json"}
+    )
     assert resp.status_code == 400
     assert resp.get_json()["fields"] == {"body": "must be a JSON object"}
 
 
 ODD_VALUES = [
-    None, True, 0, -1, 1e308, 10**100, [], {}, [[]], {"a": 1}, "", "x" * 60_000, "\ud800",
-    "\x00", ["Niono"] * 500, float("nan"), [{"title": None}],
+    None,
+    True,
+    0,
+    -1,
+    1e308,
+    10**100,
+    [],
+    {},
+    [[]],
+    {"a": 1},
+    "",
+    "x" * 60_000,
+    "\ud800",
+    "\x00",
+    ["Niono"] * 500,
+    float("nan"),
+    [{"title": None}],
 ]
 
 
-@pytest.mark.parametrize("name", ["title", "organization", "category", "districts",
-                                  "positions", "deadline", "apply", "source_url", "publish"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "title",
+        "organization",
+        "category",
+        "districts",
+        "positions",
+        "deadline",
+        "apply",
+        "source_url",
+        "publish",
+    ],
+)
 def test_no_field_value_makes_a_500(client, api_headers, name):
     for value in ODD_VALUES:
         payload = json.dumps({**body(), name: value}, allow_nan=True)
-        resp = client.post("/api/jobs", data=payload,
-                           headers={**api_headers, "Content-Type": "application/json"})
+        resp = client.post(
+            "/api/jobs", data=payload, headers={**api_headers, "Content-Type": "application/json"}
+        )
         assert resp.status_code in (201, 400), (value, resp.get_data(as_text=True)[:300])
         if resp.status_code == 400:
             assert set(resp.get_json()["fields"]) == {name}, value
@@ -376,9 +423,11 @@ def test_alert_text_details(app):
     job, _ = jobs.create_job(services, seed_job("004_875f20e8bfb0a07d", publish=False))
     text = jobs.alert_text(job, "fr")
     day = datetime.fromtimestamp(job.deadline, BAMAKO).strftime("%d/%m/%Y")
-    assert text == (f"Baara {job.code} : Mobilisateur Communautaire - AMCP-SP/ALIMA, Niono, "
-                    f"Macina. Date limite {day} 17h00. Gratuit, ne payez jamais. Pour postuler "
-                    f": INFO {job.code}")
+    assert text == (
+        f"Baara {job.code} : Mobilisateur Communautaire - AMCP-SP/ALIMA, Niono, "
+        f"Macina. Date limite {day} 17h00. Gratuit, ne payez jamais. Pour postuler "
+        f": INFO {job.code}"
+    )
     region, _ = jobs.create_job(services, seed_job("002_8a382579d41837d4", publish=False))
     assert "Bamako" in jobs.alert_text(region, "fr")
     info = jobs.info_text(job, "fr")
@@ -394,7 +443,8 @@ def test_offer_item(app):
     assert jobs.offer_item(job, "bm") == f"{job.code} Mobilisateur Communautaire, Niono, Macina"
     three, _ = jobs.create_job(services, seed_job("003_c89934d0fdaf02e4", publish=False))
     assert jobs.offer_item(three, "fr") == (
-        f"{three.code} District Officer / Conseiller District, Sikasso et 2 autres")
+        f"{three.code} District Officer / Conseiller District, Sikasso et 2 autres"
+    )
 
 
 def test_find_open_job_any_case_and_only_while_open(app):
@@ -422,8 +472,9 @@ def test_open_jobs_for_a_subscriber(app):
     services = current_services()
     niono_nurse, _ = jobs.create_job(services, body(publish=True))
     segou_all, _ = jobs.create_job(
-        services, body(title="Chauffeur", category="driver", districts=["Région de Ségou"],
-                       publish=True))
+        services,
+        body(title="Chauffeur", category="driver", districts=["Région de Ségou"], publish=True),
+    )
     kati_nurse, _ = jobs.create_job(services, body(districts=["Kati"], publish=True))
     jobs.create_job(services, body(districts=["Niono"], publish=False))  # a draft
     closed, _ = jobs.create_job(services, body(publish=True))
@@ -437,8 +488,10 @@ def test_open_jobs_for_a_subscriber(app):
     assert open_for(Subscription(district="niono", category="nurse")) == [niono_nurse.id]
     assert open_for(Subscription(region="segou", category="driver")) == [segou_all.id]
     assert open_for(Subscription(region="koulikoro")) == [kati_nurse.id]
-    assert open_for(Subscription(district="niono"), Subscription(district="kati"),
-                    limit=2) == [kati_nurse.id, segou_all.id]
+    assert open_for(Subscription(district="niono"), Subscription(district="kati"), limit=2) == [
+        kati_nurse.id,
+        segou_all.id,
+    ]
     assert open_for(Subscription(district="kayes")) == []
 
 

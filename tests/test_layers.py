@@ -155,7 +155,8 @@ def _edges(module: Module) -> set[str]:
 def _external(module: Module) -> set[str]:
     """Top-level names of the libraries this module imports at module level."""
     return {
-        target.split(".")[0] for node in _module_level_imports(module)
+        target.split(".")[0]
+        for node in _module_level_imports(module)
         for target in _targets(module, node)[:1]
     }
 
@@ -218,8 +219,15 @@ BLUEPRINTS = _blueprint_modules()
 
 
 def test_blueprints_are_found() -> None:
-    for name in ("alerts.web.sms", "alerts.web.ussd", "alerts.web.api", "alerts.web.health",
-                 "alerts.web.admin.core", "alerts.web.simulated_at", "alerts.web.metrics"):
+    for name in (
+        "alerts.web.sms",
+        "alerts.web.ussd",
+        "alerts.web.api",
+        "alerts.web.health",
+        "alerts.web.admin.core",
+        "alerts.web.simulated_at",
+        "alerts.web.metrics",
+    ):
         assert name in BLUEPRINTS, name
 
 
@@ -232,8 +240,11 @@ def test_no_blueprint_imports_another(name: str) -> None:
 
 def test_no_import_cycles() -> None:
     """Tarjan's strongly connected components over module-level imports of alerts.*."""
-    graph = {n: {t for t in targets if t.startswith("alerts")}
-             for n, targets in GRAPH.items() if n.startswith("alerts")}
+    graph = {
+        n: {t for t in targets if t.startswith("alerts")}
+        for n, targets in GRAPH.items()
+        if n.startswith("alerts")
+    }
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []

@@ -89,7 +89,8 @@ def test_secrets_are_redacted(text, secret):
 def test_every_log_record_is_scrubbed(app, caplog):
     caplog.set_level(logging.INFO)
     logging.getLogger("werkzeug").info(
-        '"POST /sms/incoming?key=s3cret-t0ken&from=%2B22376123456 HTTP/1.1" 200')
+        '"POST /sms/incoming?key=s3cret-t0ken&from=%2B22376123456 HTTP/1.1" 200'
+    )
     logging.getLogger("alerts.x").warning("number %s", "76 12 34 56")
     assert "s3cret-t0ken" not in caplog.text and "22376123456" not in caplog.text
     assert "34 56" not in caplog.text
@@ -102,9 +103,22 @@ def _serve(env: dict, log: Path):
     port = free_port()
     out = log.open("ab")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "--workers", "1",
-         "--access-logfile", str(log), "app:app"],
-        cwd=ROOT, env=env, stdout=out, stderr=out,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--access-logfile",
+            str(log),
+            "app:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=out,
+        stderr=out,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -120,12 +134,17 @@ def _serve(env: dict, log: Path):
 def _requests(port: int, token: str) -> None:
     base = f"http://127.0.0.1:{port}"
     calls = [
-        urllib.request.Request(f"{base}/sms/incoming?key={token}&from=%2B22376123456",
-                               data=b"from=%2B22376123456&to=1&text=x&date=x&id=x"),
-        urllib.request.Request(f"{base}/api/subscribers/%2B22366123457",
-                               headers={"Authorization": f"Bearer {token}"}),
-        urllib.request.Request(f"{base}/admin/subscribers/76%2012%2034%2058",
-                               headers={"Referer": f"{base}/admin/subscribers?q=76+12+34+59"}),
+        urllib.request.Request(
+            f"{base}/sms/incoming?key={token}&from=%2B22376123456",
+            data=b"from=%2B22376123456&to=1&text=x&date=x&id=x",
+        ),
+        urllib.request.Request(
+            f"{base}/api/subscribers/%2B22366123457", headers={"Authorization": f"Bearer {token}"}
+        ),
+        urllib.request.Request(
+            f"{base}/admin/subscribers/76%2012%2034%2058",
+            headers={"Referer": f"{base}/admin/subscribers?q=76+12+34+59"},
+        ),
     ]
     for request in calls:
         with contextlib.suppress(urllib.error.HTTPError):  # 4xx are logged all the same
@@ -137,8 +156,15 @@ def test_gunicorn_access_log_is_scrubbed_and_json_in_production(
     redis, redis_server, tmp_path, env_name
 ):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AT_", "BAARA_"))}
-    env.update({"BAARA_ENV": env_name, "REDIS_URL": redis_server.url, **PRODUCTION_SECRETS,
-                "AT_API_URL": "http://127.0.0.1:9/version1", "QUIET_HOURS": ""})
+    env.update(
+        {
+            "BAARA_ENV": env_name,
+            "REDIS_URL": redis_server.url,
+            **PRODUCTION_SECRETS,
+            "AT_API_URL": "http://127.0.0.1:9/version1",
+            "QUIET_HOURS": "",
+        }
+    )
     token = PRODUCTION_SECRETS["WEBHOOK_TOKEN"]
     log = tmp_path / "access.log"
     proc, port = _serve(env, log)
@@ -149,11 +175,21 @@ def test_gunicorn_access_log_is_scrubbed_and_json_in_production(
         proc.terminate()
         proc.wait(timeout=20)
     text = log.read_text()
-    lines = [line for line in text.splitlines() if "/sms/incoming" in line or "/api/" in line
-             or "/admin/subscribers" in line]
+    lines = [
+        line
+        for line in text.splitlines()
+        if "/sms/incoming" in line or "/api/" in line or "/admin/subscribers" in line
+    ]
     assert len(lines) >= 3, text
-    for secret in (token, PRODUCTION_SECRETS["API_TOKEN"], "22376123456", "22366123457",
-                   "34 58", "34%2058", "34+59"):
+    for secret in (
+        token,
+        PRODUCTION_SECRETS["API_TOKEN"],
+        "22376123456",
+        "22366123457",
+        "34 58",
+        "34%2058",
+        "34+59",
+    ):
         assert secret not in text, secret
     if env_name == "production":
         for line in text.splitlines():

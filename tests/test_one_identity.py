@@ -16,7 +16,7 @@ from urllib.parse import quote
 import pytest
 
 from alerts.domain.phones import InvalidPhone, normalize, try_normalize
-from alerts.gateways.africastalking import PermanentGatewayError
+from alerts.gateways.base import PermanentGatewayError
 from alerts.services import current_services
 from alerts.sms import relays
 from alerts.store import Language, StoppedBy, Subscription, current_store
@@ -85,8 +85,10 @@ def test_lookalikes_are_refused(raw: str) -> None:
 
 @pytest.mark.parametrize(
     ("subscribe", "stop", "help_"),
-    [pytest.param("NIONO", "STOP", "AIDE", id="fr"),
-     pytest.param("n b'a fɛ baara sɔrɔ Niono", "a jɔ", "dɛmɛ", id="bm")],
+    [
+        pytest.param("NIONO", "STOP", "AIDE", id="fr"),
+        pytest.param("n b'a fɛ baara sɔrɔ Niono", "a jɔ", "dɛmɛ", id="bm"),
+    ],
 )
 @pytest.mark.parametrize("raw", SAME_AS_A)
 def test_sms_webhook_a_stopped_number_stays_one_person(
@@ -114,19 +116,35 @@ def test_sms_webhook_refuses_a_lookalike_sender(app, client, redis, at_server, r
 @pytest.mark.parametrize("raw", SAME_AS_A)
 def test_ussd_webhook_knows_the_subscriber(app, client, redis, raw, lang):
     current_store().subscribe(A, [Subscription(district="niono")], language=lang)
-    answer = client.post("/ussd", data={"sessionId": f"s{next(_ids)}", "serviceCode": "*384*22#",
-                                        "phoneNumber": raw, "text": ""})
+    answer = client.post(
+        "/ussd",
+        data={
+            "sessionId": f"s{next(_ids)}",
+            "serviceCode": "*384*22#",
+            "phoneNumber": raw,
+            "text": "",
+        },
+    )
     assert answer.status_code == 200 and answer.text.startswith("CON ")
-    first_screen = client.post("/ussd", data={
-        "sessionId": f"s{next(_ids)}", "serviceCode": "*384*22#", "phoneNumber": A, "text": ""})
+    first_screen = client.post(
+        "/ussd",
+        data={
+            "sessionId": f"s{next(_ids)}",
+            "serviceCode": "*384*22#",
+            "phoneNumber": A,
+            "text": "",
+        },
+    )
     assert answer.text == first_screen.text  # the subscriber's own home, in their language
     everything_ascii(redis)
 
 
 @pytest.mark.parametrize("raw", NOT_A_NUMBER)
 def test_ussd_webhook_refuses_a_lookalike(app, client, redis, raw):
-    answer = client.post("/ussd", data={"sessionId": "s-bad", "serviceCode": "*384*22#",
-                                        "phoneNumber": raw, "text": ""})
+    answer = client.post(
+        "/ussd",
+        data={"sessionId": "s-bad", "serviceCode": "*384*22#", "phoneNumber": raw, "text": ""},
+    )
     assert answer.status_code == 400
     everything_ascii(redis)
 
@@ -175,8 +193,9 @@ def test_api_finds_erases_and_makes_relays_by_any_spelling(app, client, redis, a
     current_store().subscribe(A, [Subscription(district="niono")], language=Language.FR)
     found = client.get(f"/api/subscribers/{quote(raw)}", headers=api_headers)
     assert found.status_code == 200 and found.json["phone"] == A
-    made = client.put(f"/api/relays/{quote(raw)}", json={"districts": ["niono"]},
-                      headers=api_headers)
+    made = client.put(
+        f"/api/relays/{quote(raw)}", json={"districts": ["niono"]}, headers=api_headers
+    )
     assert made.status_code in (200, 201)
     assert current_store().get_relay(A) is not None
     assert client.delete(f"/api/subscribers/{quote(raw)}", headers=api_headers).status_code == 204
@@ -188,8 +207,9 @@ def test_api_finds_erases_and_makes_relays_by_any_spelling(app, client, redis, a
 def test_api_refuses_a_lookalike(app, client, redis, api_headers, raw):
     answer = client.get(f"/api/subscribers/{quote(raw)}", headers=api_headers)
     assert answer.status_code in (400, 404)
-    made = client.put(f"/api/relays/{quote(raw)}", json={"districts": ["niono"]},
-                      headers=api_headers)
+    made = client.put(
+        f"/api/relays/{quote(raw)}", json={"districts": ["niono"]}, headers=api_headers
+    )
     assert made.status_code in (400, 404)
     everything_ascii(redis)
 
@@ -207,8 +227,10 @@ def test_admin_pages_find_the_subscriber_by_any_spelling(app, client, redis, raw
         assert quote(A) in search.headers["Location"] or A in search.headers["Location"]
     else:
         assert "+2237612" in search.text
-    client.post("/admin/relays", data={"phone": raw, "districts": ["niono"],
-                                       "csrf_token": token(client, "/admin/relays")})
+    client.post(
+        "/admin/relays",
+        data={"phone": raw, "districts": ["niono"], "csrf_token": token(client, "/admin/relays")},
+    )
     assert current_store().get_relay(A) is not None
     everything_ascii(redis)
 
@@ -228,8 +250,9 @@ def test_admin_search_by_part_of_a_number_in_any_script(app, client, part):
 @pytest.mark.parametrize("raw", SAME_AS_A)
 def test_phone_simulator_texts_as_the_ascii_number(app, client, redis, at_server, raw):
     csrf = token(client, "/simulator")
-    sent = client.post("/simulator/sms", json={"phone": raw, "text": "NIONO"},
-                       headers={"X-CSRFToken": csrf})
+    sent = client.post(
+        "/simulator/sms", json={"phone": raw, "text": "NIONO"}, headers={"X-CSRFToken": csrf}
+    )
     assert sent.status_code == 200
     assert current_store().get_subscriber(A) is not None
     assert {m["to"] for m in at_server.messages} == {A}
@@ -238,8 +261,13 @@ def test_phone_simulator_texts_as_the_ascii_number(app, client, redis, at_server
 
 @pytest.mark.parametrize(
     "phone",
-    [*SAME_AS_A, *NOT_A_NUMBER, pytest.param("22376123456", id="no-plus"),
-     pytest.param("+223 76123456", id="space"), pytest.param("+22376123456\n", id="newline")],
+    [
+        *SAME_AS_A,
+        *NOT_A_NUMBER,
+        pytest.param("22376123456", id="no-plus"),
+        pytest.param("+223 76123456", id="space"),
+        pytest.param("+22376123456\n", id="newline"),
+    ],
 )
 def test_gateway_sends_only_to_plus_and_ascii_digits(app, at_server, phone):
     gateway = current_services().gateway

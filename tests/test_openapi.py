@@ -49,8 +49,7 @@ def test_served_without_a_token_as_json(client) -> None:
     assert response.is_json
     spec = response.get_json()
     assert spec["openapi"].startswith("3.")
-    assert spec["components"]["securitySchemes"]["bearer"] == {"type": "http",
-                                                               "scheme": "bearer"}
+    assert spec["components"]["securitySchemes"]["bearer"] == {"type": "http", "scheme": "bearer"}
     assert spec == document()
 
 

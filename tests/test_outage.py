@@ -46,8 +46,11 @@ def app(redis, redis_server, at_server):
     tests/test_replies.py's); a reply overdue by LEASE seconds is the sweep's business."""
     from app import create_app
 
-    application = create_app(app_config(redis_server, at_server, RQ_SYNC=False,
-                                        FANOUT_LEASE_SECONDS=LEASE, REPLY_SENDER="job"))
+    application = create_app(
+        app_config(
+            redis_server, at_server, RQ_SYNC=False, FANOUT_LEASE_SECONDS=LEASE, REPLY_SENDER="job"
+        )
+    )
     with application.app_context():
         yield application
 
@@ -88,8 +91,9 @@ def retry_never_scheduled(out_id: str, redis) -> None:
     """The gateway failed; the retry's record was written, Redis died before its RQ job."""
     delete_the_job(out_id, redis)
     store = current_services().store
-    store.update_outgoing(out_id, due=store.now(), status="queued", attempts=1,
-                          rq=f"reply-{out_id}-never")
+    store.update_outgoing(
+        out_id, due=store.now(), status="queued", attempts=1, rq=f"reply-{out_id}-never"
+    )
 
 
 def retry_the_scheduler_forgot(out_id: str, redis) -> None:
@@ -191,8 +195,7 @@ def test_replies_are_only_swept_once_per_interval_across_workers(app, redis):
 
 
 @pytest.mark.parametrize("lang", ["fr", "bm"])
-def test_a_drainer_taken_off_the_queue_is_replaced_on_the_second_look(app, redis, at_server,
-                                                                      lang):
+def test_a_drainer_taken_off_the_queue_is_replaced_on_the_second_look(app, redis, at_server, lang):
     client = app.test_client()
     text = {"fr": "AIDE", "bm": "dɛmɛ"}[lang]
     assert inbound(client, PHONES[lang], text)
@@ -260,8 +263,14 @@ def outage_stack(own_redis, at_server, tmp_path):
     """The webhook in-process (real queues) and `python worker.py` processes, on own_redis."""
     from app import create_app
 
-    config = {"REDIS_URL": own_redis.url, "AT_USERNAME": "baara", "AT_API_KEY": "k",
-              "AT_API_URL": at_server.url, "QUIET_HOURS": "", "SMS_RATE_LIMIT": "0"}
+    config = {
+        "REDIS_URL": own_redis.url,
+        "AT_USERNAME": "baara",
+        "AT_API_KEY": "k",
+        "AT_API_URL": at_server.url,
+        "QUIET_HOURS": "",
+        "SMS_RATE_LIMIT": "0",
+    }
     env = {**os.environ, **config, "BAARA_ENV": "development", "PYTHONUNBUFFERED": "1"}
     application = create_app({**config, "TESTING": True, "RQ_SYNC": False})
     workers = Workers(env, tmp_path)
@@ -284,7 +293,8 @@ def inbound(client, phone: str, text: str) -> bool:
 def logs(workers: Workers) -> str:
     """The workers' logs without the repeated connection errors of the outage."""
     return "\n".join(
-        f"--- {p.name}\n" + "\n".join(
+        f"--- {p.name}\n"
+        + "\n".join(
             line for line in p.read_text().splitlines() if "Connection refused" not in line
         )[-6000:]
         for p in sorted(workers.folder.glob("*.log"))
@@ -311,8 +321,8 @@ def probe_ran(rq_id: str) -> bool:
 def schedule_probe(delay: float) -> str:
     rq_id = f"probe-{next(_sms_ids)}"
     current_services().queue("default").enqueue_in(
-        timedelta(seconds=delay), "alerts.sending.tasks.sweep_fanouts", job_id=rq_id,
-        result_ttl=600)
+        timedelta(seconds=delay), "alerts.sending.tasks.sweep_fanouts", job_id=rq_id, result_ttl=600
+    )
     return rq_id
 
 
@@ -359,8 +369,10 @@ def test_workers_ride_out_a_redis_crash_and_every_accepted_sms_is_answered_once(
         missing = [p for p in accepted if not got[p]]
         raise AssertionError(f"unanswered {missing}\n{logs(workers)}") from None
     took = time.monotonic() - back
-    print(f"\nredis crash: {len(accepted)} SMS acknowledged, all answered once "
-          f"{took:.1f} s after Redis returned; scheduled work ran again; workers alive")
+    print(
+        f"\nredis crash: {len(accepted)} SMS acknowledged, all answered once "
+        f"{took:.1f} s after Redis returned; scheduled work ran again; workers alive"
+    )
     time.sleep(2)  # a duplicate would show up now
     got = Counter(m["to"] for m in at_server.messages)
     assert [p for p in accepted if got[p] != 1] == [], "an accepted SMS answered twice"
@@ -371,16 +383,16 @@ def test_workers_ride_out_a_redis_crash_and_every_accepted_sms_is_answered_once(
     assert took < 60
 
 
-def test_a_new_worker_takes_over_a_killed_workers_scheduler_lock_at_once(
-    outage_stack, own_redis
-):
+def test_a_new_worker_takes_over_a_killed_workers_scheduler_lock_at_once(outage_stack, own_redis):
     _, workers = outage_stack
     workers.start("sched-a")
     queues = list(current_services().queues.values())
 
     def locked_by_a() -> bool:
-        return all(current_services().rq_redis.exists(RidingScheduler.get_locking_key(q.name))
-                   for q in queues)
+        return all(
+            current_services().rq_redis.exists(RidingScheduler.get_locking_key(q.name))
+            for q in queues
+        )
 
     wait_for(lambda: workers_up(["sched-a"]) and locked_by_a(), 60, "worker a's scheduler")
     workers.kill("sched-a")  # its scheduler too: the locks stay for a minute
@@ -403,8 +415,11 @@ def test_a_reply_the_gateway_took_while_redis_died_is_recorded_once_redis_is_bac
     """The worker keeps what AT said until Redis is back: the reply is not taken for lost."""
     from app import create_app
 
-    application = create_app(app_config(own_redis, at_server, RQ_SYNC=False,
-                                        FANOUT_LEASE_SECONDS=LEASE, REPLY_SENDER="job"))
+    application = create_app(
+        app_config(
+            own_redis, at_server, RQ_SYNC=False, FANOUT_LEASE_SECONDS=LEASE, REPLY_SENDER="job"
+        )
+    )
     at_server.delay = 0.5  # AT holds the request while Redis dies
 
     def crash_during_the_request() -> None:

@@ -40,16 +40,28 @@ def test_the_e164_shortcut_agrees_with_the_full_parser():
     from alerts.domain.phones import InvalidPhone, normalize
 
     rng = random.Random(8)
-    cases = ["+22376123456", "+22300000000", "+2237612345", "+223761234567", "+12025550123",
-             "+447911123456", "+390612345678", "+999123456789", "+22320221234"]
+    cases = [
+        "+22376123456",
+        "+22300000000",
+        "+2237612345",
+        "+223761234567",
+        "+12025550123",
+        "+447911123456",
+        "+390612345678",
+        "+999123456789",
+        "+22320221234",
+    ]
     for _ in range(3000):
         digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(4, 13)))
         cases += [f"+{rng.randint(1, 999)}{digits}", f"+223{digits[:8]}"]
     for text in cases:
         try:
             parsed = phonenumbers.parse(text, "ML")
-            expected = (phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-                        if phonenumbers.is_valid_number(parsed) else None)
+            expected = (
+                phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+                if phonenumbers.is_valid_number(parsed)
+                else None
+            )
         except phonenumbers.NumberParseException:
             expected = None
         try:

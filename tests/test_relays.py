@@ -72,7 +72,11 @@ def test_yes_subscribes_and_tells_the_relay(store, ref, relay):
 def test_no_is_final_for_that_relay(store, ref, relay):
     relays.enroll(store, ref, relay, "76000002", NIONO, today=TODAY)
     out = relays.answer(
-        store, ref, TARGET, relays.pending_request(store, TARGET), yes=False,
+        store,
+        ref,
+        TARGET,
+        relays.pending_request(store, TARGET),
+        yes=False,
         language=Language.FR,
     )
     (ack,) = _to(out, TARGET)  # one short acknowledgement, then nothing more
@@ -199,9 +203,9 @@ def test_consent_reply_after_the_deadline(client, app, at_server, approved):
     request = relays.pending_request(approved, TARGET)
     relays.expire(approved, TARGET, request["id"])
     sms(client, TARGET, "OUI")
-    assert approved.get_subscriber(TARGET) is None or not approved.get_subscriber(
-        TARGET
-    ).subscriptions
+    assert (
+        approved.get_subscriber(TARGET) is None or not approved.get_subscriber(TARGET).subscriptions
+    )
     late = texts_to(at_server, TARGET)[-1]
     assert "expir" in late
 
@@ -233,8 +237,9 @@ def test_relay_api(client, app, at_server, api_headers):
     assert body["status"] == "approved"
     assert [d["slug"] for d in body["districts"]] == ["niono", "macina"]
     assert len(texts_to(at_server, RELAY)) == 1  # told they are a relay now
-    again = client.put("/api/relays/+22376000001", json={"districts": ["Région de Ségou"]},
-                       headers=api_headers)
+    again = client.put(
+        "/api/relays/+22376000001", json={"districts": ["Région de Ségou"]}, headers=api_headers
+    )
     assert again.status_code == 200 and len(again.get_json()["districts"]) == 8
     sms(client, RELAY, "INSCRIRE 76000002 NIONO")
     sms(client, TARGET, "oui")
@@ -247,8 +252,13 @@ def test_relay_api(client, app, at_server, api_headers):
 
 @pytest.mark.parametrize(
     "body,field",
-    [({}, "districts"), ({"districts": []}, "districts"), ({"districts": ["Nowhere"]},
-     "districts"), ({"districts": "Niono"}, "districts"), ([1, 2], "body")],
+    [
+        ({}, "districts"),
+        ({"districts": []}, "districts"),
+        ({"districts": ["Nowhere"]}, "districts"),
+        ({"districts": "Niono"}, "districts"),
+        ([1, 2], "body"),
+    ],
     ids=["missing", "empty", "unknown", "not-a-list", "not-an-object"],
 )
 def test_relay_api_400_names_the_field(client, api_headers, body, field):
@@ -268,8 +278,11 @@ def test_weekly_digest_reaches_relays_with_open_jobs_only(client, app, at_server
     client.put("/api/relays/76000001", json={"districts": ["Niono"]}, headers=api_headers)
     client.put("/api/relays/66000003", json={"districts": ["Kayes"]}, headers=api_headers)
     job = {
-        "title": "Mobilisateur communautaire", "organization": "AMCP-SP/ALIMA",
-        "category": "community-mobilizer", "districts": ["Niono", "Macina"], "positions": 2,
+        "title": "Mobilisateur communautaire",
+        "organization": "AMCP-SP/ALIMA",
+        "category": "community-mobilizer",
+        "districts": ["Niono", "Macina"],
+        "positions": 2,
         "deadline": (datetime.now(UTC) + timedelta(days=40)).strftime("%Y-%m-%dT17:00:00"),
         "apply": "recrutement@mali.alima.ngo",
         "publish": True,

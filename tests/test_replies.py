@@ -39,8 +39,9 @@ def app(redis, redis_server, at_server):
     """Real queues and the pooled reply sender (the default REPLY_SENDER)."""
     from app import create_app
 
-    application = create_app(app_config(redis_server, at_server, RQ_SYNC=False,
-                                        REPLY_CONCURRENCY=16))
+    application = create_app(
+        app_config(redis_server, at_server, RQ_SYNC=False, REPLY_CONCURRENCY=16)
+    )
     with application.app_context():
         yield application
 
@@ -69,9 +70,18 @@ LIMIT_CASES = {
     "an idle kind lends its share": [(R, 10, True), (A, 1, False)],
     "alerts idle: replies take the whole second": [(R, 4, True), (R, 6, True), (R, 1, False)],
     "replies yield beyond their share while alerts wait": [
-        (R, 2, True), (A, 9, False), (R, 2, False), (R, 1, True)],
+        (R, 2, True),
+        (A, 9, False),
+        (R, 2, False),
+        (R, 1, True),
+    ],
     "alerts yield beyond their share while replies wait": [
-        (A, 5, True), (R, 6, False), (A, 3, False), (A, 2, True), (R, 3, True)],
+        (A, 5, True),
+        (R, 6, False),
+        (A, 3, False),
+        (A, 2, True),
+        (R, 3, True),
+    ],
     "the window slides on": [(R, 10, True), (R, 1, False), 1.1, (R, 1, True), (A, 9, True)],
 }
 
@@ -87,18 +97,32 @@ def test_the_limit_counts_messages_and_keeps_each_kinds_share(redis, steps):
         assert (limit.take(messages, kind) == 0) is allowed, step
 
 
-@pytest.mark.parametrize("rate, share, replies, alerts", [
-    (50, 0.3, 10, 10), (1000, 0.3, 200, 200), (10, 0.1, 1, 2), (1, 0.3, 1, 1), (3, 0.1, 1, 1),
-], ids=["50/s", "1000/s", "10/s-small-share", "1/s-both-all", "3/s"])
-def test_each_request_fits_its_share_and_a_fifth_of_a_second(redis, rate, share, replies,
-                                                              alerts):
+@pytest.mark.parametrize(
+    "rate, share, replies, alerts",
+    [
+        (50, 0.3, 10, 10),
+        (1000, 0.3, 200, 200),
+        (10, 0.1, 1, 2),
+        (1, 0.3, 1, 1),
+        (3, 0.1, 1, 1),
+    ],
+    ids=["50/s", "1000/s", "10/s-small-share", "1/s-both-all", "3/s"],
+)
+def test_each_request_fits_its_share_and_a_fifth_of_a_second(redis, rate, share, replies, alerts):
     limit = Throttle(Store(redis), rate, reply_share=share)
     assert (limit.chunk(Kind.REPLY), limit.chunk(Kind.ALERT)) == (replies, alerts)
 
 
-@pytest.mark.parametrize("rate, size, expected", [
-    (0, 1000, 1000), (50, 1000, 50), (50, 30, 30), (1, 1000, 1),
-], ids=["unlimited", "50/s", "small-batches-kept", "1/s"])
+@pytest.mark.parametrize(
+    "rate, size, expected",
+    [
+        (0, 1000, 1000),
+        (50, 1000, 50),
+        (50, 30, 30),
+        (1, 1000, 1),
+    ],
+    ids=["unlimited", "50/s", "small-batches-kept", "1/s"],
+)
 def test_a_limited_fan_out_is_cut_into_batches_of_a_second_at_most(rate, size, expected):
     settings = load_settings({"AT_MAX_TPS": rate}, environ={})
     assert throttle.batch_size(settings, size) == expected
@@ -195,8 +219,9 @@ STOP_CASES = {
 def test_stop_is_checked_when_the_reply_leaves(app, at_server, lang, stopped, force, sent):
     services = current_services()
     phone = "+22376000002"
-    services.store.seed_subscribers([Subscriber(phone=phone,
-                                                subscriptions=(Subscription(district="niono"),))])
+    services.store.seed_subscribers(
+        [Subscriber(phone=phone, subscriptions=(Subscription(district="niono"),))]
+    )
     out_id = outbox.queue_sms(services, phone, TEXTS[lang], force=force)
     if stopped:
         services.store.stop(phone)
@@ -207,31 +232,58 @@ def test_stop_is_checked_when_the_reply_leaves(app, at_server, lang, stopped, fo
 
 
 def at_body(code: int, status: str) -> str:
-    return json.dumps({"SMSMessageData": {"Message": "Sent to 0/1", "Recipients": [{
-        "number": "+22376000003", "status": status, "statusCode": code, "cost": "0",
-        "messageId": "None"}]}})
+    return json.dumps(
+        {
+            "SMSMessageData": {
+                "Message": "Sent to 0/1",
+                "Recipients": [
+                    {
+                        "number": "+22376000003",
+                        "status": status,
+                        "statusCode": code,
+                        "cost": "0",
+                        "messageId": "None",
+                    }
+                ],
+            }
+        }
+    )
 
 
 RETRY_CASES = {
     # canned answer -> (status afterwards, retried later)
     "HTTP 500": ((500, "text/plain", "Internal Server Error"), "queued", True),
     "HTTP 429": ((429, "text/plain", "Too Many Requests"), "queued", True),
-    "HTTP 401 bad key": ((401, "text/plain", "The supplied authentication is invalid"),
-                         "failed", False),
-    "405 InsufficientBalance": ((201, "application/json", at_body(405, "InsufficientBalance")),
-                                "queued", True),
-    "403 InvalidPhoneNumber": ((201, "application/json", at_body(403, "InvalidPhoneNumber")),
-                               "failed", False),
-    "406 UserInBlacklist": ((201, "application/json", at_body(406, "UserInBlacklist")),
-                            "failed", False),
+    "HTTP 401 bad key": (
+        (401, "text/plain", "The supplied authentication is invalid"),
+        "failed",
+        False,
+    ),
+    "405 InsufficientBalance": (
+        (201, "application/json", at_body(405, "InsufficientBalance")),
+        "queued",
+        True,
+    ),
+    "403 InvalidPhoneNumber": (
+        (201, "application/json", at_body(403, "InvalidPhoneNumber")),
+        "failed",
+        False,
+    ),
+    "406 UserInBlacklist": (
+        (201, "application/json", at_body(406, "UserInBlacklist")),
+        "failed",
+        False,
+    ),
 }
 
 
 @pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("answer, status, retried", list(RETRY_CASES.values()),
-                         ids=list(RETRY_CASES))
-def test_only_retryable_failures_are_tried_again_with_backoff(app, at_server, lang, answer,
-                                                              status, retried):
+@pytest.mark.parametrize(
+    "answer, status, retried", list(RETRY_CASES.values()), ids=list(RETRY_CASES)
+)
+def test_only_retryable_failures_are_tried_again_with_backoff(
+    app, at_server, lang, answer, status, retried
+):
     services = current_services()
     store = services.store
     phone = "+22376000003"
@@ -255,8 +307,7 @@ def test_only_retryable_failures_are_tried_again_with_backoff(app, at_server, la
 def test_the_one_job_per_reply_design_stays_reachable(redis, redis_server, at_server):
     from app import create_app
 
-    application = create_app(app_config(redis_server, at_server, RQ_SYNC=False,
-                                        REPLY_SENDER="job"))
+    application = create_app(app_config(redis_server, at_server, RQ_SYNC=False, REPLY_SENDER="job"))
     with application.app_context():
         out_ids = queue(phones(3), "bm")
         assert len(current_services().queue("replies").get_job_ids()) == 3
@@ -273,13 +324,27 @@ def worker_stack(redis, redis_server, at_server, tmp_path):
     """An app with real queues and the means to start `python worker.py` processes."""
     from app import create_app
 
-    config = {"REDIS_URL": redis_server.url, "AT_USERNAME": "baara", "AT_API_KEY": "k",
-              "AT_API_URL": at_server.url, "QUIET_HOURS": "", "AT_BATCH_SIZE": "50",
-              "FANOUT_LEASE_SECONDS": "3", "REPLY_CONCURRENCY": "8"}
+    config = {
+        "REDIS_URL": redis_server.url,
+        "AT_USERNAME": "baara",
+        "AT_API_KEY": "k",
+        "AT_API_URL": at_server.url,
+        "QUIET_HOURS": "",
+        "AT_BATCH_SIZE": "50",
+        "FANOUT_LEASE_SECONDS": "3",
+        "REPLY_CONCURRENCY": "8",
+    }
     env = {**os.environ, **config, "BAARA_ENV": "development", "PYTHONUNBUFFERED": "1"}
-    application = create_app({**config, "TESTING": True, "RQ_SYNC": False,
-                              "FANOUT_LEASE_SECONDS": 3, "AT_BATCH_SIZE": 50,
-                              "REPLY_CONCURRENCY": 8})
+    application = create_app(
+        {
+            **config,
+            "TESTING": True,
+            "RQ_SYNC": False,
+            "FANOUT_LEASE_SECONDS": 3,
+            "AT_BATCH_SIZE": 50,
+            "REPLY_CONCURRENCY": 8,
+        }
+    )
     workers = Workers(env, tmp_path)
     with application.app_context():
         try:
@@ -300,8 +365,9 @@ def test_two_workers_keep_to_the_limit_with_replies_and_a_fan_out(worker_stack, 
     start(workers, ["tps-a", "tps-b"])
     store = current_services().store
     subscribers = phones(60, "+2237820")
-    store.seed_subscribers(Subscriber(phone=p, subscriptions=(Subscription(district="niono"),))
-                           for p in subscribers)
+    store.seed_subscribers(
+        Subscriber(phone=p, subscriptions=(Subscription(district="niono"),)) for p in subscribers
+    )
     job, errors = jobs.create_job(current_services(), posting())
     assert errors == {}
     wait_for(lambda: len(at_server.messages) >= 5, 30, "the fan-out to start")
@@ -319,10 +385,16 @@ def test_two_workers_keep_to_the_limit_with_replies_and_a_fan_out(worker_stack, 
     # 80 messages at 20 a second: about four seconds, never more than 20 in any second.
     assert sliding_max(arrivals(at_server)) <= 20
     # Replies keep their share while the fan-out goes on: none waits for the fan-out's end.
-    reply_times = [datetime.fromisoformat(m["at"]).timestamp() for m in at_server.messages
-                   if m["to"] in repliers]
-    alert_times = [datetime.fromisoformat(m["at"]).timestamp() for m in at_server.messages
-                   if m["to"] in subscribers]
+    reply_times = [
+        datetime.fromisoformat(m["at"]).timestamp()
+        for m in at_server.messages
+        if m["to"] in repliers
+    ]
+    alert_times = [
+        datetime.fromisoformat(m["at"]).timestamp()
+        for m in at_server.messages
+        if m["to"] in subscribers
+    ]
     assert min(reply_times) - asked < 2.5
     assert min(reply_times) < max(alert_times)
 
@@ -343,8 +415,11 @@ def test_a_worker_killed_mid_burst_loses_no_reply(worker_stack, at_server, lang)
     at_kill = len(at_server.messages)
     assert at_kill < len(burst), "killed too late to test anything"
     try:
-        wait_for(lambda: {m["to"] for m in at_server.messages} >= set(burst), 90,
-                 "the other worker to send the rest")
+        wait_for(
+            lambda: {m["to"] for m in at_server.messages} >= set(burst),
+            90,
+            "the other worker to send the rest",
+        )
     except AssertionError:
         raise AssertionError(workers.logs()) from None
     time.sleep(1)  # a duplicate would show now
@@ -352,5 +427,8 @@ def test_a_worker_killed_mid_burst_loses_no_reply(worker_stack, at_server, lang)
     twice = [p for p, c in got.items() if c > 1]
     assert max(got.values()) <= 2
     assert len(twice) <= 8, "more than the requests in flight went twice"  # REPLY_CONCURRENCY
-    wait_for(lambda: all(services.store.get_outgoing(i)["status"] == "sent" for i in out_ids),
-             30, "every reply recorded as sent")
+    wait_for(
+        lambda: all(services.store.get_outgoing(i)["status"] == "sent" for i in out_ids),
+        30,
+        "every reply recorded as sent",
+    )

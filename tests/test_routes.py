@@ -44,8 +44,13 @@ ROUTES: dict[str, str] = {
     "simulator_gateways.smsgate_send": "simulator",
 }
 ADMIN_PREFIX = "admin."
-ARGS = {"phone": "+22376000001", "job_id": "1", "email": "a@example.org",
-        "filename": "admin.css", "sender": "tel:+22370000000"}
+ARGS = {
+    "phone": "+22376000001",
+    "job_id": "1",
+    "email": "a@example.org",
+    "filename": "admin.css",
+    "sender": "tel:+22370000000",
+}
 
 
 def kind(endpoint: str) -> str | None:
@@ -139,9 +144,13 @@ def test_public_routes_answer_without_credentials(secured):
 def test_simulator_exists_only_in_development(redis_server, redis, secured):
     dev_endpoints = {r.endpoint for r in secured.url_map.iter_rules()}
     assert {e for e, k in ROUTES.items() if k == "simulator"} <= dev_endpoints
-    production = create_app({
-        "BAARA_ENV": "production", "REDIS_URL": redis_server.url, **PRODUCTION_SECRETS,
-    })
+    production = create_app(
+        {
+            "BAARA_ENV": "production",
+            "REDIS_URL": redis_server.url,
+            **PRODUCTION_SECRETS,
+        }
+    )
     endpoints = {r.endpoint for r in production.url_map.iter_rules()}
     assert not {e for e in endpoints if kind(e) == "simulator"}
     assert production.test_client().post("/simulator/at/version1/messaging").status_code == 404

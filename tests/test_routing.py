@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from alerts.gateways.africastalking import Status
+from alerts.gateways.base import Status
 from alerts.gateways.orange import OrangeGateway
 from alerts.gateways.routing import Policy, load_operators, operator_of, parse_routes
 from alerts.jobs import lifecycle as jobs

@@ -12,8 +12,13 @@ from app import create_app
 from tests.conftest import PRODUCTION_SECRETS
 
 PATHS = [
-    ("GET", "/healthz"), ("GET", "/admin/login"), ("GET", "/admin/"), ("GET", "/api/jobs"),
-    ("POST", "/sms/incoming"), ("GET", "/static/admin/admin.css"), ("GET", "/nowhere"),
+    ("GET", "/healthz"),
+    ("GET", "/admin/login"),
+    ("GET", "/admin/"),
+    ("GET", "/api/jobs"),
+    ("POST", "/sms/incoming"),
+    ("GET", "/static/admin/admin.css"),
+    ("GET", "/nowhere"),
     ("GET", "/simulator"),
 ]
 
@@ -32,9 +37,13 @@ def test_every_response_carries_the_headers(client, method, path):
 
 
 def test_hsts_in_production(redis_server, redis):
-    app = create_app({
-        "BAARA_ENV": "production", "REDIS_URL": redis_server.url, **PRODUCTION_SECRETS,
-    })
+    app = create_app(
+        {
+            "BAARA_ENV": "production",
+            "REDIS_URL": redis_server.url,
+            **PRODUCTION_SECRETS,
+        }
+    )
     response = app.test_client().get("/healthz")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
     assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
@@ -56,10 +65,16 @@ def test_oversized_bodies_are_refused_with_413(client, api_headers, path):
 
 
 def test_a_normal_callback_is_not_refused(client):
-    response = client.post("/sms/incoming", data={
-        "from": "+22376123456", "to": "38422", "text": "AIDE", "id": "sz-1",
-        "date": "2026-11-23 10:00:00",
-    })
+    response = client.post(
+        "/sms/incoming",
+        data={
+            "from": "+22376123456",
+            "to": "38422",
+            "text": "AIDE",
+            "id": "sz-1",
+            "date": "2026-11-23 10:00:00",
+        },
+    )
     assert response.status_code == 200
 
 
@@ -75,8 +90,11 @@ def test_proxy_hops_are_trusted_only_when_set(redis_server, redis):
 
             return request.remote_addr or ""
 
-        seen.append(app.test_client().get(
-            "/_addr", headers={"X-Forwarded-For": "203.0.113.9"}).get_data(as_text=True))
+        seen.append(
+            app.test_client()
+            .get("/_addr", headers={"X-Forwarded-For": "203.0.113.9"})
+            .get_data(as_text=True)
+        )
     assert seen == ["127.0.0.1", "203.0.113.9"]
 
 
@@ -111,10 +129,16 @@ def test_log_records_are_masked_whatever_the_logger(app, caplog):
 
 def test_sms_round_trip_logs_no_full_number(client, caplog):
     caplog.set_level(logging.DEBUG)
-    client.post("/sms/incoming", data={
-        "from": "+22376123456", "to": "38422", "text": "NIONO", "id": "log-1",
-        "date": "2026-11-23 10:00:00",
-    })
+    client.post(
+        "/sms/incoming",
+        data={
+            "from": "+22376123456",
+            "to": "38422",
+            "text": "NIONO",
+            "id": "log-1",
+            "date": "2026-11-23 10:00:00",
+        },
+    )
     assert caplog.records  # the gateway logs its batch
     assert "22376123456" not in caplog.text
 
@@ -122,8 +146,16 @@ def test_sms_round_trip_logs_no_full_number(client, caplog):
 def test_json_formatter_writes_one_line_per_event():
     import json
 
-    record = logging.makeLogRecord({"name": "alerts.web.sms", "levelno": 20, "levelname": "INFO",
-                                    "msg": "hello %s", "args": ("a\nb",), "job": "12"})
+    record = logging.makeLogRecord(
+        {
+            "name": "alerts.web.sms",
+            "levelno": 20,
+            "levelname": "INFO",
+            "msg": "hello %s",
+            "args": ("a\nb",),
+            "job": "12",
+        }
+    )
     line = JsonFormatter().format(record)
     assert "\n" not in line
     data = json.loads(line)

@@ -44,17 +44,23 @@ def poster(app):
     [
         pytest.param(lambda st: accounts.delete_account(st, POSTER[0]), id="deleted"),
         pytest.param(
-            lambda st: (accounts.delete_account(st, POSTER[0]),
-                        accounts.create_account(st, POSTER[0], "another-password-9", "admin")),
+            lambda st: (
+                accounts.delete_account(st, POSTER[0]),
+                accounts.create_account(st, POSTER[0], "another-password-9", "admin"),
+            ),
             id="deleted-then-recreated-as-admin",
         ),
         pytest.param(
-            lambda st: (accounts.delete_account(st, POSTER[0]),
-                        accounts.create_account(st, POSTER[0], POSTER[1], "poster")),
+            lambda st: (
+                accounts.delete_account(st, POSTER[0]),
+                accounts.create_account(st, POSTER[0], POSTER[1], "poster"),
+            ),
             id="recreated-with-the-same-password",
         ),
-        pytest.param(lambda st: accounts.set_password(st, POSTER[0], "a-new-password-7"),
-                     id="password-changed"),
+        pytest.param(
+            lambda st: accounts.set_password(st, POSTER[0], "a-new-password-7"),
+            id="password-changed",
+        ),
         pytest.param(lambda st: accounts.set_role(st, POSTER[0], "admin"), id="promoted"),
     ],
 )
@@ -69,8 +75,10 @@ def test_a_demoted_admin_is_signed_out_at_once(app, admin_client) -> None:
     other = app.test_client()
     assert login(other, *OTHER).status_code == 302
     assert other.get("/admin/accounts").status_code == 200
-    admin_client.post(f"/admin/accounts/{OTHER[0]}/role",
-                      data={"role": "poster", "csrf_token": token(admin_client)})
+    admin_client.post(
+        f"/admin/accounts/{OTHER[0]}/role",
+        data={"role": "poster", "csrf_token": token(admin_client)},
+    )
     assert accounts.get_account(current_store(), OTHER[0]).role is accounts.Role.POSTER
     assert other.get("/admin/accounts").status_code == 302
     assert other.get("/admin/jobs").status_code == 302
@@ -82,8 +90,9 @@ def test_an_admin_deleted_through_the_web_is_out_at_once(app, admin_client) -> N
     make_account(*OTHER)
     other = app.test_client()
     assert login(other, *OTHER).status_code == 302
-    admin_client.post(f"/admin/accounts/{OTHER[0]}/delete",
-                      data={"csrf_token": token(admin_client)})
+    admin_client.post(
+        f"/admin/accounts/{OTHER[0]}/delete", data={"csrf_token": token(admin_client)}
+    )
     make_account(OTHER[0], OTHER[1], "admin")  # the same e-mail again, same password, same role
     assert other.get("/admin/").status_code == 302
 
@@ -211,15 +220,27 @@ def test_behind_a_proxy_the_forwarded_address_is_counted(redis_server, at_server
         make_account(*ADMIN)
         stranger = proxied.test_client()
         for i in range(accounts.PAIR_LIMIT):
-            stranger.post("/admin/login", data={
-                "email": ADMIN[0], "password": f"wrong-{i}",
-                "csrf_token": token(stranger, "/admin/login")},
+            stranger.post(
+                "/admin/login",
+                data={
+                    "email": ADMIN[0],
+                    "password": f"wrong-{i}",
+                    "csrf_token": token(stranger, "/admin/login"),
+                },
                 headers={"X-Forwarded-For": "198.51.100.7"},
-                environ_base={"REMOTE_ADDR": "127.0.0.1"})
+                environ_base={"REMOTE_ADDR": "127.0.0.1"},
+            )
         owner = proxied.test_client()
-        answer = owner.post("/admin/login", data={
-            "email": ADMIN[0], "password": ADMIN[1], "csrf_token": token(owner, "/admin/login")},
-            headers={"X-Forwarded-For": "203.0.113.9"}, environ_base={"REMOTE_ADDR": "127.0.0.1"})
+        answer = owner.post(
+            "/admin/login",
+            data={
+                "email": ADMIN[0],
+                "password": ADMIN[1],
+                "csrf_token": token(owner, "/admin/login"),
+            },
+            headers={"X-Forwarded-For": "203.0.113.9"},
+            environ_base={"REMOTE_ADDR": "127.0.0.1"},
+        )
         assert answer.status_code == 302
         assert current_store().failures("pair", f"{ADMIN[0]}|198.51.100.7")[0] == 5
 

@@ -56,24 +56,42 @@ LONG = "x1y2z3w4-" * 4
 @pytest.mark.parametrize(
     ("changes", "named"),
     [
-        pytest.param({"SECRET_KEY": "dev-only-secret-key"}, ["SECRET_KEY: the public"],
-                     id="development-secret-key"),
-        pytest.param({"API_TOKEN": "dev-api-token"}, ["API_TOKEN: the public"],
-                     id="development-api-token"),
-        pytest.param({"AT_API_KEY": "simulated"}, ["AT_API_KEY: the public"],
-                     id="simulated-at-key"),
-        pytest.param({"WEBHOOK_TOKEN": "w"}, ["WEBHOOK_TOKEN: shorter than 32"],
-                     id="one-letter-webhook-token"),
-        pytest.param({"SECRET_KEY": LONG[:31]}, ["SECRET_KEY: shorter than 32"],
-                     id="secret-key-31-characters"),
-        pytest.param({"API_TOKEN": "a" * 40}, ["API_TOKEN: fewer than 8 different"],
-                     id="api-token-one-letter-repeated"),
-        pytest.param({"WEBHOOK_TOKEN": PRODUCTION_SECRETS["API_TOKEN"]},
-                     ["WEBHOOK_TOKEN: the same value as API_TOKEN"],
-                     id="webhook-token-is-api-token"),
-        pytest.param({"SECRET_KEY": "s", "API_TOKEN": "t", "WEBHOOK_TOKEN": "w"},
-                     ["SECRET_KEY: shorter", "API_TOKEN: shorter", "WEBHOOK_TOKEN: shorter"],
-                     id="all-three-short"),
+        pytest.param(
+            {"SECRET_KEY": "dev-only-secret-key"},
+            ["SECRET_KEY: the public"],
+            id="development-secret-key",
+        ),
+        pytest.param(
+            {"API_TOKEN": "dev-api-token"}, ["API_TOKEN: the public"], id="development-api-token"
+        ),
+        pytest.param(
+            {"AT_API_KEY": "simulated"}, ["AT_API_KEY: the public"], id="simulated-at-key"
+        ),
+        pytest.param(
+            {"WEBHOOK_TOKEN": "w"},
+            ["WEBHOOK_TOKEN: shorter than 32"],
+            id="one-letter-webhook-token",
+        ),
+        pytest.param(
+            {"SECRET_KEY": LONG[:31]},
+            ["SECRET_KEY: shorter than 32"],
+            id="secret-key-31-characters",
+        ),
+        pytest.param(
+            {"API_TOKEN": "a" * 40},
+            ["API_TOKEN: fewer than 8 different"],
+            id="api-token-one-letter-repeated",
+        ),
+        pytest.param(
+            {"WEBHOOK_TOKEN": PRODUCTION_SECRETS["API_TOKEN"]},
+            ["WEBHOOK_TOKEN: the same value as API_TOKEN"],
+            id="webhook-token-is-api-token",
+        ),
+        pytest.param(
+            {"SECRET_KEY": "s", "API_TOKEN": "t", "WEBHOOK_TOKEN": "w"},
+            ["SECRET_KEY: shorter", "API_TOKEN: shorter", "WEBHOOK_TOKEN: shorter"],
+            id="all-three-short",
+        ),
     ],
 )
 def test_production_refuses_weak_secrets_and_says_which(changes, named):
@@ -133,17 +151,28 @@ def test_quiet_hours(text, expected):
 # -- the typed, frozen object ---------------------------------------------------------------------
 
 TYPES = {
-    "baara_env": str, "port": int, "simulator": bool, "max_content_length": int,
-    "redis_replica_wait_ms": int, "at_batch_size": int, "sms_price": float, "timezone": str,
-    "history_days": float, "seen_days": float, "sms_rate_limit": int, "testing": bool,
+    "baara_env": str,
+    "port": int,
+    "simulator": bool,
+    "max_content_length": int,
+    "redis_replica_wait_ms": int,
+    "at_batch_size": int,
+    "sms_price": float,
+    "timezone": str,
+    "history_days": float,
+    "seen_days": float,
+    "sms_rate_limit": int,
+    "testing": bool,
     "queues": tuple,
 }
 
 
 @pytest.mark.parametrize(("name", "kind"), TYPES.items(), ids=TYPES.keys())
 def test_each_setting_has_its_type(name, kind):
-    s = load_settings({"HISTORY_DAYS": 2, "SMS_PRICE": "30"},
-                      environ={"PORT": "5001", "SEEN_DAYS": "0.5", "SIMULATOR": "off"})
+    s = load_settings(
+        {"HISTORY_DAYS": 2, "SMS_PRICE": "30"},
+        environ={"PORT": "5001", "SEEN_DAYS": "0.5", "SIMULATOR": "off"},
+    )
     assert type(getattr(s, name)) is kind
 
 
@@ -153,10 +182,11 @@ def test_the_settings_are_frozen():
         s.timezone = "UTC"  # type: ignore[misc]
 
 
-@pytest.mark.parametrize("name", ["NOPE", "QUIET_HOURS_PARSED", "TIMEZONES", "TIMEZONE ",
-                                  "timezone", "WTF_CSRF_ENABLED"],
-                         ids=["made-up", "derived", "misspelt", "trailing-space", "lower-case",
-                              "flask-extension-key"])
+@pytest.mark.parametrize(
+    "name",
+    ["NOPE", "QUIET_HOURS_PARSED", "TIMEZONES", "TIMEZONE ", "timezone", "WTF_CSRF_ENABLED"],
+    ids=["made-up", "derived", "misspelt", "trailing-space", "lower-case", "flask-extension-key"],
+)
 def test_an_unknown_setting_is_refused_by_name(name):
     with pytest.raises(ConfigError, match="unknown setting"):
         load_settings({name: "x"}, environ={})
@@ -164,13 +194,15 @@ def test_an_unknown_setting_is_refused_by_name(name):
 
 @pytest.mark.parametrize(
     ("environ", "name", "expected"),
-    [({"SMS_COOLDOWN": "30"}, "sms_cooldown", 30),
-     ({"HISTORY_DAYS": "0.5"}, "history_days", 0.5),
-     ({"SIMULATOR": "0"}, "simulator", False),
-     ({"SIMULATOR": "yes"}, "simulator", True),
-     ({"TIMEZONE": "UTC"}, "timezone", "UTC"),
-     ({"QUIET_HOURS": ""}, "quiet_hours_parsed", None),
-     ({"USSD_CODE": "*123#"}, "ussd_code", "*123#")],
+    [
+        ({"SMS_COOLDOWN": "30"}, "sms_cooldown", 30),
+        ({"HISTORY_DAYS": "0.5"}, "history_days", 0.5),
+        ({"SIMULATOR": "0"}, "simulator", False),
+        ({"SIMULATOR": "yes"}, "simulator", True),
+        ({"TIMEZONE": "UTC"}, "timezone", "UTC"),
+        ({"QUIET_HOURS": ""}, "quiet_hours_parsed", None),
+        ({"USSD_CODE": "*123#"}, "ussd_code", "*123#"),
+    ],
     ids=["int", "float", "bool-off", "bool-on", "str", "derived-quiet", "ussd-code"],
 )
 def test_the_environment_overrides_a_default(environ, name, expected):
@@ -213,6 +245,12 @@ def test_production_has_no_default_for_a_secret(missing):
 
 def test_flask_gets_only_its_own_keys():
     flask = load_settings(environ=PROD_OK).flask_config()
-    assert set(flask) == {"SECRET_KEY", "MAX_CONTENT_LENGTH", "TESTING", "SESSION_COOKIE_HTTPONLY",
-                          "SESSION_COOKIE_SAMESITE", "SESSION_COOKIE_SECURE"}
+    assert set(flask) == {
+        "SECRET_KEY",
+        "MAX_CONTENT_LENGTH",
+        "TESTING",
+        "SESSION_COOKIE_HTTPONLY",
+        "SESSION_COOKIE_SAMESITE",
+        "SESSION_COOKIE_SECURE",
+    }
     assert flask["SESSION_COOKIE_SECURE"] is True

@@ -63,13 +63,35 @@ def subscriber(client, api_headers, phone: str = PHONE) -> dict | None:
 
 _PLACEHOLDER = re.compile(r"\{[^}]*\}")
 REPLY_IDS = [
-    texts.SUBSCRIBED, texts.SUBSCRIBED_MORE, texts.SUBSCRIBED_HINT, texts.CONFIRM_PLACE,
-    texts.CONFIRM_DECLINED, texts.STOPPED, texts.STOPPED_ONE, texts.STOPPED_ONE_HINT,
-    texts.STOP_NOTHING, texts.RESUMED, texts.RESUMED_EMPTY, texts.HELP, texts.HELP_FREE,
-    texts.LISTING, texts.LISTING_HINT, texts.LISTING_EMPTY, texts.LISTING_STOPPED,
-    texts.LANGUAGE_SET, texts.OFFERS, texts.OFFERS_HINT, texts.OFFERS_NONE, texts.INFO_UNKNOWN,
-    texts.UNKNOWN, texts.UNKNOWN_HINT, texts.NEED_PLACE, relay_texts.RELAY_REQUESTED,
-    texts.WELCOME, texts.ALREADY, texts.UNKNOWN_STOP,
+    texts.SUBSCRIBED,
+    texts.SUBSCRIBED_MORE,
+    texts.SUBSCRIBED_HINT,
+    texts.CONFIRM_PLACE,
+    texts.CONFIRM_DECLINED,
+    texts.STOPPED,
+    texts.STOPPED_ONE,
+    texts.STOPPED_ONE_HINT,
+    texts.STOP_NOTHING,
+    texts.RESUMED,
+    texts.RESUMED_EMPTY,
+    texts.HELP,
+    texts.HELP_FREE,
+    texts.LISTING,
+    texts.LISTING_HINT,
+    texts.LISTING_EMPTY,
+    texts.LISTING_STOPPED,
+    texts.LANGUAGE_SET,
+    texts.OFFERS,
+    texts.OFFERS_HINT,
+    texts.OFFERS_NONE,
+    texts.INFO_UNKNOWN,
+    texts.UNKNOWN,
+    texts.UNKNOWN_HINT,
+    texts.NEED_PLACE,
+    relay_texts.RELAY_REQUESTED,
+    texts.WELCOME,
+    texts.ALREADY,
+    texts.UNKNOWN_STOP,
 ]
 
 
@@ -127,8 +149,9 @@ class Conversation(NamedTuple):
     language: str | None = None
 
 
-def conv(*turns: Turn, subs: set[str] | None = None, status: str = "active",
-         language: str | None = None) -> Conversation:
+def conv(
+    *turns: Turn, subs: set[str] | None = None, status: str = "active", language: str | None = None
+) -> Conversation:
     return Conversation(turns, subs, status, language)
 
 
@@ -150,38 +173,45 @@ CONVERSATIONS: dict[str, Conversation] = {
     "fr-place-only-is-every-category": conv(T("Niono", SUB), subs={"d:niono:*"}),
     "en-subscribe": conv(T("subscribe sikasso nurse", SUB), subs={"d:sikasso:nurse"}),
     "bm-sentence": conv(
-        T("n b'a fɛ ka n tɔgɔ sɛbɛn Sikaso baara la", SUB, "bm"), subs={"d:sikasso:*"},
+        T("n b'a fɛ ka n tɔgɔ sɛbɛn Sikaso baara la", SUB, "bm"),
+        subs={"d:sikasso:*"},
         language="bm",
     ),
-    "bm-baara-kura-niono": conv(T("baara kura Niono", SUB, "bm"), subs={"d:niono:*"},
-                                language="bm"),
-    "bm-doctor-kati": conv(T("ne ye dɔgɔtɔrɔ ye Kati", SUB, "bm"), subs={"d:kati:doctor"},
-                           language="bm"),
-    "bm-old-spelling": conv(T("n be baara nyini segou", SUB, "bm"), subs={"d:segou:*"},
-                            language="bm"),
+    "bm-baara-kura-niono": conv(
+        T("baara kura Niono", SUB, "bm"), subs={"d:niono:*"}, language="bm"
+    ),
+    "bm-doctor-kati": conv(
+        T("ne ye dɔgɔtɔrɔ ye Kati", SUB, "bm"), subs={"d:kati:doctor"}, language="bm"
+    ),
+    "bm-old-spelling": conv(
+        T("n be baara nyini segou", SUB, "bm"), subs={"d:segou:*"}, language="bm"
+    ),
     "bm-then-french-stays-bm": conv(
         T("i ni ce, n bɛ baara ɲini Segu", SUB, "bm"),
         T("je veux aussi Kati", SUB, "bm"),
         T("aide", texts.HELP, "bm"),
-        subs={"d:segou:*", "d:kati:*"}, language="bm",
+        subs={"d:segou:*", "d:kati:*"},
+        language="bm",
     ),
     "fr-then-bm-stays-fr": conv(
-        T("Niono", SUB), T("n bɛ baara ɲini Kati", SUB), subs={"d:niono:*", "d:kati:*"},
+        T("Niono", SUB),
+        T("n bɛ baara ɲini Kati", SUB),
+        subs={"d:niono:*", "d:kati:*"},
         language="fr",
     ),
-    "typo-asks-then-oui": conv(
-        T("nionon", ASK), T("OUI", SUB), subs={"d:niono:*"}
-    ),
-    "typo-asks-then-non": conv(
-        T("nionon", ASK), T("non", texts.CONFIRM_DECLINED), subs=None
-    ),
+    "typo-asks-then-oui": conv(T("nionon", ASK), T("OUI", SUB), subs={"d:niono:*"}),
+    "typo-asks-then-non": conv(T("nionon", ASK), T("non", texts.CONFIRM_DECLINED), subs=None),
     "typo-asks-bm-awo": conv(
-        T("n bɛ baara ɲini nionon", ASK, "bm"), T("awɔ", SUB, "bm"), subs={"d:niono:*"},
+        T("n bɛ baara ɲini nionon", ASK, "bm"),
+        T("awɔ", SUB, "bm"),
+        subs={"d:niono:*"},
         language="bm",
     ),
     "typo-asks-bm-ayi": conv(
-        T("n bɛ baara ɲini nionon", ASK, "bm"), T("ayi", texts.CONFIRM_DECLINED, "bm"),
-        subs=set(), language="bm",
+        T("n bɛ baara ɲini nionon", ASK, "bm"),
+        T("ayi", texts.CONFIRM_DECLINED, "bm"),
+        subs=set(),
+        language="bm",
     ),
     "typo-with-job-keeps-job": conv(
         T("infirmier a nionon", ASK), T("oui", SUB), subs={"d:niono:nurse"}
@@ -196,8 +226,11 @@ CONVERSATIONS: dict[str, Conversation] = {
         T("je suis infirmier", NEED), T("Kati", SUB), subs={"d:kati:nurse"}
     ),
     "job-first-then-typo-place": conv(
-        T("n ye sofɛri ye", NEED, "bm"), T("nionon", ASK, "bm"), T("awɔ", SUB, "bm"),
-        subs={"d:niono:driver"}, language="bm",
+        T("n ye sofɛri ye", NEED, "bm"),
+        T("nionon", ASK, "bm"),
+        T("awɔ", SUB, "bm"),
+        subs={"d:niono:driver"},
+        language="bm",
     ),
     "job-first-then-something-else-forgets-it": conv(
         T("je suis infirmier", NEED), T("aide", texts.HELP), T("Kati", SUB), subs={"d:kati:*"}
@@ -218,48 +251,88 @@ CONVERSATIONS: dict[str, Conversation] = {
     ),
     "list-bm": conv(T("n ka cikanw", texts.LISTING_EMPTY, "bm"), subs=set(), language="bm"),
     "language-switch-bm": conv(
-        T("Niono", SUB), T("LANGUE BM", texts.LANGUAGE_SET, "bm"), T("LISTE", texts.LISTING, "bm"),
-        subs={"d:niono:*"}, language="bm",
+        T("Niono", SUB),
+        T("LANGUE BM", texts.LANGUAGE_SET, "bm"),
+        T("LISTE", texts.LISTING, "bm"),
+        subs={"d:niono:*"},
+        language="bm",
     ),
     "language-switch-back-fr": conv(
-        T("bamanankan", texts.LANGUAGE_SET, "bm"), T("FRANCAIS", texts.LANGUAGE_SET, "fr"),
-        T("aide", texts.HELP, "fr"), subs=set(), language="fr",
+        T("bamanankan", texts.LANGUAGE_SET, "bm"),
+        T("FRANCAIS", texts.LANGUAGE_SET, "fr"),
+        T("aide", texts.HELP, "fr"),
+        subs=set(),
+        language="fr",
     ),
     "stop-then-silence": conv(
-        T("Niono", SUB), T("STOP", STOPPED), T("AIDE", None), T("LISTE", None),
-        T("blabla", None), T("OFFRES", None), T("STOP", None), T("LANGUE BM", None),
-        T("OUI", None), T("INFO J482", None), T("i ni ce", None), subs={"d:niono:*"},
+        T("Niono", SUB),
+        T("STOP", STOPPED),
+        T("AIDE", None),
+        T("LISTE", None),
+        T("blabla", None),
+        T("OFFRES", None),
+        T("STOP", None),
+        T("LANGUE BM", None),
+        T("OUI", None),
+        T("INFO J482", None),
+        T("i ni ce", None),
+        subs={"d:niono:*"},
         status="stopped",
     ),
     "stopped-typo-asks-then-comes-back": conv(
-        T("Kati", SUB), T("STOP", STOPPED), T("nionon", ASK), T("oui", SUB),
+        T("Kati", SUB),
+        T("STOP", STOPPED),
+        T("nionon", ASK),
+        T("oui", SUB),
         subs={"d:niono:*"},  # only what the new message names: Kati stays stopped
     ),
     "stopped-typo-asks-non-stays-stopped": conv(
-        T("Kati", SUB), T("STOP", STOPPED), T("nionon", ASK), T("non", None), T("aide", None),
-        subs={"d:kati:*"}, status="stopped",
+        T("Kati", SUB),
+        T("STOP", STOPPED),
+        T("nionon", ASK),
+        T("non", None),
+        T("aide", None),
+        subs={"d:kati:*"},
+        status="stopped",
     ),
     "stop-bm": conv(
-        T("Niono", SUB), T("a jɔ", STOPPED), T("dɛmɛ", None), subs={"d:niono:*"},
+        T("Niono", SUB),
+        T("a jɔ", STOPPED),
+        T("dɛmɛ", None),
+        subs={"d:niono:*"},
         status="stopped",
     ),
     "stop-sentence": conv(
-        T("Niono", SUB), T("je ne veux plus recevoir de messages", STOPPED), T("?", None),
-        subs={"d:niono:*"}, status="stopped",
+        T("Niono", SUB),
+        T("je ne veux plus recevoir de messages", STOPPED),
+        T("?", None),
+        subs={"d:niono:*"},
+        status="stopped",
     ),
     "stop-then-start": conv(
-        T("Kati infirmier", SUB), T("STOP", STOPPED), T("aide", None),
-        T("START", texts.RESUMED), T("LISTE", texts.LISTING), subs={"d:kati:nurse"},
+        T("Kati infirmier", SUB),
+        T("STOP", STOPPED),
+        T("aide", None),
+        T("START", texts.RESUMED),
+        T("LISTE", texts.LISTING),
+        subs={"d:kati:nurse"},
     ),
     "stop-then-new-subscription": conv(
-        T("Kati", SUB), T("STOP", STOPPED), T("Niono", SUB), subs={"d:niono:*"},
+        T("Kati", SUB),
+        T("STOP", STOPPED),
+        T("Niono", SUB),
+        subs={"d:niono:*"},
     ),
     "stop-then-reprendre": conv(
-        T("Kati", SUB), T("arret", STOPPED), T("REPRENDRE", texts.RESUMED), subs={"d:kati:*"},
+        T("Kati", SUB),
+        T("arret", STOPPED),
+        T("REPRENDRE", texts.RESUMED),
+        subs={"d:kati:*"},
     ),
     "stop-stranger": conv(T("STOP", STOPPED), T("aide", None), subs=set(), status="stopped"),
     "stop-one-district": conv(
-        T("Niono Macina Kati", SUB), T("STOP NIONO", texts.STOPPED_ONE),
+        T("Niono Macina Kati", SUB),
+        T("STOP NIONO", texts.STOPPED_ONE),
         subs={"d:macina:*", "d:kati:*"},
     ),
     "stop-one-not-subscribed": conv(
@@ -267,22 +340,34 @@ CONVERSATIONS: dict[str, Conversation] = {
     ),
     "start-stranger": conv(T("START", texts.WELCOME), subs=None),
     "offers-without-subscription": conv(T("OFFRES", texts.LISTING_EMPTY), subs=None),
-    "offers-none-open": conv(
-        T("Kati", SUB), T("BAARA", texts.OFFERS_NONE), subs={"d:kati:*"}
-    ),
+    "offers-none-open": conv(T("Kati", SUB), T("BAARA", texts.OFFERS_NONE), subs={"d:kati:*"}),
     "info-unknown-code": conv(T("INFO J482", texts.INFO_UNKNOWN), subs=None),
     "info-bare-code": conv(T("j 999", texts.INFO_UNKNOWN), subs=None),
     # Asking to be a relay is not a subscription: an admin approves it (see test_relays.py).
     "relay-keyword": conv(T("relais kolokani", relay_texts.RELAY_REQUESTED), subs=None),
     "whole-mali": conv(
         T("je cherche du travail partout au Mali", SUB),
-        subs={f"r:{r}:*" for r in ("kayes", "koulikoro", "sikasso", "segou", "mopti",
-                                    "tombouctou", "gao", "menaka", "kidal", "taoudenit",
-                                    "bamako")},
+        subs={
+            f"r:{r}:*"
+            for r in (
+                "kayes",
+                "koulikoro",
+                "sikasso",
+                "segou",
+                "mopti",
+                "tombouctou",
+                "gao",
+                "menaka",
+                "kidal",
+                "taoudenit",
+                "bamako",
+            )
+        },
     ),
     "bamako-neighbourhood": conv(T("Faladié infirmier", SUB), subs={"d:commune-6:nurse"}),
     "stop-sentence-one-place": conv(
-        T("Niono et Kati", SUB), T("Je ne veux plus les offres de Niono", texts.STOPPED_ONE),
+        T("Niono et Kati", SUB),
+        T("Je ne veux plus les offres de Niono", texts.STOPPED_ONE),
         subs={"d:kati:*"},
     ),
     "yes-and-another-place": conv(
@@ -364,8 +449,15 @@ def test_first_message_in_french_or_neutral_is_answered_in_french(
 
 @pytest.mark.parametrize(
     "path_phone",
-    ["+22376123456", "0022376123456", "76123456", "76 12 34 56", "+223 76-12-34-56",
-     "76.12.34.56", "%2B22376123456"],
+    [
+        "+22376123456",
+        "0022376123456",
+        "76123456",
+        "76 12 34 56",
+        "+223 76-12-34-56",
+        "76.12.34.56",
+        "%2B22376123456",
+    ],
 )
 def test_api_accepts_any_phone_form(client, at_server, api_headers, path_phone: str) -> None:
     send(client, at_server, "Kati infirmier", phone="0022376123456")
@@ -403,8 +495,12 @@ def test_sender_in_any_form_is_one_subscriber(client, at_server, api_headers, se
 
 def test_api_needs_the_token(client, at_server) -> None:
     send(client, at_server, "Niono")
-    for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "test-token"},
-                    {"Authorization": "Basic test-token"}):
+    for headers in (
+        {},
+        {"Authorization": "Bearer nope"},
+        {"Authorization": "test-token"},
+        {"Authorization": "Basic test-token"},
+    ):
         assert client.get(f"/api/subscribers/{PHONE}", headers=headers).status_code == 401
         assert client.delete(f"/api/subscribers/{PHONE}", headers=headers).status_code == 401
     assert subscriber(client, {"Authorization": "Bearer test-token"}) is not None
@@ -480,13 +576,20 @@ def test_acknowledges_then_the_inbox_answers(client, at_server) -> None:
     assert sms(client, PHONE, "Niono", expect=None).json == {"status": "accepted"}  # a new id
     again = sms(client, PHONE, "Niono", expect=None, at_id="ATXid_twice")
     assert (again.json, sms(client, PHONE, "x", expect=None, at_id="ATXid_twice").json) == (
-        {"status": "accepted"}, {"status": "duplicate"})
+        {"status": "accepted"},
+        {"status": "duplicate"},
+    )
 
 
 @pytest.mark.parametrize("missing", ["from", "to", "text", "date", "id"])
 def test_missing_field_is_400_naming_it(client, at_server, missing: str) -> None:
-    data = {"from": PHONE, "to": "36030", "text": "Niono", "date": "2026-05-03 06:04:45",
-            "id": f"ATXid_m_{missing}"}
+    data = {
+        "from": PHONE,
+        "to": "36030",
+        "text": "Niono",
+        "date": "2026-05-03 06:04:45",
+        "id": f"ATXid_m_{missing}",
+    }
     del data[missing]
     response = client.post("/sms/incoming", data=data)
     assert response.status_code == 400
@@ -497,8 +600,14 @@ def test_missing_field_is_400_naming_it(client, at_server, missing: str) -> None
 
 @pytest.mark.parametrize(
     "date",
-    ["2026-05-03T06:04:45Z", "2026-05-03 06:04:45", "2026-05-03T06:04:45.123Z",
-     "2026-05-03 06:04:45.123456", "2026-05-03T06:04:45+00:00", " 2026-05-03 06:04:45 "],
+    [
+        "2026-05-03T06:04:45Z",
+        "2026-05-03 06:04:45",
+        "2026-05-03T06:04:45.123Z",
+        "2026-05-03 06:04:45.123456",
+        "2026-05-03T06:04:45+00:00",
+        " 2026-05-03 06:04:45 ",
+    ],
 )
 def test_both_at_date_formats(client, at_server, date: str) -> None:
     assert sms(client, PHONE, "Niono", expect=None, date=date).status_code == 200
@@ -521,8 +630,13 @@ def test_bad_sender_is_400(client, at_server, sender: str) -> None:
 
 
 def test_optional_fields_may_be_missing(client, at_server) -> None:
-    data = {"from": PHONE, "to": "36030", "text": "Niono", "date": "2026-05-03 06:04:45",
-            "id": "ATXid_minimal"}
+    data = {
+        "from": PHONE,
+        "to": "36030",
+        "text": "Niono",
+        "date": "2026-05-03 06:04:45",
+        "id": "ATXid_minimal",
+    }
     assert client.post("/sms/incoming", data=data).status_code == 200
     assert len(replies(at_server)) == 1
 
@@ -541,8 +655,13 @@ def keyed_client(redis, redis_server, at_server):
 
 
 WEBHOOKS = {
-    "/sms/incoming": {"from": PHONE, "to": "36030", "text": "Niono", "date": "2026-05-03 06:04:45",
-                      "id": "ATXid_keyed"},
+    "/sms/incoming": {
+        "from": PHONE,
+        "to": "36030",
+        "text": "Niono",
+        "date": "2026-05-03 06:04:45",
+        "id": "ATXid_keyed",
+    },
     "/sms/delivery": {"id": "ATXid_unknown", "status": "Success", "phoneNumber": PHONE},
     "/sms/opt-out": {"senderId": "BAARA", "phoneNumber": OTHER},
 }
@@ -609,8 +728,13 @@ def test_delivery_report_updates_the_reply(client, at_server, app) -> None:
     send(client, at_server, "Niono")
     gateway_id = at_server.messages[-1]["id"]
     assert _out_record(app, gateway_id)["status"] == "sent"
-    report = {"id": gateway_id, "status": "Success", "phoneNumber": PHONE, "networkCode": "61001",
-              "retryCount": "0"}
+    report = {
+        "id": gateway_id,
+        "status": "Success",
+        "phoneNumber": PHONE,
+        "networkCode": "61001",
+        "retryCount": "0",
+    }
     for _ in range(3):  # AT repeats reports
         assert client.post("/sms/delivery", data=report).status_code == 200
     assert _out_record(app, gateway_id)["status"] == "delivered"
@@ -622,8 +746,12 @@ def test_delivery_report_updates_the_reply(client, at_server, app) -> None:
 def test_delivery_failure_is_recorded_with_its_reason(client, at_server, app) -> None:
     send(client, at_server, "aide")
     gateway_id = at_server.messages[-1]["id"]
-    report = {"id": gateway_id, "status": "Failed", "phoneNumber": PHONE,
-              "failureReason": "AbsentSubscriber"}
+    report = {
+        "id": gateway_id,
+        "status": "Failed",
+        "phoneNumber": PHONE,
+        "failureReason": "AbsentSubscriber",
+    }
     assert client.post("/sms/delivery", data=report).status_code == 200
     record = _out_record(app, gateway_id)
     assert record["status"] == "failed"
@@ -633,8 +761,12 @@ def test_delivery_failure_is_recorded_with_its_reason(client, at_server, app) ->
 def test_delivery_blacklisted_stops_the_number(client, at_server, app, api_headers) -> None:
     send(client, at_server, "Niono")
     gateway_id = at_server.messages[-1]["id"]
-    report = {"id": gateway_id, "status": "Failed", "phoneNumber": PHONE,
-              "failureReason": "UserInBlacklist"}
+    report = {
+        "id": gateway_id,
+        "status": "Failed",
+        "phoneNumber": PHONE,
+        "failureReason": "UserInBlacklist",
+    }
     assert client.post("/sms/delivery", data=report).status_code == 200
     assert subscriber(client, api_headers)["status"] == "stopped"
     assert send(client, at_server, "aide") is None
@@ -648,8 +780,12 @@ def test_delivery_blacklisted_stops_the_number(client, at_server, app, api_heade
         {"id": "ATXid_nobody", "status": "Exploded"},
         {"id": "ATXid_nobody", "status": ""},
         {"id": "x" * 5000, "status": "Failed", "failureReason": "y" * 5000},
-        {"id": "ATXid_nobody", "status": "Failed", "phoneNumber": "garbage",
-         "failureReason": "UserInBlacklist"},
+        {
+            "id": "ATXid_nobody",
+            "status": "Failed",
+            "phoneNumber": "garbage",
+            "failureReason": "UserInBlacklist",
+        },
         {"id": "\u00e9\u0000", "status": "Success", "extra": "field"},
     ],
 )
@@ -743,8 +879,20 @@ def test_other_methods_are_not_5xx(client, method: str, path: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["\x00", "🇲🇱" * 200, "ɛ" * 5000, "'" * 300, "%s%s%n", "{what}", "{0}",
-     "<script>alert(1)</script>", "' OR 1=1 --", "\u202e", "niono\u0000kati", "\r\n" * 100],
+    [
+        "\x00",
+        "🇲🇱" * 200,
+        "ɛ" * 5000,
+        "'" * 300,
+        "%s%s%n",
+        "{what}",
+        "{0}",
+        "<script>alert(1)</script>",
+        "' OR 1=1 --",
+        "\u202e",
+        "niono\u0000kati",
+        "\r\n" * 100,
+    ],
 )
 def test_no_5xx_for_odd_texts(client, at_server, text: str) -> None:
     assert sms(client, PHONE, text, expect=None).status_code == 200
@@ -793,14 +941,32 @@ def test_many_places_and_jobs_make_one_segment(client, at_server, api_headers) -
 # -- every reply function, both languages, extreme inputs ----------------------------------
 
 LONG_PLACES = [
-    "Ouéléssébougou", "Andéramboukane", "Oussoubidiagna", "Gourma-Rharous", "Kalaban Coro",
-    "Bandiagara", "Tin-Essako", "Almoustarat", "Niafunké", "Kolondiéba",
+    "Ouéléssébougou",
+    "Andéramboukane",
+    "Oussoubidiagna",
+    "Gourma-Rharous",
+    "Kalaban Coro",
+    "Bandiagara",
+    "Tin-Essako",
+    "Almoustarat",
+    "Niafunké",
+    "Kolondiéba",
 ]
 LONG_CATEGORIES = {
-    "fr": ["Agent de santé communautaire", "Administration et finances", "Coordinateur médical",
-           "Mobilisateur communautaire", "Conseiller technique"],
-    "bm": ["Sigida kɛnɛya baarakɛla", "Mara ni wari baara", "Dɔgɔtɔrɔw ɲɛmɔgɔ",
-           "Sigida lasɔmibaga", "Fɛɛrɛ ladilikɛla"],
+    "fr": [
+        "Agent de santé communautaire",
+        "Administration et finances",
+        "Coordinateur médical",
+        "Mobilisateur communautaire",
+        "Conseiller technique",
+    ],
+    "bm": [
+        "Sigida kɛnɛya baarakɛla",
+        "Mara ni wari baara",
+        "Dɔgɔtɔrɔw ɲɛmɔgɔ",
+        "Sigida lasɔmibaga",
+        "Fɛɛrɛ ladilikɛla",
+    ],
 }
 
 
@@ -836,11 +1002,18 @@ def _renders(lang: str) -> Iterator[tuple[str, str]]:
     yield "unknown", texts.unknown(lang)
     yield "need_place", texts.need_place(lang)
     yield "confirm_declined", texts.confirm_declined(lang)
-    yield "alert", alert_texts.job_alert(
-        lang, code="J99999", title="Coordinateur·trice médical·e " * 6,
-        organization="Organisation Non Gouvernementale Internationale " * 3,
-        places=LONG_PLACES, deadline="31/12/2026 17h00", deadline_short="31/12 17h00",
-        apply="Envoyer CV et lettre de motivation à recrutement@exemple.org " * 5,
+    yield (
+        "alert",
+        alert_texts.job_alert(
+            lang,
+            code="J99999",
+            title="Coordinateur·trice médical·e " * 6,
+            organization="Organisation Non Gouvernementale Internationale " * 3,
+            places=LONG_PLACES,
+            deadline="31/12/2026 17h00",
+            deadline_short="31/12 17h00",
+            apply="Envoyer CV et lettre de motivation à recrutement@exemple.org " * 5,
+        ),
     )
 
 
@@ -859,16 +1032,29 @@ def test_job_info_fits_two_segments(lang: str, size: str) -> None:
     # The jobs API accepts titles of 160, organizations of 120, apply fields of 300 characters.
     title, org, apply, places = {
         "short": ("Infirmier", "ONG", "Kati", ["Kati"]),
-        "long": ("Coordinateur·trice médical·e " * 3, "Organisation Non Gouvernementale "
-                 "Internationale", "Envoyer CV et lettre à recrutement@exemple.org " * 3,
-                 LONG_PLACES * 3),
-        "api-limits": ("Coordinateur·trice " * 9, "Organisation Internationale " * 5,
-                       "Envoyer un CV et une lettre de motivation " * 8, LONG_PLACES * 10),
+        "long": (
+            "Coordinateur·trice médical·e " * 3,
+            "Organisation Non Gouvernementale Internationale",
+            "Envoyer CV et lettre à recrutement@exemple.org " * 3,
+            LONG_PLACES * 3,
+        ),
+        "api-limits": (
+            "Coordinateur·trice " * 9,
+            "Organisation Internationale " * 5,
+            "Envoyer un CV et une lettre de motivation " * 8,
+            LONG_PLACES * 10,
+        ),
     }[size]
     text = alert_texts.job_info(
-        lang, code="J99999", title=title[:160], organization=org[:120], short_name="",
+        lang,
+        code="J99999",
+        title=title[:160],
+        organization=org[:120],
+        short_name="",
         places=places,
-        positions=10_000, deadline="31/12/2026 17h00", apply=apply[:300],
+        positions=10_000,
+        deadline="31/12/2026 17h00",
+        apply=apply[:300],
     )
     assert is_gsm7(text)
     assert count_segments(text).segments <= 2

@@ -74,8 +74,15 @@ def test_all_categories_absorbs_specific_ones(store):
         ([Subscription(region="segou", category="doctor")], MACINA, "nurse", False),
         ([Subscription(district="niono")], SIKASSO, "nurse", False),
     ],
-    ids=["district-cat", "district-other-cat", "district-all", "region-all", "region-cat",
-         "region-other-cat", "other-district"],
+    ids=[
+        "district-cat",
+        "district-other-cat",
+        "district-all",
+        "region-all",
+        "region-cat",
+        "region-other-cat",
+        "other-district",
+    ],
 )
 def test_matching(store, subs, place, category, matched):
     store.subscribe(A, subs)
@@ -167,11 +174,23 @@ def test_retention_comes_from_the_settings(redis, redis_server, at_server):
     from config.settings import ConfigError, load_settings
     from tests.conftest import app_config
 
-    app = create_app(app_config(redis_server, at_server, HISTORY_DAYS="0.5", RECORD_DAYS=2,
-                                DELIVERY_REF_DAYS=1, SEEN_DAYS="0.01"))
+    app = create_app(
+        app_config(
+            redis_server,
+            at_server,
+            HISTORY_DAYS="0.5",
+            RECORD_DAYS=2,
+            DELIVERY_REF_DAYS=1,
+            SEEN_DAYS="0.01",
+        )
+    )
     store = app.extensions["baara"].store
-    assert (store.retention.history, store.retention.records, store.retention.delivery_refs,
-            store.retention.seen) == (43200, 172800, 86400, 864)
+    assert (
+        store.retention.history,
+        store.retention.records,
+        store.retention.delivery_refs,
+        store.retention.seen,
+    ) == (43200, 172800, 86400, 864)
     out_id = store.new_outgoing("+22376123456", "Baara: test", kind="reply")
     store.add_history("+22376123456", "out", "Baara: test")
     store.link_gateway_id("ATXid_r", f"out:{out_id}")

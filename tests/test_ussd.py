@@ -45,14 +45,23 @@ SEGOU_NURSE = Subscription(region="segou", category="nurse")
 SUBSCRIBED = State(language=Language.FR, subscriptions=(KATI_ALL, SEGOU_NURSE), jobs=())
 STOPPED = State(language=Language.FR, subscriptions=(KATI_ALL,), active=False, jobs=())
 JOBS = tuple(
-    JobView(code=f"J{n:03d}", title=title, organization="ALIMA", places=places,
-            deadline="16/06/2026 17h00", mine=n < 3)
+    JobView(
+        code=f"J{n:03d}",
+        title=title,
+        organization="ALIMA",
+        places=places,
+        deadline="16/06/2026 17h00",
+        mine=n < 3,
+    )
     for n, (title, places) in enumerate(
         [
             ("Infirmier / Infirmière", ("Kati",)),
             ("Mobilisateurs communautaires", ("Niono", "Macina")),
-            ("Conseiller(ère) Technique à l'Implémentation des Soins de Santé Primaires "
-             "au niveau communautaire", ("Sikasso", "Bougouni", "Koutiala", "Kadiolo")),
+            (
+                "Conseiller(ère) Technique à l'Implémentation des Soins de Santé Primaires "
+                "au niveau communautaire",
+                ("Sikasso", "Bougouni", "Koutiala", "Kadiolo"),
+            ),
             ("Chauffeur", ("Bamako",)),
             ("Sage-femme", ("Mopti",)),
             ("Médecin chef", ("Gao",)),
@@ -115,20 +124,32 @@ MENU_ROWS = [
     ("fr", "1*7*kati", "CON Vous voulez dire", []),  # typed on a district list too
     ("fr", "2", "CON Vous n'avez aucune alerte.", ["1 M'inscrire"]),
     ("fr", "2*1", "CON Choisissez la région", []),
-    ("subscribed", "2", "CON Vos alertes", ["1 Kati", "2 toute la région de Ségou (Infirmier",
-                                           "3 Tout stopper"]),
+    (
+        "subscribed",
+        "2",
+        "CON Vos alertes",
+        ["1 Kati", "2 toute la région de Ségou (Infirmier", "3 Tout stopper"],
+    ),
     ("subscribed", "2*2", "CON Retirer l'alerte toute la région de Ségou", ["1 Oui"]),
     ("subscribed", "2*2*1", "END Alerte retirée : toute la région de Ségou", []),
     ("subscribed", "2*2*2", "CON Vos alertes", []),
     ("subscribed", "2*3", "CON Tout stopper ?", ["1 Oui", "2 Non"]),
-    ("subscribed", "2*3*1",
-     "END C'est fait : vous ne recevrez plus d'alertes. Pour revenir, composez *384*22#.", []),
+    (
+        "subscribed",
+        "2*3*1",
+        "END C'est fait : vous ne recevrez plus d'alertes. Pour revenir, composez *384*22#.",
+        [],
+    ),
     ("stopped", "2", "CON Vous ne recevez plus d'alertes.", ["1 Les reprendre", "2 M'inscrire"]),
     ("stopped", "2*1", "END Vos alertes reprennent.", []),
     ("fr", "3", "CON Aucune offre ouverte", ["0 Retour"]),
     ("jobs", "3", "CON Offres ouvertes", ["1 Infirmier / Infirmière, Kati", "99 Suite"]),
-    ("jobs", "3*1", "CON J001 Infirmier / Infirmière - ALIMA, Kati. Limite 16/06/2026",
-     ["1 Recevoir par SMS"]),
+    (
+        "jobs",
+        "3*1",
+        "CON J001 Infirmier / Infirmière - ALIMA, Kati. Limite 16/06/2026",
+        ["1 Recevoir par SMS"],
+    ),
     ("jobs", "3*99*1", "CON J003 Conseiller(ère) Technique", ["1 Recevoir par SMS"]),
     ("jobs", "3*1*1", "END Les détails de l'offre J001 arrivent par SMS.", []),
     ("fr", "4", "CON Langue / Kan", ["1 Francais", "2 Bamanankan"]),
@@ -140,12 +161,21 @@ MENU_ROWS = [
     ("bm", "1*4*7*1*1", "END A kèra: Niono baara kura bèna ci i ma SMS fè.", []),
     ("bm", "7", "CON Sugandili ma ñè.", []),
 ]
-STATES = {"new": NEW, "fr": FR, "bm": BM, "subscribed": SUBSCRIBED, "stopped": STOPPED,
-          "jobs": WITH_JOBS}
+STATES = {
+    "new": NEW,
+    "fr": FR,
+    "bm": BM,
+    "subscribed": SUBSCRIBED,
+    "stopped": STOPPED,
+    "jobs": WITH_JOBS,
+}
 
 
-@pytest.mark.parametrize(("who", "path", "start", "contains"), MENU_ROWS,
-                         ids=[f"{r[0]}:{r[1] or 'dial'}" for r in MENU_ROWS])
+@pytest.mark.parametrize(
+    ("who", "path", "start", "contains"),
+    MENU_ROWS,
+    ids=[f"{r[0]}:{r[1] or 'dial'}" for r in MENU_ROWS],
+)
 def test_menu(who, path, start, contains):
     result = walk(STATES[who], path)
     assert result.body.startswith(start), result.body
@@ -174,8 +204,9 @@ EFFECT_ROWS = [
 ]
 
 
-@pytest.mark.parametrize(("who", "path", "effects"), EFFECT_ROWS,
-                         ids=[f"{r[0]}:{r[1]}" for r in EFFECT_ROWS])
+@pytest.mark.parametrize(
+    ("who", "path", "effects"), EFFECT_ROWS, ids=[f"{r[0]}:{r[1]}" for r in EFFECT_ROWS]
+)
 def test_effects(who, path, effects):
     assert walk(STATES[who], path).effects == effects
 
@@ -202,8 +233,11 @@ def test_every_page_of_a_long_list_shows_whole_options_and_loses_none():
     for _ in range(10):
         body = walk(FR, path).body
         assert_screen_ok(body)
-        seen += [line.split(" ", 1)[1] for line in body.split("\n")
-                 if line[:1].isdigit() and not line.startswith(("0 ", "99 "))]
+        seen += [
+            line.split(" ", 1)[1]
+            for line in body.split("\n")
+            if line[:1].isdigit() and not line.startswith(("0 ", "99 "))
+        ]
         if "99 Suite" not in body:
             break
         path += "*99"
@@ -252,15 +286,20 @@ def test_resume_offer_restores_the_saved_screens():
 
 
 def test_a_stale_or_corrupt_first_screen_falls_back_home():
-    for frame in (Frame(Kind.DISTRICTS, "atlantis"), Frame(Kind.CONFIRM, "d:kati:astronaut"),
-                  Frame(Kind.RESUME, "not json"), Frame(Kind.CANDIDATES, "x:y"),
-                  Frame(Kind.RESUME, json.dumps([["districts", "atlantis", 0]]))):
+    for frame in (
+        Frame(Kind.DISTRICTS, "atlantis"),
+        Frame(Kind.CONFIRM, "d:kati:astronaut"),
+        Frame(Kind.RESUME, "not json"),
+        Frame(Kind.CANDIDATES, "x:y"),
+        Frame(Kind.RESUME, json.dumps([["districts", "atlantis", 0]])),
+    ):
         state = replace_state(FR, first=frame)
         for path in ([], ["1"], ["abc"]):
             result = screen(state, path, CTX)
             assert_screen_ok(result.body)
             assert "Baara, emplois santé" in result.body or (
-                frame.kind is Kind.RESUME and "coupé" in result.body), result.body
+                frame.kind is Kind.RESUME and "coupé" in result.body
+            ), result.body
 
 
 def test_the_stack_stays_small_however_long_the_call():
@@ -294,14 +333,16 @@ def replace_state(state: State, **changes) -> State:
 
 def begin(store: Store, phone: str, session_id: str, known: str, new: str, ttl: int):
     """A new dial through the one round trip the webhook makes (flood control off)."""
-    return store.ussd_request(phone, session_id, None, known, new, ttl, limit=0, window=60,
-                              metric="test")[1:]
+    return store.ussd_request(
+        phone, session_id, None, known, new, ttl, limit=0, window=60, metric="test"
+    )[1:]
 
 
 def step(store: Store, phone: str, session_id: str, answers: str, ttl: int):
     """An answer through the one round trip the webhook makes (flood control off)."""
-    return store.ussd_request(phone, session_id, answers, "", "", ttl, limit=0, window=60,
-                              metric="test")[1:]
+    return store.ussd_request(
+        phone, session_id, answers, "", "", ttl, limit=0, window=60, metric="test"
+    )[1:]
 
 
 def test_store_call_records(redis):
@@ -327,8 +368,10 @@ def test_store_call_records(redis):
     other = "+22366123456"
     begin(store, other, "x", "K", "N", 300)
     store.save_ussd_jobs(other, "x", '{"jobs": []}', 300)
-    assert step(store, other, "x", '["3"]', 300)[1:] == (("x", "N", "[]", False),
-                                                            ("x", '{"jobs": []}'))
+    assert step(store, other, "x", '["3"]', 300)[1:] == (
+        ("x", "N", "[]", False),
+        ("x", '{"jobs": []}'),
+    )
     # Dropping by session id leaves another call's record alone.
     store.drop_ussd_call(other, "y")
     assert redis.exists(f"ussd:{other}", f"ussd:jobs:{other}") == 2
@@ -341,9 +384,9 @@ def test_store_call_records(redis):
 # -- the webhook -------------------------------------------------------------------------
 
 
-
-def dial(client, text: str = "", *, phone: str = PHONE, session: str | None = None,
-         query: str = "") -> str:
+def dial(
+    client, text: str = "", *, phone: str = PHONE, session: str | None = None, query: str = ""
+) -> str:
     form = ussd_form(session or next_id("ATUid"), phone, text)
     response = client.post(f"/ussd{query}", data=form)
     assert response.status_code == 200, response.data
@@ -371,8 +414,7 @@ def test_first_call_picks_the_language_and_later_calls_use_it(client, app):
     assert "0 Segin" not in dial(client, "") and "Francais" not in dial(client, "")
 
 
-def test_a_ussd_subscription_shows_in_the_api_and_gets_alerts(client, app, at_server,
-                                                               api_headers):
+def test_a_ussd_subscription_shows_in_the_api_and_gets_alerts(client, app, at_server, api_headers):
     bodies = call(client, "1", "1", "4", "7", "1", "1")  # French, subscribe, Ségou, Niono, all
     assert bodies[-1].startswith("END C'est fait : les offres pour Niono")
     api = client.get(f"/api/subscribers/{PHONE}", headers=api_headers).get_json()
@@ -380,11 +422,19 @@ def test_a_ussd_subscription_shows_in_the_api_and_gets_alerts(client, app, at_se
     assert [s["district"]["slug"] for s in api["subscriptions"]] == ["niono"]
 
     deadline = (datetime.now(UTC) + timedelta(days=10)).strftime("%Y-%m-%dT%H:%M")
-    response = client.post("/api/jobs", headers=api_headers, json={
-        "title": "Mobilisateur communautaire", "organization": "AMCP-SP/ALIMA",
-        "category": "community-mobilizer", "districts": ["Niono"], "deadline": deadline,
-        "apply": "recrutement@mali.alima.ngo", "publish": True,
-    })
+    response = client.post(
+        "/api/jobs",
+        headers=api_headers,
+        json={
+            "title": "Mobilisateur communautaire",
+            "organization": "AMCP-SP/ALIMA",
+            "category": "community-mobilizer",
+            "districts": ["Niono"],
+            "deadline": deadline,
+            "apply": "recrutement@mali.alima.ngo",
+            "publish": True,
+        },
+    )
     assert response.status_code == 201, response.get_json()
     code = response.get_json()["code"]
     assert at_server.wait_for(1, timeout=10)
@@ -412,13 +462,24 @@ def test_open_jobs_mine_first_details_and_sms(client, app, at_server, api_header
     store.subscribe(PHONE, [Subscription(district="niono")], language=Language.FR)
     deadline = (datetime.now(UTC) + timedelta(days=10)).strftime("%Y-%m-%dT%H:%M")
     codes = {}
-    for title, district in (("Infirmier chef de poste", "Niono"), ("Chauffeur", "Kayes"),
-                            ("Sage-femme", "Mopti")):
-        response = client.post("/api/jobs", headers=api_headers, json={
-            "title": title, "organization": "ALIMA", "category": "other",
-            "districts": [district], "deadline": deadline,
-            "apply": "recrutement@example.org", "publish": True,
-        })
+    for title, district in (
+        ("Infirmier chef de poste", "Niono"),
+        ("Chauffeur", "Kayes"),
+        ("Sage-femme", "Mopti"),
+    ):
+        response = client.post(
+            "/api/jobs",
+            headers=api_headers,
+            json={
+                "title": title,
+                "organization": "ALIMA",
+                "category": "other",
+                "districts": [district],
+                "deadline": deadline,
+                "apply": "recrutement@example.org",
+                "publish": True,
+            },
+        )
         assert response.status_code == 201, response.get_json()
         codes[title] = response.get_json()["code"]
     at_server.wait_for(1)
@@ -437,10 +498,19 @@ def test_open_jobs_mine_first_details_and_sms(client, app, at_server, api_header
 
 def test_a_job_closed_meanwhile_is_not_sent(client, app, at_server, api_headers):
     deadline = (datetime.now(UTC) + timedelta(days=10)).strftime("%Y-%m-%dT%H:%M")
-    response = client.post("/api/jobs", headers=api_headers, json={
-        "title": "Chauffeur", "organization": "ALIMA", "category": "driver",
-        "districts": ["Kayes"], "deadline": deadline, "apply": "a@b.org", "publish": True,
-    })
+    response = client.post(
+        "/api/jobs",
+        headers=api_headers,
+        json={
+            "title": "Chauffeur",
+            "organization": "ALIMA",
+            "category": "driver",
+            "districts": ["Kayes"],
+            "deadline": deadline,
+            "apply": "a@b.org",
+            "publish": True,
+        },
+    )
     job_id = response.get_json()["id"]
     dial(client, "1", session="j")  # French
     dial(client, "1*3", session="j")
@@ -483,34 +553,60 @@ def test_the_offer_expires_with_the_session(client, app, redis):
 
 def test_end_of_session_event_clears_the_resume_point(client, redis):
     call(client, "1", "1", "4", session="first")
-    response = client.post("/ussd/events", data={
-        "sessionId": "other", "phoneNumber": PHONE, "status": "Success", "serviceCode": "*384*22#",
-        "networkCode": "61001", "date": "2026-01-01 10:00:00", "cost": "0", "input": "1*1*4",
-        "durationInMillis": "1000", "hopsCount": "3", "lastAppResponse": "CON ..."})
+    response = client.post(
+        "/ussd/events",
+        data={
+            "sessionId": "other",
+            "phoneNumber": PHONE,
+            "status": "Success",
+            "serviceCode": "*384*22#",
+            "networkCode": "61001",
+            "date": "2026-01-01 10:00:00",
+            "cost": "0",
+            "input": "1*1*4",
+            "durationInMillis": "1000",
+            "hopsCount": "3",
+            "lastAppResponse": "CON ...",
+        },
+    )
     assert response.status_code == 200
     assert redis.exists(f"ussd:{PHONE}")  # another session's event leaves it alone
-    client.post("/ussd/events", data={"sessionId": "first", "phoneNumber": PHONE,
-                                      "status": "Incomplete"})
+    client.post(
+        "/ussd/events", data={"sessionId": "first", "phoneNumber": PHONE, "status": "Incomplete"}
+    )
     assert redis.exists(f"ussd:{PHONE}")  # cut off: keep it to resume
-    client.post("/ussd/events", data={"sessionId": "first", "phoneNumber": PHONE,
-                                      "status": "Success"})
+    client.post(
+        "/ussd/events", data={"sessionId": "first", "phoneNumber": PHONE, "status": "Success"}
+    )
     assert not redis.exists(f"ussd:{PHONE}")
 
 
 @pytest.mark.parametrize("missing", ["sessionId", "serviceCode", "phoneNumber", "text"])
 def test_missing_field_is_400_naming_it(client, missing):
-    data = {"sessionId": "s", "serviceCode": "*384*22#", "phoneNumber": PHONE,
-            "networkCode": "61001", "text": ""}
+    data = {
+        "sessionId": "s",
+        "serviceCode": "*384*22#",
+        "phoneNumber": PHONE,
+        "networkCode": "61001",
+        "text": "",
+    }
     del data[missing]
     response = client.post("/ussd", data=data)
     assert response.status_code == 400
     assert response.get_json()["field"] == missing
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("phoneNumber", "not a phone"), ("phoneNumber", ""), ("sessionId", " "),
-    ("sessionId", "x" * 500), ("text", "1*" * 1500), ("text", "*".join(["1"] * 150)),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("phoneNumber", "not a phone"),
+        ("phoneNumber", ""),
+        ("sessionId", " "),
+        ("sessionId", "x" * 500),
+        ("text", "1*" * 1500),
+        ("text", "*".join(["1"] * 150)),
+    ],
+)
 def test_bad_field_is_400_naming_it(client, field, value):
     data = {"sessionId": "s", "serviceCode": "*384*22#", "phoneNumber": PHONE, "text": ""}
     data[field] = value
@@ -536,15 +632,35 @@ def test_webhook_token_is_checked(app, client):
 GARBAGE = [
     {"data": b"\x00\xff\xfe garbage", "content_type": "application/octet-stream"},
     {"json": {"sessionId": "s", "phoneNumber": PHONE, "text": ""}},
-    {"data": "sessionId=s&phoneNumber=%2B22376123456&serviceCode=x&text=%FF%FE",
-     "content_type": "application/x-www-form-urlencoded"},
-    {"data": {"sessionId": "s", "serviceCode": "*", "phoneNumber": PHONE,
-              "text": "1*\u0000\u202e\U0001f600*ɛɔɲ*" + "é" * 50}},
+    {
+        "data": "sessionId=s&phoneNumber=%2B22376123456&serviceCode=x&text=%FF%FE",
+        "content_type": "application/x-www-form-urlencoded",
+    },
+    {
+        "data": {
+            "sessionId": "s",
+            "serviceCode": "*",
+            "phoneNumber": PHONE,
+            "text": "1*\u0000\u202e\U0001f600*ɛɔɲ*" + "é" * 50,
+        }
+    },
     {"data": {"sessionId": "s", "serviceCode": "*", "phoneNumber": PHONE, "text": "*" * 99}},
-    {"data": {"sessionId": "s", "serviceCode": "*", "phoneNumber": PHONE,
-              "text": "1*99999999999999999999999*-1*1.5*²*٣"}},
-    {"data": {"sessionId": "s", "serviceCode": "*", "phoneNumber": PHONE,
-              "text": "1*" + "kati " * 100}},
+    {
+        "data": {
+            "sessionId": "s",
+            "serviceCode": "*",
+            "phoneNumber": PHONE,
+            "text": "1*99999999999999999999999*-1*1.5*²*٣",
+        }
+    },
+    {
+        "data": {
+            "sessionId": "s",
+            "serviceCode": "*",
+            "phoneNumber": PHONE,
+            "text": "1*" + "kati " * 100,
+        }
+    },
     {"data": {"sessionId": ["a", "b"], "serviceCode": "*", "phoneNumber": PHONE, "text": "1"}},
 ]
 
@@ -559,10 +675,16 @@ def test_garbage_never_gets_a_5xx(client, request_kwargs):
 
 
 def test_a_corrupt_session_record_is_ignored(client, redis):
-    junk_calls = ("not a record", "s\nnot json\n[]", "s\n[\"nope\",\"\",0]\n[\"1\"]",
-                  "s\n[\"home\",\"\",0]\n{}", "t\n[\"resume\",\"garbage\",0]\n[\"1\"]",
-                  "t\n[\"home\",\"\",0]\nnot json", "s\n\n")
-    junk_jobs = ("s\nnot json", "s\n{\"lang\": \"fr\", \"jobs\": [[1]]}", "garbage", "")
+    junk_calls = (
+        "not a record",
+        "s\nnot json\n[]",
+        's\n["nope","",0]\n["1"]',
+        's\n["home","",0]\n{}',
+        't\n["resume","garbage",0]\n["1"]',
+        't\n["home","",0]\nnot json',
+        "s\n\n",
+    )
+    junk_jobs = ("s\nnot json", 's\n{"lang": "fr", "jobs": [[1]]}', "garbage", "")
     for junk_call, junk_job in itertools.product(junk_calls, junk_jobs):
         for session, text in (("s", "3"), ("t", ""), ("s", "3*1")):
             redis.set(f"ussd:{PHONE}", junk_call)
@@ -580,9 +702,19 @@ def test_a_record_lost_mid_call_starts_over_from_home(client, redis):
 
 def test_a_request_at_retries_changes_nothing_twice(client, app, at_server, api_headers):
     deadline = (datetime.now(UTC) + timedelta(days=10)).strftime("%Y-%m-%dT%H:%M")
-    client.post("/api/jobs", headers=api_headers, json={
-        "title": "Chauffeur", "organization": "ALIMA", "category": "driver",
-        "districts": ["Kayes"], "deadline": deadline, "apply": "a@b.org", "publish": True})
+    client.post(
+        "/api/jobs",
+        headers=api_headers,
+        json={
+            "title": "Chauffeur",
+            "organization": "ALIMA",
+            "category": "driver",
+            "districts": ["Kayes"],
+            "deadline": deadline,
+            "apply": "a@b.org",
+            "publish": True,
+        },
+    )
     bodies = call(client, "1", "3", "1", "1", session="retry")  # French, jobs, the job, SMS
     assert bodies[-1].startswith("END Les détails")
     assert at_server.wait_for(1)
@@ -599,10 +731,13 @@ def test_storage_down_is_a_polite_end_not_a_5xx():
     from app import create_app
     from tests.conftest import free_port
 
-    app = create_app({"TESTING": True, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
-                      "WEBHOOK_TOKEN": ""})
-    response = app.test_client().post("/ussd", data={
-        "sessionId": "s", "serviceCode": "*384*22#", "phoneNumber": PHONE, "text": ""})
+    app = create_app(
+        {"TESTING": True, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0", "WEBHOOK_TOKEN": ""}
+    )
+    response = app.test_client().post(
+        "/ussd",
+        data={"sessionId": "s", "serviceCode": "*384*22#", "phoneNumber": PHONE, "text": ""},
+    )
     assert response.status_code == 200
     body = response.get_data(as_text=True)
     assert body.startswith("END ") and is_gsm7(body) and len(body) <= 160
@@ -664,23 +799,33 @@ def crawl(client, phone: str, typed: str, *, free_text: tuple[str, ...]) -> tupl
 def test_crawler_finds_no_bad_screen(client, app, api_headers, at_server, lang):
     deadline = (datetime.now(UTC) + timedelta(days=10)).strftime("%Y-%m-%dT%H:%M")
     for n in range(12):
-        client.post("/api/jobs", headers=api_headers, json={
-            "title": f"Conseiller(ère) Technique à l'Implémentation des Soins {n}",
-            "organization": "Muso Health and Community Development Organization",
-            "category": "technical-advisor", "districts": ["Sikasso", "Bougouni", "Koutiala"],
-            "deadline": deadline, "apply": "recrutement@musohealth.org", "publish": True})
+        client.post(
+            "/api/jobs",
+            headers=api_headers,
+            json={
+                "title": f"Conseiller(ère) Technique à l'Implémentation des Soins {n}",
+                "organization": "Muso Health and Community Development Organization",
+                "category": "technical-advisor",
+                "districts": ["Sikasso", "Bougouni", "Koutiala"],
+                "deadline": deadline,
+                "apply": "recrutement@musohealth.org",
+                "publish": True,
+            },
+        )
     store: Store = app.extensions["baara"].store
     phone = "+22376000011" if lang == "fr" else "+22366000022"
-    store.subscribe(phone, [KATI_ALL, SEGOU_NURSE, Subscription(district="commune-4")],
-                    language=Language(lang))
+    store.subscribe(
+        phone, [KATI_ALL, SEGOU_NURSE, Subscription(district="commune-4")], language=Language(lang)
+    )
     # What marks a screen that takes text, as a reader of the screens would spot it.
     free_text = tuple(
         max(to_gsm7(gettext(lang, m)).split("{region}"), key=len).strip()
         for m in (ussd_texts.REGIONS_HEAD, ussd_texts.DISTRICTS_HEAD, ussd_texts.TYPE_HEAD)
     )
     # dial() checks every reply: HTTP 200, CON/END, GSM-7 only, at most 160 characters.
-    requests, screens = crawl(client, phone, "kati" if lang == "fr" else "sikaso",
-                              free_text=free_text)
+    requests, screens = crawl(
+        client, phone, "kati" if lang == "fr" else "sikaso", free_text=free_text
+    )
     print(lang, requests, screens, free_text)
     assert screens > 80 and requests > 600
 
@@ -718,8 +863,13 @@ def test_a_flooding_caller_is_answered_end_then_ignored(app, client):
     for i in range(8):
         response = client.post(
             "/ussd",
-            data={"sessionId": f"flood-{i}", "serviceCode": "*384*22#", "phoneNumber": phone,
-                  "networkCode": "61001", "text": ""},
+            data={
+                "sessionId": f"flood-{i}",
+                "serviceCode": "*384*22#",
+                "phoneNumber": phone,
+                "networkCode": "61001",
+                "text": "",
+            },
         )
         assert response.status_code == 200
         bodies.append(response.get_data(as_text=True))
@@ -728,7 +878,12 @@ def test_a_flooding_caller_is_answered_end_then_ignored(app, client):
     # Another caller is not affected.
     other = client.post(
         "/ussd",
-        data={"sessionId": "x", "serviceCode": "*384*22#", "phoneNumber": "+22376999002",
-              "networkCode": "61001", "text": ""},
+        data={
+            "sessionId": "x",
+            "serviceCode": "*384*22#",
+            "phoneNumber": "+22376999002",
+            "networkCode": "61001",
+            "text": "",
+        },
     )
     assert other.get_data(as_text=True).startswith("CON ")

@@ -53,8 +53,11 @@ def _inflate(blob: bytes) -> bytes:
 
 def _binary(client: redis_lib.Redis) -> redis_lib.Redis:
     kwargs = {**client.connection_pool.connection_kwargs, "decode_responses": False}
-    return redis_lib.Redis(connection_pool=redis_lib.ConnectionPool(
-        connection_class=client.connection_pool.connection_class, **kwargs))
+    return redis_lib.Redis(
+        connection_pool=redis_lib.ConnectionPool(
+            connection_class=client.connection_pool.connection_class, **kwargs
+        )
+    )
 
 
 def _values(raw: redis_lib.Redis, key: bytes, kind: bytes) -> Iterator[tuple[str, bytes]]:
@@ -99,4 +102,3 @@ def number_traces(client: redis_lib.Redis, phone: str) -> list[str]:
     finally:
         raw.close()
     return found
-

@@ -93,7 +93,8 @@ class FieldError:
 FieldErrors = dict[str, FieldError]
 
 
-def refuse(errors: FieldErrors, field_name: str, code: ErrorCode, part: str = "", /,
-           **params: str | int) -> None:
+def refuse(
+    errors: FieldErrors, field_name: str, code: ErrorCode, part: str = "", /, **params: str | int
+) -> None:
     """Record that field `field_name` is refused for `code` (params: what its wording needs)."""
     errors[field_name] = FieldError(field_name, code, params, part)

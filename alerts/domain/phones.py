@@ -52,8 +52,10 @@ def ascii_digits(text: str) -> str | None:
     """NFKC, then every Unicode decimal digit as ASCII; None if a non-phone character remains."""
     if text.isascii():
         folded = text
-    elif any(unicodedata.decimal(ch, None) is None and unicodedata.digit(ch, None) is not None
-             for ch in text):
+    elif any(
+        unicodedata.decimal(ch, None) is None and unicodedata.digit(ch, None) is not None
+        for ch in text
+    ):
         return None  # superscript or circled: a digit to the eye, not one people type
     else:
         folded = "".join(_ascii(ch) for ch in unicodedata.normalize("NFKC", text))

@@ -292,8 +292,15 @@ class Places:
                     k -= 1
                 before = words[k] if k >= 0 else ""
             hit = Hit(target.region, score, phrase, hit_certain)
-            return _Match("region", hit, start, marked=marker is not None, marker=word,
-                          marker_at=-1 if marker is None else marker, before_marker=before)
+            return _Match(
+                "region",
+                hit,
+                start,
+                marked=marker is not None,
+                marker=word,
+                marker_at=-1 if marker is None else marker,
+                before_marker=before,
+            )
         assert target.district is not None
         return _Match("district", Hit(target.district, score, phrase, hit_certain), start)
 
@@ -344,7 +351,8 @@ class Places:
             return False
         # "Niono, région de Ségou": a district of that region named just before.
         return any(
-            d.kind == "district" and d.start < m.marker_at
+            d.kind == "district"
+            and d.start < m.marker_at
             and self.ref.districts[d.hit.slug].region == m.hit.slug
             for d in matches
         )

@@ -147,8 +147,12 @@ def extract(
         warnings.append(Flag(name, code, detail))
 
     title_pick = find_title(notice, places, lambda text: _without_names(text, organizations))
-    category_pick = find_category(notice, str(title_pick.value) if title_pick else "", places,
-                                  title_sure=bool(title_pick and title_pick.sure))
+    category_pick = find_category(
+        notice,
+        str(title_pick.value) if title_pick else "",
+        places,
+        title_sure=bool(title_pick and title_pick.sure),
+    )
     category = str(category_pick.value) if category_pick else FALLBACK_CATEGORY
     if category_pick is None:
         flag("category", Doubt.NOT_FOUND, f"no job category named; set to {category!r}")
@@ -203,8 +207,17 @@ def extract(
     how = find_apply(notice, organization if who else "")
     if not how.sure:
         flag("apply", Doubt.UNSURE, "no e-mail, phone, link or office to apply found")
-    parts = {k: v for k, v in (("email", how.email), ("phone", how.phone), ("link", how.link),
-                               ("office", how.office), ("subject", how.subject)) if v}
+    parts = {
+        k: v
+        for k, v in (
+            ("email", how.email),
+            ("phone", how.phone),
+            ("link", how.link),
+            ("office", how.office),
+            ("subject", how.subject),
+        )
+        if v
+    }
     return Extraction(
         title=title,
         organization=organization,

@@ -17,8 +17,10 @@ from alerts.extract.notice import Notice
 MAX_LINE = 160
 #: Contacts of each kind looked at: a notice gives a handful; junk text must not cost more.
 MAX_CANDIDATES = 30
-EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
-                   r"\.[A-Za-z]{2,}")
+EMAIL = re.compile(
+    r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+    r"\.[A-Za-z]{2,}"
+)
 _URL = re.compile(r"\bhttps?://[^\s<>\"')\]]+|\bwww\.[^\s<>\"')\]]+", re.I)
 _CUES = re.compile(
     r"postul|candidat|envoy|adress|d[ée]pos|d[ée]p[ôo]t|dossier|\bcv\b|apply|application|"
@@ -69,9 +71,13 @@ def find_apply(notice: Notice, organization: str) -> Apply:
     email = _near_cue(notice, [(m.start(), m.group(0).rstrip(".")) for m in EMAIL.finditer(text)])
     links = [(m.start(), m.group(0).rstrip(".,;")) for m in _URL.finditer(text)]
     link = _near_cue(notice, [(s, u) for s, u in links if "@" not in u])
-    phones = [(m.start, phonenumbers.format_number(m.number,
-                                                   phonenumbers.PhoneNumberFormat.INTERNATIONAL))
-              for m in phonenumbers.PhoneNumberMatcher(text, "ML", max_tries=MAX_CANDIDATES)]
+    phones = [
+        (
+            m.start,
+            phonenumbers.format_number(m.number, phonenumbers.PhoneNumberFormat.INTERNATIONAL),
+        )
+        for m in phonenumbers.PhoneNumberMatcher(text, "ML", max_tries=MAX_CANDIDATES)
+    ]
     phone = _near_cue(notice, phones)
     subject = ""
     m = _SUBJECT.search(text)
@@ -89,15 +95,22 @@ def find_apply(notice: Notice, organization: str) -> Apply:
         line = f"{line} (objet : {subject})"
     sure = bool(email or phone or link or office)
     if not line:
-        papers = [w for w, pat in (("CV", _CV), ("lettre de motivation", _LETTER))
-                  if pat.search(text)]
+        papers = [
+            w for w, pat in (("CV", _CV), ("lettre de motivation", _LETTER)) if pat.search(text)
+        ]
         what = " et ".join(papers) if papers else "Candidature"
         line = f"{what} à {organization}" if organization else what
     if len(line) > MAX_LINE:
         line = line[: MAX_LINE - 1].rsplit(" ", 1)[0] + "…"
-    return Apply(email=email, phone=phone, link=link, office=office, subject=subject,
-                 line=line if email or phone or link else line[:1].upper() + line[1:],
-                 sure=sure)
+    return Apply(
+        email=email,
+        phone=phone,
+        link=link,
+        office=office,
+        subject=subject,
+        line=line if email or phone or link else line[:1].upper() + line[1:],
+        sure=sure,
+    )
 
 
 def _join(parts: list[str]) -> list[str]:

@@ -69,8 +69,12 @@ _NEVER = re.compile(
 #: Dates looked at: a notice names a few dozen at most; junk text must not cost more.
 MAX_DATES = 60
 MAX_DAYS_AHEAD = 365
-SETTINGS = {"DATE_ORDER": "DMY", "PREFER_DAY_OF_MONTH": "first",
-            "RETURN_AS_TIMEZONE_AWARE": False, "PREFER_DATES_FROM": "future"}
+SETTINGS = {
+    "DATE_ORDER": "DMY",
+    "PREFER_DAY_OF_MONTH": "first",
+    "RETURN_AS_TIMEZONE_AWARE": False,
+    "PREFER_DATES_FROM": "future",
+}
 
 
 @dataclass(frozen=True)
@@ -129,8 +133,9 @@ def find_deadline(notice: Notice, tz: ZoneInfo, now: datetime) -> Deadline | Non
 def _read(text: str, base: datetime) -> date | None:
     """One located date through dateparser, day first (base: today, for a date without year)."""
     text = re.sub(r"\b1er\b|\bpremier\b", "1", text, flags=re.I)
-    parsed = dateparser.parse(text, languages=["fr", "en"],
-                              settings={**SETTINGS, "RELATIVE_BASE": base})
+    parsed = dateparser.parse(
+        text, languages=["fr", "en"], settings={**SETTINGS, "RELATIVE_BASE": base}
+    )
     now = base
     if parsed is None or not 2000 <= parsed.year <= now.year + 5:
         return None

@@ -45,8 +45,7 @@ _FILE_ERRORS = {
 }
 
 
-def notice_text(value: object, max_text: int, field: str = "text"
-                ) -> tuple[str, FieldError | None]:
+def notice_text(value: object, max_text: int, field: str = "text") -> tuple[str, FieldError | None]:
     """A notice to read, or why it is refused (missing, empty, too long, not valid text)."""
     if not isinstance(value, str):
         code = ErrorCode.NOTICE_REQUIRED if value is None else ErrorCode.NOT_TEXT

@@ -18,8 +18,18 @@ _TAGS = re.compile(r"<[^<>\n]{1,200}>")
 _MD_LINK = re.compile(r"\[([^\]\n]{0,300})\]\(([^)\s]{0,500})\)")
 _MD_MARKS = re.compile(r"(?m)^\s{0,3}#{1,6}\s*|\*{1,3}|(?<!\w)_{1,3}|_{1,3}(?!\w)")
 _SPACES = re.compile(r"[ \t\u00a0\u202f\u2007\u2009\u200b\ufeff]+")
-_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u201c": '"',
-                         "\u201d": '"', "\u2013": "-", "\u2014": "-", "\u2212": "-"})
+_QUOTES = str.maketrans(
+    {
+        "\u2019": "'",
+        "\u2018": "'",
+        "\u02bc": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2212": "-",
+    }
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=\S)")
 #: Lines shorter than this are headings or labelled fields: a sentence never runs on past them.
 SHORT_LINE = 60
@@ -108,7 +118,7 @@ class Notice:
             stripped = part.strip()
             if start is None and stripped:
                 start = offset
-            ends = (not stripped or len(stripped) < SHORT_LINE or stripped[-1] in ".!?:;")
+            ends = not stripped or len(stripped) < SHORT_LINE or stripped[-1] in ".!?:;"
             if start is not None and ends:
                 end = offset + len(part)
                 blocks.append((start, self.text[start:end]))
@@ -119,8 +129,10 @@ class Notice:
     @cached_property
     def words(self) -> list[Word]:
         """Every word (letters and digits), folded for lookups."""
-        return [Word(m.group(0), fold(m.group(0)).replace(" ", ""), m.start(), m.end())
-                for m in _WORD.finditer(self.text)]
+        return [
+            Word(m.group(0), fold(m.group(0)).replace(" ", ""), m.start(), m.end())
+            for m in _WORD.finditer(self.text)
+        ]
 
     @cached_property
     def _sentence_starts(self) -> list[int]:

@@ -28,11 +28,48 @@ _TITLE_LABEL = re.compile(
     re.I | re.M,
 )
 _UNITS = [
-    "un", "une", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "onze",
-    "douze", "treize", "quatorze", "quinze", "seize", "vingt", "trente", "quarante", "cinquante",
-    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-    "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
-    "twenty", "thirty",
+    "un",
+    "une",
+    "deux",
+    "trois",
+    "quatre",
+    "cinq",
+    "six",
+    "sept",
+    "huit",
+    "neuf",
+    "dix",
+    "onze",
+    "douze",
+    "treize",
+    "quatorze",
+    "quinze",
+    "seize",
+    "vingt",
+    "trente",
+    "quarante",
+    "cinquante",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+    "thirty",
 ]
 _NUMBER = rf"(?:\d{{1,4}}|(?:{'|'.join(_UNITS)})(?:[\s-](?:{'|'.join(_UNITS)}|et))*)"
 _VERB = (
@@ -107,9 +144,14 @@ def find_title(
         return Pick(_tidy(m.group("value")), True)
     for line in notice.lines[:40]:
         text = line.text.strip(" •·*-#")
-        if (len(text) <= 80 and len(text.split()) <= 10 and not _GENERIC.match(text)
-                and not text.endswith(".") and not _VERBS.search(text)
-                and _categories(names(text), places)):
+        if (
+            len(text) <= 80
+            and len(text.split()) <= 10
+            and not _GENERIC.match(text)
+            and not text.endswith(".")
+            and not _VERBS.search(text)
+            and _categories(names(text), places)
+        ):
             return Pick(_tidy(text), True)
     m = _RECRUIT_TITLE.search(notice.text)
     if m:
@@ -117,8 +159,12 @@ def find_title(
         return Pick(_tidy(value), bool(_categories(value, places)))
     for line in notice.lines[:5]:
         text = re.split(r"(?<=[.!?])\s", line.text.strip(" •·*-#"))[0]
-        if (3 <= len(text) <= 80 and len(text.split()) <= 10 and not _GENERIC.match(text)
-                and not _VERBS.search(text)):
+        if (
+            3 <= len(text) <= 80
+            and len(text.split()) <= 10
+            and not _GENERIC.match(text)
+            and not _VERBS.search(text)
+        ):
             return Pick(_tidy(text), False)
     return None
 
@@ -202,12 +248,12 @@ def find_positions(notice: Notice, title: str, places: Places) -> Pick:
         if _NOT_A_COUNT.match(what):
             continue
         # Only where the notice speaks of recruiting: "300 staff", "42 CSCom" count nothing.
-        if m.start() > head_end and not _COUNT_CUE.search(notice.text[max(0, m.start() - 120)
-                                                                     : m.start()]):
+        if m.start() > head_end and not _COUNT_CUE.search(
+            notice.text[max(0, m.start() - 120) : m.start()]
+        ):
             continue
         after = set(fold(what).split())
-        if (re.match(_POST_WORDS, what, re.I) or (after & title_words)
-                or _categories(what, places)):
+        if re.match(_POST_WORDS, what, re.I) or (after & title_words) or _categories(what, places):
             got = _number(m.group("n"), m.group("d"))
             if got and 1 <= got[0] <= 10_000:
                 return Pick(got[0], got[1])

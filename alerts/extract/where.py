@@ -120,8 +120,9 @@ class Gazetteer:
 
     def scan(self, text: str) -> list[PlaceHit]:
         """Every place named in text, longest phrase first, with the words' case checked."""
-        words = [(m.group(0), fold(m.group(0)).replace(" ", ""), m.start())
-                 for m in _WORD.finditer(text)]
+        words = [
+            (m.group(0), fold(m.group(0)).replace(" ", ""), m.start()) for m in _WORD.finditer(text)
+        ]
         hits: list[PlaceHit] = []
         i = 0
         while i < len(words):
@@ -137,8 +138,9 @@ class Gazetteer:
                 marked = any(w in _REGION_WORDS for w in before[-3:]) or after in _REGION_WORDS
                 whole = any(w in _WHOLE for w in before)
                 if phrase in self.regions and (marked or phrase not in self.districts):
-                    hits.append(PlaceHit("region", self.regions[phrase], words[i][2],
-                                         whole and marked))
+                    hits.append(
+                        PlaceHit("region", self.regions[phrase], words[i][2], whole and marked)
+                    )
                 else:
                     hits.append(PlaceHit("district", self.districts[phrase], words[i][2]))
                 i += n
@@ -232,9 +234,7 @@ def _resolve(hits: list[PlaceHit], ref: Reference) -> Found:
     narrowed = {ref.districts[d].region for d in districts}
     regions = []
     for h in hits:
-        if h.kind == "region" and h.slug not in regions and (
-            h.whole or h.slug not in narrowed
-        ):
+        if h.kind == "region" and h.slug not in regions and (h.whole or h.slug not in narrowed):
             regions.append(h.slug)
     covered = set(regions)
     districts = [d for d in districts if ref.districts[d].region not in covered]

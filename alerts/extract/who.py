@@ -44,12 +44,38 @@ _SUBJECT = re.compile(
     r"(?P<name>[A-Z][\w&.\-/]*(?:[ \t]+[A-Z][\w&.\-/]*){0,4})"
     r"[ \t]+(?:recrute|is recruiting|is hiring|seeks|is seeking)\b"
 )
-_HEADER_WORDS = frozenset(fold(w) for w in (
-    "avis", "recrutement", "de", "job", "description", "offre", "d'emploi", "emploi", "vacancy",
-    "announcement", "communiqué", "appel", "à", "candidatures", "poste", "interne", "externe",
-    "inscrivez-vous", "title", "contract", "republique", "communique", "terms", "termes",
-    "tdr", "recrute", "recherche",
-))
+_HEADER_WORDS = frozenset(
+    fold(w)
+    for w in (
+        "avis",
+        "recrutement",
+        "de",
+        "job",
+        "description",
+        "offre",
+        "d'emploi",
+        "emploi",
+        "vacancy",
+        "announcement",
+        "communiqué",
+        "appel",
+        "à",
+        "candidatures",
+        "poste",
+        "interne",
+        "externe",
+        "inscrivez-vous",
+        "title",
+        "contract",
+        "republique",
+        "communique",
+        "terms",
+        "termes",
+        "tdr",
+        "recrute",
+        "recherche",
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -74,7 +100,8 @@ def _pattern(names: list[str]) -> re.Pattern[str]:
     parts = []
     for name in sorted(set(names), key=len, reverse=True):
         body = r"[ \t]{0,3}[-/ ]?[ \t]{0,3}".join(
-            re.escape(w) for w in re.split(r"[\s\-]+", name) if w)
+            re.escape(w) for w in re.split(r"[\s\-]+", name) if w
+        )
         if name.isupper() and len(re.sub(r"\W", "", name)) <= 5:
             parts.append(rf"(?-i:{body})")  # an acronym: in capitals only
         elif name[:1].isupper():
@@ -127,7 +154,8 @@ def recruiter(
             elif m.start() <= head_end:
                 score += 2
             if _RECRUITS.match(text[m.end() : m.end() + 80]) and not _PARTNER.search(
-                    text[max(0, m.start() - 40) : m.start()]):
+                text[max(0, m.start() - 40) : m.start()]
+            ):
                 score += 8
             if _EMPLOYER.search(text[max(0, m.start() - 40) : m.start()]):
                 score += 8
@@ -145,12 +173,17 @@ def recruiter(
     for pattern in (_ACRONYM, _SUBJECT, _ONG):
         hit = pattern.search(text)
         if hit:
-            return Recruiter(hit.group(0).strip(" .\n") if pattern is _ONG else hit.group("name"),
-                             False)
+            return Recruiter(
+                hit.group(0).strip(" .\n") if pattern is _ONG else hit.group("name"), False
+            )
     for line in notice.lines[:3]:
         words = [fold(w) for w in line.text.split()]
-        if (1 <= len(words) <= 5 and line.text.isupper() and words[0] not in _HEADER_WORDS
-                and not set(words) <= _HEADER_WORDS):
+        if (
+            1 <= len(words) <= 5
+            and line.text.isupper()
+            and words[0] not in _HEADER_WORDS
+            and not set(words) <= _HEADER_WORDS
+        ):
             return Recruiter(line.text.strip(), False)
     return None
 
@@ -170,8 +203,6 @@ def _joint_header(notice: Notice, known: tuple[Organization, ...]) -> str | None
         if "/" not in text or len(text) > 60:
             continue
         parts = [p.strip() for p in text.split("/")]
-        if len(parts) == 2 and all(
-            any(o.pattern.fullmatch(p) for o in known) for p in parts
-        ):
+        if len(parts) == 2 and all(any(o.pattern.fullmatch(p) for o in known) for p in parts):
             return f"{parts[0]}/{parts[1]}"
     return None

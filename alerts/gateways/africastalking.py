@@ -12,8 +12,6 @@ import re
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 import requests
@@ -21,6 +19,13 @@ from africastalking.Service import DEFAULT_TIMEOUT_S
 
 from alerts.domain.phones import mask as mask_phone
 from alerts.gateways.at_http import RawResponseSMSService
+from alerts.gateways.base import (
+    GatewayError,
+    PermanentGatewayError,
+    RetryableGatewayError,
+    SendResult,
+    Status,
+)
 from alerts.gateways.throttle import Kind, Throttle
 from alerts.ops.logs import mask_phones
 from config.settings import Settings
@@ -29,15 +34,6 @@ log = logging.getLogger(__name__)
 
 #: Called with (seconds, "ok"|"error") after every AT request; alerts/web/metrics.py registers one.
 BATCH_OBSERVERS: list[Callable[[float, str], None]] = []
-
-
-class Status(StrEnum):
-    """Baara's own message statuses, whatever the provider (a str: "sent" == Status.SENT)."""
-
-    QUEUED = "queued"
-    SENT = "sent"  # accepted by the gateway
-    DELIVERED = "delivered"
-    FAILED = "failed"
 
 
 #: AT per-recipient statusCode -> (status, retryable, reason).
@@ -71,8 +67,6 @@ DELIVERY_STATUSES: dict[str, Status] = {
     "Expired": Status.FAILED,
 }
 
-BLACKLISTED_CODE = 406
-
 # Stricter than the SDK's `^\+\d{1,3}\d{3,}$` with re.match, whose `$` lets a trailing
 # newline through (it would then be sent inside the comma-separated `to` field).
 # `[0-9]`, not `\d`: in Python `\d` also takes fullwidth and Arabic-Indic digits, which
@@ -88,57 +82,6 @@ def delivery_status(at_status: str) -> Status | None:
 def _mask_text(text: str) -> str:
     """Error text from AT may quote numbers: it travels in exceptions, so mask it here too."""
     return mask_phones(text)
-
-
-@dataclass(frozen=True)
-class SendResult:
-    """What happened to one recipient of a send."""
-
-    phone: str
-    status: Status
-    message_id: str | None
-    cost: str | None
-    reason: str | None
-    retryable: bool
-    at_code: int | None
-    gateway: str = ""  # which gateway carried it (set by alerts/gateways/routing.py)
-
-    @property
-    def blacklisted(self) -> bool:
-        """The person opted out of our sender ID at the operator."""
-        return self.at_code == BLACKLISTED_CODE
-
-
-class GatewayError(Exception):
-    """A whole batch could not be sent; `results` holds the batches that went through."""
-
-    retryable: bool = False
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        results: Sequence[SendResult] = (),
-        status_code: int | None = None,
-        maybe_sent: bool = False,
-    ) -> None:
-        super().__init__(message)
-        self.results: list[SendResult] = list(results)
-        self.status_code = status_code
-        # True when AT may have accepted the failing batch although we never saw its answer.
-        self.maybe_sent = maybe_sent
-
-
-class RetryableGatewayError(GatewayError):
-    """Worth trying again later: AT or the network had a problem."""
-
-    retryable = True
-
-
-class PermanentGatewayError(GatewayError):
-    """Trying again cannot help until someone fixes the request or the configuration."""
-
-    retryable = False
 
 
 class Gateway:
@@ -174,8 +117,14 @@ class Gateway:
     @classmethod
     def from_settings(cls, settings: Settings) -> Gateway:
         """Gateway from AT_USERNAME, AT_API_KEY, AT_SENDER_ID, AT_API_URL and AT_BATCH_SIZE."""
-        missing = [name for name, value in (("AT_USERNAME", settings.at_username),
-                                            ("AT_API_KEY", settings.at_api_key)) if not value]
+        missing = [
+            name
+            for name, value in (
+                ("AT_USERNAME", settings.at_username),
+                ("AT_API_KEY", settings.at_api_key),
+            )
+            if not value
+        ]
         if missing:
             raise PermanentGatewayError("missing configuration: " + ", ".join(missing))
         if settings.at_batch_size < 1:
@@ -198,7 +147,11 @@ class Gateway:
         return self.send(message, [phone], kind=Kind.REPLY, counted=counted)[0]
 
     def send(
-        self, message: str, recipients: Sequence[str], *, kind: Kind = Kind.ALERT,
+        self,
+        message: str,
+        recipients: Sequence[str],
+        *,
+        kind: Kind = Kind.ALERT,
         counted: bool = False,
     ) -> list[SendResult]:
         """Send one message to many numbers; one result per recipient, in input order."""
@@ -247,7 +200,11 @@ class Gateway:
             error = _network_error(exc)
             log.warning(
                 "AT batch %d/%d: %d recipients failed after %.0f ms: %s",
-                number, total, len(batch), elapsed_ms(), error,
+                number,
+                total,
+                len(batch),
+                elapsed_ms(),
+                error,
             )
             raise error from exc
         except ValueError as exc:  # the SDK's own phone check
@@ -258,7 +215,12 @@ class Gateway:
             error = _http_error(status_code, response.text)
             log.warning(
                 "AT batch %d/%d: %d recipients, HTTP %d after %.0f ms: %s",
-                number, total, len(batch), status_code, elapsed_ms(), error,
+                number,
+                total,
+                len(batch),
+                status_code,
+                elapsed_ms(),
+                error,
             )
             raise error
 
@@ -269,7 +231,11 @@ class Gateway:
             # again could text everyone twice. Not retryable; an operator checks AT's logs.
             log.error(
                 "AT batch %d/%d: %d recipients, HTTP %d, unreadable body after %.0f ms",
-                number, total, len(batch), status_code, elapsed_ms(),
+                number,
+                total,
+                len(batch),
+                status_code,
+                elapsed_ms(),
             )
             raise PermanentGatewayError(
                 f"AT answered HTTP {status_code} with a body we cannot read "
@@ -282,7 +248,12 @@ class Gateway:
         accepted = sum(r.status is Status.SENT for r in results)
         log.info(
             "AT batch %d/%d: %d recipients, %d accepted, HTTP %d in %.0f ms",
-            number, total, len(batch), accepted, status_code, elapsed_ms(),
+            number,
+            total,
+            len(batch),
+            accepted,
+            status_code,
+            elapsed_ms(),
         )
         for r in results:
             if r.status is Status.FAILED:

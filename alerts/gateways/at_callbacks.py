@@ -67,8 +67,9 @@ def delivery_report(form: Mapping[str, str]) -> DeliveryReport | FieldProblem:
     """POST /sms/delivery: id, status, failureReason (phoneNumber is never trusted)."""
     if problem := _missing(form, DELIVERY_FIELDS):
         return problem
-    return DeliveryReport(form["id"], delivery_status(form["status"]),
-                          form.get("failureReason", ""))
+    return DeliveryReport(
+        form["id"], delivery_status(form["status"]), form.get("failureReason", "")
+    )
 
 
 def opt_out(form: Mapping[str, str]) -> OptOut | FieldProblem:

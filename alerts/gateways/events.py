@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from alerts.gateways.africastalking import Status
+from alerts.gateways.base import Status
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import requests
 
 from alerts.domain.phones import mask as mask_phone
 from alerts.domain.phones import try_normalize
-from alerts.gateways.africastalking import (
+from alerts.gateways.base import (
     GatewayError,
     PermanentGatewayError,
     RetryableGatewayError,

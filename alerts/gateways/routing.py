@@ -21,12 +21,7 @@ from typing import Any, Protocol
 
 import yaml
 
-from alerts.gateways.africastalking import (
-    GatewayError,
-    PermanentGatewayError,
-    SendResult,
-    Status,
-)
+from alerts.gateways.base import GatewayError, PermanentGatewayError, SendResult, Status
 from alerts.gateways.throttle import Kind, Throttle
 from config.settings import Settings
 
@@ -150,7 +145,7 @@ class Router:
         if callable(member) and not hasattr(member, "send"):
             member = member()
             self._members[name] = member
-        return member  # type: ignore[return-value]
+        return member
 
     @property
     def throttle(self) -> Throttle | None:

@@ -100,9 +100,7 @@ class SimulatedAT:
         with self._lock:
             return self._accepted
 
-    def handle(
-        self, form: Mapping[str, str], headers: Mapping[str, str]
-    ) -> tuple[int, dict | str]:
+    def handle(self, form: Mapping[str, str], headers: Mapping[str, str]) -> tuple[int, dict | str]:
         """Answer one `POST /version1/messaging` as AT would."""
         if self.delay > 0:
             time.sleep(self.delay)
@@ -113,8 +111,10 @@ class SimulatedAT:
             return 500, "Internal Server Error"
         if self.api_key is not None and not _same(_header(headers, "apiKey"), self.api_key):
             return 401, AUTH_ERROR
-        if self.username is not None and form.get("username") and not _same(
-            form.get("username"), self.username
+        if (
+            self.username is not None
+            and form.get("username")
+            and not _same(form.get("username"), self.username)
         ):
             return 401, AUTH_ERROR
         for field in ("username", "to", "message"):
@@ -165,8 +165,13 @@ class SimulatedAT:
 
 def _refused(number: str, code: int, status: str) -> dict:
     # As AT answers it: messageId is the string "None" and cost "0".
-    return {"cost": "0", "messageId": "None", "number": number, "status": status,
-            "statusCode": code}
+    return {
+        "cost": "0",
+        "messageId": "None",
+        "number": number,
+        "status": status,
+        "statusCode": code,
+    }
 
 
 def _same(given: str | None, expected: str) -> bool:

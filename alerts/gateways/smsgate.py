@@ -25,7 +25,7 @@ from android_sms_gateway import errors as sg_errors
 from android_sms_gateway.http import RequestsHttpClient
 
 from alerts.domain.phones import try_normalize
-from alerts.gateways.africastalking import (
+from alerts.gateways.base import (
     GatewayError,
     PermanentGatewayError,
     RetryableGatewayError,
@@ -75,7 +75,7 @@ class _TimeoutSession(requests.Session):
         super().__init__()
         self._timeout = timeout
 
-    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
         """Same as Session.request, with our timeout unless one is given."""
         kwargs.setdefault("timeout", self._timeout)
         return super().request(*args, **kwargs)

@@ -28,7 +28,6 @@ WINDOW_MS = 1050
 REQUESTS_PER_SECOND = 5
 
 
-
 class Kind(StrEnum):
     """Who a request is for: the two share the gateway's limit."""
 
@@ -39,8 +38,9 @@ class Kind(StrEnum):
 class Throttle:
     """A per-gateway limit of `rate` messages a second (see the module docstring)."""
 
-    def __init__(self, store: Store, rate: int, *, reply_share: float = 0.3,
-                 gateway: str = "at") -> None:
+    def __init__(
+        self, store: Store, rate: int, *, reply_share: float = 0.3, gateway: str = "at"
+    ) -> None:
         if rate < 1:
             raise ValueError("rate must be at least 1")
         self.store = store
@@ -62,8 +62,13 @@ class Throttle:
             raise ValueError(f"{messages} messages can never fit a limit of {self.rate}/s")
         other = Kind.ALERT if kind is Kind.REPLY else Kind.REPLY
         wait_ms = self.store.take_throughput(
-            self.gateway, str(kind), str(other), messages, limit=self.rate,
-            share=self.shares[kind], window_ms=WINDOW_MS,
+            self.gateway,
+            str(kind),
+            str(other),
+            messages,
+            limit=self.rate,
+            share=self.shares[kind],
+            window_ms=WINDOW_MS,
         )
         return min(int(wait_ms), MAX_POLL_MS) / 1000
 

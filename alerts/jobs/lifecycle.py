@@ -17,7 +17,6 @@ back, and keeps the rules in one place:
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import fields
@@ -25,7 +24,6 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from alerts.domain.errors import ErrorCode, FieldError, FieldErrors
-from alerts.gateways.africastalking import Status, delivery_status
 from alerts.jobs.model import (
     CODE_DIGITS,
     CODE_KEEP_AFTER_DEADLINE,
@@ -55,6 +53,7 @@ from alerts.jobs.model import (
     services_or_current,
     timezone,
 )
+from alerts.jobs.stats import job_stats, record_delivery
 from alerts.jobs.texts import (
     alert_text,
     find_open_job,
@@ -147,9 +146,7 @@ def claim_code(services: Services, job_id: str, expire_at: int) -> str:
 # -- lifecycle ----------------------------------------------------------------------------
 
 
-def list_jobs(
-    *, services: Services | None = None, offset: int = 0, limit: int = 50
-) -> list[Job]:
+def list_jobs(*, services: Services | None = None, offset: int = 0, limit: int = 50) -> list[Job]:
     """Jobs, newest first."""
     services = services_or_current(services)
     ids = services.store.job_ids(offset, limit)
@@ -187,8 +184,9 @@ def _publish_problem(settings: Settings, deadline: int, now: float) -> FieldErro
     ends = quiet_until(settings, now)
     if ends is not None and deadline <= ends.timestamp():
         local = ends.astimezone(settings.zone).strftime("%Hh%M")
-        return {"deadline": FieldError("deadline", ErrorCode.DEADLINE_IN_QUIET_HOURS,
-                                       {"end": local})}
+        return {
+            "deadline": FieldError("deadline", ErrorCode.DEADLINE_IN_QUIET_HOURS, {"end": local})
+        }
     return {}
 
 
@@ -211,7 +209,11 @@ def create_job(
     stamp = int(now)
     job = Job(
         **{f.name: getattr(draft, f.name) for f in fields(JobDraft)},
-        id=job_id, code=code, status=JobStatus.DRAFT, created_at=stamp, updated_at=stamp,
+        id=job_id,
+        code=code,
+        status=JobStatus.DRAFT,
+        created_at=stamp,
+        updated_at=stamp,
         created_by=created_by[:254],  # an e-mail address, whole: it decides who sees the job
     )
     try:
@@ -219,8 +221,11 @@ def create_job(
             alert_text(job, lang, reference=ref, tz=tz)
             info_text(job, lang, reference=ref, tz=tz)
     except TooLong:
-        return None, {"title": FieldError("title", ErrorCode.TOO_LONG_FOR_SMS,
-                                          {"chars": alert_texts.TITLE_CHARS})}
+        return None, {
+            "title": FieldError(
+                "title", ErrorCode.TOO_LONG_FOR_SMS, {"chars": alert_texts.TITLE_CHARS}
+            )
+        }
     store.save_job(job_id, job.to_record(), stamp)
     if wants_publish:
         return publish(services, job_id, now=now)
@@ -232,13 +237,14 @@ def schedule_at(
     services: Services, job: Job, at: int, *, now: int, allowed: Sequence[JobStatus]
 ) -> tuple[Job | None, FieldErrors]:
     """Publish `job` later, at `at` (epoch seconds), through RQ's scheduler."""
-    change = {"status": JobStatus.SCHEDULED.value, "scheduled_for": str(at),
-              "updated_at": str(now)}
+    change = {"status": JobStatus.SCHEDULED.value, "scheduled_for": str(at), "updated_at": str(now)}
     if services.store.update_job(job.id, change, from_status=list(allowed)) is None:
         return get_job(job.id, services=services), dict(_CHANGED)
     services.store.set_job_scheduled(job.id, at)
     services.queue("alerts").enqueue_at(
-        datetime.fromtimestamp(at, UTC), enqueue.PUBLISH_SCHEDULED, job.id,
+        datetime.fromtimestamp(at, UTC),
+        enqueue.PUBLISH_SCHEDULED,
+        job.id,
         job_id=f"publish-{job.id}-{at}",
     )
     return get_job(job.id, services=services), {}
@@ -259,7 +265,8 @@ def publish(
         return None, dict(_NO_SUCH_JOB)
     if job.status in FINAL:
         return job, {
-            "status": FieldError("status", ErrorCode.CANNOT_PUBLISH, {"status": job.status.value})}
+            "status": FieldError("status", ErrorCode.CANNOT_PUBLISH, {"status": job.status.value})
+        }
     if problem := _publish_problem(services.settings, job.deadline, now):
         return job, problem
     stamp = int(now)
@@ -297,7 +304,8 @@ def _finish(
         if job.status is status:
             return job, {}
         return job, {
-            "status": FieldError("status", ErrorCode.ALREADY_FINAL, {"status": job.status.value})}
+            "status": FieldError("status", ErrorCode.ALREADY_FINAL, {"status": job.status.value})
+        }
     allowed = [s for s in JobStatus if s not in FINAL]
     change = {"status": status.value, "closed_at": str(stamp), "updated_at": str(stamp)}
     if store.update_job(job.id, change, from_status=allowed) is None:
@@ -323,71 +331,6 @@ def cancel(
 
 
 # -- figures ------------------------------------------------------------------------------
-
-
-def job_stats(services: Services, job_id: str) -> dict[str, Any]:
-    """Where every alert of a job is: matched, queued, sent, delivered, failed, cost...
-
-    matched: people planned (before planning: those matching at publication); queued: planned
-    with no outcome yet (before planning: all those matching, once published); sent: accepted
-    by the gateway (delivered ones included); delivered: confirmed by a delivery report;
-    failed: refused by the gateway or reported failed; skipped: stopped before their turn, or
-    the job closed, cancelled or expired meanwhile. cost is in SMS_CURRENCY.
-    """
-    job = get_job(job_id, services=services)
-    if job is None:
-        raise KeyError(job_id)
-    raw = services.store.alert_stats(job.id)
-
-    def num(name: str) -> int:
-        return int(float(raw.get(name) or 0))
-
-    people = num("people")
-    if people:
-        matched, queued = people, num("queued")
-    else:
-        matched = num("counted")
-        waiting = job.status in (JobStatus.SCHEDULED, JobStatus.PUBLISHED)
-        queued = matched if waiting else 0
-    reasons = {k[2:]: int(v) for k, v in raw.items() if k.startswith("r:")}
-    skipped = {k[2:]: int(v) for k, v in raw.items() if k.startswith("x:")}
-    return {
-        "status": job.status.value,
-        "code": job.code,
-        "title": job.title,
-        "matched": matched,
-        "queued": max(0, queued),
-        "sent": num("sent"),
-        "delivered": num("delivered"),
-        "failed": num("failed"),
-        "segments": num("segments"),
-        "cost": round(float(raw.get("cost") or 0), 2),
-        "failures_by_reason": reasons,
-        "skipped": sum(skipped.values()),
-    }
-
-
-def record_delivery(services: Services, ref: str, status: Any, reason: str = "") -> bool:
-    """Apply a delivery report to the alert `ref` ('alert:{job_id}:{phone}'); True if it changed.
-
-    `status` is a gateway Status or AT's word ('Success', 'Failed'...). Only the first final
-    report counts: repeats and late, out-of-order reports change nothing.
-    """
-
-    kind, _, rest = ref.partition(":")
-    job_id, _, phone = rest.partition(":")
-    if kind != "alert" or not job_id or not phone:
-        return False
-    if not isinstance(status, Status):
-        status = delivery_status(str(status))
-    if status is Status.DELIVERED:
-        outcome = "d"
-    elif status is Status.FAILED:
-        outcome = "f"
-    else:
-        return False  # Sent, Submitted, Buffered: nothing new
-    reason = re.sub(r"[^A-Za-z0-9_]", "", reason or "")[:40] or "DeliveryFailed"
-    return services.store.record_alert_delivery(job_id, phone, outcome, reason)
 
 
 def match_count(services: Services, job: JobDraft, job_id: str) -> int:

@@ -128,11 +128,15 @@ class JobDraft:
         """place_names() with the ones these subscriptions cover first (OFFRES, USSD list)."""
         own_districts = {s.district for s in subs if s.district}
         own_regions = {s.region for s in subs if s.region}
-        own = {ref.districts[d].name for d in self.districts if d in ref.districts
-               and (d in own_districts or ref.districts[d].region in own_regions)}
+        own = {
+            ref.districts[d].name
+            for d in self.districts
+            if d in ref.districts and (d in own_districts or ref.districts[d].region in own_regions)
+        }
         # A whole-region posting is "own" for someone subscribed to one of its districts too.
-        around = own_regions | {ref.districts[d].region for d in own_districts
-                                if d in ref.districts}
+        around = own_regions | {
+            ref.districts[d].region for d in own_districts if d in ref.districts
+        }
         own |= {ref.regions[r].name for r in self.regions if r in around}
         return alert_texts.own_first(self.place_names(ref), own)
 

@@ -66,7 +66,10 @@ def open_jobs_for(
 
 
 def offer_item(
-    job: Job, lang: str, *, reference: Reference | None = None,
+    job: Job,
+    lang: str,
+    *,
+    reference: Reference | None = None,
     subscriptions: Sequence[Subscription] = (),
 ) -> str:
     """'J482 Mobilisateur communautaire, Niono, Macina': one line of an OFFRES reply.

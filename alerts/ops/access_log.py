@@ -58,10 +58,18 @@ class AccessLogger(Logger):
         atoms = self.atoms(resp, req, environ, request_time)
         path = atoms["U"] + (f"?{atoms['q']}" if atoms["q"] else "")
         self.access_log.info(
-            "%s %s %s", atoms["m"], path, atoms["s"],
-            extra={"remote": atoms["h"], "method": atoms["m"], "path": path,
-                   "status": int(atoms["s"]) if str(atoms["s"]).isdigit() else atoms["s"],
-                   "bytes": atoms["B"] or 0, "duration_ms": round(atoms["D"] / 1000, 1),
-                   "referer": atoms["f"], "user_agent": atoms["a"]},
+            "%s %s %s",
+            atoms["m"],
+            path,
+            atoms["s"],
+            extra={
+                "remote": atoms["h"],
+                "method": atoms["m"],
+                "path": path,
+                "status": int(atoms["s"]) if str(atoms["s"]).isdigit() else atoms["s"],
+                "bytes": atoms["B"] or 0,
+                "duration_ms": round(atoms["D"] / 1000, 1),
+                "referer": atoms["f"],
+                "user_agent": atoms["a"],
+            },
         )
-

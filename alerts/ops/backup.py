@@ -56,8 +56,9 @@ def _cli_target(url: str) -> tuple[list[str], dict[str, str]]:
     environment (REDISCLI_AUTH), never on a command line other users can read."""
     parts = urlsplit(url)
     if parts.scheme not in ("redis", "rediss"):
-        raise BackupError(f"a snapshot needs a redis:// or rediss:// URL, not {parts.scheme}://;"
-                          " use --live")
+        raise BackupError(
+            f"a snapshot needs a redis:// or rediss:// URL, not {parts.scheme}://; use --live"
+        )
     args = ["-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 6379)]
     if parts.scheme == "rediss":
         args.append("--tls")
@@ -74,7 +75,10 @@ def take_snapshot(url: str, rdb: Path) -> None:
     args, env = _cli_target(url)
     done = subprocess.run(
         [redis_cli(), *args, "--no-auth-warning", "--rdb", str(rdb)],
-        capture_output=True, text=True, timeout=SNAPSHOT_TIMEOUT, env=env,
+        capture_output=True,
+        text=True,
+        timeout=SNAPSHOT_TIMEOUT,
+        env=env,
     )
     if done.returncode != 0 or not rdb.exists() or rdb.stat().st_size == 0:
         detail = (done.stderr or done.stdout).strip().splitlines()
@@ -103,13 +107,23 @@ def frozen_copy(rdb: Path, db: int) -> Iterator[str]:
     password = secrets.token_hex(16)
     # Settings on stdin (`redis-server -`), not on the command line where `ps` shows them.
     settings = {
-        "port": port, "bind": "127.0.0.1", "dir": _quoted(rdb.parent),
-        "dbfilename": _quoted(rdb.name), "requirepass": password, "appendonly": "no",
-        "save": '""', "daemonize": "no", "loglevel": "warning",
+        "port": port,
+        "bind": "127.0.0.1",
+        "dir": _quoted(rdb.parent),
+        "dbfilename": _quoted(rdb.name),
+        "requirepass": password,
+        "appendonly": "no",
+        "save": '""',
+        "daemonize": "no",
+        "loglevel": "warning",
         "logfile": _quoted(rdb.parent / "frozen.log"),
     }
-    proc = subprocess.Popen([redis_binary(), "-"], stdin=subprocess.PIPE,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [redis_binary(), "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     assert proc.stdin is not None
     proc.stdin.write("".join(f"{k} {v}\n" for k, v in settings.items()).encode())
     proc.stdin.close()
@@ -144,7 +158,12 @@ def frozen_copy(rdb: Path, db: int) -> Iterator[str]:
 
 
 def backup(
-    store: Store, url: str, path: Path, *, include_queues: bool = False, live: bool = False,
+    store: Store,
+    url: str,
+    path: Path,
+    *,
+    include_queues: bool = False,
+    live: bool = False,
     keep_rdb: bool = False,
 ) -> BackupReport:
     """Save the Redis at url to path: from a snapshot (default) or, with live, by SCAN."""
@@ -163,8 +182,9 @@ def backup(
         with frozen_copy(rdb, db) as frozen_url:
             frozen = Store.from_url(frozen_url)
             try:
-                keys = frozen.dump_all(path, include_queues=include_queues, snapshot=True,
-                                       source=source)
+                keys = frozen.dump_all(
+                    path, include_queues=include_queues, snapshot=True, source=source
+                )
             finally:
                 frozen.redis.close()
         if keep_rdb:

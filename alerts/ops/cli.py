@@ -30,8 +30,11 @@ def _fail(errors: FieldErrors) -> None:
 
 @jobs_cli.command("post")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--publish/--draft", default=None,
-              help="Publish now, or keep as a draft (default: the file's \"publish\" field).")
+@click.option(
+    "--publish/--draft",
+    default=None,
+    help='Publish now, or keep as a draft (default: the file\'s "publish" field).',
+)
 def post(file: Path, publish: bool | None) -> None:
     """Create a job from FILE.json (same fields as POST /api/jobs)."""
     try:
@@ -51,8 +54,11 @@ def post(file: Path, publish: bool | None) -> None:
 
 @jobs_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--draft", is_flag=True,
-              help="Save the fields as a draft job (never published) instead of printing them.")
+@click.option(
+    "--draft",
+    is_flag=True,
+    help="Save the fields as a draft job (never published) instead of printing them.",
+)
 def import_(file: Path, draft: bool) -> None:
     """Read a notice (.txt, .docx, .pdf) into job fields: print them as JSON, or save a draft."""
     try:
@@ -62,8 +68,7 @@ def import_(file: Path, draft: bool) -> None:
     if len(text) > MAX_TEXT:
         raise click.ClickException(f"{file}: the notice is over {MAX_TEXT} characters")
     ref = current_app.extensions["baara.reference"]
-    found = extract(text, tz=current_settings().zone, now=datetime.now(UTC),
-                    reference=ref)
+    found = extract(text, tz=current_settings().zone, now=datetime.now(UTC), reference=ref)
     fields = found.to_json(ref)
     if not draft:
         click.echo(json.dumps(fields, indent=2, ensure_ascii=False))
@@ -141,18 +146,30 @@ def sweep() -> None:
 
 @click.command("backup")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--with-queues", is_flag=True,
-              help="Also save RQ's keys (rq:*): pending and scheduled jobs, failed-job records.")
-@click.option("--live", is_flag=True,
-              help="SCAN the live database instead of a snapshot (not point-in-time; for a "
-                   "Redis that refuses replication).")
+@click.option(
+    "--with-queues",
+    is_flag=True,
+    help="Also save RQ's keys (rq:*): pending and scheduled jobs, failed-job records.",
+)
+@click.option(
+    "--live",
+    is_flag=True,
+    help="SCAN the live database instead of a snapshot (not point-in-time; for a "
+    "Redis that refuses replication).",
+)
 @click.option("--keep-rdb", is_flag=True, help="Also keep the raw snapshot as FILE.rdb.")
 def backup(file: Path, with_queues: bool, live: bool, keep_rdb: bool) -> None:
     """Save a point-in-time snapshot of every Baara key to FILE (JSON lines; .gz compresses)."""
     services = current_services()
     try:
-        report = backups.backup(services.store, services.settings.redis_url, file,
-                                include_queues=with_queues, live=live, keep_rdb=keep_rdb)
+        report = backups.backup(
+            services.store,
+            services.settings.redis_url,
+            file,
+            include_queues=with_queues,
+            live=live,
+            keep_rdb=keep_rdb,
+        )
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     kind = "snapshot" if report.snapshot else "live SCAN (not point-in-time)"
@@ -166,8 +183,11 @@ def backup(file: Path, with_queues: bool, live: bool, keep_rdb: bool) -> None:
 
 @click.command("restore")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--force", is_flag=True,
-              help="Restore into a non-empty Redis, replacing the keys the backup holds.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Restore into a non-empty Redis, replacing the keys the backup holds.",
+)
 def restore(file: Path, force: bool) -> None:
     """Load a `flask backup` FILE (safe to re-run), rebuild the indexes, verify and count."""
     try:

@@ -58,9 +58,25 @@ def start_redis(folder: Path, port: int) -> subprocess.Popen:
     folder.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(
         [
-            redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder),
-            "--appendonly", "yes", "--appendfsync", "everysec", "--save", "3600 1",
-            "--daemonize", "no", "--loglevel", "warning", "--logfile", str(folder / "redis.log"),
+            redis_binary(),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(folder),
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "everysec",
+            "--save",
+            "3600 1",
+            "--daemonize",
+            "no",
+            "--loglevel",
+            "warning",
+            "--logfile",
+            str(folder / "redis.log"),
         ],
         # Own process group: Ctrl-C goes to honcho, and we stop Redis last, after web and worker.
         start_new_session=True,

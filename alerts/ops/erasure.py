@@ -90,8 +90,11 @@ def erase(services: Services, phone: str) -> Erasure:
     )
     jobs = _drop_rq_jobs(services, number_regex(phone))
     return Erasure(
-        existed=existed or bool(deleted or redacted or jobs), deleted=deleted,
-        redacted=redacted, rq_jobs=jobs, token=token,
+        existed=existed or bool(deleted or redacted or jobs),
+        deleted=deleted,
+        redacted=redacted,
+        rq_jobs=jobs,
+        token=token,
     )
 
 
@@ -104,7 +107,7 @@ def _drop_rq_jobs(services: Services, pattern: re.Pattern[bytes]) -> int:
     raw = services.rq_redis
     found = []
     for key in raw.scan_iter(match=b"rq:job:*", count=1000):
-        job_id = key[len(b"rq:job:"):]
+        job_id = key[len(b"rq:job:") :]
         if b":" in job_id or raw.type(key) != b"hash":
             continue
         for value in cast(list[bytes], raw.hvals(key)):  # the RQ client returns bytes

@@ -28,8 +28,17 @@ _SEP_PARTS = re.compile(f"({_SEP})")
 #: Group sizes (between separators) of numbers written without '+': local 8 digits, 223 + 8,
 #: 00223 + 8. Dates and times (2026-11-23, 10.12.34.56?) have other shapes and stay readable.
 _LOCAL_SHAPES = {(8,), (2, 2, 2, 2), (4, 4), (2, 3, 3)}
-_NATIONAL_SHAPES = {(11,), (3, 8), (3, 2, 2, 2, 2), (3, 4, 4), (13,), (5, 8), (5, 2, 2, 2, 2),
-                    (2, 3, 2, 2, 2, 2), (2, 3, 8)}
+_NATIONAL_SHAPES = {
+    (11,),
+    (3, 8),
+    (3, 2, 2, 2, 2),
+    (3, 4, 4),
+    (13,),
+    (5, 8),
+    (5, 2, 2, 2, 2),
+    (2, 3, 2, 2, 2, 2),
+    (2, 3, 8),
+}
 #: Secrets that travel in URLs, forms and headers: the value is replaced, the name kept.
 _SECRET_PARAM = re.compile(
     r"(?i)\b(key|api_?key|token|access_token|password|passwd|secret|csrf_token|sid|session)"

@@ -20,8 +20,16 @@ PLAN_FANOUT = "alerts.sending.tasks.plan_fanout"
 SEND_BATCH = "alerts.sending.tasks.send_batch"
 PUBLISH_SCHEDULED = "alerts.sending.tasks.publish_scheduled"
 SWEEP_FANOUTS = "alerts.sending.tasks.sweep_fanouts"
-TASKS = (SEND_REPLY, DRAIN_INBOX, LAPSE_CONSENT, RELAY_DIGEST, PLAN_FANOUT, SEND_BATCH,
-         PUBLISH_SCHEDULED, SWEEP_FANOUTS)
+TASKS = (
+    SEND_REPLY,
+    DRAIN_INBOX,
+    LAPSE_CONSENT,
+    RELAY_DIGEST,
+    PLAN_FANOUT,
+    SEND_BATCH,
+    PUBLISH_SCHEDULED,
+    SWEEP_FANOUTS,
+)
 
 # A fan-out's RQ jobs keep their result an hour (its progress is read from `meta`).
 RESULT_TTL = 3600
@@ -29,8 +37,10 @@ RESULT_TTL = 3600
 
 def rq_id(kind: str, job_id: str, n: int | str = "") -> str:
     """A fresh RQ job id for one step of a job's fan-out."""
-    return f"{kind}-{job_id}-{n}-{secrets.token_hex(4)}" if n != "" else (
-        f"{kind}-{job_id}-{secrets.token_hex(4)}"
+    return (
+        f"{kind}-{job_id}-{n}-{secrets.token_hex(4)}"
+        if n != ""
+        else (f"{kind}-{job_id}-{secrets.token_hex(4)}")
     )
 
 

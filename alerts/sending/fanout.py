@@ -53,7 +53,7 @@ from rq import Queue, get_current_job
 from alerts.domain.phones import mask
 from alerts.domain.subscribers import StoppedBy
 from alerts.gateways import throttle
-from alerts.gateways.africastalking import GatewayError, Status
+from alerts.gateways.base import GatewayError, Status
 from alerts.jobs import lifecycle as jobs
 from alerts.ops import metrics
 from alerts.sending.enqueue import PLAN_FANOUT, RESULT_TTL, SEND_BATCH
@@ -173,10 +173,12 @@ def _enqueue_batches(services: Services, job_id: str, numbers: Sequence[int], tt
             for n, rq_id in rq_ids.items():
                 queue.enqueue(SEND_BATCH, job_id, n, job_id=rq_id, result_ttl=RESULT_TTL)
             continue
-        queue.enqueue_many([
-            Queue.prepare_data(SEND_BATCH, (job_id, n), job_id=rq_id, result_ttl=RESULT_TTL)
-            for n, rq_id in rq_ids.items()
-        ])
+        queue.enqueue_many(
+            [
+                Queue.prepare_data(SEND_BATCH, (job_id, n), job_id=rq_id, result_ttl=RESULT_TTL)
+                for n, rq_id in rq_ids.items()
+            ]
+        )
 
 
 def _later(
@@ -309,8 +311,13 @@ def _send_leased(
         rows += [(p, "f", why, "", "") for p, why in retry.items()]
         retry = {}
     counts = store.record_alerts(
-        job_id, n, rows, segments=segments, price=settings.sms_price,
-        finish=not retry and batch_error is None, ttl=ttl,
+        job_id,
+        n,
+        rows,
+        segments=segments,
+        price=settings.sms_price,
+        finish=not retry and batch_error is None,
+        ttl=ttl,
     )
     metrics.count_alerts(services, _outcomes(rows, counts))
     if batch_error is not None:
@@ -322,10 +329,23 @@ def _send_leased(
     if retry:
         store.bump_fanout_attempts(job_id, n)
         retry_in = ALERT_BACKOFF[attempts]
-        log.warning("job %s batch %d: %d to retry in %ss (attempt %d)",
-                    job_id, n, len(retry), retry_in, attempts + 1)
-    _progress(job=job_id, batch=n, sent=counts["sent"], failed=counts["failed"],
-              skipped=counts["skipped"], retrying=len(retry), batches_left=counts["todo"])
+        log.warning(
+            "job %s batch %d: %d to retry in %ss (attempt %d)",
+            job_id,
+            n,
+            len(retry),
+            retry_in,
+            attempts + 1,
+        )
+    _progress(
+        job=job_id,
+        batch=n,
+        sent=counts["sent"],
+        failed=counts["failed"],
+        skipped=counts["skipped"],
+        retrying=len(retry),
+        batches_left=counts["todo"],
+    )
     summary = {"result": "retrying" if retry else "sent", **counts, "retrying": len(retry)}
     return summary, retry_in, batch_error
 

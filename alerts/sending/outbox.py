@@ -36,13 +36,18 @@ POOL = "pool"
 
 def pooled(services: Services) -> bool:
     """Whether replies go through the reply sender (REPLY_SENDER=pool, with a real queue)."""
-    return services.settings.reply_sender == POOL and services.queue(
-        "replies").is_async
+    return services.settings.reply_sender == POOL and services.queue("replies").is_async
 
 
 def queue_sms(
-    services: Services, phone: str, text: str, *, kind: str = "reply", force: bool = False,
-    out_id: str | None = None, only_once: bool = False,
+    services: Services,
+    phone: str,
+    text: str,
+    *,
+    kind: str = "reply",
+    force: bool = False,
+    out_id: str | None = None,
+    only_once: bool = False,
 ) -> str:
     """Record an outgoing SMS and enqueue its sending; returns its id.
 
@@ -64,8 +69,15 @@ def queue_sms(
     pipe = services.rq_redis.pipeline()
     pipe.multi()
     by_sender = pooled(services)
-    out_id = store.new_outgoing(phone, text, kind=kind, force=force, pipe=pipe,
-                                  out_id=out_id, rq=POOL if by_sender else None)
+    out_id = store.new_outgoing(
+        phone,
+        text,
+        kind=kind,
+        force=force,
+        pipe=pipe,
+        out_id=out_id,
+        rq=POOL if by_sender else None,
+    )
     store.add_history(phone, "out", text, pipe=pipe)
     if by_sender:
         # The reply sender's threads take it from the pending list (alerts/sending/sender.py),
@@ -86,13 +98,21 @@ def schedule_consent_expiry(services: Services, request_id: str) -> None:
     request id only, never the number)."""
 
     services.queue("default").enqueue_in(
-        timedelta(seconds=CONSENT_TTL), LAPSE_CONSENT, request_id,
+        timedelta(seconds=CONSENT_TTL),
+        LAPSE_CONSENT,
+        request_id,
         job_id=f"consent-{request_id}",
     )
 
 
-def enqueue_again(services: Services, out_id: str, *, delay: float = 0, attempts: int | None = None,
-                  **fields: object) -> str:
+def enqueue_again(
+    services: Services,
+    out_id: str,
+    *,
+    delay: float = 0,
+    attempts: int | None = None,
+    **fields: object,
+) -> str:
     """Enqueue a reply's sending again under a fresh RQ id (after `delay` seconds); the id."""
     rq_id = f"reply-{out_id}-{secrets.token_hex(4)}"
     store = services.store
@@ -103,8 +123,7 @@ def enqueue_again(services: Services, out_id: str, *, delay: float = 0, attempts
     store.update_outgoing(out_id, due=store.now() + delay, status="queued", rq=rq_id, **fields)
     queue = services.queue("replies")
     if delay > 0:
-        queue.enqueue_in(timedelta(seconds=delay), SEND_REPLY, out_id, job_id=rq_id,
-                         result_ttl=0)
+        queue.enqueue_in(timedelta(seconds=delay), SEND_REPLY, out_id, job_id=rq_id, result_ttl=0)
     else:
         queue.enqueue(SEND_REPLY, out_id, job_id=rq_id, result_ttl=0)
     return rq_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from alerts.domain.subscribers import StoppedBy
-from alerts.gateways.africastalking import Status
+from alerts.gateways.base import Status
 from alerts.gateways.events import DeliveryReport
 from alerts.jobs import lifecycle as jobs
 from alerts.ops import metrics

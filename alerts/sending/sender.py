@@ -38,6 +38,7 @@ IDLE_SECONDS = 1.0
 #: Seconds between two looks for due replies by a sender thread without the lease.
 POLL_SECONDS = 0.1
 
+
 def holder(services: Services) -> str | None:
     """The token of the sender holding the lease, if any."""
     return services.store.sender_holder()
@@ -51,16 +52,18 @@ def serve(app: Flask, services: Services, stop: threading.Event) -> None:
         try:
             store = services.store
             # While another worker sends, one cheap look; the list only when nobody does.
-            if (store.sender_holder() is None and _due(services, set(), 1)
-                    and store.take_sender_lease(token, SENDER_LEASE)):
+            if (
+                store.sender_holder() is None
+                and _due(services, set(), 1)
+                and store.take_sender_lease(token, SENDER_LEASE)
+            ):
                 drain(app, services, token, stop)
         except Exception as exc:  # Redis away, most likely: the worker rides it out, so do we
             log.warning("reply sender %s: %s: %s", token, type(exc).__name__, exc)
             stop.wait(1.0)
 
 
-def drain(app: Flask, services: Services, token: str,
-          stop: threading.Event | None = None) -> int:
+def drain(app: Flask, services: Services, token: str, stop: threading.Event | None = None) -> int:
     """Send due replies with REPLY_CONCURRENCY in flight while holding the lease; how many."""
     concurrency = services.settings.reply_concurrency
     store = services.store
@@ -81,8 +84,9 @@ def drain(app: Flask, services: Services, token: str,
                     in_flight[out_id] = (phone, pool.submit(_send, app, out_id))
                     started += 1
             if in_flight:
-                done, _ = wait([f for _, f in in_flight.values()], timeout=0.05,
-                               return_when=FIRST_COMPLETED)
+                done, _ = wait(
+                    [f for _, f in in_flight.values()], timeout=0.05, return_when=FIRST_COMPLETED
+                )
                 for out_id in [i for i, (_, f) in in_flight.items() if f in done]:
                     del in_flight[out_id]
                     sent += 1
@@ -99,20 +103,25 @@ def drain(app: Flask, services: Services, token: str,
                 continue
             break
         else:
-            log.warning("reply sender %s lost its lease; finishing its %d requests",
-                        token, len(in_flight))
+            log.warning(
+                "reply sender %s lost its lease; finishing its %d requests", token, len(in_flight)
+            )
     return sent
 
 
-def _due(services: Services, busy: set[str], limit: int,
-         sending: frozenset[str] | set[str] = frozenset()) -> dict[str, str]:
+def _due(
+    services: Services, busy: set[str], limit: int, sending: frozenset[str] | set[str] = frozenset()
+) -> dict[str, str]:
     """Queued replies due now, oldest first, at most `limit`: {id: phone}. One per number, and
     none to a number in `busy` (a reply to it is at the gateway): a number's replies go in
     the order they were written. `sending`: ids this sender has at the gateway."""
     store = services.store
     # The head of the list also holds replies being sent (ours and retries run as RQ jobs).
-    ids = [i for i in store.overdue_outgoing(store.clock(), limit + len(sending) + 100)
-           if i not in sending]
+    ids = [
+        i
+        for i in store.overdue_outgoing(store.clock(), limit + len(sending) + 100)
+        if i not in sending
+    ]
     if not ids:
         return {}
     due: dict[str, str] = {}

@@ -55,14 +55,17 @@ def sweep(services: Services, *, now: float | None = None, force: bool = False) 
         state = plan_rec.get("state")
         if state == "pending":
             planner = plan_rec.get("rq")
-            if (not store.fanout_leases(job_id, ["plan"])[0]
-                    and not _waiting(services, planner, lease, now)
-                    and _lost(services, job_id, "plan", planner)):
+            if (
+                not store.fanout_leases(job_id, ["plan"])[0]
+                and not _waiting(services, planner, lease, now)
+                and _lost(services, job_id, "plan", planner)
+            ):
                 _take_over(services, planner)
                 plan_rq_id = _rq_id("plan", job_id)
                 store.set_fanout_rq_id(job_id, "plan", plan_rq_id)
-                services.queue("alerts").enqueue(PLAN_FANOUT, job_id, job_id=plan_rq_id,
-                                                 result_ttl=RESULT_TTL)
+                services.queue("alerts").enqueue(
+                    PLAN_FANOUT, job_id, job_id=plan_rq_id, result_ttl=RESULT_TTL
+                )
                 report["planners"] += 1
         elif state != "planned":
             store.forget_fanout(job_id)

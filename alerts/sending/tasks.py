@@ -11,7 +11,7 @@ from rq import get_current_job
 
 from alerts.domain.phones import mask
 from alerts.domain.subscribers import StoppedBy
-from alerts.gateways.africastalking import GatewayError, PermanentGatewayError, Status
+from alerts.gateways.base import GatewayError, PermanentGatewayError, Status
 from alerts.gateways.throttle import Kind
 from alerts.jobs import lifecycle as jobs
 from alerts.ops import metrics
@@ -72,17 +72,22 @@ def _send_reply(out_id: str) -> str:
         why = str(exc)
         if exc.retryable and attempts <= len(REPLY_BACKOFF):
             delay = REPLY_BACKOFF[attempts - 1]
-            despite_outage(lambda: enqueue_again(services, out_id, delay=delay,
-                                                 attempts=attempts, reason=why))
+            despite_outage(
+                lambda: enqueue_again(services, out_id, delay=delay, attempts=attempts, reason=why)
+            )
             log.warning("reply to %s deferred %ss: %s", mask(phone), delay, why)
             return "retrying"
-        despite_outage(lambda: store.update_outgoing(out_id, status="failed", attempts=attempts,
-                                                     reason=why))
+        despite_outage(
+            lambda: store.update_outgoing(out_id, status="failed", attempts=attempts, reason=why)
+        )
         raise
     if result.status is Status.FAILED and result.retryable and attempts <= len(REPLY_BACKOFF):
         delay = REPLY_BACKOFF[attempts - 1]
-        despite_outage(lambda: enqueue_again(services, out_id, delay=delay, attempts=attempts,
-                                             reason=result.reason))
+        despite_outage(
+            lambda: enqueue_again(
+                services, out_id, delay=delay, attempts=attempts, reason=result.reason
+            )
+        )
         return "retrying"
     despite_outage(lambda: _record_reply(services, out_id, phone, attempts, result))
     if result.status is Status.FAILED:

@@ -26,7 +26,11 @@ class Verdict(StrEnum):
 
 
 def judge(
-    store: Store, kind: str, phone: str, counted: int, limit: int,
+    store: Store,
+    kind: str,
+    phone: str,
+    counted: int,
+    limit: int,
     cooldown: int = DEFAULT_COOLDOWN,
 ) -> Verdict:
     """How to treat a message already counted by Store.ussd_request (counted -2 = muted)."""

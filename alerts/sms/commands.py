@@ -73,8 +73,10 @@ def urgent(text: str) -> Intent | None:
     words = reading.respelled(words)
     if reading.phrase_in(words, STOP_WORDS) or reading.is_stop(words):
         return Intent.STOP
-    if reading.phrase_in(words, START_WORDS) or reading.whole(words, START_ALONE) or (
-        len(words) <= 6 and any(w in START_ANYWHERE for w in words)
+    if (
+        reading.phrase_in(words, START_WORDS)
+        or reading.whole(words, START_ALONE)
+        or (len(words) <= 6 and any(w in START_ANYWHERE for w in words))
     ):
         return Intent.START
     return None
@@ -234,7 +236,9 @@ def parse(text: str, state: State, places: Places) -> Command:
     if found.districts or found.regions:
         return with_places(Intent.SUBSCRIBE, found)
     if any(reading.phrase_in(words[i:], WHOLE_MALI) for i in range(len(words))) or (
-        len(words) <= 6 and not found.rest and "est" not in words
+        len(words) <= 6
+        and not found.rest
+        and "est" not in words
         and any(reading.phrase_in(words[i:], WHOLE_MALI_ALONE) for i in range(len(words)))
     ):
         # "tout le Mali", "partout": every region.

@@ -62,8 +62,13 @@ def _pending(raw: object) -> Pending | None:
 
 
 def respond(
-    store: Store, places: Places, ref: Reference, phone: str, text: str,
-    *, known: InboundContext | None = None,
+    store: Store,
+    places: Places,
+    ref: Reference,
+    phone: str,
+    text: str,
+    *,
+    known: InboundContext | None = None,
 ) -> Reply | None:
     """Handle one inbound text from phone; None means Baara stays silent.
 
@@ -143,7 +148,8 @@ def respond(
             return reply(texts.confirm_declined(lang.value))
         case Intent.STOP if cmd.has_place:
             gone = _subscriptions(
-                cmd.districts + cmd.doubtful_districts, cmd.regions + cmd.doubtful_regions,
+                cmd.districts + cmd.doubtful_districts,
+                cmd.regions + cmd.doubtful_regions,
                 cmd.categories,
             )
             before = set(sub.subscriptions) if sub else set()
@@ -217,7 +223,11 @@ def _enroll(store: Store, ref: Reference, phone: str, lang: Language, cmd: Comma
 
 
 def _consent(
-    store: Store, places: Places, ref: Reference, phone: str, text: str,
+    store: Store,
+    places: Places,
+    ref: Reference,
+    phone: str,
+    text: str,
     known: InboundContext | None = None,
 ) -> Reply | None:
     """Answers to a relay's consent request; None when the text is not one."""
@@ -271,8 +281,12 @@ def target_number(typed: str) -> str | None:
 
 
 def _subscribe(
-    store: Store, ref: Reference, phone: str, sub: Subscriber | None,
-    wanted: Sequence[Subscription], lang: Language,
+    store: Store,
+    ref: Reference,
+    phone: str,
+    sub: Subscriber | None,
+    wanted: Sequence[Subscription],
+    lang: Language,
 ) -> str:
     """Store what a message asks for and say exactly what was stored.
 

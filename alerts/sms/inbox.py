@@ -65,15 +65,25 @@ def accept(services: Services, phone: str, at_id: str, text: str) -> str:
     settings = services.settings
     store = services.store
     token = f"inbox-{secrets.token_hex(8)}"
-    item = json.dumps({"id": at_id, "phone": phone, "text": text[:TEXT_KEEP],
-                       "at": store.now()}, ensure_ascii=False, separators=(",", ":"))
+    item = json.dumps(
+        {"id": at_id, "phone": phone, "text": text[:TEXT_KEEP], "at": store.now()},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
     # STOP and START are never swallowed by flood control (misspelt ones included).
     asks = urgent(text)
     wait_ms = settings.redis_replica_wait_ms
     verdict, wanted, replicated = store.accept_sms(
-        phone, at_id, item, limit=settings.sms_rate_limit, window=abuse.WINDOW,
-        cooldown=settings.sms_cooldown, lease_token=token, lease_ttl=LEASE_SECONDS,
-        metric_fields=METRIC_FIELDS, urgent=asks.value if asks else "",
+        phone,
+        at_id,
+        item,
+        limit=settings.sms_rate_limit,
+        window=abuse.WINDOW,
+        cooldown=settings.sms_cooldown,
+        lease_token=token,
+        lease_ttl=LEASE_SECONDS,
+        metric_fields=METRIC_FIELDS,
+        urgent=asks.value if asks else "",
         urgent_cap=URGENT_CAPS.get(asks, 0) if asks else 0,
         wait_ms=wait_ms if wait_ms and store.has_replica() else 0,
     )
@@ -92,7 +102,11 @@ def start_drainer(services: Services, token: str) -> None:
     """Enqueue the drainer job whose id is the lease token just taken."""
 
     services.queue("replies").enqueue(
-        DRAIN_INBOX, token, job_id=token, result_ttl=0, failure_ttl=7 * 24 * 3600,
+        DRAIN_INBOX,
+        token,
+        job_id=token,
+        result_ttl=0,
+        failure_ttl=7 * 24 * 3600,
     )
 
 
@@ -150,11 +164,19 @@ def handle(services: Services, raw: str) -> None:
     if reply is None:
         return
     if reply.text:
-        queue_sms(services, phone, reply.text, force=reply.force, out_id=f"{stem}r",
-                  only_once=again)
+        queue_sms(
+            services, phone, reply.text, force=reply.force, out_id=f"{stem}r", only_once=again
+        )
     for n, (other, other_text, force) in enumerate(reply.others):
-        queue_sms(services, other, other_text, kind="relay", force=force, out_id=f"{stem}o{n}",
-                  only_once=again)
+        queue_sms(
+            services,
+            other,
+            other_text,
+            kind="relay",
+            force=force,
+            out_id=f"{stem}o{n}",
+            only_once=again,
+        )
     if reply.expire_consent:
         _target, request_id = reply.expire_consent
         schedule_consent_expiry(services, request_id)
@@ -178,9 +200,11 @@ def sweep(services: Services) -> dict[str, int]:
         return {}
     holder = store.inbox_lease_holder()
     lease = fanout.lease_seconds(services.settings)
-    if (holder is None
-            or rq_job_waiting(services, "replies", holder, lease, store.now())
-            or not store.suspect_drainer(holder, int(interval * 3) + 1)):
+    if (
+        holder is None
+        or rq_job_waiting(services, "replies", holder, lease, store.now())
+        or not store.suspect_drainer(holder, int(interval * 3) + 1)
+    ):
         return {}
     if not store.hand_over_lease(holder, token, LEASE_SECONDS):
         return {}

@@ -117,8 +117,11 @@ def code(words: list[str], *, asked: bool) -> str | None:
 def bare_code(words: list[str]) -> str | None:
     """A code typed without its J ("486", "48 6"): code digits (2-9) and letters, a digit first."""
     joined = "".join(words[:3])
-    if words and words[0][:1].isdigit() and BARE_CODE.match(joined) and (
-        sum(ch.isdigit() for ch in joined) >= 2
+    if (
+        words
+        and words[0][:1].isdigit()
+        and BARE_CODE.match(joined)
+        and (sum(ch.isdigit() for ch in joined) >= 2)
     ):
         return "J" + joined.upper()
     return None
@@ -144,7 +147,8 @@ def place_in_context(hit: Hit, words: list[str], bm_text: bool) -> bool:
         if name == "fana" and before in BM_PRONOUNS and (bm_text or before not in "aoe"):
             continue
         if name == "dire" and (
-            before in DIRE_VERB_BEFORE or (before == "a" and before2 == "est")
+            before in DIRE_VERB_BEFORE
+            or (before == "a" and before2 == "est")
             or after in DIRE_AFTER
         ):
             continue
@@ -155,8 +159,11 @@ def place_in_context(hit: Hit, words: list[str], bm_text: bool) -> bool:
         if name == "koro" and (after in KORO_AFTER or before in KORO_BEFORE):
             continue
         if name == "ci" and (
-            bm_text or before in COMMAND_WORDS or before in BM_PRONOUNS
-            or before in ("ka", "k", "m", "b", "t") or after in ("ka", "ma", "la", "n", "i")
+            bm_text
+            or before in COMMAND_WORDS
+            or before in BM_PRONOUNS
+            or before in ("ka", "k", "m", "b", "t")
+            or after in ("ka", "ma", "la", "n", "i")
         ):
             continue
         if name == "bla" and (before == "bla" or after == "bla"):
@@ -203,8 +210,7 @@ def filtered(found: Findings, words: list[str], bm_text: bool) -> Findings:
         + partial_places(found, words),
         regions=[h for h in found.regions if place_in_context(h, words, bm_text)],
         categories=[
-            h for h in found.categories
-            if category_score_ok(h) and category_in_context(h, words)
+            h for h in found.categories if category_score_ok(h) and category_in_context(h, words)
         ],
         rest=found.rest,
     )
@@ -260,8 +266,21 @@ def is_stop(words: list[str]) -> bool:
             return True
     # "je veux arreter", "je voudrais arreter les sms", "please stop".
     for i, w in enumerate(words):
-        if w in ("arreter", "arrete", "stop", "stopper") and i > 0 and words[i - 1] in (
-            "veux", "voudrais", "souhaite", "pouvez", "faut", "vais", "want", "please", "svp",
+        if (
+            w in ("arreter", "arrete", "stop", "stopper")
+            and i > 0
+            and words[i - 1]
+            in (
+                "veux",
+                "voudrais",
+                "souhaite",
+                "pouvez",
+                "faut",
+                "vais",
+                "want",
+                "please",
+                "svp",
+            )
         ):
             return True
     return False

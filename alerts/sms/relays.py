@@ -68,8 +68,9 @@ class Outbound:
 MAX_RELAY_PLACES = 100
 
 
-def resolve_places(names: object, ref: Reference, places: Places
-                   ) -> tuple[list[str], FieldError | None]:
+def resolve_places(
+    names: object, ref: Reference, places: Places
+) -> tuple[list[str], FieldError | None]:
     """District slugs from names, slugs or whole regions (pure); or the error, as data."""
     if not isinstance(names, list) or not names:
         return [], FieldError("districts", ErrorCode.NO_PLACES)
@@ -110,9 +111,7 @@ def _covered(
     return all(w in have or covering(existing, w, ref) is not None for w in wanted)
 
 
-def request_relay(
-    store: Store, ref: Reference, phone: str, districts: Sequence[str]
-) -> Outbound:
+def request_relay(store: Store, ref: Reference, phone: str, districts: Sequence[str]) -> Outbound:
     """RELAIS <district>: a number asks to become a relay; an admin approves it later."""
     out = Outbound()
     current = store.get_relay(phone)
@@ -147,13 +146,17 @@ def enroll(
         return Enrollment.BAD_PHONE, out
     shown = local_form(target)
     existing = store.get_subscriber(target)
-    if target == relay or store.has_refused(relay, target) or (
-        existing is not None and not existing.active
+    if (
+        target == relay
+        or store.has_refused(relay, target)
+        or (existing is not None and not existing.active)
     ):
         out.add(relay, texts.simple(texts.RELAY_CANNOT, lang.value, phone=shown))
         return Enrollment.CANNOT, out
-    if existing is not None and existing.subscriptions and _covered(
-        existing.subscriptions, wanted, ref
+    if (
+        existing is not None
+        and existing.subscriptions
+        and _covered(existing.subscriptions, wanted, ref)
     ):
         out.add(relay, texts.simple(texts.RELAY_ALREADY, lang.value, phone=shown))
         return Enrollment.ALREADY, out
@@ -176,7 +179,8 @@ def enroll(
     store.count_relay(relay, "asked")
     question = texts.consent_request(
         list(dict.fromkeys((relay_label(record, relay), local_form(relay)))),
-        _whats(wanted, Language.FR, ref), _whats(wanted, Language.BM, ref),
+        _whats(wanted, Language.FR, ref),
+        _whats(wanted, Language.BM, ref),
     )
     out.add(target, question, True)
     out.add(relay, texts.simple(texts.RELAY_ASKED, lang.value, phone=shown))
@@ -212,7 +216,9 @@ def answer(
         store.count_relay(relay, "enrolled")
         out.add(phone, sms_texts.subscribed(language.value, _whats(wanted, language, ref)))
         msg = texts.with_what(
-            texts.RELAY_ACCEPTED, relay_lang.value, _whats(wanted, relay_lang, ref),
+            texts.RELAY_ACCEPTED,
+            relay_lang.value,
+            _whats(wanted, relay_lang, ref),
             phone=local_form(phone),
         )
         out.add(relay, msg)
@@ -221,8 +227,7 @@ def answer(
         store.count_relay(relay, "refused")
         # One short acknowledgement, then nothing more on this relay's behalf.
         out.add(phone, texts.simple(texts.CONSENT_DECLINED, language.value))
-        out.add(relay, texts.simple(texts.RELAY_REFUSED, relay_lang.value,
-                                    phone=local_form(phone)))
+        out.add(relay, texts.simple(texts.RELAY_REFUSED, relay_lang.value, phone=local_form(phone)))
     return out
 
 

@@ -17,12 +17,16 @@ def describe(subs: Sequence[Subscription], lang: Language, ref: Reference) -> li
     """Ways to name subscriptions in a reply, longest first: 'Kati, Koulikoro (Infirmier)'."""
     groups: dict[tuple[str, ...], list[Subscription]] = {}
     for s in subs:
-        if not ((s.district and s.district in ref.districts) or
-                (s.region and s.region in ref.regions)):
+        if not (
+            (s.district and s.district in ref.districts) or (s.region and s.region in ref.regions)
+        ):
             continue
         cats = tuple(
-            c.slug for s2 in subs if (s2.district, s2.region) == (s.district, s.region)
-            and s2.category and (c := ref.categories.get(s2.category))
+            c.slug
+            for s2 in subs
+            if (s2.district, s2.region) == (s.district, s.region)
+            and s2.category
+            and (c := ref.categories.get(s2.category))
         )
         places = groups.setdefault(cats, [])
         if all((p.district, p.region) != (s.district, s.region) for p in places):
@@ -31,7 +35,7 @@ def describe(subs: Sequence[Subscription], lang: Language, ref: Reference) -> li
         return []
     named = {cats: _place_names(places, lang, ref) for cats, places in groups.items()}
     if len(named) == 1:
-        (cats, names), = named.items()
+        ((cats, names),) = named.items()
         return texts.what_variants(names, [_category_name(c, lang, ref) for c in cats], lang.value)
     # Several groups: name each with its categories, then fall back to places only.
     full = "; ".join(

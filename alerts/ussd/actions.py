@@ -62,8 +62,10 @@ class View:
     @functools.cached_property
     def labels(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The items' and the extras' option texts, as shown."""
-        return (tuple(texts.option_label(label) for label, _ in self.items),
-                tuple(texts.option_label(label) for label, _ in self.extras))
+        return (
+            tuple(texts.option_label(label) for label, _ in self.items),
+            tuple(texts.option_label(label) for label, _ in self.extras),
+        )
 
 
 class NeedJobs(Exception):

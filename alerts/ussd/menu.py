@@ -118,8 +118,7 @@ class _Walk(Screens):
             if ending is not None:
                 return Screen(ending, end=True, stack=stack, language=self.lang, effects=effects)
         text, stack = self.render(stack, notice)
-        return Screen(text, stack=stack, language=self.lang,
-                      effects=done if path else ())
+        return Screen(text, stack=stack, language=self.lang, effects=done if path else ())
 
     def answer(
         self, stack: Stack, answer: str

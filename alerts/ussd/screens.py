@@ -100,11 +100,13 @@ class Screens:
     def _districts(self, arg: str) -> View:
         region = self.ref.regions[arg]
         whole: tuple[str, Action] = (
-            self.t(texts.WHOLE_REGION), GoTo(Frame(Kind.CATEGORIES, f"r:{region.slug}"))
+            self.t(texts.WHOLE_REGION),
+            GoTo(Frame(Kind.CATEGORIES, f"r:{region.slug}")),
         )
         return View(
             [self.t(texts.DISTRICTS_HEAD, region=region.name)],
-            [whole] + [
+            [whole]
+            + [
                 (d.name, GoTo(Frame(Kind.CATEGORIES, f"d:{d.slug}")))
                 for d in self.ref.districts_in(region.slug)
             ],
@@ -114,8 +116,10 @@ class Screens:
     def _cands(self, arg: str) -> View:
         return View(
             [self.t(texts.CANDIDATES_HEAD)],
-            [(self.place_label(code), GoTo(Frame(Kind.CATEGORIES, code)))
-             for code in arg.split(",")],
+            [
+                (self.place_label(code), GoTo(Frame(Kind.CATEGORIES, code)))
+                for code in arg.split(",")
+            ],
         )
 
     def _cats(self, arg: str) -> View:
@@ -124,9 +128,12 @@ class Screens:
         every: tuple[str, Action] = (self.t(texts.ALL_JOBS), GoTo(Frame(Kind.CONFIRM, f"{arg}:*")))
         return View(
             [self.t(texts.CATEGORIES_HEAD, place=self.place_name(arg))],
-            [every] + [
-                (c.bm if self.lang is Language.BM else c.fr,
-                 GoTo(Frame(Kind.CONFIRM, f"{arg}:{c.slug}")))
+            [every]
+            + [
+                (
+                    c.bm if self.lang is Language.BM else c.fr,
+                    GoTo(Frame(Kind.CONFIRM, f"{arg}:{c.slug}")),
+                )
                 for c in cats
             ],
         )
@@ -134,14 +141,14 @@ class Screens:
     def _confirm(self, arg: str) -> View:
         sub = self.subscription(arg)
         whats = self.whats(sub)
-        done = texts.end_text([self.t(texts.SUBSCRIBED_END, what=w) for w in whats],
-                              extra=self.t(texts.FREE))
+        done = texts.end_text(
+            [self.t(texts.SUBSCRIBED_END, what=w) for w in whats], extra=self.t(texts.FREE)
+        )
         effects: tuple[Effect, ...] = (Subscribe(sub),)
         broader = covering(self.state.subscriptions, sub, self.ref) if self.state.active else None
         if broader is not None:
             # Already theirs through a broader subscription: say so, store nothing.
-            done = texts.end_text([self.t(texts.ALREADY_END, what=w)
-                                   for w in self.whats(broader)])
+            done = texts.end_text([self.t(texts.ALREADY_END, what=w) for w in self.whats(broader)])
             effects = ()
         return View(
             [self.t(texts.CONFIRM_HEAD, what=w) for w in whats],
@@ -155,8 +162,10 @@ class Screens:
             return View([self.t(texts.ALERTS_NONE)], [subscribe])
         if not self.state.active:
             back = Finish(texts.end_text([self.t(texts.ALERTS_RESUMED_END)]), (ResumeAlerts(),))
-            return View([self.t(texts.ALERTS_STOPPED)],
-                         [(self.t(texts.RESUME_ALERTS_OPTION), back), subscribe])
+            return View(
+                [self.t(texts.ALERTS_STOPPED)],
+                [(self.t(texts.RESUME_ALERTS_OPTION), back), subscribe],
+            )
         return View(
             [self.t(texts.ALERTS_HEAD)],
             [(self.whats(s)[0], GoTo(Frame(Kind.REMOVE, s.code))) for s in subs],
@@ -183,16 +192,22 @@ class Screens:
         jobs = self.jobs()
         if not jobs:
             return View([self.t(texts.JOBS_NONE)])
-        return View([self.t(texts.JOBS_HEAD)],
-                     [(j.label, GoTo(Frame(Kind.JOB, j.code))) for j in jobs])
+        return View(
+            [self.t(texts.JOBS_HEAD)], [(j.label, GoTo(Frame(Kind.JOB, j.code))) for j in jobs]
+        )
 
     def _job(self, arg: str) -> View:
         job = next((j for j in self.jobs() if j.code == arg), None)
         if job is None:
             return View([self.t(texts.JOB_GONE)])
-        heads = texts.job_detail(self.code, code=job.code, title=job.title,
-                                 organization=job.organization, places=job.places,
-                                 deadline=job.deadline)
+        heads = texts.job_detail(
+            self.code,
+            code=job.code,
+            title=job.title,
+            organization=job.organization,
+            places=job.places,
+            deadline=job.deadline,
+        )
         done = texts.end_text([self.t(texts.JOB_SENT_END, code=job.code)])
         return View(heads, [(self.t(texts.JOB_SMS_OPTION), Finish(done, (SendJob(job.code),)))])
 
@@ -259,8 +274,14 @@ def candidates(text: str, ctx: Context) -> list[str]:
         # Nothing close enough: names that start with what was typed ("bou" -> Bougouni...).
         typed = key(text[:MAX_TYPED])
         if len(typed) >= 3:
-            codes = [f"d:{d.slug}" for d in ctx.reference.districts.values()
-                     if key(d.name).startswith(typed)]
-            codes += [f"r:{r.slug}" for r in ctx.reference.regions.values()
-                      if key(r.name).startswith(typed)]
+            codes = [
+                f"d:{d.slug}"
+                for d in ctx.reference.districts.values()
+                if key(d.name).startswith(typed)
+            ]
+            codes += [
+                f"r:{r.slug}"
+                for r in ctx.reference.regions.values()
+                if key(r.name).startswith(typed)
+            ]
     return list(dict.fromkeys(codes))[:MAX_CANDIDATES]

@@ -130,15 +130,27 @@ class JobView:
 
     def to_json(self) -> list:
         """Compact form for the session record."""
-        return [self.code, self.title, self.organization, list(self.places), self.deadline,
-                int(self.mine)]
+        return [
+            self.code,
+            self.title,
+            self.organization,
+            list(self.places),
+            self.deadline,
+            int(self.mine),
+        ]
 
     @classmethod
     def from_json(cls, data: Any) -> JobView:
         """Inverse of to_json()."""
         code, title, organization, places, deadline, mine = data
-        return cls(str(code), str(title), str(organization), tuple(map(str, places)),
-                   str(deadline), bool(mine))
+        return cls(
+            str(code),
+            str(title),
+            str(organization),
+            tuple(map(str, places)),
+            str(deadline),
+            bool(mine),
+        )
 
 
 @dataclass(frozen=True)
@@ -205,9 +217,11 @@ class Unsubscribe:
 class StopAll:
     """Stop every SMS to the number."""
 
+
 @dataclass(frozen=True)
 class ResumeAlerts:
     """Undo a stop."""
+
 
 @dataclass(frozen=True)
 class SetLanguage:

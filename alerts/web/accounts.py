@@ -127,8 +127,13 @@ def create_account(
         raise AccountError("email", ErrorCode.ACCOUNT_EXISTS)
     store.save_account(
         email,
-        {"hash": generate_password_hash(password), "role": Role(role).value,
-         "created": store.now(), "gen": _new_nonce(), "must_change": int(temporary)},
+        {
+            "hash": generate_password_hash(password),
+            "role": Role(role).value,
+            "created": store.now(),
+            "gen": _new_nonce(),
+            "must_change": int(temporary),
+        },
     )
     account = get_account(store, email)
     assert account is not None
@@ -177,8 +182,11 @@ def _limits(email: str, address: str, device: str | None) -> list[tuple[str, str
     """The counters one attempt is charged to, the strict one first."""
     if device:
         return [("dev", f"{email}|{device}", DEVICE_LIMIT)]
-    return [("pair", f"{email}|{address}", PAIR_LIMIT), ("a", email, ACCOUNT_LIMIT),
-            ("ip", address, ADDRESS_LIMIT)]
+    return [
+        ("pair", f"{email}|{address}", PAIR_LIMIT),
+        ("a", email, ACCOUNT_LIMIT),
+        ("ip", address, ADDRESS_LIMIT),
+    ]
 
 
 def authenticate(

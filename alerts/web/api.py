@@ -59,8 +59,9 @@ def delete_subscriber(phone: str):
     erased = erasure.erase(services, _phone_or_400(phone))
     if not erased.existed:
         return jsonify({"error": "Not Found", "detail": "no subscriber with this phone"}), 404
-    accounts.audit(services.store, "api", "subscriber_erased", request.remote_addr or "",
-                   phone=erased.token)
+    accounts.audit(
+        services.store, "api", "subscriber_erased", request.remote_addr or "", phone=erased.token
+    )
     return "", 204
 
 
@@ -105,8 +106,9 @@ def post_job():
         return _fields_400(errors)
     stats = jobs.job_stats(services, job.id)
     return (
-        jsonify({"id": job.id, "code": job.code, "matched": stats["matched"],
-                 "status": stats["status"]}),
+        jsonify(
+            {"id": job.id, "code": job.code, "matched": stats["matched"], "status": stats["status"]}
+        ),
         201,
     )
 
@@ -226,12 +228,18 @@ def put_relay(phone: str):
     if name is not None and not isinstance(name, str):
         return _fields_400({"name": FieldError("name", ErrorCode.NOT_TEXT)})
     if isinstance(name, str) and len(name.strip()) > RELAY_NAME_MAX:
-        return _fields_400({"name": FieldError("name", ErrorCode.TOO_LONG,
-                                               {"max": RELAY_NAME_MAX})})
+        return _fields_400(
+            {"name": FieldError("name", ErrorCode.TOO_LONG, {"max": RELAY_NAME_MAX})}
+        )
     services = current_services()
     existed = services.store.get_relay(number) is not None
-    out = relays.approve(services.store, current_app.extensions["baara.reference"], number,
-                         districts, name=name.strip() if isinstance(name, str) else None)
+    out = relays.approve(
+        services.store,
+        current_app.extensions["baara.reference"],
+        number,
+        districts,
+        name=name.strip() if isinstance(name, str) else None,
+    )
     for target, text, force in out.messages:
         queue_sms(services, target, text, kind="relay", force=force)
     relay = services.store.get_relay(number)

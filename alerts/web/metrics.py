@@ -80,7 +80,8 @@ class RedisCollector(Collector):
             depth.add_metric([queue.name, "failed"], queue.failed_job_registry.count)
         yield depth
         inbox = GaugeMetricFamily(
-            "baara_sms_inbox", "Inbound SMS accepted and not yet handled, by state",
+            "baara_sms_inbox",
+            "Inbound SMS accepted and not yet handled, by state",
             labels=["state"],
         )
         for state, count in store.inbox_depths().items():
@@ -98,14 +99,26 @@ class RedisCollector(Collector):
         """Per gateway of GATEWAYS: breaker state, requests, errors, messages and cost."""
         names = parse_gateways(self.services.settings.gateways)
         figures = self.services.store.gateway_figures(names)
-        up = GaugeMetricFamily("baara_gateway_up", "1 unless the gateway's circuit breaker is "
-                               "open (cooling down)", labels=["gateway"])
-        requests = CounterMetricFamily("baara_gateway_requests", "Requests made to the gateway, "
-                                       "by outcome", labels=["gateway", "outcome"])
-        messages = CounterMetricFamily("baara_gateway_messages", "Recipients handed to the "
-                                       "gateway, by result", labels=["gateway", "result"])
-        cost = CounterMetricFamily("baara_gateway_cost", "What the gateway's sent messages cost, "
-                                   "in SMS_CURRENCY", labels=["gateway"])
+        up = GaugeMetricFamily(
+            "baara_gateway_up",
+            "1 unless the gateway's circuit breaker is open (cooling down)",
+            labels=["gateway"],
+        )
+        requests = CounterMetricFamily(
+            "baara_gateway_requests",
+            "Requests made to the gateway, by outcome",
+            labels=["gateway", "outcome"],
+        )
+        messages = CounterMetricFamily(
+            "baara_gateway_messages",
+            "Recipients handed to the gateway, by result",
+            labels=["gateway", "result"],
+        )
+        cost = CounterMetricFamily(
+            "baara_gateway_cost",
+            "What the gateway's sent messages cost, in SMS_CURRENCY",
+            labels=["gateway"],
+        )
         for name, row in figures.items():
             up.add_metric([name], 0 if row["state"] == "down" else 1)
             errors = float(row["errors"])

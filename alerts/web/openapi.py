@@ -53,8 +53,15 @@ SCHEMAS: dict[str, Any] = {
     },
     "Subscriber": {
         "type": "object",
-        "required": ["phone", "language", "status", "source", "created_at", "updated_at",
-                     "subscriptions"],
+        "required": [
+            "phone",
+            "language",
+            "status",
+            "source",
+            "created_at",
+            "updated_at",
+            "subscriptions",
+        ],
         "properties": {
             "phone": {"type": "string", "example": "+22376123456"},
             "language": {"type": "string", "enum": ["fr", "bm"]},
@@ -79,7 +86,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "Apply": {
         "description": "How to apply: a text, or an object with at least one of email, "
-                       "phone, office or text.",
+        "phone, office or text.",
         "oneOf": [
             {"type": "string", "minLength": 1, "maxLength": MAX_APPLY_FIELD},
             {
@@ -99,75 +106,111 @@ SCHEMAS: dict[str, Any] = {
             "title": {"type": "string", "minLength": 1, "maxLength": MAX_TITLE},
             "organization": {"type": "string", "minLength": 1, "maxLength": MAX_ORGANIZATION},
             "organization_short": {
-                "type": "string", "maxLength": MAX_ORGANIZATION_SHORT, "example": "ALIMA",
+                "type": "string",
+                "maxLength": MAX_ORGANIZATION_SHORT,
+                "example": "ALIMA",
                 "description": "what SMS and USSD call the organization; empty or absent: "
-                               "taken from config/organizations.yaml when the name is known "
-                               "there, else the full name",
+                "taken from config/organizations.yaml when the name is known "
+                "there, else the full name",
             },
-            "category": {"type": "string", "description": "a category slug or name",
-                         "example": "nurse"},
+            "category": {
+                "type": "string",
+                "description": "a category slug or name",
+                "example": "nurse",
+            },
             "districts": {
-                "type": "array", "minItems": 1, "maxItems": MAX_PLACES,
+                "type": "array",
+                "minItems": 1,
+                "maxItems": MAX_PLACES,
                 "items": {"type": "string", "maxLength": 100},
                 "description": "district or region names (typos tolerated)",
                 "example": ["Niono", "Macina"],
             },
-            "positions": {"type": "integer", "minimum": 1, "maximum": MAX_POSITIONS,
-                          "default": 1},
+            "positions": {"type": "integer", "minimum": 1, "maximum": MAX_POSITIONS, "default": 1},
             "deadline": {
                 "type": "string",
                 "description": "ISO 8601 date or date and time; a naive time is in TIMEZONE, "
-                               "a bare date means 23:59 that day; within a year",
+                "a bare date means 23:59 that day; within a year",
                 "example": "2026-12-16T17:00",
             },
             "apply": _ref("Apply"),
-            "source_url": {"type": "string", "maxLength": MAX_URL, "pattern": "^https?://",
-                           "description": "where the posting is published"},
-            "publish": {"type": "boolean", "default": False,
-                        "description": "publish at once (alerts leave now or after quiet "
-                                       "hours)"},
+            "source_url": {
+                "type": "string",
+                "maxLength": MAX_URL,
+                "pattern": "^https?://",
+                "description": "where the posting is published",
+            },
+            "publish": {
+                "type": "boolean",
+                "default": False,
+                "description": "publish at once (alerts leave now or after quiet hours)",
+            },
         },
     },
     "NoticeText": {
         "type": "object",
         "required": ["text"],
         "properties": {
-            "text": {"type": "string", "minLength": 1, "maxLength": MAX_TEXT,
-                     "description": "the notice as published (French or English), pasted"},
+            "text": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": MAX_TEXT,
+                "description": "the notice as published (French or English), pasted",
+            },
         },
     },
     "ExtractedJob": {
         "type": "object",
         "description": "A POST /api/jobs body read from the notice (each field filled, so it "
-                       "can be saved as a draft as it is), plus apply_parts and warnings.",
-        "required": ["title", "organization", "category", "districts", "positions", "deadline",
-                     "apply", "apply_parts", "warnings"],
+        "can be saved as a draft as it is), plus apply_parts and warnings.",
+        "required": [
+            "title",
+            "organization",
+            "category",
+            "districts",
+            "positions",
+            "deadline",
+            "apply",
+            "apply_parts",
+            "warnings",
+        ],
         "properties": {
             "title": {"type": "string", "minLength": 1},
             "organization": {"type": "string", "minLength": 1},
             "category": {"type": "string", "description": "category slug", "example": "nurse"},
             "districts": {
-                "type": "array", "minItems": 1, "items": {"type": "string"},
+                "type": "array",
+                "minItems": 1,
+                "items": {"type": "string"},
                 "description": "district slugs; a whole region as its slug when no district "
-                               "has it (bamako), else as region:<slug>",
+                "has it (bamako), else as region:<slug>",
                 "example": ["niono", "macina"],
             },
             "positions": {"type": "integer", "minimum": 1},
-            "deadline": {"type": "string", "example": "2026-12-16T17:00",
-                         "description": "local time; a bare date when the notice states no "
-                                        "hour (the end of that day)"},
-            "apply": {"type": "string", "minLength": 1,
-                      "description": "how to apply, one short line"},
+            "deadline": {
+                "type": "string",
+                "example": "2026-12-16T17:00",
+                "description": "local time; a bare date when the notice states no "
+                "hour (the end of that day)",
+            },
+            "apply": {
+                "type": "string",
+                "minLength": 1,
+                "description": "how to apply, one short line",
+            },
             "apply_parts": {
-                "type": "object", "additionalProperties": False,
-                "properties": {k: {"type": "string"}
-                               for k in ("email", "phone", "link", "office", "subject")},
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    k: {"type": "string"} for k in ("email", "phone", "link", "office", "subject")
+                },
             },
             "warnings": {
                 "type": "array",
                 "description": "each field not found (a default stands in) or guessed",
                 "items": {
-                    "type": "object", "required": ["field", "code", "detail"],
+                    "type": "object",
+                    "required": ["field", "code", "detail"],
                     "properties": {
                         "field": {"type": "string", "example": "deadline"},
                         "code": {"type": "string", "enum": ["not_found", "unsure", "passed"]},
@@ -193,9 +236,25 @@ SCHEMAS: dict[str, Any] = {
     },
     "Job": {
         "type": "object",
-        "required": ["id", "code", "status", "title", "organization", "organization_short",
-                     "category", "districts", "regions", "places", "positions", "deadline",
-                     "apply", "source_url", "created_at", "published_at", "scheduled_for"],
+        "required": [
+            "id",
+            "code",
+            "status",
+            "title",
+            "organization",
+            "organization_short",
+            "category",
+            "districts",
+            "regions",
+            "places",
+            "positions",
+            "deadline",
+            "apply",
+            "source_url",
+            "created_at",
+            "published_at",
+            "scheduled_for",
+        ],
         "properties": {
             "id": {"type": "string"},
             "code": {"type": "string"},
@@ -206,8 +265,11 @@ SCHEMAS: dict[str, Any] = {
             "category": {"type": "string", "description": "category slug"},
             "districts": {"type": "array", "items": {"type": "string"}},
             "regions": {"type": "array", "items": {"type": "string"}},
-            "places": {"type": "array", "items": {"type": "string"},
-                       "description": "names as shown in SMS"},
+            "places": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "names as shown in SMS",
+            },
             "positions": {"type": "integer", "minimum": 1},
             "deadline": {"type": "string", "format": "date-time"},
             "apply": {"type": "object", "additionalProperties": {"type": "string"}},
@@ -225,8 +287,20 @@ SCHEMAS: dict[str, Any] = {
     "JobStats": {
         "type": "object",
         "description": "Where a job's alerts are; cost is in SMS_CURRENCY.",
-        "required": ["status", "code", "title", "matched", "queued", "sent", "delivered",
-                     "failed", "segments", "cost", "failures_by_reason", "skipped"],
+        "required": [
+            "status",
+            "code",
+            "title",
+            "matched",
+            "queued",
+            "sent",
+            "delivered",
+            "failed",
+            "segments",
+            "cost",
+            "failures_by_reason",
+            "skipped",
+        ],
         "properties": {
             "status": _ref("JobStatus"),
             "code": {"type": "string"},
@@ -247,22 +321,34 @@ SCHEMAS: dict[str, Any] = {
         "required": ["districts"],
         "properties": {
             "districts": {
-                "type": "array", "minItems": 1, "maxItems": 100,
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 100,
                 "items": {"type": "string", "maxLength": 99},
                 "description": "district or region names (a region means all its districts)",
                 "example": ["Niono", "Ségou"],
             },
             "name": {
-                "type": "string", "maxLength": 40, "example": "Awa Traoré",
+                "type": "string",
+                "maxLength": 40,
+                "example": "Awa Traoré",
                 "description": "how the people it enrolls know the relay; named in the consent "
-                               "SMS (else the number, as 75 22 87 88). Omitted: unchanged",
+                "SMS (else the number, as 75 22 87 88). Omitted: unchanged",
             },
         },
     },
     "Relay": {
         "type": "object",
-        "required": ["phone", "status", "districts", "asked", "enrolled", "refused", "expired",
-                     "consent_rate"],
+        "required": [
+            "phone",
+            "status",
+            "districts",
+            "asked",
+            "enrolled",
+            "refused",
+            "expired",
+            "consent_rate",
+        ],
         "properties": {
             "phone": {"type": "string"},
             "name": {"type": "string", "description": "empty when the admin gave none"},
@@ -281,13 +367,17 @@ _ERROR = _ref("Error")
 _401 = {"401": _json(_ERROR, "missing or wrong bearer token")}
 _413 = {"413": _json(_ERROR, "request body over MAX_CONTENT_LENGTH (64 KiB by default)")}
 _PHONE = {
-    "name": "phone", "in": "path", "required": True,
+    "name": "phone",
+    "in": "path",
+    "required": True,
     "description": "any form of a Malian mobile number: +22376123456, 76 12 34 56...",
     # Flask's <path:> converter matches neither a leading '/' nor a line break.
     "schema": {"type": "string", "pattern": "^[^/\\n][^\\n]*$", "example": "+22376123456"},
 }
 _JOB_ID = {
-    "name": "job_id", "in": "path", "required": True,
+    "name": "job_id",
+    "in": "path",
+    "required": True,
     "description": "the job's id or its code (J482)",
     "schema": {"type": "string", "example": "J482"},
 }
@@ -356,9 +446,12 @@ PATHS: dict[str, Any] = {
             "summary": "Jobs, newest first",
             "parameters": [
                 {"name": "offset", "in": "query", "schema": {**_INT, "default": 0}},
-                {"name": "limit", "in": "query",
-                 "description": "at most 200 are returned whatever is asked",
-                 "schema": {**_INT, "default": 50}},
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "description": "at most 200 are returned whatever is asked",
+                    "schema": {**_INT, "default": 50},
+                },
             ],
             "responses": {
                 "200": _json(_ref("JobList"), "a page of jobs and the total"),
@@ -400,10 +493,14 @@ PATHS: dict[str, Any] = {
         "get": {
             "summary": "Every relay with its districts and figures",
             "responses": {
-                "200": _json({"type": "object", "required": ["relays"],
-                              "properties": {"relays": {"type": "array",
-                                                        "items": _ref("Relay")}}},
-                             "the relays"),
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["relays"],
+                        "properties": {"relays": {"type": "array", "items": _ref("Relay")}},
+                    },
+                    "the relays",
+                ),
                 **_401,
             },
         }
@@ -446,8 +543,8 @@ def document() -> dict[str, Any]:
             "title": "Baara JSON API",
             "version": "1",
             "description": "Subscribers, jobs and community relays of Baara, the SMS and USSD "
-                           "job-alert service. Every operation but this description needs "
-                           "`Authorization: Bearer <API_TOKEN>`.",
+            "job-alert service. Every operation but this description needs "
+            "`Authorization: Bearer <API_TOKEN>`.",
         },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],

@@ -73,8 +73,11 @@ RETRY_AFTER = 10
 def _store_away(exc: Exception):
     # The webhooks have their own handlers (AT retries; USSD gets a short END screen).
     request.environ["baara.account"] = None  # the error page must not ask Redis who is signed in
-    json_asked = request.is_json or request.accept_mimetypes.best_match(
-        ["text/html", "application/json"]) == "application/json"
+    json_asked = (
+        request.is_json
+        or request.accept_mimetypes.best_match(["text/html", "application/json"])
+        == "application/json"
+    )
     if request.blueprint in ("admin", "simulator") and not json_asked:
         page = render_template("admin/error.html", code=503)
         return page, 503, {"Retry-After": str(RETRY_AFTER)}

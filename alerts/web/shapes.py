@@ -42,7 +42,8 @@ def relay_json(relay: dict) -> dict:
         "name": relay.get("name", ""),
         "status": relay["status"],
         "districts": [
-            {"slug": d, "name": ref.districts[d].name} for d in relay["districts"]
+            {"slug": d, "name": ref.districts[d].name}
+            for d in relay["districts"]
             if d in ref.districts
         ],
         "asked": asked,

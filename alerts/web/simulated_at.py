@@ -94,8 +94,9 @@ def _report_deliveries(app: Flask, recipients: list[dict]) -> None:
                 if absent:
                     form["failureReason"] = "AbsentSubscriber"
                 try:
-                    answer = client.post("/sms/delivery", data=form,
-                                         query_string={"key": key} if key else None)
+                    answer = client.post(
+                        "/sms/delivery", data=form, query_string={"key": key} if key else None
+                    )
                 except Exception:  # a report is best effort, as on the real network
                     log.exception("simulated delivery report failed")
                     continue

@@ -89,8 +89,11 @@ def base_state(subscriber: Subscriber | None) -> State:
     """What the menu knows of a caller from their subscriber record."""
     if subscriber is None:
         return State()
-    return State(language=subscriber.language, subscriptions=subscriber.subscriptions,
-                 active=subscriber.active)
+    return State(
+        language=subscriber.language,
+        subscriptions=subscriber.subscriptions,
+        active=subscriber.active,
+    )
 
 
 def _frame(text: str) -> Frame | None:
@@ -110,8 +113,9 @@ def _answers(text: str) -> tuple[str, ...] | None:
     return tuple(answers)
 
 
-def _snapshot(saved: tuple[str, str] | None, session_id: str, lang: Language
-              ) -> tuple[JobView, ...] | None:
+def _snapshot(
+    saved: tuple[str, str] | None, session_id: str, lang: Language
+) -> tuple[JobView, ...] | None:
     """The open jobs this call already looked at, in its language, if any."""
     if saved is None or saved[0] != session_id:
         return None
@@ -125,7 +129,9 @@ def _snapshot(saved: tuple[str, str] | None, session_id: str, lang: Language
 
 
 def first_screen(
-    state: State, last: Call | None, last_jobs: tuple[str, str] | None,
+    state: State,
+    last: Call | None,
+    last_jobs: tuple[str, str] | None,
     ctx: Context,
 ) -> Frame:
     """Where a new call begins: an offer to continue the last call if it was cut off mid-way."""
@@ -133,8 +139,9 @@ def first_screen(
     if last is None or last.ended or (answers := _answers(last.answers)) is None:
         return home
     lang = state.language or Language.FR
-    then = replace(state, first=_frame(last.first),
-                   jobs=_snapshot(last_jobs, last.session_id, lang) or ())
+    then = replace(
+        state, first=_frame(last.first), jobs=_snapshot(last_jobs, last.session_id, lang) or ()
+    )
     where = screen(then, answers, ctx)
     if not where.resumable:
         return home
@@ -152,8 +159,11 @@ def load_jobs(subscriber: Subscriber | None, lang: Language) -> tuple[JobView, .
     others = [j for j in found if j not in mine]
     views = [
         JobView(
-            code=j.code, title=j.display_title, organization=j.sms_organization,
-            places=tuple(j.place_names_for(subs, ref)), deadline=jobs.format_deadline(j, tz),
+            code=j.code,
+            title=j.display_title,
+            organization=j.sms_organization,
+            places=tuple(j.place_names_for(subs, ref)),
+            deadline=jobs.format_deadline(j, tz),
             mine=j in mine,
         )
         for j in (mine + others)[:JOBS_SNAPSHOT]
@@ -205,8 +215,7 @@ def apply_effects(phone: str, result: Screen) -> str | None:
                 if job is None:
                     return texts.end_text([texts.t(texts.JOB_GONE, lang.value)])
                 # The caller asked for this one SMS just now: send it even to a stopped number.
-                queue_sms(services, phone, jobs.info_text(job, lang.value), kind="info",
-                          force=True)
+                queue_sms(services, phone, jobs.info_text(job, lang.value), kind="info", force=True)
     return None
 
 
@@ -236,8 +245,14 @@ def ussd():
     # a new call with no earlier one to resume is recorded on the way.
     # Flood control and the request count travel in the same round trip.
     counted, subscriber, call_row, saved_jobs = store.ussd_request(
-        phone, session_id, answers if path else None, _HOME_JSON, _LANGUAGE_FIRST_JSON,
-        SESSION_TTL, limit=settings.ussd_rate_limit, window=abuse.WINDOW,
+        phone,
+        session_id,
+        answers if path else None,
+        _HOME_JSON,
+        _LANGUAGE_FIRST_JSON,
+        SESSION_TTL,
+        limit=settings.ussd_rate_limit,
+        window=abuse.WINDOW,
         metric=metrics.field("ussd_requests"),
     )
     verdict = abuse.judge(

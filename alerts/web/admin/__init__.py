@@ -28,8 +28,9 @@ from alerts.web.admin.cli import admin_cli
 from alerts.web.admin.core import assets, bp, unmatched_page
 
 #: Blueprints that machines call (AT webhooks, the bearer-token API, health checks): no CSRF.
-CSRF_EXEMPT_BLUEPRINTS = frozenset({"sms", "ussd", "api", "simulator_at", "health", "gateways",
-                                    "simulator_gateways"})
+CSRF_EXEMPT_BLUEPRINTS = frozenset(
+    {"sms", "ussd", "api", "simulator_at", "health", "gateways", "simulator_gateways"}
+)
 TRANSLATIONS = Path(__file__).resolve().parents[3] / "messages" / "translations"
 
 

@@ -61,8 +61,13 @@ def trusted_device(email: str) -> str | None:
 def _remember_device(response: BaseResponse, email: str, device: str | None) -> BaseResponse:
     value = _devices().dumps({"e": email, "d": device or secrets.token_urlsafe(12)})
     response.set_cookie(
-        DEVICE_COOKIE, value, max_age=DEVICE_DAYS * 86400, path="/admin", httponly=True,
-        secure=current_settings().production, samesite="Lax",
+        DEVICE_COOKIE,
+        value,
+        max_age=DEVICE_DAYS * 86400,
+        path="/admin",
+        httponly=True,
+        secure=current_settings().production,
+        samesite="Lax",
     )
     return response
 
@@ -142,8 +147,7 @@ def password():
                 audit("password_changed", account=account.email)
                 flash(_("Mot de passe changé."), "success")
                 return redirect(url_for("admin.dashboard"))
-    return render_template("admin/password.html", form=form,
-                           forced=account.must_change_password)
+    return render_template("admin/password.html", form=form, forced=account.must_change_password)
 
 
 @bp.route("/accounts", methods=["GET", "POST"])
@@ -154,7 +158,10 @@ def accounts_page():
     if form.validate_on_submit():
         try:
             created = accounts.create_account(
-                store(), form.email.data or "", form.password.data or "", form.role.data,
+                store(),
+                form.email.data or "",
+                form.password.data or "",
+                form.role.data,
                 temporary=True,
             )
         except AccountError as exc:

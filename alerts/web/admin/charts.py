@@ -55,8 +55,15 @@ def bar_chart(
     for i, (label, value) in enumerate(items):
         text = value_text[i] if value_text else f"{value:g}"
         shown = label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
-        bars.append(Bar(shown, value, i * ROW + LABEL_HEIGHT + 4,
-                        max(room * value / top, 1 if value else 0), text))
+        bars.append(
+            Bar(
+                shown,
+                value,
+                i * ROW + LABEL_HEIGHT + 4,
+                max(room * value / top, 1 if value else 0),
+                text,
+            )
+        )
     return BarChart(bars, WIDTH, max(len(items), 1) * ROW + 8, 0, top)
 
 
@@ -88,9 +95,7 @@ class ColumnChart:
     max_total: float
 
 
-def column_chart(
-    periods: Sequence[tuple[str, float, float]], height: int = 170
-) -> ColumnChart:
+def column_chart(periods: Sequence[tuple[str, float, float]], height: int = 170) -> ColumnChart:
     """Columns for (label, value, running total) per period; the line is scaled on its own."""
     top = max((v for _, v, _ in periods), default=0) or 1
     top_total = max((t for _, _, t in periods), default=0) or 1
@@ -106,11 +111,27 @@ def column_chart(
         x = left + i * step
         line_y = head + plot - plot * total / top_total
         columns.append(
-            Column(label, value, total, round(x + step * 0.15, 1), round(head + plot - h, 1),
-                   round(h, 1), round(line_y, 1), (last - i) % every == 0)
+            Column(
+                label,
+                value,
+                total,
+                round(x + step * 0.15, 1),
+                round(head + plot - h, 1),
+                round(h, 1),
+                round(line_y, 1),
+                (last - i) % every == 0,
+            )
         )
         points.append(f"{x + step / 2:.1f},{line_y:.1f}")
     real_top = max((v for _, v, _ in periods), default=0)
     real_total = max((t for _, _, t in periods), default=0)
-    return ColumnChart(columns, WIDTH, height, head + plot, round(step * 0.7, 1),
-                       " ".join(points), real_top, real_total)
+    return ColumnChart(
+        columns,
+        WIDTH,
+        height,
+        head + plot,
+        round(step * 0.7, 1),
+        " ".join(points),
+        real_top,
+        real_total,
+    )

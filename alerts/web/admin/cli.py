@@ -17,8 +17,9 @@ class NewPassword(click.ParamType):
 
     name = "password"
 
-    def convert(self, value: object, param: click.Parameter | None,
-                ctx: click.Context | None) -> str:
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> str:
         """The password, or a usage error saying what is wrong with it."""
         text = str(value)
         try:
@@ -31,11 +32,16 @@ class NewPassword(click.ParamType):
 @admin_cli.command("create")
 @click.argument("email")
 @click.option(
-    "--role", type=click.Choice([r.value for r in Role]), default=Role.ADMIN.value,
-    show_default=True, help="admin manages everything; poster posts jobs and sees their own.",
+    "--role",
+    type=click.Choice([r.value for r in Role]),
+    default=Role.ADMIN.value,
+    show_default=True,
+    help="admin manages everything; poster posts jobs and sees their own.",
 )
 @click.password_option(
-    "--password", prompt="Mot de passe", confirmation_prompt="Répéter le mot de passe",
+    "--password",
+    prompt="Mot de passe",
+    confirmation_prompt="Répéter le mot de passe",
     type=NewPassword(),
     help="Asked for when not given (prefer the prompt: options end up in shell history).",
 )
@@ -45,15 +51,18 @@ def create(email: str, role: str, password: str) -> None:
         account = accounts.create_account(current_store(), email, password, role)
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
-    accounts.audit(current_store(), "cli", "account_created", account=account.email,
-                   role=account.role.value)
+    accounts.audit(
+        current_store(), "cli", "account_created", account=account.email, role=account.role.value
+    )
     click.echo(f"Compte créé : {account.email} ({account.role.value})")
 
 
 @admin_cli.command("password")
 @click.argument("email")
 @click.password_option(
-    "--password", prompt="Nouveau mot de passe", confirmation_prompt="Répéter le mot de passe",
+    "--password",
+    prompt="Nouveau mot de passe",
+    confirmation_prompt="Répéter le mot de passe",
     type=NewPassword(),
 )
 def password(email: str, password: str) -> None:

@@ -90,8 +90,11 @@ def _guard() -> ResponseReturnValue | None:
         if refused is not None:
             return refused
         account = current_account()
-        if (account is not None and account.must_change_password
-                and request.endpoint not in TEMPORARY_PASSWORD_ENDPOINTS):
+        if (
+            account is not None
+            and account.must_change_password
+            and request.endpoint not in TEMPORARY_PASSWORD_ENDPOINTS
+        ):
             if wants_json():
                 return jsonify({"error": "Forbidden", "detail": "change your password first"}), 403
             return redirect(url_for("admin.password"))
@@ -187,8 +190,11 @@ def number(value: float | int | None, decimals: int = 0) -> str:
 def _template_globals() -> dict[str, Any]:
     # The simulator's menu link: settings are not in app.config (that holds Flask's own keys).
     settings = current_settings()
-    return {"current_account": current_account, "simulator_on": settings.simulator,
-            "currency": settings.sms_currency}
+    return {
+        "current_account": current_account,
+        "simulator_on": settings.simulator,
+        "currency": settings.sms_currency,
+    }
 
 
 @assets.app_template_filter("when")

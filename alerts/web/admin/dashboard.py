@@ -70,16 +70,26 @@ def subscriber_figures(st: Store, reference: Any, tz: ZoneInfo, now: float) -> d
         growth.append((start.strftime("%d/%m"), weekly[i], running))
 
     districts = [
-        (reference.districts[d].name if d in reference.districts else d,
-         reference.regions[reference.districts[d].region].name
-         if d in reference.districts else "", n)
+        (
+            reference.districts[d].name if d in reference.districts else d,
+            reference.regions[reference.districts[d].region].name
+            if d in reference.districts
+            else "",
+            n,
+        )
         for d, n in by_district.most_common()
     ]
-    regions = [(reference.regions[r].name if r in reference.regions else r, n)
-               for r, n in by_region.most_common()]
+    regions = [
+        (reference.regions[r].name if r in reference.regions else r, n)
+        for r, n in by_region.most_common()
+    ]
     categories = [
-        (reference.categories[c].fr if c in reference.categories
-         else ("Toutes les offres" if c == "*" else c), n)
+        (
+            reference.categories[c].fr
+            if c in reference.categories
+            else ("Toutes les offres" if c == "*" else c),
+            n,
+        )
         for c, n in by_category.most_common()
     ]
     return {
@@ -168,8 +178,11 @@ def dashboard():
         growth_chart=column_chart(subs["growth"]),
         sent_chart=column_chart(alerts["weekly"]),
         delivery_chart=bar_chart(
-            [("Remis", alerts["delivered"]), ("Échoués", alerts["failed"]),
-             ("En attente", max(alerts["sent"] - alerts["delivered"] - alerts["failed"], 0))],
+            [
+                ("Remis", alerts["delivered"]),
+                ("Échoués", alerts["failed"]),
+                ("En attente", max(alerts["sent"] - alerts["delivered"] - alerts["failed"], 0)),
+            ],
             None,
         ),
         number=number,

@@ -44,8 +44,10 @@ class AccountForm(FlaskForm):
     email = EmailField(_("Adresse e-mail"), validators=[DataRequired(), Length(max=254)])
     role = SelectField(
         _("Rôle"),
-        choices=[choice(Role.POSTER.value, _("Recruteur (publie ses offres)")),
-                 choice(Role.ADMIN.value, _("Administrateur (tout gérer)"))],
+        choices=[
+            choice(Role.POSTER.value, _("Recruteur (publie ses offres)")),
+            choice(Role.ADMIN.value, _("Administrateur (tout gérer)")),
+        ],
         default=Role.POSTER.value,
     )
     password = PasswordField(
@@ -98,13 +100,16 @@ class JobForm(FlaskForm):
 
     title = StringField(_("Intitulé du poste"), render_kw={"maxlength": 160})
     organization = StringField(_("Organisation qui recrute"), render_kw={"maxlength": 120})
-    organization_short = StringField(_("Nom court de l'organisation (facultatif)"),
-                                     render_kw={"maxlength": 24})
+    organization_short = StringField(
+        _("Nom court de l'organisation (facultatif)"), render_kw={"maxlength": 24}
+    )
     category = SelectField(_("Catégorie"), choices=[], validate_choice=False)
     districts = SelectMultipleField(_("Districts"), choices=[], validate_choice=False)
     regions = SelectMultipleField(_("Régions entières"), choices=[], validate_choice=False)
     positions = StringField(
-        _("Nombre de postes"), default="1", widget=NumberInput(min=1, max=10000),
+        _("Nombre de postes"),
+        default="1",
+        widget=NumberInput(min=1, max=10000),
         render_kw={"inputmode": "numeric"},
     )
     deadline_date = StringField(_("Date limite"), widget=DateInput())
@@ -114,12 +119,15 @@ class JobForm(FlaskForm):
         _("Téléphone"), render_kw={"maxlength": 300, "inputmode": "tel", "type": "tel"}
     )
     apply_office = StringField(_("Bureau où déposer le dossier"), render_kw={"maxlength": 300})
-    apply_subject = StringField(_("Objet du message ou du dossier"),
-                                render_kw={"maxlength": 300})
-    apply_text = TextAreaField(_("Autres consignes (facultatif)"),
-                               render_kw={"maxlength": 300, "rows": 2})
-    source_url = StringField(_("Lien vers l'annonce complète (facultatif)"), widget=URLInput(),
-                             render_kw={"maxlength": 500})
+    apply_subject = StringField(_("Objet du message ou du dossier"), render_kw={"maxlength": 300})
+    apply_text = TextAreaField(
+        _("Autres consignes (facultatif)"), render_kw={"maxlength": 300, "rows": 2}
+    )
+    source_url = StringField(
+        _("Lien vers l'annonce complète (facultatif)"),
+        widget=URLInput(),
+        render_kw={"maxlength": 500},
+    )
     schedule_at = StringField(_("Date et heure d'envoi"), widget=DateTimeLocalInput())
 
 
@@ -133,7 +141,8 @@ class RelayForm(FlaskForm):
     """Make a number a relay (or approve a pending one) for some districts."""
 
     phone = StringField(
-        _("Numéro du relais"), validators=[InputRequired(), Length(max=40)],
+        _("Numéro du relais"),
+        validators=[InputRequired(), Length(max=40)],
     )
     name = StringField(
         _("Nom du relais (facultatif, cité dans le SMS de demande)"),

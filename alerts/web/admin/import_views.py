@@ -27,8 +27,9 @@ IMPORT_MAX_BYTES = MAX_FILE_BYTES + 64 * 1024
 
 #: What each doubt means to the recruiter (the admin web is French).
 DOUBTS = {
-    Doubt.NOT_FOUND: N_("Pas trouvé dans l'annonce : une valeur par défaut a été mise. "
-                        "À vérifier."),
+    Doubt.NOT_FOUND: N_(
+        "Pas trouvé dans l'annonce : une valeur par défaut a été mise. À vérifier."
+    ),
     Doubt.UNSURE: N_("Lu dans l'annonce sans certitude : à vérifier."),
     Doubt.PASSED: N_("La date limite de l'annonce est déjà passée : corrigez-la ou renoncez."),
 }
@@ -84,8 +85,9 @@ def doubts(found: Extraction) -> dict[str, str]:
 
 def _form_data(form: JobForm) -> dict[str, Any]:
     data: dict[str, Any] = {name: field.data for name, field in form._fields.items()}
-    return {k: (v if isinstance(v, list) else ("" if v is None else str(v)))
-            for k, v in data.items()}
+    return {
+        k: (v if isinstance(v, list) else ("" if v is None else str(v))) for k, v in data.items()
+    }
 
 
 @bp.post("/jobs/import")
@@ -95,13 +97,15 @@ def job_import():
     _choices(form)
     text, problem = notice_from_request()
     if problem:
-        return _render_form(form, 400, import_error=problem,
-                            notice_text=request.form.get("notice_text", ""))
+        return _render_form(
+            form, 400, import_error=problem, notice_text=request.form.get("notice_text", "")
+        )
     ref = current_app.extensions["baara.reference"]
     found = extract(text, tz=_tz(), now=datetime.now(UTC), reference=ref)
     fill(form, found)
     data = _form_data(form)
     data["districts"] = list(found.districts)
     data["regions"] = list(found.regions)
-    return _render_form(form, preview_data=preview(form_payload(data)), doubts=doubts(found),
-                        imported=True)
+    return _render_form(
+        form, preview_data=preview(form_payload(data)), doubts=doubts(found), imported=True
+    )

@@ -75,6 +75,7 @@ def reason_label(reason: str, skipped: bool = False) -> str:
         return _("Erreur de la passerelle (%(code)s)", code=reason)
     return _("Autre motif (%(code)s)", code=reason)
 
+
 STATUS_LABELS = {
     JobStatus.DRAFT: N_("Brouillon"),
     JobStatus.SCHEDULED: N_("Programmée"),
@@ -107,7 +108,8 @@ def form_payload(data: Any) -> dict[str, Any]:
     if deadline and one("deadline_time"):
         deadline = f"{deadline}T{one('deadline_time')}"
     apply = {
-        k: one(f"apply_{k}") for k in ("email", "phone", "office", "subject", "text")
+        k: one(f"apply_{k}")
+        for k in ("email", "phone", "office", "subject", "text")
         if one(f"apply_{k}")
     }
     places = many("districts") + [f"région {r}" for r in many("regions")]
@@ -125,8 +127,9 @@ def form_payload(data: Any) -> dict[str, Any]:
 
 
 def _job_from_draft(draft: JobDraft, code: str = PREVIEW_CODE) -> Job:
-    return Job(**{f.name: getattr(draft, f.name) for f in fields(JobDraft)}, id="preview",
-               code=code)
+    return Job(
+        **{f.name: getattr(draft, f.name) for f in fields(JobDraft)}, id="preview", code=code
+    )
 
 
 def preview(payload: dict[str, Any], now: float | None = None) -> dict[str, Any]:
@@ -198,22 +201,28 @@ def preview(payload: dict[str, Any], now: float | None = None) -> dict[str, Any]
             }
         )
     if too_long:
-        errors = {**errors, "title": FieldError("title", ErrorCode.TOO_LONG_FOR_SMS,
-                                                {"chars": TITLE_CHARS})}
+        errors = {
+            **errors,
+            "title": FieldError("title", ErrorCode.TOO_LONG_FOR_SMS, {"chars": TITLE_CHARS}),
+        }
     reach = sum(audience.values()) if reach_known else None
     return {
         "complete": not errors,
         "errors": {k: french(v) for k, v in errors.items()},
         "languages": languages,
         "reach": reach,
-        "reach_text": (_("%(n)s abonné(s)", n=number(reach)) if reach is not None
-                       else _("choisissez la catégorie et les lieux")),
+        "reach_text": (
+            _("%(n)s abonné(s)", n=number(reach))
+            if reach is not None
+            else _("choisissez la catégorie et les lieux")
+        ),
         "price": price,
         "currency": currency,
         "cost": total_cost,
         "cost_text": f"{number(total_cost)} {currency}" if reach is not None else "—",
         "formula": " + ".join(
             f"{number(price, 2 if price % 1 else 0)} × {x['segments']} SMS × "
-            f"{number(x['recipients'] or 0)} ({x['lang']})" for x in languages
+            f"{number(x['recipients'] or 0)} ({x['lang']})"
+            for x in languages
         ),
     }

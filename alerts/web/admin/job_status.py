@@ -60,8 +60,9 @@ def schedule_problem(at: int | None, now: float, deadline: int | None) -> FieldE
     return None
 
 
-def schedule(services: Services, job_id: str, at: int | None, now: float | None = None
-             ) -> tuple[Job | None, FieldErrors]:
+def schedule(
+    services: Services, job_id: str, at: int | None, now: float | None = None
+) -> tuple[Job | None, FieldErrors]:
     """Publish a draft later, at `at` (epoch seconds): the same path quiet hours take."""
     store_ = services.store
     now = store_.now() if now is None else now
@@ -74,7 +75,10 @@ def schedule(services: Services, job_id: str, at: int | None, now: float | None 
         return job, {"schedule_at": problem}
     assert at is not None
     return jobs.schedule_at(
-        services, job, max(at, int(now)), now=int(now),
+        services,
+        job,
+        max(at, int(now)),
+        now=int(now),
         allowed=[JobStatus.DRAFT, JobStatus.SCHEDULED],
     )
 
@@ -143,10 +147,7 @@ def progress(job: Job, stats: dict[str, Any]) -> dict[str, Any]:
             {"key": "failed", "width": share(failed)},
             {"key": "skipped", "width": share(skipped)},
         ],
-        "reasons": [
-            {"reason": r, "label": reason_label(r), "count": n}
-            for r, n in reasons
-        ],
+        "reasons": [{"reason": r, "label": reason_label(r), "count": n} for r, n in reasons],
         "segments": int(stats.get("segments", 0)),
         "cost": float(stats.get("cost", 0) or 0),
         "cost_text": f"{number(float(stats.get('cost', 0) or 0))} {currency}",
@@ -168,8 +169,11 @@ TIMELINE = (
 def timeline(job: Job) -> list[dict[str, str]]:
     """The sending history with times (steps not reached yet are left out)."""
     raw = store().alert_stats(job.id)
-    times = {"created": job.created_at, "published": job.published_at or None,
-             **{k: raw.get(k) for k, _label in TIMELINE[2:]}}
+    times = {
+        "created": job.created_at,
+        "published": job.published_at or None,
+        **{k: raw.get(k) for k, _label in TIMELINE[2:]},
+    }
     steps = []
     for key, label in TIMELINE:
         at = times.get(key)
@@ -179,6 +183,7 @@ def timeline(job: Job) -> list[dict[str, str]]:
             continue
         if key == "last_report_at" and at == times.get("first_report_at"):
             continue
-        steps.append({"key": key, "label": _(label),
-                      "at": local_time(float(at), "%d/%m/%Y %H:%M:%S")})
+        steps.append(
+            {"key": key, "label": _(label), "at": local_time(float(at), "%d/%m/%Y %H:%M:%S")}
+        )
     return steps

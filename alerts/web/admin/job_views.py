@@ -52,8 +52,9 @@ def _choices(form: JobForm) -> None:
     form.regions.choices = [choice(r.slug, r.name) for r in ref.regions.values()]
 
 
-def _render_form(form: JobForm, status: int = 200, preview_data: dict | None = None,
-                 **imported: Any):
+def _render_form(
+    form: JobForm, status: int = 200, preview_data: dict | None = None, **imported: Any
+):
     """The job form; `imported` carries the notice importer's doubts or its error."""
     ref = _reference()
     groups = [
@@ -66,8 +67,10 @@ def _render_form(form: JobForm, status: int = 200, preview_data: dict | None = N
         groups=groups,
         chosen_districts=set(form.districts.data or []),
         chosen_regions=set(form.regions.data or []),
-        preview=preview_data or preview(form_payload(request.form if request.method == "POST"
-                                                     else _form_as_multidict(form))),
+        preview=preview_data
+        or preview(
+            form_payload(request.form if request.method == "POST" else _form_as_multidict(form))
+        ),
         quiet_hours=current_settings().quiet_hours,
         schedule_min=schedule_min(_tz(), store().now()),
         doubts=imported.get("doubts", {}),
@@ -81,8 +84,9 @@ def _form_as_multidict(form: JobForm) -> dict[str, Any]:
     data: dict[str, Any] = {name: field.data for name, field in form._fields.items()}
     data["districts"] = form.districts.data or []
     data["regions"] = form.regions.data or []
-    return {k: (v if isinstance(v, list) else ("" if v is None else str(v)))
-            for k, v in data.items()}
+    return {
+        k: (v if isinstance(v, list) else ("" if v is None else str(v))) for k, v in data.items()
+    }
 
 
 def _prefill(form: JobForm, job: Job) -> None:
@@ -131,8 +135,9 @@ def jobs_list():
         except KeyError:
             continue
         rows.append((job, progress(job, stats)))
-    return render_template("admin/jobs.html", rows=rows, labels=STATUS_LABELS,
-                           reference=_reference())
+    return render_template(
+        "admin/jobs.html", rows=rows, labels=STATUS_LABELS, reference=_reference()
+    )
 
 
 @bp.route("/jobs/new", methods=["GET", "POST"])
@@ -156,8 +161,9 @@ def job_new():
         # Checked before anything is saved: a refused time shows the form again, not a draft.
         at = parse_local(form.schedule_at.data or "", _tz())
         ref = _reference()
-        draft, problems = jobs.validate(payload, ref, jobs.app_places(ref), _tz(),
-                                        now=store().now())
+        draft, problems = jobs.validate(
+            payload, ref, jobs.app_places(ref), _tz(), now=store().now()
+        )
         when = schedule_problem(at, store().now(), draft.deadline if draft else None)
         if when:
             problems = {**problems, when.field: when}
@@ -177,8 +183,13 @@ def job_new():
         _scheduled, problems = schedule(services, job.id, at)
         if problems:  # only a race (the clock or the job moved meanwhile) gets here
             for error in problems.values():
-                flash(_("Offre enregistrée en brouillon, non programmée : %(why)s",
-                        why=french(error)), "error")
+                flash(
+                    _(
+                        "Offre enregistrée en brouillon, non programmée : %(why)s",
+                        why=french(error),
+                    ),
+                    "error",
+                )
         else:
             audit("job_scheduled", job=job.id, at=at)
             flash(_("Offre %(code)s programmée.", code=job.code), "success")
@@ -233,8 +244,9 @@ def job_page(job_id: str):
 def job_progress(job_id: str):
     """JSON for the progress bar, polled by the job page."""
     job = _job_or_404(job_id)
-    return jsonify({**progress(job, jobs.job_stats(current_services(), job.id)),
-                    "timeline": timeline(job)})
+    return jsonify(
+        {**progress(job, jobs.job_stats(current_services(), job.id)), "timeline": timeline(job)}
+    )
 
 
 def _after(job: Job, errors: FieldErrors, done_message: str, action: str):

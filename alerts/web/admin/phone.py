@@ -86,8 +86,12 @@ def _forward(path: str, form: dict) -> TestResponse:
     # Through the real webhook, in-process, exactly as Africa's Talking would call it.
     key = current_settings().webhook_token
     client = current_app.test_client()
-    return client.post(path, data=form, query_string={"key": key} if key else None,
-                       environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    return client.post(
+        path,
+        data=form,
+        query_string={"key": key} if key else None,
+        environ_base={"REMOTE_ADDR": "127.0.0.1"},
+    )
 
 
 @phone_blueprint.post("/sms")
@@ -139,8 +143,13 @@ def phone_ussd():
     )
     body = answer.get_data(as_text=True)
     if answer.status_code != 200 or not body.startswith(("CON ", "END ", "CON\n", "END\n")):
-        return jsonify({"text": "Erreur de connexion ou code MMI invalide.", "end": True,
-                        "status": answer.status_code})
+        return jsonify(
+            {
+                "text": "Erreur de connexion ou code MMI invalide.",
+                "end": True,
+                "status": answer.status_code,
+            }
+        )
     return jsonify({"text": body[4:], "end": body.startswith("END"), "session": session_id})
 
 
@@ -154,9 +163,14 @@ def phone_inbox():
     # The switched-off phone: the network took the messages but never delivered them.
     delivered = not phone.endswith(ABSENT_SUFFIX)
     messages = [
-        {"id": m.get("id"), "from": m.get("from") or "BAARA", "text": m.get("message", ""),
-         "at": m.get("at"), "delivered": delivered,
-         "gateway": m.get("gateway") or "africastalking"}
+        {
+            "id": m.get("id"),
+            "from": m.get("from") or "BAARA",
+            "text": m.get("message", ""),
+            "at": m.get("at"),
+            "delivered": delivered,
+            "gateway": m.get("gateway") or "africastalking",
+        }
         for m in current_store().simulated_messages(phone, limit=50)
     ]
     return jsonify({"phone": phone, "messages": messages})

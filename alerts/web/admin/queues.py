@@ -82,8 +82,12 @@ def queue_overview() -> dict:
     ]
     names = parse_gateways(services.settings.gateways)
     gateways = [{"name": n, **row} for n, row in services.store.gateway_figures(names).items()]
-    return {"queues": queues, "failed": failed[:FAILED_SHOWN], "workers": workers,
-            "gateways": gateways}
+    return {
+        "queues": queues,
+        "failed": failed[:FAILED_SHOWN],
+        "workers": workers,
+        "gateways": gateways,
+    }
 
 
 @bp.get("/queues")

@@ -41,7 +41,10 @@ def relays_page():
             return redirect(url_for("admin.relays_page"))
     listed = [relay_json(r) for r in store().relays()]
     return render_template(
-        "admin/relays.html", form=form, relays=listed, remove_form=ConfirmForm(),
+        "admin/relays.html",
+        form=form,
+        relays=listed,
+        remove_form=ConfirmForm(),
     )
 
 
@@ -53,8 +56,9 @@ def relay_approve(phone: str):
         return redirect(url_for("admin.relays_page"))
     record = store().get_relay(phone)
     if record:
-        out = relays.approve(store(), current_app.extensions["baara.reference"], phone,
-                             record["districts"])
+        out = relays.approve(
+            store(), current_app.extensions["baara.reference"], phone, record["districts"]
+        )
         for target, text, force in out.messages:
             queue_sms(current_services(), target, text, kind="relay", force=force)
         audit("relay_approved", phone=phone)

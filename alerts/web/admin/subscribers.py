@@ -36,8 +36,17 @@ SEARCH_LIMIT = 50
 #: Fewer digits than this match too many numbers to be a search.
 MIN_DIGITS = 4
 EXPORT_COLUMNS = (
-    "phone", "language", "status", "stopped_by", "source", "created_at", "updated_at",
-    "districts", "regions", "categories", "subscriptions",
+    "phone",
+    "language",
+    "status",
+    "stopped_by",
+    "source",
+    "created_at",
+    "updated_at",
+    "districts",
+    "regions",
+    "categories",
+    "subscriptions",
 )
 
 
@@ -56,15 +65,19 @@ def alert_rows(phone: str) -> list[dict]:
     loaded = store().load_jobs([r.job_id for r in records])
     rows = []
     for record, data in zip(records, loaded, strict=True):
-        rows.append({
-            "job": Job.from_record(data) if data else None,
-            "job_id": record.job_id,
-            "outcome": record.outcome.value,
-            "status": _(OUTCOME_LABELS[record.outcome]),
-            "reason": reason_label(record.reason, skipped=record.outcome is AlertOutcome.SKIPPED),
-            "at": record.at,
-            "report_at": record.report_at,
-        })
+        rows.append(
+            {
+                "job": Job.from_record(data) if data else None,
+                "job_id": record.job_id,
+                "outcome": record.outcome.value,
+                "status": _(OUTCOME_LABELS[record.outcome]),
+                "reason": reason_label(
+                    record.reason, skipped=record.outcome is AlertOutcome.SKIPPED
+                ),
+                "at": record.at,
+                "report_at": record.report_at,
+            }
+        )
     return rows
 
 
@@ -115,14 +128,18 @@ def subscribers():
         query = form.q.data or ""
         if try_normalize(query) is None and len(_digits(query)) < MIN_DIGITS:
             # "12" would match thousands of numbers: ask for more rather than answer "nobody".
-            form.q.errors = [_("Tapez au moins %(n)s chiffres du numéro, ou le numéro complet.",
-                               n=MIN_DIGITS)]
+            form.q.errors = [
+                _("Tapez au moins %(n)s chiffres du numéro, ou le numéro complet.", n=MIN_DIGITS)
+            ]
         else:
             results = search(query)
     if results and len(results) == 1 and try_normalize(form.q.data or "") == results[0].phone:
         return redirect(url_for("admin.subscriber", phone=results[0].phone))
     return render_template(
-        "admin/subscribers.html", form=form, results=results, export_form=ConfirmForm(),
+        "admin/subscribers.html",
+        form=form,
+        results=results,
+        export_form=ConfirmForm(),
         limit=SEARCH_LIMIT,
     )
 
@@ -180,8 +197,12 @@ def export_rows() -> Iterator[list[str]]:
     yield list(EXPORT_COLUMNS)
     for sub in store().iter_subscribers():
         row = [
-            sub.phone, sub.language.value, sub.status.value, sub.stopped_by.value,
-            sub.source.value, local_time(sub.created_at, "%Y-%m-%d %H:%M"),
+            sub.phone,
+            sub.language.value,
+            sub.status.value,
+            sub.stopped_by.value,
+            sub.source.value,
+            local_time(sub.created_at, "%Y-%m-%d %H:%M"),
             local_time(sub.updated_at, "%Y-%m-%d %H:%M"),
             " ".join(sorted({s.district for s in sub.subscriptions if s.district})),
             " ".join(sorted({s.region for s in sub.subscriptions if s.region})),

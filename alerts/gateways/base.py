@@ -1,0 +1,70 @@
+"""What every gateway shares: message statuses, a recipient's result, typed gateway errors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+#: AT's per-recipient code for a number that opted out of our sender ID at the operator.
+BLACKLISTED_CODE = 406
+
+
+class Status(StrEnum):
+    """Baara's own message statuses, whatever the provider (a str: "sent" == Status.SENT)."""
+
+    QUEUED = "queued"
+    SENT = "sent"  # accepted by the gateway
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What happened to one recipient of a send."""
+
+    phone: str
+    status: Status
+    message_id: str | None
+    cost: str | None
+    reason: str | None
+    retryable: bool
+    at_code: int | None
+    gateway: str = ""  # which gateway carried it (set by alerts/gateways/routing.py)
+
+    @property
+    def blacklisted(self) -> bool:
+        """The person opted out of our sender ID at the operator."""
+        return self.at_code == BLACKLISTED_CODE
+
+
+class GatewayError(Exception):
+    """A whole batch could not be sent; `results` holds the batches that went through."""
+
+    retryable: bool = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        results: Sequence[SendResult] = (),
+        status_code: int | None = None,
+        maybe_sent: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.results: list[SendResult] = list(results)
+        self.status_code = status_code
+        # True when AT may have accepted the failing batch although we never saw its answer.
+        self.maybe_sent = maybe_sent
+
+
+class RetryableGatewayError(GatewayError):
+    """Worth trying again later: AT or the network had a problem."""
+
+    retryable = True
+
+
+class PermanentGatewayError(GatewayError):
+    """Trying again cannot help until someone fixes the request or the configuration."""
+
+    retryable = False
