@@ -47,6 +47,7 @@ bench: install ## every benchmark (each prints its figures beside a baseline run
 	@$(PY) bench/ussd.py
 	@$(PY) bench/webhooks.py
 	@$(PY) bench/extract.py
+	@$(PY) bench/replies.py
 
 soak: install ## 10 minutes of mixed traffic: memory at start and end, error count
 	@$(PY) bench/soak.py --minutes 10
