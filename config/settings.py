@@ -10,9 +10,12 @@ from dataclasses import field as dataclass_field
 from typing import Any, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-
-class ConfigError(RuntimeError):
-    """A setting is missing or malformed; the message names it."""
+from config.settings_checks import (
+    ConfigError,
+    check_gateways,
+    check_sentinels,
+    simulate_gateways,
+)
 
 
 def _setting(default: Any, *, env: bool = True) -> Any:
@@ -273,62 +276,6 @@ def weak_secrets(settings: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-_SENTINEL = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$")
-
-
-def _check_sentinels(settings: dict[str, Any]) -> None:
-    """REDIS_SENTINELS must be host:port,...; with them, REDIS_SENTINEL_MASTER is required."""
-    value = (settings["REDIS_SENTINELS"] or "").strip()
-    if not value:
-        return
-    for item in value.split(","):
-        if not _SENTINEL.match(item.strip()):
-            raise ConfigError(
-                f"REDIS_SENTINELS must look like host:port,host:port; got {item.strip()!r}"
-            )
-    if not (settings["REDIS_SENTINEL_MASTER"] or "").strip():
-        raise ConfigError("REDIS_SENTINEL_MASTER is required with REDIS_SENTINELS")
-    if settings["REDIS_REPLICA_WAIT_MS"] < 0:
-        raise ConfigError("REDIS_REPLICA_WAIT_MS must not be negative")
-
-
-def _check_gateways(settings: dict[str, Any]) -> None:
-    """GATEWAYS and GATEWAY_ROUTES name known gateways and operators (issue 17)."""
-    known = ("africastalking", "orange", "smsgate")
-    names = [n.strip().lower() for n in settings["GATEWAYS"].split(",") if n.strip()]
-    if not names or any(n not in known for n in names) or len(set(names)) != len(names):
-        raise ConfigError(f"GATEWAYS must list some of {', '.join(known)} once each")
-    for pair in (p.strip() for p in settings["GATEWAY_ROUTES"].split(",") if p.strip()):
-        operator, _, gateway = (x.strip().lower() for x in pair.partition("="))
-        if operator not in ("orange", "moov", "telecel") or gateway not in names:
-            raise ConfigError(f"GATEWAY_ROUTES: {pair!r} is not operator=enabled gateway")
-    if settings["GATEWAY_FAILURES"] < 1 or settings["GATEWAY_COOLDOWN"] < 0:
-        raise ConfigError("GATEWAY_FAILURES must be at least 1, GATEWAY_COOLDOWN not negative")
-    if settings["GATEWAY_TIMEOUT"] <= 0:
-        raise ConfigError("GATEWAY_TIMEOUT must be positive")
-
-
-def _simulate_gateways(settings: dict[str, Any]) -> None:
-    """Development: Orange and SMSGate without credentials go to the app's own simulators."""
-    base = f"http://127.0.0.1:{settings['PORT']}"
-    names = [n.strip().lower() for n in settings["GATEWAYS"].split(",")]
-    if "orange" in names and not settings["ORANGE_CLIENT_ID"]:
-        settings.update(
-            ORANGE_CLIENT_ID="simulated",
-            ORANGE_CLIENT_SECRET="simulated",
-            ORANGE_API_URL=f"{base}/simulator/orange",
-            ORANGE_SENDER_ADDRESS=settings["ORANGE_SENDER_ADDRESS"] or "tel:+22370000000",
-            ORANGE_NOTIFY_URL=settings["ORANGE_NOTIFY_URL"] or f"{base}/orange/delivery",
-        )
-    if "smsgate" in names and not settings["SMSGATE_PASSWORD"]:
-        settings.update(
-            SMSGATE_URL=f"{base}/simulator/smsgate",
-            SMSGATE_LOGIN="simulated",
-            SMSGATE_PASSWORD="simulated",
-            SMSGATE_SIGNING_KEY=settings["SMSGATE_SIGNING_KEY"] or "simulated",
-        )
-
-
 def load_settings(
     overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
@@ -372,12 +319,12 @@ def load_settings(
                 settings["AT_API_URL"]
                 or f"http://127.0.0.1:{settings['PORT']}/simulator/at/version1"
             )
-        _simulate_gateways(settings)
+        simulate_gateways(settings)
     if settings["SIMULATOR"] is None:
         settings["SIMULATOR"] = not production
 
-    _check_sentinels(settings)
-    _check_gateways(settings)
+    check_sentinels(settings)
+    check_gateways(settings)
     if settings["AT_BATCH_SIZE"] < 1:
         raise ConfigError("AT_BATCH_SIZE must be at least 1")
     if settings["AT_MAX_TPS"] < 0:
