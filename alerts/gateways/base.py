@@ -68,3 +68,25 @@ class PermanentGatewayError(GatewayError):
     """Trying again cannot help until someone fixes the request or the configuration."""
 
     retryable = False
+
+
+class OneByOne:
+    """A gateway that takes one recipient per request (Orange, SMSGate): `_send_to` each."""
+
+    def _send_to(self, message: str, phone: str) -> SendResult:
+        raise NotImplementedError
+
+    def send_one(self, message: str, phone: str) -> SendResult:
+        """Send one SMS to one phone number."""
+        return self.send(message, [phone])[0]
+
+    def send(self, message: str, recipients: Sequence[str]) -> list[SendResult]:
+        """One request per recipient; one result per recipient, in input order."""
+        results: list[SendResult] = []
+        for phone in recipients:
+            try:
+                results.append(self._send_to(message, phone))
+            except GatewayError as exc:
+                exc.results = results  # those sent before the failure, for the caller
+                raise
+        return results

@@ -12,7 +12,6 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -21,7 +20,7 @@ import requests
 from alerts.domain.phones import mask as mask_phone
 from alerts.domain.phones import try_normalize
 from alerts.gateways.base import (
-    GatewayError,
+    OneByOne,
     PermanentGatewayError,
     RetryableGatewayError,
     SendResult,
@@ -72,7 +71,7 @@ def delivery_status(word: str) -> Status | None:
     return DELIVERY_STATUSES.get(word)
 
 
-class OrangeGateway:
+class OrangeGateway(OneByOne):
     """Sends SMS through Orange's SMS API, one request per recipient."""
 
     name = NAME
@@ -148,21 +147,6 @@ class OrangeGateway:
             if not fresh and self._token and self._token[1] > time.monotonic():
                 return self._token[0]
             return self._fetch_token()
-
-    def send_one(self, message: str, phone: str) -> SendResult:
-        """Send one SMS to one phone number."""
-        return self.send(message, [phone])[0]
-
-    def send(self, message: str, recipients: Sequence[str]) -> list[SendResult]:
-        """One request per recipient; one result per recipient, in input order."""
-        results: list[SendResult] = []
-        for phone in recipients:
-            try:
-                results.append(self._send_to(message, phone))
-            except GatewayError as exc:
-                exc.results = results
-                raise
-        return results
 
     def _send_to(self, message: str, phone: str) -> SendResult:
         ref = uuid.uuid4().hex

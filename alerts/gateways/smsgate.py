@@ -14,7 +14,7 @@ import hmac
 import logging
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,7 +26,7 @@ from android_sms_gateway.http import RequestsHttpClient
 
 from alerts.domain.phones import try_normalize
 from alerts.gateways.base import (
-    GatewayError,
+    OneByOne,
     PermanentGatewayError,
     RetryableGatewayError,
     SendResult,
@@ -81,7 +81,7 @@ class _TimeoutSession(requests.Session):
         return super().request(*args, **kwargs)
 
 
-class SMSGateGateway:
+class SMSGateGateway(OneByOne):
     """Sends SMS through an Android phone running SMSGate, with its Python client."""
 
     name = NAME
@@ -109,21 +109,6 @@ class SMSGateGateway:
             settings.smsgate_password,
             timeout=(min(5.0, seconds), seconds),
         )
-
-    def send_one(self, message: str, phone: str) -> SendResult:
-        """Send one SMS to one phone number."""
-        return self.send(message, [phone])[0]
-
-    def send(self, message: str, recipients: Sequence[str]) -> list[SendResult]:
-        """One message per recipient; one result per recipient, in input order."""
-        results: list[SendResult] = []
-        for phone in recipients:
-            try:
-                results.append(self._send_to(message, phone))
-            except GatewayError as exc:
-                exc.results = results
-                raise
-        return results
 
     def _send_to(self, message: str, phone: str) -> SendResult:
         ref = uuid.uuid4().hex
