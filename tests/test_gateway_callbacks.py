@@ -1,4 +1,4 @@
-# ruff: noqa: F811  (the gateway fixtures are shared with tests/test_routing.py by import)
+# ruff: noqa: F811  (the gateway fixtures come from tests/support/gateways.py by import)
 """Inbound SMS and delivery reports from Orange and SMSGate, handled as AT's are.
 
 SMSGate's signed webhooks (POST /smsgate/events) land in the same inbox (deduped by the event's
@@ -25,13 +25,13 @@ from alerts.store import Language, Subscription
 from app import create_app
 from tests.conftest import free_port
 from tests.loopback_gateways import signed
-from tests.test_routing import (  # noqa: F401
+from tests.support.gateways import (  # noqa: F401  (fixtures, found by name)
     client,
     gateway_config,
     gw_app,
     orange_server,
     posting,
-    smsgate_server,  # noqa: F401
+    smsgate_server,
 )
 
 KEY = "signing-key"

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the gateway fixtures come from tests/support/gateways.py by import)
 """Routing and failover across AT, Orange and SMSGate, end to end over loopback HTTP.
 
 The app is configured as an NGO with both SIMs would configure it:
@@ -10,7 +11,6 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
-from datetime import date, timedelta
 
 import pytest
 
@@ -20,11 +20,16 @@ from alerts.gateways.routing import Policy, load_operators, operator_of, parse_r
 from alerts.jobs import lifecycle as jobs
 from alerts.services import current_services
 from alerts.store import Language, Subscription
-from tests.conftest import app_config
-from tests.loopback_gateways import LoopbackOrange, LoopbackSMSGate
+from tests.support.gateways import (  # noqa: F401  (fixtures, found by name)
+    client,
+    gateway_config,
+    gw_app,
+    orange_server,
+    posting,
+    smsgate_server,
+)
 from tests.test_admin import ADMIN, login, make_account
 
-SOON = (date.today() + timedelta(days=20)).isoformat()
 OPERATORS = load_operators()
 
 # -- the prefix table, every range of the numbering plan ------------------------------------
@@ -73,68 +78,6 @@ def test_route_then_failover_order(phone, preferred, chain):
 
 
 # -- end to end -----------------------------------------------------------------------------
-
-
-@pytest.fixture()
-def orange_server():
-    with LoopbackOrange() as server:
-        yield server
-
-
-@pytest.fixture()
-def smsgate_server():
-    with LoopbackSMSGate() as server:
-        yield server
-
-
-def gateway_config(redis_server, at_server, orange_server, smsgate_server, **overrides) -> dict:
-    """The settings an NGO with an Orange account and a Moov SIM phone would use."""
-    return app_config(
-        redis_server,
-        at_server,
-        GATEWAYS="africastalking,orange,smsgate",
-        GATEWAY_ROUTES="orange=orange,moov=smsgate",
-        ORANGE_API_URL=orange_server.url,
-        ORANGE_CLIENT_ID="orange-id",
-        ORANGE_CLIENT_SECRET="orange-secret",
-        ORANGE_SENDER_ADDRESS="tel:+22370000000",
-        ORANGE_SENDER_NAME="Baara",
-        SMSGATE_URL=smsgate_server.url,
-        SMSGATE_LOGIN="sms",
-        SMSGATE_PASSWORD="gate-pass",
-        SMSGATE_SIGNING_KEY="signing-key",
-        GATEWAY_TIMEOUT=0.5,
-        AT_BATCH_SIZE=4,
-        **overrides,
-    )
-
-
-@pytest.fixture()
-def gw_app(redis, redis_server, at_server, orange_server, smsgate_server):
-    from app import create_app
-
-    application = create_app(gateway_config(redis_server, at_server, orange_server, smsgate_server))
-    with application.app_context():
-        yield application
-
-
-@pytest.fixture()
-def client(gw_app):
-    """A test client of the gateway-configured app (not conftest's AT-only one)."""
-    return gw_app.test_client()
-
-
-def posting() -> dict:
-    return {
-        "title": "Infirmier",
-        "organization": "AMCP-SP/ALIMA",
-        "category": "nurse",
-        "districts": ["Niono"],
-        "positions": 1,
-        "deadline": f"{SOON}T17:00",
-        "apply": {"email": "recrutement@mali.alima.ngo"},
-        "publish": True,
-    }
 
 
 #: Subscribers: (phone, language); Orange, Moov, Telecel and a foreign number, fr and bm.

@@ -3,15 +3,20 @@
 OAuth2 client credentials (POST /oauth/v3/token, HTTP basic auth) give a bearer token valid
 about an hour: cached and fetched again a minute before it lapses, and once more on a 401.
 Sending is one request per recipient (POST /smsmessaging/v1/outbound/{senderAddress}/requests);
-delivery receipts come back as `deliveryInfoNotification` callbacks (POST /orange/delivery).
+delivery receipts come back as `deliveryInfoNotification` callbacks and the SMS people send to
+the NGO's Orange number as `inboundSMSMessageNotification` callbacks (GSMA OneAPI). Orange lets an
+account set one callback URL for everything, so /orange/delivery and /orange/inbound both take
+either kind, told apart by the body's shape (`read_notification`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -26,13 +31,16 @@ from alerts.gateways.base import (
     SendResult,
     Status,
 )
-from alerts.gateways.events import DeliveryReport, FieldProblem
+from alerts.gateways.events import DeliveryReport, FieldProblem, InboundSMS
 from alerts.ops.logs import mask_phones
 from config.settings import Settings
 
 log = logging.getLogger(__name__)
 
 NAME = "orange"
+#: The two notification kinds, by the key their body is wrapped in.
+INBOUND = "inboundSMSMessageNotification"
+RECEIPT = "deliveryInfoNotification"
 #: Seconds before expiry at which a cached token is replaced.
 TOKEN_MARGIN = 60.0
 TIMEOUT = (5.0, 15.0)
@@ -180,14 +188,29 @@ class OrangeGateway(OneByOne):
         log.info("Orange refused %s: %s", mask_phone(phone), reason)
         return SendResult(phone, Status.FAILED, None, None, reason, retryable, None)
 
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> requests.Response:
+        """One authorised request to `path` under ORANGE_API_URL, once more on a 401."""
+        url = f"{self.api_url}{path}"
+        response = self._request(method, url, body, fresh=False)
+        if response.status_code == 401:
+            response = self._request(method, url, body, fresh=True)
+        return response
+
     def _post(self, url: str, body: dict[str, Any], *, fresh: bool) -> requests.Response:
+        return self._request("POST", url, body, fresh=fresh)
+
+    def _request(
+        self, method: str, url: str, body: dict[str, Any] | None, *, fresh: bool
+    ) -> requests.Response:
         headers = {
             "Authorization": f"Bearer {self.token(fresh=fresh)}",
             "Content-Type": "application/json",
             "Accept": "application/json",
         }
         try:
-            return self._session.post(url, json=body, headers=headers, timeout=self.timeout)
+            return self._session.request(
+                method, url, json=body, headers=headers, timeout=self.timeout
+            )
         except requests.Timeout as exc:
             raise RetryableGatewayError(
                 f"Orange timed out: {type(exc).__name__}",
@@ -198,7 +221,7 @@ class OrangeGateway(OneByOne):
 
 
 def delivery_report(data: Any) -> DeliveryReport | FieldProblem:
-    """POST /orange/delivery: {"deliveryInfoNotification": {callbackData, deliveryInfo}}."""
+    """A receipt: {"deliveryInfoNotification": {callbackData, deliveryInfo}}."""
     note = data.get("deliveryInfoNotification") if isinstance(data, dict) else None
     if not isinstance(note, dict):
         return FieldProblem("deliveryInfoNotification", "missing")
@@ -214,8 +237,83 @@ def delivery_report(data: Any) -> DeliveryReport | FieldProblem:
     if not isinstance(word, str):
         return FieldProblem("deliveryInfoNotification.deliveryInfo.deliveryStatus", "missing")
     address = info.get("address")
-    if isinstance(address, str) and try_normalize(address.removeprefix("tel:")) is None:
+    if isinstance(address, str) and phone_of(address) is None:
         return FieldProblem("deliveryInfoNotification.deliveryInfo.address", "not a phone")
     status = delivery_status(word)
     reason = "" if status is not Status.FAILED else word
     return DeliveryReport(ref.strip(), status, reason)
+
+
+def read_notification(
+    data: Any, expected: str = RECEIPT
+) -> DeliveryReport | tuple[InboundSMS, ...] | FieldProblem:
+    """Either callback URL: a receipt or inbound SMS by the body's shape; else name `expected`."""
+    if isinstance(data, dict) and INBOUND in data:
+        return inbound_sms(data)
+    if isinstance(data, dict) and RECEIPT in data:
+        return delivery_report(data)
+    return FieldProblem(expected, "missing")
+
+
+def phone_of(address: Any) -> str | None:
+    """'tel:+22376123456', '+223 76 12 34 56', '76123456' (any script's digits) -> E.164."""
+    if not isinstance(address, str):
+        return None
+    text = address.strip()
+    if text[:4].lower() == "tel:":
+        text = text[4:]
+    return try_normalize(text)
+
+
+def _when(value: Any) -> datetime | None:
+    try:
+        when = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def inbound_sms(data: Any) -> tuple[InboundSMS, ...] | FieldProblem:
+    """An SMS sent to our number: {"inboundSMSMessageNotification": {inboundSMSMessage}}."""
+    note = data.get(INBOUND) if isinstance(data, dict) else None
+    if not isinstance(note, dict):
+        return FieldProblem(INBOUND, "missing")
+    found = note.get("inboundSMSMessage")
+    # OneAPI sends one message per notification; a list (some gateways batch) loses none.
+    messages = found if isinstance(found, list) and found else [found]
+    read: list[InboundSMS] = []
+    for i, message in enumerate(messages):
+        where = f"{INBOUND}.inboundSMSMessage" + (f"[{i}]" if isinstance(found, list) else "")
+        sms = _one_inbound(message, where)
+        if isinstance(sms, FieldProblem):
+            return sms
+        read.append(sms)
+    return tuple(read)
+
+
+def _one_inbound(message: Any, where: str) -> InboundSMS | FieldProblem:
+    if not isinstance(message, dict):
+        return FieldProblem(where, "missing")
+    if "senderAddress" not in message:
+        return FieldProblem(f"{where}.senderAddress", "missing")
+    phone = phone_of(message.get("senderAddress"))
+    if phone is None:
+        return FieldProblem(f"{where}.senderAddress", "not a valid phone number")
+    text = message.get("message")
+    if not isinstance(text, str):
+        return FieldProblem(f"{where}.message", "missing")
+    sent_at = message.get("dateTime")
+    when = _when(sent_at) if sent_at is not None else None
+    if sent_at is not None and when is None:
+        return FieldProblem(f"{where}.dateTime", "not an ISO 8601 time")
+    ref = message.get("messageId")
+    if isinstance(ref, str | int) and not isinstance(ref, bool) and str(ref).strip():
+        ref = str(ref).strip()
+    elif ref is None and when is not None:
+        # Some Orange platforms leave messageId out: the same person, time and text is the
+        # same message (Orange retries a notification that got no 200 unchanged).
+        raw = "\x1f".join((phone, str(message.get("destinationAddress", "")), str(sent_at), text))
+        ref = "h" + hashlib.blake2b(raw.encode(), digest_size=12).hexdigest()
+    else:
+        return FieldProblem(f"{where}.messageId", "missing")
+    return InboundSMS(phone, f"{NAME}:{ref}", text, when or datetime.now(UTC))
