@@ -3,7 +3,11 @@
 Written from their public documentation: Orange's OAuth2 client-credentials token
 (POST /oauth/v3/token, basic auth, {"access_token", "expires_in"}) and outbound requests
 (POST /smsmessaging/v1/outbound/{senderAddress}/requests, 201 with the request echoed and a
-resourceURL); SMSGate's POST /messages (basic auth; answers the message state with an id) and
+resourceURL), its GSMA OneAPI notification subscriptions (inbound SMS:
+/smsmessaging/v1/inbound/subscriptions; delivery receipts:
+/smsmessaging/v1/outbound/{senderAddress}/subscriptions; list, create, delete) and the
+notifications it posts to them (`inboundSMSMessageNotification`, `deliveryInfoNotification`);
+SMSGate's POST /messages (basic auth; answers the message state with an id) and
 its signed webhooks (X-Signature = hex HMAC-SHA256 over body + X-Timestamp).
 
 `fail` makes a stand-in fail like a real gateway does: "5xx", "timeout" (answers after the
@@ -20,8 +24,10 @@ import json
 import threading
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
+import requests
 from flask import Flask, jsonify, request
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -87,7 +93,11 @@ def _oneapi_error(kind: str, code: str, status: int) -> tuple[Any, int]:
 
 
 class LoopbackOrange(_Loopback):
-    """Orange's SMS API: token endpoint and outbound SMS requests."""
+    """Orange's SMS API: token endpoint, outbound SMS requests, notification subscriptions.
+
+    `listing` False answers 404 to a subscription list (platforms that do not list them);
+    `refuse_overlap` refuses a second inbound subscription for one destination (SVC0008).
+    """
 
     def __init__(
         self, client_id: str = "orange-id", client_secret: str = "orange-secret", **kwargs: Any
@@ -95,10 +105,143 @@ class LoopbackOrange(_Loopback):
         self.client_id, self.client_secret = client_id, client_secret
         self.tokens: list[str] = []
         self.expires_in = 3600
+        #: id -> {"kind": inbound|delivery, "notify_url", "callback_data", "criteria", ...}
+        self.subscriptions: dict[str, dict[str, Any]] = {}
+        self.listing = True
+        self.refuse_overlap = False
         super().__init__(**kwargs)
+
+    def _authorised(self) -> bool:
+        return request.headers.get("Authorization", "").removeprefix("Bearer ") in self.tokens
+
+    def _subscription_routes(self) -> None:
+        app = self.app
+
+        def listed(kind: str, wrapper: str, single: str):
+            if not self._authorised():
+                return _oneapi_error("policyException", "POL0001", 401)
+            if not self.listing:
+                return jsonify({"code": 404, "message": "Resource not found"}), 404
+            items = [s["body"] for s in self.subscriptions.values() if s["kind"] == kind]
+            return jsonify({wrapper: {single: items, "resourceURL": request.base_url}})
+
+        def deleted(kind: str, sub_id: str):
+            if not self._authorised():
+                return _oneapi_error("policyException", "POL0001", 401)
+            found = self.subscriptions.get(sub_id)
+            if found is None or found["kind"] != kind:
+                return _oneapi_error("serviceException", "SVC0002", 404)
+            del self.subscriptions[sub_id]
+            return "", 204
+
+        def created(kind: str, wrapper: str, sub: Any, sender: str = ""):
+            if not self._authorised():
+                return _oneapi_error("policyException", "POL0001", 401)
+            ref = sub.get("callbackReference") if isinstance(sub, dict) else None
+            url = (ref or {}).get("notifyURL") if isinstance(ref, dict) else None
+            if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+                return _oneapi_error("serviceException", "SVC0002", 400)
+            destination = sub.get("destinationAddress", sender)
+            if kind == "inbound" and not destination:
+                return _oneapi_error("serviceException", "SVC0002", 400)
+            if self.refuse_overlap and any(
+                s["kind"] == kind and s["destination"] == destination
+                for s in self.subscriptions.values()
+            ):
+                return _oneapi_error("serviceException", "SVC0008", 400)
+            sub_id = uuid.uuid4().hex[:20]
+            path = "inbound/subscriptions" if kind == "inbound" else "outbound/subscriptions"
+            body = dict(sub, resourceURL=f"{request.host_url}smsmessaging/v1/{path}/{sub_id}")
+            self.subscriptions[sub_id] = {
+                "kind": kind,
+                "notify_url": url,
+                "callback_data": ref.get("callbackData", ""),
+                "criteria": sub.get("criteria", ""),
+                "destination": destination,
+                "body": body,
+            }
+            return jsonify({wrapper: body}), 201
+
+        @app.get("/smsmessaging/v1/inbound/subscriptions")
+        def inbound_list():
+            return listed("inbound", "subscriptionList", "subscription")
+
+        @app.post("/smsmessaging/v1/inbound/subscriptions")
+        def inbound_create():
+            sub = (request.get_json(silent=True) or {}).get("subscription")
+            return created("inbound", "subscription", sub)
+
+        @app.delete("/smsmessaging/v1/inbound/subscriptions/<sub_id>")
+        def inbound_delete(sub_id: str):
+            return deleted("inbound", sub_id)
+
+        @app.get("/smsmessaging/v1/outbound/<path:sender>/subscriptions")
+        def receipts_list(sender: str):
+            return listed(
+                "delivery", "deliveryReceiptSubscriptionList", "deliveryReceiptSubscription"
+            )
+
+        @app.post("/smsmessaging/v1/outbound/<path:sender>/subscriptions")
+        def receipts_create(sender: str):
+            sub = (request.get_json(silent=True) or {}).get("deliveryReceiptSubscription")
+            return created("delivery", "deliveryReceiptSubscription", sub, sender)
+
+        @app.delete("/smsmessaging/v1/outbound/subscriptions/<sub_id>")
+        def receipts_delete(sub_id: str):
+            return deleted("delivery", sub_id)
+
+    def subscribed(self, kind: str) -> list[dict[str, Any]]:
+        """The subscriptions of one kind Orange holds now."""
+        return [s for s in self.subscriptions.values() if s["kind"] == kind]
+
+    def mo(
+        self,
+        sender: str,
+        text: str,
+        *,
+        message_id: str | None = None,
+        destination: str = "tel:+22370000000",
+        callback_data: str = "",
+    ) -> dict[str, Any]:
+        """The inboundSMSMessageNotification Orange posts when `sender` texts `destination`."""
+        return {
+            "inboundSMSMessageNotification": {
+                "callbackData": callback_data,
+                "inboundSMSMessage": {
+                    "dateTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                    "destinationAddress": destination,
+                    "messageId": message_id or uuid.uuid4().hex,
+                    "message": text,
+                    "senderAddress": sender if sender.startswith("tel:") else f"tel:{sender}",
+                },
+            }
+        }
+
+    def deliver_mo(self, sender: str, text: str, **kwargs: Any) -> requests.Response:
+        """Post an SMS `sender` sent us to the inbound subscription, over HTTP, as Orange does."""
+        sub = self.subscribed("inbound")[-1]
+        criteria = str(sub["criteria"] or "")
+        # OneAPI criteria: only SMS whose first word is the keyword reach the subscription.
+        words = text.split()
+        if criteria and (not words or words[0].casefold() != criteria.casefold()):
+            raise LookupError(f"no subscription takes {text!r}")
+        body = self.mo(
+            sender,
+            text,
+            callback_data=sub["callback_data"],
+            destination=sub["destination"],
+            **kwargs,
+        )
+        return requests.post(sub["notify_url"], json=body, timeout=10)
+
+    def deliver_receipt(self, to: str, status: str = "DeliveredToTerminal") -> requests.Response:
+        """Post the receipt of the message taken for `to` to the receipt subscription."""
+        sub = self.subscribed("delivery")[-1]
+        return requests.post(sub["notify_url"], json=self.receipt(to, status), timeout=10)
 
     def _routes(self) -> None:
         app = self.app
+        self._subscription_routes()
 
         @app.post("/oauth/v3/token")
         def token():

@@ -1,4 +1,5 @@
-"""`flask jobs ...` (post, list, publish, close, cancel jobs), `flask backup`, `flask restore`."""
+"""`flask jobs ...` (post, list, publish, close, cancel jobs), `flask backup`, `flask restore`;
+`flask gateways ...` lives in alerts/ops/gateways_cli.py."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from alerts.extract import MAX_TEXT, extract
 from alerts.extract.files import UnreadableFile, text_from_file
 from alerts.jobs import lifecycle as jobs
 from alerts.ops import backup as backups
+from alerts.ops.gateways_cli import gateways_cli
 from alerts.sending import sweeper
 from alerts.services import current_services, current_settings
 from alerts.store import BackupError
@@ -214,7 +216,8 @@ def restore(file: Path, force: bool) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Register the `jobs` command group and `backup`/`restore`."""
+    """Register the `jobs` and `gateways` command groups and `backup`/`restore`."""
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(gateways_cli)
     app.cli.add_command(backup)
     app.cli.add_command(restore)

@@ -80,3 +80,18 @@ class GatewaysStore(StoreBase):
         """The gateway the person last wrote to us through."""
         name = self.redis.get(keys.last_gateway(phone))
         return str(name) if name else None
+
+    def gateway_subscriptions(self, name: str, kind: str) -> tuple[str, ...]:
+        """The notification subscription ids we last made at a gateway, for that kind."""
+        return tuple(
+            str(i) for i in self.redis.lrange(keys.gateway_subscriptions(name, kind), 0, -1)
+        )
+
+    def remember_gateway_subscriptions(self, name: str, kind: str, ids: Sequence[str]) -> None:
+        """Replace the subscription ids remembered for a gateway and kind."""
+        key = keys.gateway_subscriptions(name, kind)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.delete(key)
+        if ids:
+            pipe.rpush(key, *ids)
+        pipe.execute()

@@ -44,6 +44,9 @@
                                       cost) for the admin and /metrics
     gwl:{phone}                       the gateway the number last wrote to us through,
                                       RECORD_DAYS (30)
+    gwsub:{name}:{kind}               list: the ids of the notification subscriptions
+                                      `flask gateways orange-subscribe` made (kind: inbound,
+                                      delivery), for platforms that do not list them
     sim:sms, sim:sms:{phone}          messages recorded by the simulated gateway (development)
     adm:acct:{email}                  hash: an admin web account (password hash, role, created)
     adm:accts                         set of admin account emails
@@ -185,6 +188,11 @@ def gateway_open(name: str) -> str:
 def gateway_stats(name: str) -> str:
     """Hash: a gateway's figures."""
     return f"gws:{name}"
+
+
+def gateway_subscriptions(name: str, kind: str) -> str:
+    """List: notification subscription ids we made at a gateway."""
+    return f"gwsub:{name}:{kind}"
 
 
 def last_gateway(phone: str) -> str:
