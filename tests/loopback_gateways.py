@@ -118,6 +118,8 @@ class LoopbackOrange(_Loopback):
         app = self.app
 
         def listed(kind: str, wrapper: str, single: str):
+            if self.failing() == "5xx":
+                return _oneapi_error("serviceException", "SVC0001", 503)
             if not self._authorised():
                 return _oneapi_error("policyException", "POL0001", 401)
             if not self.listing:
@@ -126,6 +128,8 @@ class LoopbackOrange(_Loopback):
             return jsonify({wrapper: {single: items, "resourceURL": request.base_url}})
 
         def deleted(kind: str, sub_id: str):
+            if self.failing() == "5xx":
+                return _oneapi_error("serviceException", "SVC0001", 503)
             if not self._authorised():
                 return _oneapi_error("policyException", "POL0001", 401)
             found = self.subscriptions.get(sub_id)
@@ -135,6 +139,8 @@ class LoopbackOrange(_Loopback):
             return "", 204
 
         def created(kind: str, wrapper: str, sub: Any, sender: str = ""):
+            if self.failing() == "5xx":
+                return _oneapi_error("serviceException", "SVC0001", 503)
             if not self._authorised():
                 return _oneapi_error("policyException", "POL0001", 401)
             ref = sub.get("callbackReference") if isinstance(sub, dict) else None

@@ -133,7 +133,7 @@ class Subscriptions:
         try:
             return self.gateway.call(method, path, body)
         except (GatewayError, requests.RequestException) as exc:
-            raise SubscriptionError(f"cannot reach Orange: {exc}") from exc
+            raise SubscriptionError(str(exc)) from exc
 
     @staticmethod
     def _refused(what: str, response: requests.Response) -> SubscriptionError:
