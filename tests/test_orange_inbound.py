@@ -22,6 +22,7 @@ from alerts.services import current_services
 from alerts.store import Language, Subscription
 from app import create_app
 from messages import sms as texts
+from tests.conftest import free_port
 from tests.support.gateways import (  # noqa: F401  (fixtures, found by name)
     LiveApp,
     client,
@@ -31,6 +32,7 @@ from tests.support.gateways import (  # noqa: F401  (fixtures, found by name)
     posting,
     smsgate_server,
 )
+from tests.test_admin import token
 from tests.test_sms import assert_one_segment, is_reply, language_of
 
 N = orange.INBOUND
@@ -257,3 +259,44 @@ def test_a_receipt_posted_to_the_inbound_url_updates_the_alert(
     resp = client.post("/orange/inbound", json=orange_server.receipt("+22370000001"))
     assert resp.status_code == 200 and resp.get_json()["status"] == "recorded"
     assert jobs.job_stats(current_services(), job_id)["delivered"] == 1
+
+
+# -- `make run`: the phone simulator texts Baara through Orange -------------------------------
+
+
+def test_the_phone_simulator_texts_through_orange_and_reads_the_reply(redis, redis_server):
+    port = free_port()
+    application = create_app(
+        {
+            "TESTING": True,
+            "REDIS_URL": redis_server.url,
+            "RQ_SYNC": True,
+            "QUIET_HOURS": "",
+            "PORT": port,
+            "BAARA_ENV": "development",
+            "GATEWAYS": "africastalking,orange",
+            "WEBHOOK_TOKEN": KEY,
+        }
+    )
+    with application.app_context(), LiveApp(application, port):
+        client = application.test_client()
+        page = client.get("/simulator?phone=66000001").get_data(as_text=True)
+        assert "data-sms-gateway" in page and '<option value="orange">' in page
+        csrf = {"X-CSRFToken": token(client, "/simulator")}
+        for local, text, lang in (("66000001", "dɛmɛ", "bm"), ("66000002", "AIDE", "fr")):
+            resp = client.post(
+                "/simulator/sms",
+                json={"phone": local, "text": text, "gateway": "orange"},
+                headers=csrf,
+            )
+            assert resp.status_code == 200, resp.get_data(as_text=True)
+            assert resp.get_json()["gateway"] == "orange"
+            inbox = client.get(f"/simulator/inbox?phone={local}").get_json()["messages"]
+            assert [m["gateway"] for m in inbox] == ["orange"]  # a Moov number, via Orange
+            assert language_of(inbox[0]["text"]) == lang
+        refused = client.post(
+            "/simulator/sms",
+            json={"phone": "66000001", "text": "AIDE", "gateway": "smsgate"},
+            headers=csrf,
+        )
+        assert refused.status_code == 400

@@ -244,6 +244,22 @@ def delivery_report(data: Any) -> DeliveryReport | FieldProblem:
     return DeliveryReport(ref.strip(), status, reason)
 
 
+def notification(phone: str, text: str, message_id: str, destination: str) -> dict[str, Any]:
+    """The inboundSMSMessageNotification Orange posts when `phone` texts `destination`."""
+    return {
+        INBOUND: {
+            "callbackData": "baara-inbound",
+            "inboundSMSMessage": {
+                "dateTime": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                "destinationAddress": destination,
+                "messageId": message_id,
+                "message": text,
+                "senderAddress": f"tel:{phone}",
+            },
+        }
+    }
+
+
 def read_notification(
     data: Any, expected: str = RECEIPT
 ) -> DeliveryReport | tuple[InboundSMS, ...] | FieldProblem:

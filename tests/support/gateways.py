@@ -76,9 +76,9 @@ def client(gw_app) -> FlaskClient:
 class LiveApp:
     """An app served over real HTTP on loopback, for callbacks a stand-in posts itself."""
 
-    def __init__(self, app: Flask) -> None:
+    def __init__(self, app: Flask, port: int | None = None) -> None:
         self.app = app
-        self.port = free_port()
+        self.port = port or free_port()
         self._server = make_server("127.0.0.1", self.port, app, threaded=True)
 
     @property

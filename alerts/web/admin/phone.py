@@ -21,6 +21,8 @@ from flask import (
 from werkzeug.test import TestResponse
 
 from alerts.domain.phones import try_normalize
+from alerts.gateways import orange
+from alerts.gateways.routing import parse_gateways
 from alerts.gateways.simulator import ABSENT_SUFFIX
 from alerts.services import current_settings
 from alerts.store import current_store
@@ -40,6 +42,9 @@ DEMO_PHONE = "+22370000001"
 NETWORK_CODE = "61002"
 #: The short code the phone simulator texts when AT_SHORTCODE is not set.
 SIMULATED_SHORTCODE = "BAARA"
+#: Gateways the simulated phone can text Baara through (SMSGate's webhooks are signed by the
+#: phone app: not simulated here).
+TEXT_THROUGH = ("africastalking", "orange")
 
 
 @phone_blueprint.before_request
@@ -76,19 +81,27 @@ def phone_page():
     return render_template(
         "simulator/phone.html",
         phone=phone,
+        gateways=_text_through(),
         ussd_code=current_settings().ussd_code,
         shortcode=current_settings().at_shortcode or SIMULATED_SHORTCODE,
         absent_suffix=ABSENT_SUFFIX,
     )
 
 
-def _forward(path: str, form: dict) -> TestResponse:
-    # Through the real webhook, in-process, exactly as Africa's Talking would call it.
+def _text_through() -> list[str]:
+    """The enabled gateways the simulated phone can text through, the default first."""
+    enabled = parse_gateways(current_settings().gateways)
+    return [g for g in enabled if g in TEXT_THROUGH] or ["africastalking"]
+
+
+def _forward(path: str, form: dict | None = None, json: dict | None = None) -> TestResponse:
+    # Through the real webhook, in-process, exactly as the gateway would call it.
     key = current_settings().webhook_token
     client = current_app.test_client()
     return client.post(
         path,
         data=form,
+        json=json,
         query_string={"key": key} if key else None,
         environ_base={"REMOTE_ADDR": "127.0.0.1"},
     )
@@ -96,14 +109,24 @@ def _forward(path: str, form: dict) -> TestResponse:
 
 @phone_blueprint.post("/sms")
 def phone_sms():
-    """The simulated phone texts Baara: {phone, text} -> /sms/incoming."""
+    """The simulated phone texts Baara: {phone, text, gateway?} -> that gateway's webhook."""
     data = request.get_json(silent=True) or {}
     phone = _phone_arg(data.get("phone"))
     text = str(data.get("text") or "").strip()
+    gateway = str(data.get("gateway") or "africastalking")
     if phone is None:
         return _json_error("Numéro de téléphone invalide.")
     if not text or len(text) > 480:
         return _json_error("Message vide ou trop long.")
+    if gateway not in _text_through():
+        return _json_error("Passerelle non activée.")
+    if gateway == orange.NAME:
+        destination = current_settings().orange_sender_address or "tel:+22370000000"
+        body = orange.notification(phone, text, f"sim-{uuid.uuid4().hex}", destination)
+        answer = _forward("/orange/inbound", json=body)
+        if answer.status_code != 200:
+            return _json_error(f"Baara a répondu {answer.status_code}.", 502)
+        return jsonify({"status": "sent", "gateway": gateway})
     answer = _forward(
         "/sms/incoming",
         {
@@ -117,7 +140,7 @@ def phone_sms():
     )
     if answer.status_code != 200:
         return _json_error(f"Baara a répondu {answer.status_code}.", 502)
-    return jsonify({"status": "sent"})
+    return jsonify({"status": "sent", "gateway": gateway})
 
 
 @phone_blueprint.post("/ussd")

@@ -121,7 +121,10 @@
     var text = smsInput.value.trim();
     if (!text) { smsInput.focus(); return; }
     smsStatus.textContent = "\u2026";
-    post(phone.getAttribute("data-sms-url"), { phone: number, text: text }).then(function () {
+    var via = phone.querySelector("[data-sms-gateway]");
+    var body = { phone: number, text: text };
+    if (via) { body.gateway = via.value; }
+    post(phone.getAttribute("data-sms-url"), body).then(function () {
       smsStatus.textContent = phone.getAttribute("data-sent-label") || "OK";
       smsInput.value = "";
       setTimeout(checkInbox, 800);
