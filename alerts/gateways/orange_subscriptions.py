@@ -97,7 +97,8 @@ def _items(body: Any, kind: str) -> list[dict[str, Any]]:
 
 
 def _existing(item: dict[str, Any]) -> Existing:
-    ref = item.get("callbackReference") if isinstance(item.get("callbackReference"), dict) else {}
+    found = item.get("callbackReference")
+    ref: dict[str, Any] = found if isinstance(found, dict) else {}
     return Existing(
         _id_of(item.get("resourceURL")),
         str(ref.get("notifyURL") or ""),
@@ -140,7 +141,7 @@ class Subscriptions:
         text = mask_phones(response.text.strip()[:300])
         return SubscriptionError(f"Orange refused {what}: HTTP {response.status_code} {text}")
 
-    def list(self, kind: str) -> list[Existing] | None:
+    def listed(self, kind: str) -> list[Existing] | None:
         """The subscriptions of one kind Orange holds, or None when it does not list them."""
         response = self._call("GET", self._path(kind))
         if response.status_code in NO_LISTING:
@@ -199,7 +200,7 @@ class Subscriptions:
     ) -> Outcome:
         """Exactly one subscription of `kind` posting to `notify_url`, whatever was there."""
         outcome = Outcome(kind, notify_url)
-        listed = self.list(kind)
+        listed = self.listed(kind)
         if listed is None:
             stale = [Existing(i, "", "", "") for i in remembered]
         else:
