@@ -20,6 +20,7 @@ ROUTES: dict[str, str] = {
     "ussd.ussd": "webhook-token",
     "ussd.events": "webhook-token",
     "gateways.orange_delivery": "webhook-token",
+    "gateways.orange_inbound": "webhook-token",
     "gateways.smsgate_events": "webhook-token",
     "api.post_job": "api-token",
     "api.extract_job": "api-token",
@@ -110,7 +111,7 @@ def test_webhooks_refuse_without_the_key(secured):
         good = client.open(url + "?key=hook-secret", method=method, data={})
         assert good.status_code != 403, endpoint  # the key opens the door (then 400: no fields)
         checked += 1
-    assert checked == 7  # AT: 3 SMS + 2 USSD; Orange and SMSGate: 1 each
+    assert checked == 8  # AT: 3 SMS + 2 USSD; Orange: 2 (delivery, inbound); SMSGate: 1
 
 
 def test_admin_routes_want_a_session(secured):
