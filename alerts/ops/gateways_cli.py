@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import click
 from flask.cli import AppGroup
@@ -45,7 +45,9 @@ def _destination(given: str, sender: str) -> str:
 
 
 def _say(outcome: Outcome, key: str) -> None:
-    shown = outcome.notify_url.replace(key, "****") if key else outcome.notify_url
+    shown = outcome.notify_url
+    if key:  # the key is a secret: never in a terminal's scrollback, raw or URL-quoted
+        shown = shown.replace(quote(key, safe=""), "****").replace(key, "****")
     done = f"kept {outcome.kept}" if outcome.kept else f"created {outcome.created}"
     gone = f"; deleted {', '.join(outcome.deleted)}" if outcome.deleted else ""
     click.echo(f"{outcome.kind}: {done} -> {shown}{gone}")
