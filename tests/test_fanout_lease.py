@@ -97,6 +97,89 @@ def compete(app, job_id: str, n: int, stop: threading.Event, seen: list[str], at
             time.sleep(0.1)
 
 
+# -- outcomes recorded request by request -------------------------------------------------
+
+#: Calls to record_alerts for one batch of five (a, b, c, d, e), as requests come back and
+#: runs repeat: each (rows as (phone, outcome), finish); the stats must count each phone once.
+RECORD_CASES = {
+    "one request at a time": [(["as", "bs"], False), (["cs", "df"], False), (["ex"], True)],
+    "a request recorded twice": [
+        (["as", "bs"], False),
+        (["as", "bs"], False),
+        (["cs", "ds", "es"], True),
+    ],
+    "a rerun overlapping": [
+        (["as", "bf"], False),
+        (["as", "bs", "cs"], False),
+        (["ds", "es"], True),
+    ],
+    "nothing new, then finish": [(["as", "bs", "cs", "ds", "es"], False), ([], True)],
+}
+
+
+@pytest.mark.parametrize("calls", RECORD_CASES.values(), ids=RECORD_CASES.keys())
+def test_partial_and_repeated_records_count_each_recipient_once(
+    redis, redis_server, at_server, calls
+):
+    app = make_app(redis_server, at_server, AT_MAX_TPS=5, AT_BATCH_SIZE=1000)
+    with app.app_context():
+        services = current_services()
+        phones = seed(5, Language.FR)
+        job_id, _ = planned(5)
+        letter = dict(zip("abcde", sorted(phones), strict=True))
+        final: dict[str, str] = {}
+        for rows, finish in calls:
+            fresh = [(letter[r[0]], r[1]) for r in rows if letter[r[0]] not in final]
+            counts = services.store.record_alerts(
+                job_id,
+                0,
+                [(letter[r[0]], r[1], "" if r[1] == "s" else "Why", "", "") for r in rows],
+                segments=1,
+                price=25.0,
+                finish=finish,
+                ttl=3600,
+            )
+            for phone, outcome in fresh:
+                final.setdefault(phone, outcome)
+            expect = Counter(o for _, o in dict(fresh).items())
+            assert (counts["sent"], counts["failed"], counts["skipped"]) == (
+                expect["s"],
+                expect["f"],
+                expect["x"],
+            )
+            assert counts["todo"] == (0 if finish else 1)
+        stats = services.store.alert_stats(job_id)
+        totals = Counter(final.values())
+        assert int(stats.get("sent", 0)) == totals["s"]
+        assert int(stats.get("failed", 0)) == totals["f"]
+        assert int(stats.get("skipped", 0)) == totals["x"]
+        assert int(stats["queued"]) == 0
+        assert float(stats.get("cost", 0)) == 25.0 * totals["s"]
+
+
+@pytest.mark.parametrize("lang", LANGS, ids=["fr", "bm"])
+def test_a_request_failing_mid_batch_leaves_the_rest_for_the_retry(
+    redis, redis_server, at_server, lang
+):
+    at_server.fail_every = 3  # the third request of the batch answers HTTP 500
+    app = make_app(redis_server, at_server, AT_MAX_TPS=10, AT_BATCH_SIZE=1000)
+    with app.app_context():
+        services = current_services()
+        phones = seed(10, lang)
+        job_id, _ = planned(10)
+        first = fanout.send_batch(services, job_id, 0)
+        assert (first["result"], first["sent"], first["retrying"]) == ("retrying", 4, 6)
+        assert at_server.requests == 3  # the batch stopped at the failure
+        figures = jobs.job_stats(services, job_id)
+        assert (figures["sent"], figures["queued"]) == (4, 6)  # recorded as they came back
+        at_server.fail_every = 0
+        second = fanout.send_batch(services, job_id, 0)  # the retry, after its backoff
+        assert (second["result"], second["sent"]) == ("sent", 6)
+        assert Counter(m["to"] for m in at_server.messages) == Counter(dict.fromkeys(phones, 1))
+        assert at_server.requests == 6
+        assert services.store.fanout_todo(job_id) == set()
+
+
 # -- a batch legitimately busy for longer than its lease ------------------------------------
 
 #: (AT_MAX_TPS, FANOUT_LEASE_SECONDS, AT's answer delay s): each batch of AT_MAX_TPS recipients

@@ -8,19 +8,23 @@ How a published job reaches its subscribers
    to all subscribers), drops anyone this job already reached, renders the alert once per
    language, cuts the phones into batches of AT_BATCH_SIZE (one language each), stores every
    batch and the texts in one MULTI, and enqueues one `tasks.send_batch(job_id, n)` per batch.
-3. `send_batch()` holds a lease on its batch while it makes its one gateway request, then
-   records every recipient's outcome and takes the batch off the to-do set in one Lua step.
-   Progress is in the job stats (`jobs.job_stats`) and in each RQ job's `meta`.
+3. `send_batch()` holds a lease on its batch (alerts/sending/lease.py) while it sends: one
+   gateway request without AT_MAX_TPS, else requests of the limit's alert chunk, each recorded
+   as soon as it is answered (`outcomes.Tally`); a last Lua step takes the batch off the to-do
+   set. Progress is in the job stats (`jobs.job_stats`) and in each RQ job's `meta`.
 
 Exactly once: the guarantee as implemented
 ------------------------------------------
 * Each phone is in exactly one batch of a plan; a job has at most one plan sending at a time;
   publishing again plans only the phones with no recorded outcome.
-* A batch is sent by one worker at a time (lease: SET NX EX, longer than any AT request).
-* Outcomes are recorded *after* the gateway answers, atomically with the batch's completion,
-  and every run of a batch skips phones that have an outcome. Nobody is claimed before the
-  request, so a crash never loses a recipient; a worker killed between the request and the
-  record makes that one batch go again (at most AT_BATCH_SIZE duplicates), nothing else.
+* A batch is sent by one run at a time (lease: SET NX EX). A heartbeat renews it while the run
+  is alive, however long it waits for room under AT_MAX_TPS or for a slow gateway, and it is
+  renewed compare-and-set right before each request and at each look for room: a run that
+  lost its lease (stalled past it, taken over) sends nothing more.
+* Outcomes are recorded *after* the gateway answers, request by request, and every run of a
+  batch skips phones that have an outcome. Nobody is claimed before the request, so a crash
+  never loses a recipient; a worker killed between a request and its record makes that one
+  request go again (at most AT_BATCH_SIZE, or the limit's chunk, duplicates), nothing else.
 * A read timeout is retried as asked (AT may have taken the request: the other way one batch
   can go twice). An unreadable 2xx answer is not retried: recorded failed, 'Unconfirmed'.
 * Right before each request the batch drops numbers that stopped since the plan, and stops
@@ -67,7 +71,7 @@ log = logging.getLogger(__name__)
 
 #: Seconds before each new attempt at the recipients the gateway could not take yet.
 ALERT_BACKOFF = (2, 10, 60, 300, 900, 1800)
-#: Lease on a batch; must outlast one AT request (SDK timeouts 3.05 + 9.05 s) and its record.
+#: Times the sweeper re-enqueues a lost batch before dropping it.
 MAX_SWEEPS = 5
 KEEP_AFTER_DEADLINE = 30 * 24 * 3600
 
