@@ -9,7 +9,7 @@ cannot hold a "vous êtes inscrit(e)" back for more than a second, and a burst o
 stop a fan-out either: it keeps its share.
 
 A fan-out batch waits here while holding a lease on it (alerts/sending/lease.py). Inside
-`guarded(keep)`, every look for room first asks `keep()` (which renews the lease when due): when
+`guarded(keep)`, every look for room first asks `keep()` (which renews the lease): when
 it says no, the request is `Withdrawn` before it goes, so a run that lost its batch to another
 sends nothing more.
 """
