@@ -7,12 +7,20 @@ the limit; replies are guaranteed their share of each second (AT_REPLY_SHARE) an
 rest, and whichever kind is not waiting lends its share to the other. So a fan-out of 100,000
 cannot hold a "vous êtes inscrit(e)" back for more than a second, and a burst of replies cannot
 stop a fan-out either: it keeps its share.
+
+A fan-out batch waits here while holding a lease on it (alerts/sending/lease.py). Inside
+`guarded(keep)`, every look for room first asks `keep()` (which renews the lease): when
+it says no, the request is `Withdrawn` before it goes, so a run that lost its batch to another
+sends nothing more.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 
 from alerts.store import Store
@@ -33,6 +41,24 @@ class Kind(StrEnum):
 
     REPLY = "reply"
     ALERT = "alert"
+
+
+class Withdrawn(Exception):
+    """The request must not go: the guard of the thread waiting for room said so."""
+
+
+_guards = threading.local()
+
+
+@contextmanager
+def guarded(keep: Callable[[], bool]) -> Iterator[None]:
+    """Within: this thread's waits for room ask `keep()` before each look; False -> Withdrawn."""
+    before = getattr(_guards, "keep", None)
+    _guards.keep = keep
+    try:
+        yield
+    finally:
+        _guards.keep = before
 
 
 class Throttle:
@@ -73,11 +99,15 @@ class Throttle:
         return min(int(wait_ms), MAX_POLL_MS) / 1000
 
     def acquire(self, messages: int, kind: Kind) -> float:
-        """Wait until `messages` may go and count them; the seconds waited."""
+        """Wait until `messages` may go and count them; the seconds waited (see `guarded`)."""
         started = time.monotonic()
-        while (wait := self.take(messages, kind)) > 0:
+        keep = getattr(_guards, "keep", None)
+        while True:
+            if keep is not None and not keep():
+                raise Withdrawn(f"{messages} {kind} message(s) withdrawn while waiting for room")
+            if (wait := self.take(messages, kind)) <= 0:
+                return time.monotonic() - started
             time.sleep(wait)
-        return time.monotonic() - started
 
 
 def from_settings(store: Store, settings: Settings) -> Throttle | None:

@@ -8,19 +8,23 @@ How a published job reaches its subscribers
    to all subscribers), drops anyone this job already reached, renders the alert once per
    language, cuts the phones into batches of AT_BATCH_SIZE (one language each), stores every
    batch and the texts in one MULTI, and enqueues one `tasks.send_batch(job_id, n)` per batch.
-3. `send_batch()` holds a lease on its batch while it makes its one gateway request, then
-   records every recipient's outcome and takes the batch off the to-do set in one Lua step.
-   Progress is in the job stats (`jobs.job_stats`) and in each RQ job's `meta`.
+3. `send_batch()` holds a lease on its batch (alerts/sending/lease.py) while it sends: one
+   gateway request without AT_MAX_TPS, else requests of the limit's alert chunk, each recorded
+   as soon as it is answered (`outcomes.Tally`); a last Lua step takes the batch off the to-do
+   set. Progress is in the job stats (`jobs.job_stats`) and in each RQ job's `meta`.
 
 Exactly once: the guarantee as implemented
 ------------------------------------------
 * Each phone is in exactly one batch of a plan; a job has at most one plan sending at a time;
   publishing again plans only the phones with no recorded outcome.
-* A batch is sent by one worker at a time (lease: SET NX EX, longer than any AT request).
-* Outcomes are recorded *after* the gateway answers, atomically with the batch's completion,
-  and every run of a batch skips phones that have an outcome. Nobody is claimed before the
-  request, so a crash never loses a recipient; a worker killed between the request and the
-  record makes that one batch go again (at most AT_BATCH_SIZE duplicates), nothing else.
+* A batch is sent by one run at a time (lease: SET NX EX). A heartbeat renews it while the run
+  is alive, however long it waits for room under AT_MAX_TPS or for a slow gateway, and it is
+  renewed compare-and-set right before each request and at each look for room: a run that
+  lost its lease (stalled past it, taken over) sends nothing more.
+* Outcomes are recorded *after* the gateway answers, request by request, and every run of a
+  batch skips phones that have an outcome. Nobody is claimed before the request, so a crash
+  never loses a recipient; a worker killed between a request and its record makes that one
+  request go again (at most AT_BATCH_SIZE, or the limit's chunk, duplicates), nothing else.
 * A read timeout is retried as asked (AT may have taken the request: the other way one batch
   can go twice). An unreadable 2xx answer is not retried: recorded failed, 'Unconfirmed'.
 * Right before each request the batch drops numbers that stopped since the plan, and stops
@@ -42,7 +46,6 @@ A batch the sweeper has re-enqueued MAX_SWEEPS times is dropped loudly (stats: b
 from __future__ import annotations
 
 import logging
-import re
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -53,11 +56,13 @@ from rq import Queue, get_current_job
 from alerts.domain.phones import mask
 from alerts.domain.subscribers import StoppedBy
 from alerts.gateways import throttle
-from alerts.gateways.base import GatewayError, Status
+from alerts.gateways.base import GatewayError, SendResult
 from alerts.jobs import lifecycle as jobs
 from alerts.ops import metrics
 from alerts.sending.enqueue import PLAN_FANOUT, RESULT_TTL, SEND_BATCH
 from alerts.sending.enqueue import rq_id as _rq_id
+from alerts.sending.lease import BatchLease
+from alerts.sending.outcomes import Row, Tally, reason, rows_from
 from alerts.services import Services
 from config.settings import Settings
 from messages.compose import count_segments
@@ -66,10 +71,9 @@ log = logging.getLogger(__name__)
 
 #: Seconds before each new attempt at the recipients the gateway could not take yet.
 ALERT_BACKOFF = (2, 10, 60, 300, 900, 1800)
-#: Lease on a batch; must outlast one AT request (SDK timeouts 3.05 + 9.05 s) and its record.
+#: Times the sweeper re-enqueues a lost batch before dropping it.
 MAX_SWEEPS = 5
 KEEP_AFTER_DEADLINE = 30 * 24 * 3600
-_REASON = re.compile(r"[^A-Za-z0-9_]")
 
 
 def lease_seconds(settings: Settings) -> int:
@@ -80,21 +84,6 @@ def lease_seconds(settings: Settings) -> int:
 def sweep_interval(settings: Settings) -> float:
     """How often some worker looks for lost batches: a third of the lease."""
     return max(0.5, lease_seconds(settings) / 3)
-
-
-def _reason(text: str | None) -> str:
-    return _REASON.sub("", text or "")[:40] or "Unknown"
-
-
-def _cost(text: str | None) -> str:
-    """AT writes 'XOF 25.0000'; '' when there is no figure to trust."""
-    if not text:
-        return ""
-    try:
-        value = float(str(text).split()[-1])
-    except (ValueError, IndexError):
-        return ""
-    return repr(value) if value >= 0 else ""
 
 
 def _ttl(job: jobs.Job, now: float) -> int:
@@ -224,8 +213,8 @@ def send_batch(services: Services, job_id: str, n: int) -> dict[str, Any]:
     if job is None:
         store.forget_fanout(job_id)
         return {"result": "missing"}
-    token = secrets.token_hex(8)
-    if not store.acquire_fanout_lease(job_id, n, token, lease_seconds(services.settings)):
+    lease = BatchLease(store, job_id, n, lease_seconds(services.settings))
+    if not lease.acquire():
         return {"result": "busy"}  # another run of this batch is sending right now
     try:
         # Read under the lease: what an earlier run recorded is final.
@@ -233,9 +222,9 @@ def send_batch(services: Services, job_id: str, n: int) -> dict[str, Any]:
         if batch is None:
             summary, retry_in, batch_error = {"result": "done"}, None, None
         else:
-            summary, retry_in, batch_error = _send_leased(services, job, n, *batch)
+            summary, retry_in, batch_error = _send_leased(services, job, n, lease, *batch)
     finally:
-        store.release_fanout_lease(job_id, n, token)
+        lease.release()
     if retry_in is not None:
         now_again(services, job_id, n, retry_in)
     store.finish_fanout(job_id)
@@ -244,8 +233,21 @@ def send_batch(services: Services, job_id: str, n: int) -> dict[str, Any]:
     return summary
 
 
+def request_size(services: Services, recipients: int) -> int:
+    """Recipients per gateway call: AT_MAX_TPS's alert chunk (one request, recorded as soon as
+    it is answered), else the whole batch in one call (one AT request of AT_BATCH_SIZE)."""
+    limit = throttle.from_settings(services.store, services.settings)
+    return limit.chunk(throttle.Kind.ALERT) if limit is not None else max(1, recipients)
+
+
 def _send_leased(
-    services: Services, job: jobs.Job, n: int, lang: str, phones: list[str], codes: str
+    services: Services,
+    job: jobs.Job,
+    n: int,
+    lease: BatchLease,
+    lang: str,
+    phones: list[str],
+    codes: str,
 ) -> tuple[dict[str, Any], float | None, GatewayError | None]:
     """The body of send_batch, run while holding the batch's lease."""
     store = services.store
@@ -267,64 +269,60 @@ def _send_leased(
     plan_rec = store.fanout_plan(job_id)
     text = plan_rec.get(f"text:{lang}") or jobs.alert_text(job, lang)
     segments = int(plan_rec.get(f"seg:{lang}") or count_segments(text).segments)
+    tally = Tally(services, job_id, n, segments, ttl)
     # Stopped since the plan (STOP, operator blacklist): they get nothing.
     active = [p for p, c in zip(phones, codes, strict=True) if c == "a"]
-    rows: list[tuple[str, str, str, str, str]] = [
-        (p, "x", "stopped", "", "") for p, c in zip(phones, codes, strict=True) if c == "i"
-    ]
-
-    results: list = []
-    error: GatewayError | None = None
-    if active:
-        try:
-            results = services.gateway.send(text, active)
-        except GatewayError as exc:
-            results, error = exc.results, exc
+    tally.record(
+        [(p, "x", "stopped", "", "") for p, c in zip(phones, codes, strict=True) if c == "i"]
+    )
 
     retry: dict[str, str] = {}
-    blacklisted: list[str] = []
-    costs: dict[str | None, str] = {}
-    for r in results:
-        if r.status in (Status.SENT, Status.DELIVERED):
-            if r.cost not in costs:
-                costs[r.cost] = _cost(r.cost)
-            rows.append((r.phone, "s", "", r.message_id or "", costs[r.cost]))
-        elif r.retryable:
-            retry[r.phone] = _reason(r.reason)
-        else:
-            rows.append((r.phone, "f", _reason(r.reason), "", ""))
-            if r.blacklisted:
-                blacklisted.append(r.phone)
-    answered = {r.phone for r in results}
-    unanswered = [p for p in active if p not in answered]
     batch_error: GatewayError | None = None
-    if error is not None and unanswered:
-        why = _reason(f"HTTP{error.status_code}" if error.status_code else type(error).__name__)
-        if error.retryable:
-            retry.update(dict.fromkeys(unanswered, why))
-        elif error.maybe_sent:
-            rows += [(p, "f", "Unconfirmed", "", "") for p in unanswered]
-        else:
-            batch_error = error  # configuration: they stay queued for a later publish
+    lost = False
+    size = request_size(services, len(active))
+    for start_at in range(0, len(active), size):
+        chunk = active[start_at : start_at + size]
+        # Each request is recorded before the next one goes, and goes only while the lease is
+        # ours: a run that lost its batch (or dies) leaves at most this request to go twice.
+        if not lease.keep():
+            lost = True
+            break
+        try:
+            with throttle.guarded(lease.keep):
+                results, error = services.gateway.send(text, chunk), None
+        except throttle.Withdrawn:
+            lost = True
+            break
+        except GatewayError as exc:
+            results, error = exc.results, exc
+        rows, chunk_retry, blacklisted = rows_from(results)
+        retry.update(chunk_retry)
+        if error is not None:
+            extra, again, batch_error = _failed_request(
+                error, chunk, results, active[start_at + size :]
+            )
+            rows += extra
+            retry.update(again)
+        tally.record(rows)
+        for phone in blacklisted:
+            store.stop(phone, by=StoppedBy.OPERATOR)
+            log.info("job %s: %s is blacklisted at the operator, stopped", job_id, mask(phone))
+        _progress(job=job_id, batch=n, **tally.counts, retrying=len(retry))
+        if error is not None:
+            break  # the gateway just failed us: the rest waits for the backoff
+    if lost:
+        # The other run owns what is left (it reads who has an outcome): no retry, no finish.
+        _progress(job=job_id, batch=n, **tally.counts, lease="lost")
+        return {"result": "lease lost", **tally.counts}, None, None
+
     attempts = store.fanout_attempts(job_id, n)
+    final: list[Row] = []
     if retry and attempts >= len(ALERT_BACKOFF):
-        rows += [(p, "f", why, "", "") for p, why in retry.items()]
+        final = [(p, "f", why, "", "") for p, why in retry.items()]
         retry = {}
-    counts = store.record_alerts(
-        job_id,
-        n,
-        rows,
-        segments=segments,
-        price=settings.sms_price,
-        finish=not retry and batch_error is None,
-        ttl=ttl,
-    )
-    metrics.count_alerts(services, _outcomes(rows, counts))
+    tally.record(final, finish=not retry and batch_error is None)
     if batch_error is not None:
         store.drop_fanout_batch(job_id, n, str(batch_error))
-    for phone in blacklisted:
-        store.stop(phone, by=StoppedBy.OPERATOR)
-        log.info("job %s: %s is blacklisted at the operator, stopped", job_id, mask(phone))
     retry_in: float | None = None
     if retry:
         store.bump_fanout_attempts(job_id, n)
@@ -337,6 +335,7 @@ def _send_leased(
             retry_in,
             attempts + 1,
         )
+    counts = tally.counts
     _progress(
         job=job_id,
         batch=n,
@@ -350,20 +349,22 @@ def _send_leased(
     return summary, retry_in, batch_error
 
 
-def _outcomes(
-    rows: Sequence[tuple[str, str, str, str, str]], counts: dict[str, int]
-) -> dict[tuple[str, str], int]:
-    """Alert outcomes by reason for /metrics, trusting the store's counts over our rows.
+def _failed_request(
+    error: GatewayError, chunk: list[str], results: list[SendResult], untried: list[str]
+) -> tuple[list[Row], dict[str, str], GatewayError | None]:
+    """What a request that raised leaves: rows for its unanswered, whom to retry, a batch error.
 
-    A re-run of a batch writes nothing for recipients already recorded: then the rows
-    overstate, and only the totals (counted once by the store) are kept, reason 'rerun'.
+    Later requests' recipients were never sent: they wait for the backoff, unless the error is
+    one of configuration (then the batch is dropped and they stay queued for a later publish).
     """
-    by: dict[tuple[str, str], int] = {("sent", ""): counts["sent"]}
-    for outcome, code in (("failed", "f"), ("skipped", "x")):
-        mine = [r[2] for r in rows if r[1] == code]
-        if len(mine) == counts[outcome]:
-            for reason in mine:
-                by[(outcome, reason)] = by.get((outcome, reason), 0) + 1
-        else:
-            by[(outcome, "rerun")] = counts[outcome]
-    return by
+    answered = {r.phone for r in results}
+    unanswered = [p for p in chunk if p not in answered]
+    if unanswered and not error.retryable and not error.maybe_sent:
+        return [], {}, error
+    why = reason(f"HTTP{error.status_code}" if error.status_code else type(error).__name__)
+    retry = dict.fromkeys(untried, why)
+    if error.retryable:  # a read timeout too: AT may have taken it, but dropping is worse
+        retry.update(dict.fromkeys(unanswered, why))
+        return [], retry, None
+    # An unreadable 2xx: AT may well have sent and billed them, so never again.
+    return [(p, "f", "Unconfirmed", "", "") for p in unanswered], retry, None
