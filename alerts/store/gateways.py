@@ -80,3 +80,10 @@ class GatewaysStore(StoreBase):
         """The gateway the person last wrote to us through."""
         name = self.redis.get(keys.last_gateway(phone))
         return str(name) if name else None
+
+    def last_gateways(self, phones: Sequence[str]) -> list[str | None]:
+        """last_gateway() of several numbers, in one round trip."""
+        if not phones:
+            return []
+        names = self.redis.mget([keys.last_gateway(p) for p in phones])
+        return [str(n) if n else None for n in names]
