@@ -110,7 +110,7 @@ class OutboxStore(StoreBase):
             if gateway_id := fields.get("gateway_id"):
                 pipe.set(
                     keys.gateway_ref(str(gateway_id)),
-                    f"out:{out_id}",
+                    keys.outgoing(out_id),  # the ref is the reply's key: 'out:<id>'
                     ex=self.retention.delivery_refs,
                 )
         pipe.execute()
