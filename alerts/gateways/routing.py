@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import yaml
 
 from alerts.gateways.base import GatewayError, PermanentGatewayError, SendResult, Status
-from alerts.gateways.throttle import Kind, Throttle
+from alerts.gateways.throttle import FRESH_SECONDS, Kind, Throttle
 from config.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -161,16 +161,22 @@ class Router:
         return {p: self.policy.chain(p, g)[0] for p, g in zip(phones, written, strict=True)}
 
     def send_replies(
-        self, message: str, routes: Mapping[str, str], *, counted_on: str | None = None
+        self,
+        message: str,
+        routes: Mapping[str, str],
+        *,
+        counted_on: str | None = None,
+        counted_at: float = 0.0,
     ) -> list[SendResult]:
         """Send one reply text to several people ({phone: first gateway}, from reply_routes),
         failing over like alerts; `counted_on`: the gateway under whose messages-per-second
-        limit they have already taken their place. One result per phone, in order."""
-        self._local.reply = (True, counted_on)
+        limit they took their place at `counted_at` (time.monotonic()). One result per phone,
+        in order."""
+        self._local.reply = (True, counted_on, counted_at)
         try:
             return self._route(message, list(routes), routes)
         finally:
-            self._local.reply = (False, None)
+            self._local.reply = (False, None, 0.0)
 
     def send_one(self, message: str, phone: str) -> SendResult:
         """Send a reply to one person, through the gateway they wrote to when it can send."""
@@ -222,10 +228,13 @@ class Router:
         member = self.member(name)
         if getattr(member, "throttle", None) is None:
             return member.send(message, phones)
-        reply, counted_on = getattr(self._local, "reply", (False, None))
+        reply, counted_on, counted_at = getattr(self._local, "reply", (False, None, 0.0))
         kind = Kind.REPLY if reply else Kind.ALERT
+        # A place taken too long ago (a slow claim, a busy machine) may no longer be within the
+        # second AT sees the request in: the member takes a fresh one (counting twice is safe).
+        fresh = time.monotonic() - counted_at <= FRESH_SECONDS
         return member.send(  # type: ignore[call-arg]
-            message, phones, kind=kind, counted=counted_on == name
+            message, phones, kind=kind, counted=counted_on == name and fresh
         )
 
     def _alone(self, name: str, message: str, phones: list[str]) -> list[SendResult]:

@@ -114,8 +114,10 @@ def _send_group(
 ) -> dict[str, Outcome]:
     """One request's worth of replies of one text, first through `gateway` (module docstring)."""
     store = services.store
+    counted_at = 0.0
     if limit is not None:
         limit.acquire(len(group), Kind.REPLY)
+        counted_at = time.monotonic()
     outcomes: dict[str, Outcome] = {}
     live: list[Reply] = []
     held: list[tuple[str, dict[str, object]]] = []
@@ -146,6 +148,7 @@ def _send_group(
             text,
             {out["phone"]: gateway for _, out in mine},
             counted_on=gateway if limit is not None else None,
+            counted_at=counted_at,
         )
     except GatewayError as exc:
         results, error = exc.results, exc
