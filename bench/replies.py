@@ -8,8 +8,9 @@ a loopback AT server in this process answering every request after --latency sec
    clients at once, with REPLY_SENDER=pool (the reply sender, alerts/sending/sender.py);
 2. job: the same at --baseline texts with REPLY_SENDER=job, one RQ job per reply (the design
    before issue 16; a smaller burst, since it goes at one reply per request per worker);
-3. limit (--tps > 0): AT_MAX_TPS=--tps, a fan-out to --fanout subscribers, and --during texts
-   posted while it runs (a few a second).
+3. limit (--tps > 0): AT_MAX_TPS=--tps, a fan-out to --fanout subscribers (100,000), and
+   --during texts posted over --spread seconds while it runs; the phase stops when they are
+   answered (the fan-out itself would take --fanout / --tps seconds: --complete waits for it).
 
 For each it prints replies per second (burst size / first webhook accepted -> last reply AT
 accepted), the wait of each reply (its webhook accepted -> AT accepted it) at p50, p99 and
@@ -212,29 +213,57 @@ def limit_phase(folder: Path, at: LoopbackAT, args) -> list[str]:
                 "publish": True,
             },
             headers={"Authorization": f"Bearer {TOKEN}"},
-            timeout=10,
+            timeout=30,
         )
         response.raise_for_status()
-        time.sleep(min(3.0, args.fanout / args.tps / 4))  # the fan-out under way
+        alerted = set(subscribers)
+        wait_until(lambda: sum(m["to"] in alerted for m in at.messages) >= args.tps * 3, 120)
         phones = [f"+22371{i:06d}" for i in range(args.during)]
-        accepted = post_burst(stack.port, phones, spread=args.during / 5)
-        wait_answered(at, phones + subscribers, timeout=args.fanout / args.tps * 1.5 + 30)
+        # A few texts a second for --spread seconds while the fan-out goes on.
+        accepted = post_burst(stack.port, phones, spread=args.spread)
+        wait_answered(at, phones, timeout=args.timeout)
+        if args.complete:
+            wait_answered(at, subscribers, timeout=args.fanout / args.tps * 1.5 + 30)
+        ended = time.time()
         calendar, sliding = busiest_second(
             [r["arrived"] for r in list(at.received) for _ in r["form"]["to"].split(",")]
         )
-        alerts = sum(m["to"] in set(subscribers) for m in at.messages)
-        took = max(arrival(m) for m in at.messages) - published
+        _, sliding_alerts = busiest_second(
+            [
+                r["arrived"]
+                for r in list(at.received)
+                for p in r["form"]["to"].split(",")
+                if p in alerted
+            ]
+        )
+        alerts = [arrival(m) for m in list(at.messages) if m["to"] in alerted]
+        during = [t for t in alerts if min(accepted.values()) <= t <= max(accepted.values())]
+        burst_span = max(accepted.values()) - min(accepted.values())
+        left = args.fanout - len(alerts)
         return [
             report(
                 f"limit {args.tps}/s, replies during a {args.fanout}-recipient fan-out",
                 accepted,
                 at,
             ),
-            f"limit {args.tps}/s: {alerts}/{args.fanout} alerts in {took:.1f} s; most AT "
-            f"saw in one second: {calendar} (calendar), {sliding} (any sliding second)",
+            f"limit {args.tps}/s: {len(alerts)}/{args.fanout} alerts in {ended - published:.1f} s"
+            + (
+                f" (stopped there: the other {left} would take {left / args.tps / 60:.0f} min more)"
+                if left
+                else ""
+            )
+            + f"; alerts while the replies came: {len(during) / max(burst_span, 1e-9):.0f}/s; "
+            f"most AT saw in one second: {calendar} (calendar), {sliding} (any sliding second; "
+            f"alerts alone {sliding_alerts})",
         ]
     finally:
         stack.close()
+
+
+def wait_until(check, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not check() and time.monotonic() < deadline:
+        time.sleep(0.2)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -247,8 +276,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--tps", type=int, default=50, help="AT_MAX_TPS of the last phase (0: skip it)"
     )
-    parser.add_argument("--fanout", type=int, default=2000, help="recipients of that fan-out")
-    parser.add_argument("--during", type=int, default=100, help="texts during the fan-out")
+    parser.add_argument("--fanout", type=int, default=100_000, help="recipients of that fan-out")
+    parser.add_argument("--during", type=int, default=200, help="texts during the fan-out")
+    parser.add_argument(
+        "--spread", type=float, default=40.0, help="seconds those texts are posted over"
+    )
+    parser.add_argument(
+        "--complete",
+        action="store_true",
+        help="wait for the whole fan-out (100,000 at 50/s: 33 min) instead of stopping when "
+        "the replies are answered",
+    )
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
     args = parser.parse_args(argv)

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import yaml
 
 from alerts.gateways.base import GatewayError, PermanentGatewayError, SendResult, Status
-from alerts.gateways.throttle import Kind, Throttle
+from alerts.gateways.throttle import FRESH_SECONDS, Kind, Throttle
 from config.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -60,8 +60,8 @@ class Ledger(Protocol):
         """Record one request's outcome: figures, and the breaker's failure count."""
         ...
 
-    def last_gateway(self, phone: str) -> str | None:
-        """The gateway the person last wrote to us through."""
+    def last_gateways(self, phones: Sequence[str]) -> list[str | None]:
+        """The gateway each person last wrote to us through."""
         ...
 
 
@@ -136,7 +136,7 @@ class Router:
         self.policy = policy
         self.ledger = ledger
         # Per thread (the reply sender's threads share this router): is the send under way a
-        # reply, and has it taken its place under AT_MAX_TPS already?
+        # reply, and on which gateway has it taken its place under AT_MAX_TPS already?
         self._local = threading.local()
 
     def member(self, name: str) -> Sender:
@@ -147,22 +147,40 @@ class Router:
             self._members[name] = member
         return member
 
-    @property
-    def throttle(self) -> Throttle | None:
-        """AT_MAX_TPS's limit when AT is the only gateway (a reply then takes its place under it
-        before it is claimed); with several, AT's member counts each request itself."""
-        if len(self.policy.order) != 1:
-            return None
-        return getattr(self.member(self.policy.order[0]), "throttle", None)
+    def throttle_of(self, name: str) -> Throttle | None:
+        """The messages-per-second limit on gateway `name` (AT_MAX_TPS), if it has one."""
+        return getattr(self.member(name), "throttle", None)
 
-    def send_one(self, message: str, phone: str, *, counted: bool = False) -> SendResult:
-        """Send a reply, through the gateway the person wrote to when it can send."""
-        preferred = self._safe(lambda: self.ledger.last_gateway(phone) if self.ledger else None)
-        self._local.reply = (True, counted)
+    def reply_routes(self, phones: Sequence[str]) -> dict[str, str]:
+        """The gateway each reply tries first: the one the person wrote through if it can send,
+        else their operator's route, else the default."""
+        if len(self.policy.order) == 1:
+            return dict.fromkeys(phones, self.policy.order[0])
+        last = self._safe(lambda: self.ledger.last_gateways(phones) if self.ledger else None)
+        written = last if last is not None else [None] * len(phones)
+        return {p: self.policy.chain(p, g)[0] for p, g in zip(phones, written, strict=True)}
+
+    def send_replies(
+        self,
+        message: str,
+        routes: Mapping[str, str],
+        *,
+        counted_on: str | None = None,
+        counted_at: float = 0.0,
+    ) -> list[SendResult]:
+        """Send one reply text to several people ({phone: first gateway}, from reply_routes),
+        failing over like alerts; `counted_on`: the gateway under whose messages-per-second
+        limit they took their place at `counted_at` (time.monotonic()). One result per phone,
+        in order."""
+        self._local.reply = (True, counted_on, counted_at)
         try:
-            return self._route(message, [phone], {phone: preferred})[0]
+            return self._route(message, list(routes), routes)
         finally:
-            self._local.reply = (False, False)
+            self._local.reply = (False, None, 0.0)
+
+    def send_one(self, message: str, phone: str) -> SendResult:
+        """Send a reply to one person, through the gateway they wrote to when it can send."""
+        return self.send_replies(message, self.reply_routes([phone]))[0]
 
     def send(self, message: str, recipients: Sequence[str]) -> list[SendResult]:
         """Send to many: split per gateway, fail over; one result per recipient, in order."""
@@ -210,9 +228,14 @@ class Router:
         member = self.member(name)
         if getattr(member, "throttle", None) is None:
             return member.send(message, phones)
-        reply, counted = getattr(self._local, "reply", (False, False))
+        reply, counted_on, counted_at = getattr(self._local, "reply", (False, None, 0.0))
         kind = Kind.REPLY if reply else Kind.ALERT
-        return member.send(message, phones, kind=kind, counted=counted)  # type: ignore[call-arg]
+        # A place taken too long ago (a slow claim, a busy machine) may no longer be within the
+        # second AT sees the request in: the member takes a fresh one (counting twice is safe).
+        fresh = time.monotonic() - counted_at <= FRESH_SECONDS
+        return member.send(  # type: ignore[call-arg]
+            message, phones, kind=kind, counted=counted_on == name and fresh
+        )
 
     def _alone(self, name: str, message: str, phones: list[str]) -> list[SendResult]:
         """One gateway, nowhere to fail over to: its errors reach the caller as they are."""

@@ -28,9 +28,13 @@ from config.settings import Settings
 
 #: Longest pause between two tries (ms): a refused sender looks again at least this often.
 MAX_POLL_MS = 100
-#: The window is a little longer than a second: requests reach AT a few milliseconds apart
-#: from when they were counted, and AT must never see more than the limit in any second.
-WINDOW_MS = 1050
+#: The window is a little longer than a second: a request reaches AT some time after it was
+#: counted (up to a tenth of a second on a busy machine), and AT must never see more than the
+#: limit in any second.
+WINDOW_MS = 1100
+#: Seconds a place taken under the limit stays good for a request not yet made: within the
+#: window's margin over a second, with room left for the request to reach AT.
+FRESH_SECONDS = 0.05
 #: Requests a second a limited kind is cut into (with one request a second, a 50/s limit
 #: and a 35-message share, the rest of each second would stay unused).
 REQUESTS_PER_SECOND = 5

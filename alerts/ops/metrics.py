@@ -27,7 +27,7 @@ LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "sms_inbound": ("Inbound SMS by what flood control decided", ("verdict",)),
     "ussd_requests": ("USSD webhook requests", ()),
-    "replies": ("Replies handled by the send_reply job, by result", ("status",)),
+    "replies": ("Replies handled by the reply sender or their RQ jobs, by result", ("status",)),
     "alerts": ("Job alerts by outcome and failure or skip reason", ("outcome", "reason")),
 }
 HISTOGRAMS: dict[str, tuple[str, tuple[str, ...]]] = {

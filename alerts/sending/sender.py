@@ -4,11 +4,12 @@ With REPLY_SENDER=pool (the default) a reply is not an RQ job of its own. `queue
 it (listed in `out:pending` by when it is due, as before, marked `rq=pool`). Every worker
 process runs a sender thread (`serve`) beside its RQ loop; the one holding the lease
 `out:sender` drains the due replies through a pool of REPLY_CONCURRENCY threads, each with its
-own keep-alive session to AT, while the others wait for the lease. Each thread sends one reply
-exactly as the old one-job-per-reply path did (`tasks.send_reply`: STOP checked at send time,
-`claim_outgoing` so that only one run sends it, retries with backoff as RQ jobs, delivery ids
-recorded), so throughput is the gateway's latency times the concurrency, not the number of
-worker processes, and no RQ job slot is held: alert batches and the inbox go on beside it.
+own keep-alive session to the gateway, while the others wait for the lease. Due replies with the
+same text go together, up to REPLY_GROUP in one request where the gateway takes many recipients
+(alerts/sending/replies.py: STOP checked at send time, each reply claimed so that only one run
+sends it, retries with backoff as RQ jobs, delivery ids recorded per reply), so throughput is set
+by the gateway's latency, its limits and the concurrency, not by the number of worker processes,
+and no RQ job slot is held: alert batches and the inbox go on beside it.
 
 A sender killed with its worker leaves its lease to expire (SENDER_LEASE seconds), then another
 worker's thread takes over; the reply sweep (alerts/sending/outbox.py) puts back the replies the
@@ -18,6 +19,7 @@ dead one had at the gateway once the fan-out lease has passed, so at most those 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import secrets
 import threading
@@ -26,8 +28,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from flask import Flask
 
-from alerts.sending import tasks
-from alerts.services import Services
+from alerts.sending import replies
+from alerts.services import Services, current_services
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,11 @@ SENDER_LEASE = 10
 IDLE_SECONDS = 1.0
 #: Seconds between two looks for due replies by a sender thread without the lease.
 POLL_SECONDS = 0.1
+#: Most replies of one text in one gateway request: enough to answer a radio spot's burst in a
+#: few requests, few enough that the first of them is not held back by reading the last.
+REPLY_GROUP = 100
+#: Most due replies read at one look.
+DUE_LOOK = 1000
 
 
 def holder(services: Services) -> str | None:
@@ -64,10 +71,12 @@ def serve(app: Flask, services: Services, stop: threading.Event) -> None:
 
 
 def drain(app: Flask, services: Services, token: str, stop: threading.Event | None = None) -> int:
-    """Send due replies with REPLY_CONCURRENCY in flight while holding the lease; how many."""
+    """Send due replies with REPLY_CONCURRENCY requests in flight while holding the lease;
+    how many replies were handled."""
     concurrency = services.settings.reply_concurrency
     store = services.store
-    in_flight: dict[str, tuple[str, Future]] = {}
+    # Each request in flight and the (id, phone) of the replies it carries.
+    in_flight: dict[Future, list[tuple[str, str]]] = {}
     sent = 0
     idle_since = time.monotonic()
     with ThreadPoolExecutor(concurrency, thread_name_prefix="reply") as pool:
@@ -79,17 +88,22 @@ def drain(app: Flask, services: Services, token: str, stop: threading.Event | No
             free = concurrency - len(in_flight)
             # Refilled by the quarter, not at every answer: each look reads the list's head.
             if free >= max(1, concurrency // 4) or not in_flight:
-                busy = {phone for phone, _ in in_flight.values()}
-                for out_id, phone in _due(services, busy, free, set(in_flight)).items():
-                    in_flight[out_id] = (phone, pool.submit(_send, app, out_id))
+                carried = [r for group in in_flight.values() for r in group]
+                due = _due(
+                    services,
+                    {phone for _, phone in carried},
+                    min(DUE_LOOK, free * REPLY_GROUP),
+                    {out_id for out_id, _ in carried},
+                )
+                for group in _groups(due, free):
+                    ids = [out_id for out_id, _, _ in group]
+                    future = pool.submit(_send, app, ids)
+                    in_flight[future] = [(out_id, phone) for out_id, phone, _ in group]
                     started += 1
             if in_flight:
-                done, _ = wait(
-                    [f for _, f in in_flight.values()], timeout=0.05, return_when=FIRST_COMPLETED
-                )
-                for out_id in [i for i, (_, f) in in_flight.items() if f in done]:
-                    del in_flight[out_id]
-                    sent += 1
+                done, _ = wait(list(in_flight), timeout=0.05, return_when=FIRST_COMPLETED)
+                for future in done:
+                    sent += len(in_flight.pop(future))
             if started or in_flight:
                 idle_since = time.monotonic()
                 continue
@@ -109,12 +123,34 @@ def drain(app: Flask, services: Services, token: str, stop: threading.Event | No
     return sent
 
 
+Due = tuple[str, str, str]  # (id, phone, text)
+
+
+def _groups(due: list[Due], requests: int) -> list[list[Due]]:
+    """Due replies, oldest first, in at most `requests` groups of one text each: one gateway
+    request a group (a gateway that takes one recipient a request splits it again). Groups are
+    as small as the free requests allow, up to REPLY_GROUP: the fewer replies a request carries,
+    the fewer a worker killed during it makes go twice."""
+    size = min(REPLY_GROUP, max(1, math.ceil(len(due) / max(1, requests))))
+    groups: list[list[Due]] = []
+    filling: dict[str, list[Due]] = {}
+    for reply in due:
+        group = filling.get(reply[2])
+        if group is None or len(group) >= size:
+            if len(groups) >= requests:
+                continue  # no request free for it: a later look takes it
+            group = filling[reply[2]] = []
+            groups.append(group)
+        group.append(reply)
+    return groups
+
+
 def _due(
     services: Services, busy: set[str], limit: int, sending: frozenset[str] | set[str] = frozenset()
-) -> dict[str, str]:
-    """Queued replies due now, oldest first, at most `limit`: {id: phone}. One per number, and
-    none to a number in `busy` (a reply to it is at the gateway): a number's replies go in
-    the order they were written. `sending`: ids this sender has at the gateway."""
+) -> list[Due]:
+    """Queued replies due now, oldest first, at most `limit`. One per number, and none to a
+    number in `busy` (a reply to it is at the gateway): a number's replies go in the order
+    they were written. `sending`: ids this sender has at the gateway."""
     store = services.store
     # The head of the list also holds replies being sent (ours and retries run as RQ jobs).
     ids = [
@@ -123,27 +159,27 @@ def _due(
         if i not in sending
     ]
     if not ids:
-        return {}
-    due: dict[str, str] = {}
+        return []
+    due: list[Due] = []
     seen = set(busy)
-    for out_id, (status, phone) in zip(ids, store.outgoing_states(ids), strict=True):
+    for out_id, (status, phone, text) in zip(ids, store.outgoing_states(ids), strict=True):
         if phone is not None and status in ("queued", "sending") and phone not in seen:
             seen.add(phone)
             if status == "queued":
-                due[out_id] = phone
+                due.append((out_id, phone, text or ""))
                 if len(due) >= limit:
                     break
     return due
 
 
-def _send(app: Flask, out_id: str) -> str:
-    """One reply, sent the way its own RQ job would send it; never raises."""
+def _send(app: Flask, out_ids: list[str]) -> int:
+    """Replies of one text, in one request where the gateway allows; never raises."""
     with app.app_context():
         try:
-            return tasks.send_reply(out_id)
-        except Exception as exc:  # recorded on the reply by send_reply; the pool goes on
-            log.warning("reply %s not sent: %s", out_id, exc)
-            return "failed"
+            replies.send(current_services(), out_ids)
+        except Exception as exc:  # each reply's record says what became of it; the pool goes on
+            log.warning("replies %s not sent: %s: %s", out_ids[:3], type(exc).__name__, exc)
+        return len(out_ids)
 
 
 def finish(app: Flask, services: Services, patience: float = 30.0) -> int:

@@ -3,132 +3,28 @@
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
-from typing import TypeVar
 
 from rq import get_current_job
 
-from alerts.domain.phones import mask
-from alerts.domain.subscribers import StoppedBy
-from alerts.gateways.base import GatewayError, PermanentGatewayError, Status
-from alerts.gateways.throttle import Kind
 from alerts.jobs import lifecycle as jobs
-from alerts.ops import metrics
-from alerts.sending import fanout, sweeper
-from alerts.sending.outbox import enqueue_again, queue_sms
-from alerts.services import STORE_AWAY, Services, current_services
+from alerts.sending import fanout, replies, sweeper
+from alerts.sending.outbox import queue_sms
+from alerts.services import current_services
 from alerts.sms import inbox, relays
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-
-#: Seconds before each retry of a reply the gateway could not take.
-REPLY_BACKOFF = (5, 30, 120, 600, 1800, 3600)
-#: Seconds a worker keeps trying to record a reply the gateway has taken while Redis is away;
-#: under RQ's default job timeout (180 s). Past it the sweep may send that reply again.
-RECORD_PATIENCE = 150.0
 
 
 def send_reply(out_id: str) -> str:
     """Send one recorded reply, exactly once; a stopped number gets only its STOP confirmation."""
-
-    status = "error"
-    try:
-        status = _send_reply(out_id)
-        return status
-    finally:
-        metrics.count("replies", status=status)
-
-
-def _send_reply(out_id: str) -> str:
-    services = current_services()
-    store = services.store
-    out = store.get_outgoing(out_id)
-    if out is None:
-        return "missing"
-    if out["status"] not in ("queued",):
-        return out["status"]  # already handled by an earlier run of this job
-    phone = out["phone"]
-    limit = services.gateway.throttle
-    if limit is not None:
-        # Before STOP is checked and the reply claimed: a reply waiting for its place under
-        # AT_MAX_TPS is not at the gateway yet (the sweep must not take a long wait for a dead
-        # sender), and a STOP sent meanwhile still holds it back.
-        limit.acquire(1, Kind.REPLY)
-    if out.get("force") != "1":
-        sub = store.get_subscriber(phone)
-        if sub is not None and not sub.active:
-            store.update_outgoing(out_id, status="suppressed", reason="stopped")
-            return "suppressed"
-    if not store.claim_outgoing(out_id):
-        return "claimed"
-    attempts = int(out.get("attempts", 0)) + 1
-    # From here on the reply may have left: what the gateway said is recorded even if Redis
-    # goes away meanwhile, else the sweep would take the reply for lost and send it again.
-    try:
-        result = services.gateway.send_one(out["text"], phone, counted=limit is not None)
-    except GatewayError as exc:
-        why = str(exc)
-        if exc.retryable and attempts <= len(REPLY_BACKOFF):
-            delay = REPLY_BACKOFF[attempts - 1]
-            despite_outage(
-                lambda: enqueue_again(services, out_id, delay=delay, attempts=attempts, reason=why)
-            )
-            log.warning("reply to %s deferred %ss: %s", mask(phone), delay, why)
-            return "retrying"
-        despite_outage(
-            lambda: store.update_outgoing(out_id, status="failed", attempts=attempts, reason=why)
-        )
-        raise
-    if result.status is Status.FAILED and result.retryable and attempts <= len(REPLY_BACKOFF):
-        delay = REPLY_BACKOFF[attempts - 1]
-        despite_outage(
-            lambda: enqueue_again(
-                services, out_id, delay=delay, attempts=attempts, reason=result.reason
-            )
-        )
-        return "retrying"
-    despite_outage(lambda: _record_reply(services, out_id, phone, attempts, result))
-    if result.status is Status.FAILED:
+    outcome = replies.send(current_services(), [out_id])[out_id]
+    if outcome.error is not None:
         job = get_current_job()
         if job is not None:
-            job.meta["failure"] = result.reason
+            job.meta["failure"] = outcome.reason
             job.save_meta()
-        if not result.retryable:
-            raise PermanentGatewayError(f"reply refused by the gateway: {result.reason}")
-    return result.status.value
-
-
-def _record_reply(services: Services, out_id: str, phone: str, attempts: int, result) -> None:
-    """Record what the gateway said about a reply (idempotent, so it may be run again)."""
-    store = services.store
-    store.update_outgoing(
-        out_id,
-        status=result.status.value,
-        attempts=attempts,
-        reason=result.reason or "",
-        gateway_id=result.message_id or "",
-    )
-    if result.message_id:
-        store.link_gateway_id(result.message_id, f"out:{out_id}")
-    if result.blacklisted:
-        store.stop(phone, by=StoppedBy.OPERATOR)
-
-
-def despite_outage(write: Callable[[], T]) -> T:
-    """Run a Redis write, waiting through an outage of up to RECORD_PATIENCE seconds."""
-    deadline = time.monotonic() + RECORD_PATIENCE
-    delay = 0.2
-    while True:
-        try:
-            return write()
-        except STORE_AWAY as exc:
-            if time.monotonic() >= deadline:
-                raise
-            log.warning("Redis unreachable (%s); the record is written when it is back", exc)
-            time.sleep(delay)
-            delay = min(delay * 2, 2.0)
+        raise outcome.error
+    return outcome.status
 
 
 def drain_inbox(token: str) -> int:

@@ -45,6 +45,8 @@ LEASE_SECONDS = 60
 #: and alert batches queued meanwhile get their turn on the same worker.
 DRAIN_MESSAGES = 500
 DRAIN_SECONDS = 5.0
+#: Items a drainer takes from the inbox in one round trip (and marks handled in one more).
+TAKE_AT_ONCE = 20
 #: Characters of an inbound text kept; AT concatenates at most 3 segments (3 x 153 = 459).
 TEXT_KEEP = 480
 #: STOPs and STARTs a number may send past flood control per cool-down. A person needs one;
@@ -122,24 +124,32 @@ def drain(services: Services, token: str) -> int:
             if store.hand_over_lease(token, successor, LEASE_SECONDS):
                 start_drainer(services, successor)
             return handled
-        state, raw = store.take_inbound(token, LEASE_SECONDS)
-        if raw is None:
+        state, items = store.take_inbound_items(token, LEASE_SECONDS, TAKE_AT_ONCE)
+        if not items:
             if state == "lost":
                 log.warning("inbox drainer %s lost its lease", token)
             return handled
+        done: list[str] = []
         try:
-            handle(services, raw)
-        except StoreError:
-            # Storage trouble: leave the item in busy; the next drainer takes it up again.
-            raise
-        except Exception:
-            # A message we cannot handle must not block everyone behind it: keep it aside.
-            log.exception("inbound SMS could not be handled; kept in inbox:sms:dead")
-            metrics.count("sms_inbound", verdict="failed")
-            store.finish_inbound(raw, dead=True)
-        else:
-            store.finish_inbound(raw)
-        handled += 1
+            for raw in items:
+                try:
+                    handle(services, raw)
+                except StoreError:
+                    # Storage trouble: leave the item in busy; the next drainer takes it up again.
+                    raise
+                except Exception:
+                    # A message we cannot handle must not block everyone behind it: aside.
+                    log.exception("inbound SMS could not be handled; kept in inbox:sms:dead")
+                    metrics.count("sms_inbound", verdict="failed")
+                    store.finish_inbound(raw, dead=True)
+                else:
+                    done.append(raw)
+                handled += 1
+        finally:
+            # Those handled leave busy together (one round trip); if Redis is away, the next
+            # drainer handles them again, marked 'again': their replies still go once.
+            if done:
+                store.finish_inbound_items(done)
 
 
 def handle(services: Services, raw: str) -> None:

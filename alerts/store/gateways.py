@@ -95,3 +95,10 @@ class GatewaysStore(StoreBase):
         if ids:
             pipe.rpush(key, *ids)
         pipe.execute()
+
+    def last_gateways(self, phones: Sequence[str]) -> list[str | None]:
+        """last_gateway() of several numbers, in one round trip."""
+        if not phones:
+            return []
+        names = self.redis.mget([keys.last_gateway(p) for p in phones])
+        return [str(n) if n else None for n in names]

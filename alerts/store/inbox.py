@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import redis as redis_lib
 
@@ -103,10 +103,24 @@ class InboxStore(StoreBase):
         the inbox empty (so a message appended a moment later starts a new drainer);
         ('lost', None) means the lease went to another drainer: stop.
         """
+        state, items = self.take_inbound_items(token, lease_ttl, 1)
+        return state, (items[0] if items else None)
+
+    def take_inbound_items(self, token: str, lease_ttl: int, count: int) -> tuple[str, list[str]]:
+        """take_inbound() for up to `count` items at once, in order (one round trip)."""
         found = self.script("take_inbound")(
-            (keys.INBOX_LEASE, keys.INBOX, keys.INBOX_BUSY), (token, lease_ttl)
+            (keys.INBOX_LEASE, keys.INBOX, keys.INBOX_BUSY), (token, lease_ttl, count)
         )
-        return found[0], (found[1] if len(found) > 1 else None)
+        return found[0], list(found[1:])
+
+    def finish_inbound_items(self, raws: Sequence[str]) -> None:
+        """Drop several handled items from the busy list, in one round trip."""
+        if not raws:
+            return
+        pipe = self.redis.pipeline()
+        for raw in raws:
+            pipe.lrem(keys.INBOX_BUSY, 1, raw)
+        pipe.execute()
 
     def finish_inbound(self, raw: str, *, dead: bool = False) -> None:
         """Drop a handled item from the busy list (to the capped dead list if it failed)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Sequence
 from typing import cast
 
 import alerts.store.keys as keys
@@ -83,6 +84,37 @@ class OutboxStore(StoreBase):
         """Move a reply from queued to sending, once: a retried job must not send it twice."""
         return bool(self.script("claim_outgoing")(keys=[keys.outgoing(out_id)], args=[self.now()]))
 
+    def outgoing_records(self, out_ids: Sequence[str]) -> list[dict | None]:
+        """Several replies' records, in one round trip (None for a missing one)."""
+        pipe = self.redis.pipeline(transaction=False)
+        for out_id in out_ids:
+            pipe.hgetall(keys.outgoing(out_id))
+        return [data or None for data in pipe.execute()]
+
+    def claim_outgoings(self, out_ids: Sequence[str]) -> list[bool]:
+        """claim_outgoing() for several replies in one round trip; which were claimed."""
+        pipe = self.redis.pipeline(transaction=False)
+        now = self.now()
+        for out_id in out_ids:
+            self.script("claim_outgoing")(keys=[keys.outgoing(out_id)], args=[now], client=pipe)
+        return [bool(claimed) for claimed in pipe.execute()]
+
+    def record_sent_outgoings(self, rows: Sequence[tuple[str, dict[str, object]]]) -> None:
+        """Write what the gateway said about several replies (final statuses leave the pending
+        list; a gateway id is linked to its reply for delivery reports), in one round trip."""
+        pipe = self.redis.pipeline(transaction=True)
+        for out_id, fields in rows:
+            pipe.hset(keys.outgoing(out_id), mapping={k: str(v) for k, v in fields.items()})
+            if fields.get("status", "queued") not in ("queued", "sending"):
+                pipe.zrem(keys.OUT_PENDING, out_id)
+            if gateway_id := fields.get("gateway_id"):
+                pipe.set(
+                    keys.gateway_ref(str(gateway_id)),
+                    keys.outgoing(out_id),  # the ref is the reply's key: 'out:<id>'
+                    ex=self.retention.delivery_refs,
+                )
+        pipe.execute()
+
     def overdue_outgoing(self, due_before: float, limit: int = 500) -> list[str]:
         """Ids of replies that should have left before `due_before`, oldest first."""
         due = self.redis.zrangebyscore(keys.OUT_PENDING, "-inf", due_before, start=0, num=limit)
@@ -102,12 +134,14 @@ class OutboxStore(StoreBase):
         script = self.script("reclaim_outgoing")
         return bool(script(keys=[keys.outgoing(out_id)], args=[claimed_before]))
 
-    def outgoing_states(self, out_ids: list[str]) -> list[tuple[str | None, str | None]]:
-        """(status, phone) of each reply, in one round trip."""
+    def outgoing_states(
+        self, out_ids: Sequence[str]
+    ) -> list[tuple[str | None, str | None, str | None]]:
+        """(status, phone, text) of each reply, in one round trip."""
         pipe = self.redis.pipeline(transaction=False)
         for out_id in out_ids:
-            pipe.hmget(keys.outgoing(out_id), "status", "phone")
-        return [(status, phone) for status, phone in pipe.execute()]
+            pipe.hmget(keys.outgoing(out_id), "status", "phone", "text")
+        return [(status, phone, text) for status, phone, text in pipe.execute()]
 
     def sender_holder(self) -> str | None:
         """The token of the reply sender holding the lease, if any."""

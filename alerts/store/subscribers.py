@@ -203,6 +203,14 @@ class SubscribersStore(StoreBase):
             flags.append(bool(packed) and packed.split("|", 2)[1] == "a")
         return flags
 
+    def stopped_flags(self, phones: Sequence[str]) -> list[bool]:
+        """For each phone, whether it is a subscriber who stopped (one round trip); a number
+        we have never heard of is not stopped."""
+        pipe = self.redis.pipeline(transaction=False)
+        for phone in phones:
+            pipe.hget(*keys.subscriber(phone))
+        return [bool(packed) and packed.split("|", 2)[1] != "a" for packed in pipe.execute()]
+
     def languages(self, phones: Sequence[str]) -> list[Language | None]:
         """Each phone's language, None for unknown numbers (one round trip)."""
         pipe = self.redis.pipeline(transaction=False)
