@@ -142,6 +142,13 @@ class Gateway:
         """Base URL the SDK posts to (`<api_url>/messaging`)."""
         return self._sms._baseUrl
 
+    def request_size(self, kind: Kind = Kind.ALERT) -> int:
+        """The most recipients one request of `kind` carries: AT_BATCH_SIZE, or less under
+        AT_MAX_TPS."""
+        if self.throttle is None:
+            return self.batch_size
+        return min(self.batch_size, self.throttle.chunk(kind))
+
     def send_one(self, message: str, phone: str, *, counted: bool = False) -> SendResult:
         """Send one SMS to one phone number (`counted`: its place under the limit is taken)."""
         return self.send(message, [phone], kind=Kind.REPLY, counted=counted)[0]
@@ -165,9 +172,7 @@ class Gateway:
             shown = ", ".join(mask_phone(str(p)) for p in invalid[:5])
             raise PermanentGatewayError(f"invalid phone number(s): {shown}")
         results: list[SendResult] = []
-        size = self.batch_size
-        if self.throttle is not None:
-            size = min(size, self.throttle.chunk(kind))
+        size = self.request_size(kind)
         batches = range(0, len(phones), size)
         for number, start in enumerate(batches, 1):
             batch = phones[start : start + size]

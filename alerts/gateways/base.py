@@ -80,6 +80,10 @@ class OneByOne:
         """Send one SMS to one phone number."""
         return self.send(message, [phone])[0]
 
+    def request_size(self, kind: object = None) -> int:
+        """One recipient a request: a caller recording as it goes records each one."""
+        return 1
+
     def send(self, message: str, recipients: Sequence[str]) -> list[SendResult]:
         """One request per recipient; one result per recipient, in input order."""
         results: list[SendResult] = []

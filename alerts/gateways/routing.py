@@ -182,6 +182,22 @@ class Router:
         """Send a reply to one person, through the gateway they wrote to when it can send."""
         return self.send_replies(message, self.reply_routes([phone]))[0]
 
+    def plan_requests(self, phones: Sequence[str]) -> list[list[str]]:
+        """Alert recipients cut into the requests to make, in order: grouped by the gateway each
+        goes to first, each group cut to what that gateway takes in one request (AT: a batch, or
+        AT_MAX_TPS's chunk; Orange and SMSGate: one). A caller recording each request's outcome
+        before the next leaves at most one request unrecorded if it dies."""
+        groups: dict[str, list[str]] = {}
+        for phone in phones:
+            first = self.policy.order[0] if len(self.policy.order) == 1 else None
+            groups.setdefault(first or self.policy.chain(phone)[0], []).append(phone)
+        requests: list[list[str]] = []
+        for name, group in groups.items():
+            sizer = getattr(self.member(name), "request_size", None)
+            size = max(1, sizer(Kind.ALERT) if sizer is not None else len(group))
+            requests += [group[i : i + size] for i in range(0, len(group), size)]
+        return requests
+
     def send(self, message: str, recipients: Sequence[str]) -> list[SendResult]:
         """Send to many: split per gateway, fail over; one result per recipient, in order."""
         if isinstance(recipients, str):

@@ -233,13 +233,6 @@ def send_batch(services: Services, job_id: str, n: int) -> dict[str, Any]:
     return summary
 
 
-def request_size(services: Services, recipients: int) -> int:
-    """Recipients per gateway call: AT_MAX_TPS's alert chunk (one request, recorded as soon as
-    it is answered), else the whole batch in one call (one AT request of AT_BATCH_SIZE)."""
-    limit = throttle.from_settings(services.store, services.settings)
-    return limit.chunk(throttle.Kind.ALERT) if limit is not None else max(1, recipients)
-
-
 def _send_leased(
     services: Services,
     job: jobs.Job,
@@ -279,9 +272,8 @@ def _send_leased(
     retry: dict[str, str] = {}
     batch_error: GatewayError | None = None
     lost = False
-    size = request_size(services, len(active))
-    for start_at in range(0, len(active), size):
-        chunk = active[start_at : start_at + size]
+    requests = services.gateway.plan_requests(active)
+    for number, chunk in enumerate(requests):
         # Each request is recorded before the next one goes, and goes only while the lease is
         # ours: a run that lost its batch (or dies) leaves at most this request to go twice.
         if not lease.keep():
@@ -299,7 +291,7 @@ def _send_leased(
         retry.update(chunk_retry)
         if error is not None:
             extra, again, batch_error = _failed_request(
-                error, chunk, results, active[start_at + size :]
+                error, chunk, results, [p for later in requests[number + 1 :] for p in later]
             )
             rows += extra
             retry.update(again)
