@@ -9,15 +9,19 @@ against the loopback Orange.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 
 import pytest
 from flask import current_app
 
+from alerts.gateways.africastalking import Gateway
+from alerts.gateways.routing import Policy, Router
+from alerts.gateways.throttle import Kind, Throttle
 from alerts.sending import outbox, sender
 from alerts.sending.sender import _groups
 from alerts.services import current_services
-from alerts.store import Subscriber, Subscription
+from alerts.store import Store, Subscriber, Subscription, keys
 from tests.conftest import app_config
 from tests.loopback_gateways import LoopbackOrange
 from tests.test_replies import RETRY_CASES, TEXTS, arrivals, sliding_max
@@ -227,3 +231,31 @@ def test_replies_go_back_through_the_gateway_each_wrote_to_within_the_limit(
     # AT_MAX_TPS=10: each reply counted once, under AT's limit only, before it was claimed.
     assert sliding_max(arrivals(at_server)) <= 10
     assert max(len(to) for _, to in texts_by_request(at_server)) <= 2  # a fifth of 10
+
+
+#: How long before its request a reply took its place under the limit -> entries in the window.
+FRESH_CASES = {
+    "just now: counted once": (0.0, 1),
+    "a second ago (a slow claim): counted again at the gateway": (1.0, 2),
+}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("age, entries", list(FRESH_CASES.values()), ids=list(FRESH_CASES))
+def test_a_stale_place_under_the_limit_is_taken_again_before_the_request(
+    redis, at_server, lang, age, entries
+):
+    gateway = Gateway("baara", "k", api_url=at_server.url)
+    gateway.throttle = Throttle(Store(redis), 10)
+    router = Router(
+        {"africastalking": gateway}, Policy(order=("africastalking",), routes={}, operators={})
+    )
+    gateway.throttle.acquire(1, Kind.REPLY)
+    results = router.send_replies(
+        TEXTS[lang],
+        {"+22376000001": "africastalking"},
+        counted_on="africastalking",
+        counted_at=time.monotonic() - age,
+    )
+    assert [r.status for r in results] == ["sent"]
+    assert redis.zcard(keys.tps("at")) == entries
