@@ -220,7 +220,7 @@ def test_an_unknown_setting_is_refused_by_name(name):
         ({"QUIET_HOURS": ""}, "quiet_hours_parsed", None),
         ({"USSD_CODE": "*123#"}, "ussd_code", "*123#"),
     ],
-    ids=["int", "float", "bool-off", "bool-on", "str", "derived-quiet", "ussd-code"],
+    ids=["int", "float", "orange-tps", "bool-off", "bool-on", "str", "derived-quiet", "ussd-code"],
 )
 def test_the_environment_overrides_a_default(environ, name, expected):
     assert getattr(load_settings(environ=environ), name) == expected
