@@ -210,3 +210,51 @@ def test_replies_and_a_fan_out_share_orange_within_its_limit(
     # while replies wait (it keeps the rest).
     assert replies[0] < alerts[-1]
     assert any(replies[0] < t < replies[-1] for t in alerts)
+
+
+@pytest.mark.parametrize("lang", LANGS, ids=["fr", "bm"])
+def test_a_run_withdrawn_at_orange_after_a_failover_records_what_went(
+    redis, redis_server, at_server, orange_server, smsgate_server, monkeypatch, lang
+):
+    # AT fails the batch's one request; its recipients go on to Orange one by one, each waiting
+    # for room under ORANGE_MAX_TPS; the run loses its lease after Orange took three: those three
+    # are recorded, so the run that takes the batch over sends only the other three.
+    app = make_app(
+        redis_server,
+        at_server,
+        orange_server,
+        smsgate_server,
+        GATEWAYS="africastalking,orange",
+        GATEWAY_ROUTES="",
+        ORANGE_MAX_TPS=10,
+    )
+    with app.app_context():
+        services = current_services()
+        phones = [f"+2235080{i:04d}" for i in range(6)]
+        services.store.seed_subscribers(
+            Subscriber(phone=p, language=lang, subscriptions=(Subscription(district="niono"),))
+            for p in phones
+        )
+        job, errors = jobs.create_job(services, posting())
+        assert errors == {}
+        assert fanout.plan(services, job.id)["matched"] == 6
+        (batch,) = services.store.fanout_todo(job.id)
+        at_server.canned.append((500, "text/plain", "Internal Server Error"))
+        real_send_to = OrangeGateway._send_to
+
+        def lose_the_lease_at_the_third(self, message: str, phone: str):
+            result = real_send_to(self, message, phone)
+            if len(orange_server.messages) == 3:
+                redis.delete(keys.fan(job.id, f"lease:{batch}"))
+            return result
+
+        monkeypatch.setattr(OrangeGateway, "_send_to", lose_the_lease_at_the_third)
+        first = fanout.send_batch(services, job.id, batch)
+        assert first["result"] == "lease lost"
+        assert len(orange_server.messages) == 3
+        second = fanout.send_batch(services, job.id, batch)  # the run that takes it over
+        assert second["result"] == "sent"
+        everyone = [*orange_server.phones(), *(m["to"] for m in at_server.messages)]
+        assert Counter(everyone) == Counter(dict.fromkeys(phones, 1))
+        figures = jobs.job_stats(services, job.id)
+        assert (figures["sent"], figures["queued"]) == (6, 0)

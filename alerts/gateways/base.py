@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from alerts.gateways.throttle import Kind, Throttle
+from alerts.gateways.throttle import Kind, Throttle, Withdrawn
 
 #: AT's per-recipient code for a number that opted out of our sender ID at the operator.
 BLACKLISTED_CODE = 406
@@ -109,7 +109,7 @@ class OneByOne:
                 if self.throttle is not None and not (counted and number == 0):
                     self.throttle.acquire(1, kind)
                 results.append(self._send_to(message, phone))
-            except GatewayError as exc:
-                exc.results = results  # those sent before the failure, for the caller
+            except (GatewayError, Withdrawn) as exc:
+                exc.results = results  # those sent before, for the caller to record
                 raise
         return results

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import yaml
 
 from alerts.gateways.base import GatewayError, PermanentGatewayError, SendResult, Status
-from alerts.gateways.throttle import FRESH_SECONDS, Kind, Throttle
+from alerts.gateways.throttle import FRESH_SECONDS, Kind, Throttle, Withdrawn
 from config.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -236,12 +236,17 @@ class Router:
                     )
                     continue
                 groups.setdefault(chains[p][step[p]], []).append(p)
-            for name, group in groups.items():
-                for phone, result in self._try(name, message, group, last_error).items():
-                    if result is None:
-                        step[phone] += 1
-                    else:
-                        done[phone] = result
+            try:
+                for name, group in groups.items():
+                    for phone, result in self._try(name, message, group, last_error).items():
+                        if result is None:
+                            step[phone] += 1
+                        else:
+                            done[phone] = result
+            except Withdrawn as exc:
+                # What went before the withdrawal, here or at another gateway, is recorded.
+                exc.results = [*done.values(), *exc.results]
+                raise
         return [done[p] for p in phones]
 
     def _send(self, name: str, message: str, phones: list[str]) -> list[SendResult]:
@@ -265,6 +270,10 @@ class Router:
             results = self._send(name, message, phones)
         except GatewayError as exc:
             self._record(name, ok=False, results=exc.results)
+            raise
+        except Withdrawn as exc:
+            self._record(name, ok=True, results=exc.results)
+            exc.results = [replace(r, gateway=name) for r in exc.results]
             raise
         self._record(name, ok=True, results=results)
         return [replace(r, gateway=name) for r in results]
@@ -305,6 +314,11 @@ class Router:
             results = self._send(name, message, group)
         except GatewayError as exc:
             results, error = exc.results, exc
+        except Withdrawn as exc:
+            # Only those sent before it: the rest are nobody's at this gateway, yet.
+            self._record(name, ok=True, results=exc.results, asked=len(exc.results))
+            exc.results = [replace(r, gateway=name) for r in exc.results]
+            raise
         out: dict[str, SendResult | None] = dict.fromkeys(group, None)
         for r in results:
             if r.status is Status.FAILED and r.retryable:

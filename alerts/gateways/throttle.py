@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
+from typing import Any
 
 from alerts.store import Store
 from config.settings import Settings
@@ -48,7 +49,15 @@ class Kind(StrEnum):
 
 
 class Withdrawn(Exception):
-    """The request must not go: the guard of the thread waiting for room said so."""
+    """The request must not go: the guard of the thread waiting for room said so.
+
+    `results`: what went before it within the same send (the earlier requests of a one-by-one
+    gateway), for the caller to record: they must not go again.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.results: list[Any] = []
 
 
 _guards = threading.local()
