@@ -72,8 +72,9 @@ def send(services: Services, out_ids: Sequence[str]) -> dict[str, Outcome]:
                 limit = services.gateway.throttle_of(name)
                 # Under a limit, a group is one request: places taken for later requests of a
                 # one-by-one gateway would be stale when they go (alerts/gateways/base.py).
-                size = services.gateway.request_size(name, Kind.REPLY) if limit else None
-                size = size or len(group)
+                size = len(group)
+                if limit is not None:
+                    size = services.gateway.request_size(name, Kind.REPLY) or size
                 for chunk in _distinct_phones(group, size):
                     outcomes.update(_send_group(services, text, name, limit, chunk))
         return outcomes
