@@ -56,9 +56,14 @@ class Services:
                 gateway.throttle = throttle.from_settings(store, settings)
                 return gateway
 
+            def orange() -> OrangeGateway:
+                gateway = OrangeGateway.from_settings(settings)
+                gateway.throttle = throttle.from_settings(store, settings, "orange")
+                return gateway
+
             factories: dict[str, Callable[[], Sender]] = {
                 "africastalking": africastalking,
-                "orange": lambda: OrangeGateway.from_settings(settings),
+                "orange": orange,
                 "smsgate": lambda: SMSGateGateway.from_settings(settings),
             }
             self._gateway = build_router(settings, factories, store)

@@ -90,6 +90,9 @@ class Settings:
     # Where Orange posts delivery receipts (https://.../orange/delivery?key=WEBHOOK_TOKEN).
     orange_notify_url: str = _setting("")
     orange_price: float = _setting(0.0)  # per SMS, SMS_CURRENCY; 0: SMS_PRICE
+    # Messages a second Orange allows the application (it answers 429 beyond; 0: no limit),
+    # shared by every worker like AT_MAX_TPS, with replies sure of AT_REPLY_SHARE of it.
+    orange_max_tps: int = _setting(0)
     smsgate_url: str = _setting("https://api.sms-gate.app/3rdparty/v1")
     smsgate_login: str = _setting("")
     smsgate_password: str = _setting("")
@@ -327,8 +330,9 @@ def load_settings(
     check_gateways(settings)
     if settings["AT_BATCH_SIZE"] < 1:
         raise ConfigError("AT_BATCH_SIZE must be at least 1")
-    if settings["AT_MAX_TPS"] < 0:
-        raise ConfigError("AT_MAX_TPS must not be negative (0: no limit)")
+    for name in ("AT_MAX_TPS", "ORANGE_MAX_TPS"):
+        if settings[name] < 0:
+            raise ConfigError(f"{name} must not be negative (0: no limit)")
     if not 0 < settings["AT_REPLY_SHARE"] < 1:
         raise ConfigError("AT_REPLY_SHARE must be between 0 and 1")
     if settings["REPLY_SENDER"] not in ("pool", "job"):

@@ -267,6 +267,7 @@ class LoopbackOrange(_Loopback):
 
         @app.post("/smsmessaging/v1/outbound/<path:sender>/requests")
         def outbound(sender: str):
+            arrived = time.time()  # when Orange would count it against the application's limit
             with self._lock:
                 self.requests += 1
             failing = self.failing()
@@ -293,6 +294,7 @@ class LoopbackOrange(_Loopback):
                         "sender_name": body.get("senderName"),
                         "callback_data": (body.get("receiptRequest") or {}).get("callbackData"),
                         "id": request_id,
+                        "arrived": arrived,
                     }
                 )
             body["resourceURL"] = (

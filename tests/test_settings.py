@@ -127,8 +127,23 @@ def test_production_with_everything_starts_without_simulator():
         ({"TIMEZONE": "Mars/Olympus"}, "TIMEZONE"),
         ({"BAARA_ENV": "staging"}, "BAARA_ENV"),
         ({"SMS_PRICE": "-1"}, "SMS_PRICE"),
+        ({"AT_MAX_TPS": "-5"}, "AT_MAX_TPS"),
+        ({"ORANGE_MAX_TPS": "-1"}, "ORANGE_MAX_TPS"),
+        ({"ORANGE_MAX_TPS": "fast"}, "ORANGE_MAX_TPS"),
+        ({"ORANGE_MAX_TPS": "2.5"}, "ORANGE_MAX_TPS"),
     ],
-    ids=["batch-not-int", "batch-zero", "quiet-format", "tz", "env", "price"],
+    ids=[
+        "batch-not-int",
+        "batch-zero",
+        "quiet-format",
+        "tz",
+        "env",
+        "price",
+        "at-tps-negative",
+        "orange-tps-negative",
+        "orange-tps-word",
+        "orange-tps-fraction",
+    ],
 )
 def test_malformed_settings_are_named(env, name):
     with pytest.raises(ConfigError, match=name):
@@ -157,6 +172,7 @@ TYPES = {
     "max_content_length": int,
     "redis_replica_wait_ms": int,
     "at_batch_size": int,
+    "orange_max_tps": int,
     "sms_price": float,
     "timezone": str,
     "history_days": float,
@@ -197,13 +213,14 @@ def test_an_unknown_setting_is_refused_by_name(name):
     [
         ({"SMS_COOLDOWN": "30"}, "sms_cooldown", 30),
         ({"HISTORY_DAYS": "0.5"}, "history_days", 0.5),
+        ({"ORANGE_MAX_TPS": "20"}, "orange_max_tps", 20),
         ({"SIMULATOR": "0"}, "simulator", False),
         ({"SIMULATOR": "yes"}, "simulator", True),
         ({"TIMEZONE": "UTC"}, "timezone", "UTC"),
         ({"QUIET_HOURS": ""}, "quiet_hours_parsed", None),
         ({"USSD_CODE": "*123#"}, "ussd_code", "*123#"),
     ],
-    ids=["int", "float", "bool-off", "bool-on", "str", "derived-quiet", "ussd-code"],
+    ids=["int", "float", "orange-tps", "bool-off", "bool-on", "str", "derived-quiet", "ussd-code"],
 )
 def test_the_environment_overrides_a_default(environ, name, expected):
     assert getattr(load_settings(environ=environ), name) == expected

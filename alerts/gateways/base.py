@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from alerts.gateways.throttle import Kind, Throttle, Withdrawn
+
 #: AT's per-recipient code for a number that opted out of our sender ID at the operator.
 BLACKLISTED_CODE = 406
 
@@ -71,26 +73,43 @@ class PermanentGatewayError(GatewayError):
 
 
 class OneByOne:
-    """A gateway that takes one recipient per request (Orange, SMSGate): `_send_to` each."""
+    """A gateway that takes one recipient per request (Orange, SMSGate): `_send_to` each.
+
+    Under a messages-per-second limit (`throttle`, set by alerts/services.py) each recipient
+    takes its place right before its own request: places taken for a whole group up front would
+    be stale by the later requests of a slow gateway, and the window would let more through.
+    """
+
+    throttle: Throttle | None = None
 
     def _send_to(self, message: str, phone: str) -> SendResult:
         raise NotImplementedError
 
-    def send_one(self, message: str, phone: str) -> SendResult:
-        """Send one SMS to one phone number."""
-        return self.send(message, [phone])[0]
+    def send_one(self, message: str, phone: str, *, counted: bool = False) -> SendResult:
+        """Send one SMS to one phone number (`counted`: its place under the limit is taken)."""
+        return self.send(message, [phone], kind=Kind.REPLY, counted=counted)[0]
 
     def request_size(self, kind: object = None) -> int:
         """One recipient a request: a caller recording as it goes records each one."""
         return 1
 
-    def send(self, message: str, recipients: Sequence[str]) -> list[SendResult]:
-        """One request per recipient; one result per recipient, in input order."""
+    def send(
+        self,
+        message: str,
+        recipients: Sequence[str],
+        *,
+        kind: Kind = Kind.ALERT,
+        counted: bool = False,
+    ) -> list[SendResult]:
+        """One request per recipient; one result per recipient, in input order. `counted`: the
+        caller took the first recipient's place under the limit just now (the router's check)."""
         results: list[SendResult] = []
-        for phone in recipients:
+        for number, phone in enumerate(recipients):
             try:
+                if self.throttle is not None and not (counted and number == 0):
+                    self.throttle.acquire(1, kind)
                 results.append(self._send_to(message, phone))
-            except GatewayError as exc:
-                exc.results = results  # those sent before the failure, for the caller
+            except (GatewayError, Withdrawn) as exc:
+                exc.results = results  # those sent before, for the caller to record
                 raise
         return results

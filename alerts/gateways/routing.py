@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import yaml
 
 from alerts.gateways.base import GatewayError, PermanentGatewayError, SendResult, Status
-from alerts.gateways.throttle import FRESH_SECONDS, Kind, Throttle
+from alerts.gateways.throttle import FRESH_SECONDS, Kind, Throttle, Withdrawn
 from config.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -136,7 +136,7 @@ class Router:
         self.policy = policy
         self.ledger = ledger
         # Per thread (the reply sender's threads share this router): is the send under way a
-        # reply, and on which gateway has it taken its place under AT_MAX_TPS already?
+        # reply, and on which gateway has it taken its place under that gateway's limit already?
         self._local = threading.local()
 
     def member(self, name: str) -> Sender:
@@ -148,8 +148,14 @@ class Router:
         return member
 
     def throttle_of(self, name: str) -> Throttle | None:
-        """The messages-per-second limit on gateway `name` (AT_MAX_TPS), if it has one."""
+        """The messages-per-second limit on gateway `name` (AT_MAX_TPS, ORANGE_MAX_TPS), if any."""
         return getattr(self.member(name), "throttle", None)
+
+    def request_size(self, name: str, kind: Kind) -> int | None:
+        """The most recipients gateway `name` takes in one request of `kind` (AT: its batch, or
+        its limit's chunk; Orange and SMSGate: one), None when it does not say."""
+        sizer = getattr(self.member(name), "request_size", None)
+        return max(1, sizer(kind)) if sizer is not None else None
 
     def reply_routes(self, phones: Sequence[str]) -> dict[str, str]:
         """The gateway each reply tries first: the one the person wrote through if it can send,
@@ -193,8 +199,7 @@ class Router:
             groups.setdefault(first or self.policy.chain(phone)[0], []).append(phone)
         requests: list[list[str]] = []
         for name, group in groups.items():
-            sizer = getattr(self.member(name), "request_size", None)
-            size = max(1, sizer(Kind.ALERT) if sizer is not None else len(group))
+            size = self.request_size(name, Kind.ALERT) or len(group)
             requests += [group[i : i + size] for i in range(0, len(group), size)]
         return requests
 
@@ -231,23 +236,29 @@ class Router:
                     )
                     continue
                 groups.setdefault(chains[p][step[p]], []).append(p)
-            for name, group in groups.items():
-                for phone, result in self._try(name, message, group, last_error).items():
-                    if result is None:
-                        step[phone] += 1
-                    else:
-                        done[phone] = result
+            try:
+                for name, group in groups.items():
+                    for phone, result in self._try(name, message, group, last_error).items():
+                        if result is None:
+                            step[phone] += 1
+                        else:
+                            done[phone] = result
+            except Withdrawn as exc:
+                # What went before the withdrawal, here or at another gateway, is recorded.
+                exc.results = [*done.values(), *exc.results]
+                raise
         return [done[p] for p in phones]
 
     def _send(self, name: str, message: str, phones: list[str]) -> list[SendResult]:
-        """One member's send; AT under a messages-per-second limit is told replies from alerts."""
+        """One member's send; one under a messages-per-second limit is told replies from alerts."""
         member = self.member(name)
         if getattr(member, "throttle", None) is None:
             return member.send(message, phones)
         reply, counted_on, counted_at = getattr(self._local, "reply", (False, None, 0.0))
         kind = Kind.REPLY if reply else Kind.ALERT
         # A place taken too long ago (a slow claim, a busy machine) may no longer be within the
-        # second AT sees the request in: the member takes a fresh one (counting twice is safe).
+        # second the gateway sees the request in: the member takes a fresh one (counting twice
+        # is safe). A one-by-one member uses it for its first request only.
         fresh = time.monotonic() - counted_at <= FRESH_SECONDS
         return member.send(  # type: ignore[call-arg]
             message, phones, kind=kind, counted=counted_on == name and fresh
@@ -259,6 +270,10 @@ class Router:
             results = self._send(name, message, phones)
         except GatewayError as exc:
             self._record(name, ok=False, results=exc.results)
+            raise
+        except Withdrawn as exc:
+            self._record(name, ok=True, results=exc.results)
+            exc.results = [replace(r, gateway=name) for r in exc.results]
             raise
         self._record(name, ok=True, results=results)
         return [replace(r, gateway=name) for r in results]
@@ -299,6 +314,11 @@ class Router:
             results = self._send(name, message, group)
         except GatewayError as exc:
             results, error = exc.results, exc
+        except Withdrawn as exc:
+            # Only those sent before it: the rest are nobody's at this gateway, yet.
+            self._record(name, ok=True, results=exc.results, asked=len(exc.results))
+            exc.results = [replace(r, gateway=name) for r in exc.results]
+            raise
         out: dict[str, SendResult | None] = dict.fromkeys(group, None)
         for r in results:
             if r.status is Status.FAILED and r.retryable:

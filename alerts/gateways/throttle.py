@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
+from typing import Any
 
 from alerts.store import Store
 from config.settings import Settings
@@ -48,7 +49,15 @@ class Kind(StrEnum):
 
 
 class Withdrawn(Exception):
-    """The request must not go: the guard of the thread waiting for room said so."""
+    """The request must not go: the guard of the thread waiting for room said so.
+
+    `results`: what went before it within the same send (the earlier requests of a one-by-one
+    gateway), for the caller to record: they must not go again.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.results: list[Any] = []
 
 
 _guards = threading.local()
@@ -114,16 +123,37 @@ class Throttle:
             time.sleep(wait)
 
 
-def from_settings(store: Store, settings: Settings) -> Throttle | None:
-    """The limit AT_MAX_TPS sets (None when it is 0: unlimited), with AT_REPLY_SHARE."""
-    if settings.at_max_tps <= 0:
+#: Gateways an operator's contract limits -> (their window's name in Redis, their setting).
+#: SMSGate has none: the phone queues what it is given and paces the radio itself (README).
+LIMITED: dict[str, tuple[str, str]] = {
+    "africastalking": ("at", "at_max_tps"),
+    "orange": ("orange", "orange_max_tps"),
+}
+
+
+def limits(settings: Settings) -> dict[str, int]:
+    """The messages-per-second limit of each gateway of GATEWAYS that has one set."""
+    enabled = [n.strip().lower() for n in settings.gateways.split(",") if n.strip()]
+    rates = {n: int(getattr(settings, LIMITED[n][1])) for n in enabled if n in LIMITED}
+    return {n: rate for n, rate in rates.items() if rate > 0}
+
+
+def from_settings(
+    store: Store, settings: Settings, gateway: str = "africastalking"
+) -> Throttle | None:
+    """The limit on `gateway` (AT_MAX_TPS, ORANGE_MAX_TPS; None when 0: unlimited), with
+    AT_REPLY_SHARE for replies."""
+    key, field = LIMITED[gateway]
+    rate = int(getattr(settings, field))
+    if rate <= 0:
         return None
-    return Throttle(store, settings.at_max_tps, reply_share=settings.at_reply_share)
+    return Throttle(store, rate, reply_share=settings.at_reply_share, gateway=key)
 
 
 def batch_size(settings: Settings, size: int) -> int:
-    """Recipients per fan-out batch under AT_MAX_TPS: about a second of the limit, so a worker
-    is free again between batches within a second or two (the inbox drainer and retries wait
-    for a free worker) and a batch never outlasts its lease."""
-    rate = settings.at_max_tps
-    return size if rate <= 0 else max(1, min(size, rate))
+    """Recipients per fan-out batch under messages-per-second limits: about a second of the
+    slowest limited gateway of GATEWAYS (any recipient may fail over to it), so a worker is
+    free again between batches within a second or two (the inbox drainer and retries wait for
+    a free worker) and a batch never outlasts its lease."""
+    rates = limits(settings).values()
+    return size if not rates else max(1, min(size, *rates))

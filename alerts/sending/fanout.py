@@ -282,7 +282,10 @@ def _send_leased(
         try:
             with throttle.guarded(lease.keep):
                 results, error = services.gateway.send(text, chunk), None
-        except throttle.Withdrawn:
+        except throttle.Withdrawn as exc:
+            # What went before the withdrawal (a one-by-one gateway's earlier requests, after a
+            # failover) is recorded so the run that took the batch over skips it.
+            tally.record(rows_from(exc.results)[0])
             lost = True
             break
         except GatewayError as exc:

@@ -3,9 +3,9 @@
 A reply is a record (alerts/sending/outbox.py), sent by the reply sender's threads
 (alerts/sending/sender.py) or by its own RQ job (retries, REPLY_SENDER=job). Either way it goes:
 
-1. its place under the first gateway's messages-per-second limit (AT_MAX_TPS) is taken before
-   anything else: a reply waiting for room is not at the gateway yet, so the sweep cannot take a
-   long wait for a dead sender, and a STOP sent meanwhile still holds it back;
+1. its place under the first gateway's messages-per-second limit (AT_MAX_TPS, ORANGE_MAX_TPS) is
+   taken before anything else: a reply waiting for room is not at the gateway yet, so the sweep
+   cannot take a long wait for a dead sender, and a STOP sent meanwhile still holds it back;
 2. a stopped number's reply is held back (STOP checked at send time), unless it is the STOP
    confirmation itself (`force`);
 3. it is claimed (queued -> sending, once), so no other run sends it;
@@ -70,7 +70,11 @@ def send(services: Services, out_ids: Sequence[str]) -> dict[str, Outcome]:
         for text, replies in by_text.items():
             for name, group in _by_gateway(services, replies).items():
                 limit = services.gateway.throttle_of(name)
-                size = limit.chunk(Kind.REPLY) if limit is not None else len(group)
+                # Under a limit, a group is one request: places taken for later requests of a
+                # one-by-one gateway would be stale when they go (alerts/gateways/base.py).
+                size = len(group)
+                if limit is not None:
+                    size = services.gateway.request_size(name, Kind.REPLY) or size
                 for chunk in _distinct_phones(group, size):
                     outcomes.update(_send_group(services, text, name, limit, chunk))
         return outcomes
