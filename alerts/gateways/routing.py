@@ -164,7 +164,13 @@ class Router:
             return dict.fromkeys(phones, self.policy.order[0])
         last = self._safe(lambda: self.ledger.last_gateways(phones) if self.ledger else None)
         written = last if last is not None else [None] * len(phones)
-        return {p: self.policy.chain(p, g)[0] for p, g in zip(phones, written, strict=True)}
+        return {p: self._first(p, g) for p, g in zip(phones, written, strict=True)}
+
+    def _first(self, phone: str, preferred: str | None = None) -> str:
+        """The gateway a message to `phone` tries first."""
+        if len(self.policy.order) == 1:
+            return self.policy.order[0]
+        return self.policy.chain(phone, preferred)[0]
 
     def send_replies(
         self,
@@ -195,8 +201,7 @@ class Router:
         before the next leaves at most one request unrecorded if it dies."""
         groups: dict[str, list[str]] = {}
         for phone in phones:
-            first = self.policy.order[0] if len(self.policy.order) == 1 else None
-            groups.setdefault(first or self.policy.chain(phone)[0], []).append(phone)
+            groups.setdefault(self._first(phone), []).append(phone)
         requests: list[list[str]] = []
         for name, group in groups.items():
             size = self.request_size(name, Kind.ALERT) or len(group)

@@ -78,8 +78,7 @@ class GatewaysStore(StoreBase):
 
     def last_gateway(self, phone: str) -> str | None:
         """The gateway the person last wrote to us through."""
-        name = self.redis.get(keys.last_gateway(phone))
-        return str(name) if name else None
+        return self.last_gateways([phone])[0]
 
     def gateway_subscriptions(self, name: str, kind: str) -> tuple[str, ...]:
         """The notification subscription ids we last made at a gateway, for that kind."""

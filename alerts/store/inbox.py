@@ -113,23 +113,23 @@ class InboxStore(StoreBase):
         )
         return found[0], list(found[1:])
 
-    def finish_inbound_items(self, raws: Sequence[str]) -> None:
-        """Drop several handled items from the busy list, in one round trip."""
+    def finish_inbound_items(self, raws: Sequence[str], *, dead: bool = False) -> None:
+        """Drop handled items from the busy list, in one round trip (to the capped dead list if
+        they failed)."""
         if not raws:
             return
         pipe = self.redis.pipeline()
         for raw in raws:
             pipe.lrem(keys.INBOX_BUSY, 1, raw)
+            if dead:
+                pipe.lpush(keys.INBOX_DEAD, raw)
+        if dead:
+            pipe.ltrim(keys.INBOX_DEAD, 0, DEAD_KEEP - 1)
         pipe.execute()
 
     def finish_inbound(self, raw: str, *, dead: bool = False) -> None:
         """Drop a handled item from the busy list (to the capped dead list if it failed)."""
-        pipe = self.redis.pipeline()
-        pipe.lrem(keys.INBOX_BUSY, 1, raw)
-        if dead:
-            pipe.lpush(keys.INBOX_DEAD, raw)
-            pipe.ltrim(keys.INBOX_DEAD, 0, DEAD_KEEP - 1)
-        pipe.execute()
+        self.finish_inbound_items([raw], dead=dead)
 
     def requeue_busy(self, token: str) -> int:
         """Put the items a dead drainer left half-done back at the head of the inbox, in order,

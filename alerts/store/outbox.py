@@ -73,16 +73,21 @@ class OutboxStore(StoreBase):
         but queued or sending takes it off.
         """
         pipe = self.redis.pipeline(transaction=True)
+        self._write_outgoing(pipe, out_id, fields, due=due)
+        pipe.execute()
+
+    @staticmethod
+    def _write_outgoing(pipe, out_id: str, fields: dict[str, object], *, due: float | None) -> None:
+        """Queue update_outgoing's writes for one reply on `pipe`."""
         pipe.hset(keys.outgoing(out_id), mapping={k: str(v) for k, v in fields.items()})
         if due is not None:
             pipe.zadd(keys.OUT_PENDING, {out_id: due})
         elif fields.get("status", "queued") not in ("queued", "sending"):
             pipe.zrem(keys.OUT_PENDING, out_id)
-        pipe.execute()
 
     def claim_outgoing(self, out_id: str) -> bool:
         """Move a reply from queued to sending, once: a retried job must not send it twice."""
-        return bool(self.script("claim_outgoing")(keys=[keys.outgoing(out_id)], args=[self.now()]))
+        return self.claim_outgoings([out_id])[0]
 
     def outgoing_records(self, out_ids: Sequence[str]) -> list[dict | None]:
         """Several replies' records, in one round trip (None for a missing one)."""
@@ -100,19 +105,14 @@ class OutboxStore(StoreBase):
         return [bool(claimed) for claimed in pipe.execute()]
 
     def record_sent_outgoings(self, rows: Sequence[tuple[str, dict[str, object]]]) -> None:
-        """Write what the gateway said about several replies (final statuses leave the pending
-        list; a gateway id is linked to its reply for delivery reports), in one round trip."""
+        """update_outgoing() for several replies, and each gateway id linked to its reply for
+        delivery reports (link_gateway_id), in one round trip."""
         pipe = self.redis.pipeline(transaction=True)
         for out_id, fields in rows:
-            pipe.hset(keys.outgoing(out_id), mapping={k: str(v) for k, v in fields.items()})
-            if fields.get("status", "queued") not in ("queued", "sending"):
-                pipe.zrem(keys.OUT_PENDING, out_id)
+            self._write_outgoing(pipe, out_id, fields, due=None)
             if gateway_id := fields.get("gateway_id"):
-                pipe.set(
-                    keys.gateway_ref(str(gateway_id)),
-                    keys.outgoing(out_id),  # the ref is the reply's key: 'out:<id>'
-                    ex=self.retention.delivery_refs,
-                )
+                # The ref is the reply's key: 'out:<id>'.
+                self.link_gateway_id(str(gateway_id), keys.outgoing(out_id), pipe=pipe)
         pipe.execute()
 
     def overdue_outgoing(self, due_before: float, limit: int = 500) -> list[str]:
@@ -159,9 +159,11 @@ class OutboxStore(StoreBase):
         """Give the reply sender's lease back, if it is still ours."""
         self.script("release_lease")(keys=[keys.OUT_SENDER], args=[token])
 
-    def link_gateway_id(self, gateway_id: str, ref: str, ttl: int | None = None) -> None:
-        """Remember what a gateway message id is for, to route its delivery reports."""
-        self.redis.set(keys.gateway_ref(gateway_id), ref, ex=ttl or self.retention.delivery_refs)
+    def link_gateway_id(self, gateway_id: str, ref: str, ttl: int | None = None, pipe=None) -> None:
+        """Remember what a gateway message id is for, to route its delivery reports (queued on
+        pipe if given)."""
+        client = self.redis if pipe is None else pipe
+        client.set(keys.gateway_ref(gateway_id), ref, ex=ttl or self.retention.delivery_refs)
 
     def ref_for_gateway_id(self, gateway_id: str) -> str | None:
         """'out:<id>' or 'alert:<job>:<phone>' for a gateway message id, or None."""

@@ -193,30 +193,25 @@ class SubscribersStore(StoreBase):
         assert result is not None
         return result
 
-    def active_flags(self, phones: Sequence[str]) -> list[bool]:
-        """For each phone, whether it is an active subscriber right now (one round trip)."""
+    def _packed_records(self, phones: Sequence[str]) -> list[str | None]:
+        """Each phone's packed record (None for unknown numbers), in one round trip."""
         pipe = self.redis.pipeline(transaction=False)
         for phone in phones:
             pipe.hget(*keys.subscriber(phone))
-        flags = []
-        for packed in pipe.execute():
-            flags.append(bool(packed) and packed.split("|", 2)[1] == "a")
-        return flags
+        return pipe.execute()
+
+    def active_flags(self, phones: Sequence[str]) -> list[bool]:
+        """For each phone, whether it is an active subscriber right now (one round trip)."""
+        return [bool(p and p.split("|", 2)[1] == "a") for p in self._packed_records(phones)]
 
     def stopped_flags(self, phones: Sequence[str]) -> list[bool]:
         """For each phone, whether it is a subscriber who stopped (one round trip); a number
         we have never heard of is not stopped."""
-        pipe = self.redis.pipeline(transaction=False)
-        for phone in phones:
-            pipe.hget(*keys.subscriber(phone))
-        return [bool(packed) and packed.split("|", 2)[1] != "a" for packed in pipe.execute()]
+        return [bool(p and p.split("|", 2)[1] != "a") for p in self._packed_records(phones)]
 
     def languages(self, phones: Sequence[str]) -> list[Language | None]:
         """Each phone's language, None for unknown numbers (one round trip)."""
-        pipe = self.redis.pipeline(transaction=False)
-        for phone in phones:
-            pipe.hget(*keys.subscriber(phone))
-        return [Language(p.split("|", 1)[0]) if p else None for p in pipe.execute()]
+        return [Language(p.split("|", 1)[0]) if p else None for p in self._packed_records(phones)]
 
     def iter_subscribers(self, batch: int = 500) -> Iterator[Subscriber]:
         """Every subscriber, in no particular order (SCAN, so safe on a live server)."""
