@@ -8,10 +8,11 @@ How a published job reaches its subscribers
    to all subscribers), drops anyone this job already reached, renders the alert once per
    language, cuts the phones into batches of AT_BATCH_SIZE (one language each), stores every
    batch and the texts in one MULTI, and enqueues one `tasks.send_batch(job_id, n)` per batch.
-3. `send_batch()` holds a lease on its batch (alerts/sending/lease.py) while it sends: one
-   gateway request without AT_MAX_TPS, else requests of the limit's alert chunk, each recorded
-   as soon as it is answered (`outcomes.Tally`); a last Lua step takes the batch off the to-do
-   set. Progress is in the job stats (`jobs.job_stats`) and in each RQ job's `meta`.
+3. `send_batch()` holds a lease on its batch (alerts/sending/lease.py) while it sends the
+   requests `Router.plan_requests` cuts it into (per gateway: AT's batch, or its limit's alert
+   chunk; one recipient for Orange and SMSGate), each recorded as soon as it is answered
+   (`outcomes.Tally`); a last Lua step takes the batch off the to-do set. Progress is in the
+   job stats (`jobs.job_stats`) and in each RQ job's `meta`.
 
 Exactly once: the guarantee as implemented
 ------------------------------------------
@@ -24,7 +25,8 @@ Exactly once: the guarantee as implemented
 * Outcomes are recorded *after* the gateway answers, request by request, and every run of a
   batch skips phones that have an outcome. Nobody is claimed before the request, so a crash
   never loses a recipient; a worker killed between a request and its record makes that one
-  request go again (at most AT_BATCH_SIZE, or the limit's chunk, duplicates), nothing else.
+  request go again (at most that request's recipients: AT_BATCH_SIZE, the limit's chunk, or
+  one through Orange or SMSGate), nothing else.
 * A read timeout is retried as asked (AT may have taken the request: the other way one batch
   can go twice). An unreadable 2xx answer is not retried: recorded failed, 'Unconfirmed'.
 * Right before each request the batch drops numbers that stopped since the plan, and stops
